@@ -1,0 +1,39 @@
+//! The `skybridge` binary: the setup wizard by default, or a command (see `--help`).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use skybridge::cli::{Cli, Command, Probe};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None | Some(Command::Wizard) => open_wizard(),
+        Some(Command::Probe(Probe::Server(args))) => {
+            skybridge::cli::probe_server(&args, &mut std::io::stdout().lock())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("skybridge: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(feature = "gui")]
+fn open_wizard() -> anyhow::Result<()> {
+    skybridge::ui::run().map_err(|e| {
+        anyhow::anyhow!(
+            "the wizard window could not open: {e}. A desktop session is needed (on a server without one, run the commands listed by `skybridge --help`)."
+        )
+    })
+}
+
+#[cfg(not(feature = "gui"))]
+fn open_wizard() -> anyhow::Result<()> {
+    anyhow::bail!(
+        "this build has no wizard window (it was built without the `gui` feature); run `skybridge --help` for the commands it has"
+    )
+}

@@ -1,0 +1,183 @@
+//! The frame every page shares: the page list on the left (current page marked, finished pages
+//! ticked), the page's heading and help on top, its body, and Back / Next / Cancel at the bottom.
+//! Enter presses Next when it is enabled; Escape asks to leave.
+
+use crate::wizard::text::{self, ShellText};
+use crate::wizard::{Msg, PageId, Position, Severity, Wizard};
+
+/// Draws the whole wizard and returns what the administrator did this frame.
+pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
+    let mut msgs = Vec::new();
+    egui::Panel::left("pages")
+        .resizable(false)
+        .exact_size(210.0)
+        .show(ui, |ui| page_list(ui, wizard));
+    egui::Panel::bottom("navigation").show(ui, |ui| navigation(ui, wizard, &mut msgs));
+    egui::CentralPanel::default().show(ui, |ui| match wizard.position() {
+        Position::Page(page) => {
+            let words = text::page(page);
+            ui.heading(&words.title);
+            ui.add_space(4.0);
+            ui.label(&words.help);
+            ui.separator();
+            msgs.extend(body(ui, wizard, page));
+            problems(ui, wizard, page);
+        }
+        Position::EndOfBuild => {
+            ui.heading(ShellText::EndOfBuildTitle.get());
+            ui.add_space(4.0);
+            ui.label(ShellText::EndOfBuildBody.get());
+        }
+    });
+    if wizard.confirming_cancel() {
+        cancel_dialog(ui, &mut msgs);
+    } else {
+        keys(ui, wizard, &mut msgs);
+    }
+    msgs
+}
+
+fn body(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) -> Vec<Msg> {
+    match page {
+        PageId::Welcome => super::welcome::show(ui, wizard),
+    }
+}
+
+fn page_list(ui: &mut egui::Ui, wizard: &Wizard) {
+    ui.add_space(8.0);
+    ui.heading(ShellText::ProductName.get());
+    ui.add_space(8.0);
+    ui.label(egui::RichText::new(ShellText::PagesHeading.get()).weak());
+    for page in wizard.flow() {
+        let name = &text::page(page).sidebar;
+        let current = wizard.position() == Position::Page(page);
+        let mark = if current {
+            Mark::Current
+        } else if wizard.is_completed(page) {
+            Mark::Done
+        } else {
+            Mark::Ahead
+        };
+        ui.horizontal(|ui| {
+            step_marker(ui, mark);
+            let line = egui::RichText::new(name.as_str());
+            ui.label(if current { line.strong() } else { line });
+        });
+    }
+}
+
+/// How a page appears in the page list.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Current,
+    Done,
+    Ahead,
+}
+
+/// Paints the marker beside a page name (shapes, not glyphs: the default fonts lack ticks).
+fn step_marker(ui: &mut egui::Ui, mark: Mark) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
+    let painter = ui.painter();
+    let colour = ui.visuals().strong_text_color();
+    let c = rect.center();
+    match mark {
+        Mark::Current => {
+            painter.circle_filled(c, 4.0, ui.visuals().selection.bg_fill);
+        }
+        Mark::Done => {
+            let stroke = egui::Stroke::new(2.0, colour);
+            painter.line_segment(
+                [c + egui::vec2(-5.0, 0.0), c + egui::vec2(-1.5, 4.0)],
+                stroke,
+            );
+            painter.line_segment(
+                [c + egui::vec2(-1.5, 4.0), c + egui::vec2(5.0, -4.0)],
+                stroke,
+            );
+        }
+        Mark::Ahead => {
+            let stroke = egui::Stroke::new(1.0, ui.visuals().weak_text_color());
+            painter.circle_stroke(c, 3.5, stroke);
+        }
+    }
+}
+
+fn navigation(ui: &mut egui::Ui, wizard: &Wizard, msgs: &mut Vec<Msg>) {
+    ui.add_space(6.0);
+    ui.horizontal(|ui| {
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button(ShellText::Cancel.get()).clicked() {
+                msgs.push(Msg::Cancel);
+            }
+            if ui
+                .add_enabled(
+                    wizard.can_go_next(),
+                    egui::Button::new(ShellText::Next.get()),
+                )
+                .clicked()
+            {
+                msgs.push(Msg::Next);
+            }
+            if ui
+                .add_enabled(
+                    wizard.can_go_back(),
+                    egui::Button::new(ShellText::Back.get()),
+                )
+                .clicked()
+            {
+                msgs.push(Msg::Back);
+            }
+        });
+    });
+    ui.add_space(6.0);
+}
+
+fn problems(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) {
+    let problems = wizard.problems(page);
+    if problems.is_empty() {
+        return;
+    }
+    ui.add_space(8.0);
+    ui.label(egui::RichText::new(ShellText::ProblemsHeading.get()).strong());
+    for problem in problems {
+        let colour = match problem.severity {
+            Severity::Error => ui.visuals().error_fg_color,
+            Severity::Warning => ui.visuals().warn_fg_color,
+        };
+        ui.label(egui::RichText::new(format!("• {}", problem.text())).color(colour));
+    }
+}
+
+fn cancel_dialog(ui: &mut egui::Ui, msgs: &mut Vec<Msg>) {
+    let modal = egui::Modal::new(egui::Id::unique("leave-setup")).show(ui.ctx(), |ui| {
+        ui.heading(ShellText::CancelTitle.get());
+        ui.label(ShellText::CancelBody.get());
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            if ui.button(ShellText::CancelConfirm.get()).clicked() {
+                msgs.push(Msg::CancelConfirmed);
+            }
+            if ui.button(ShellText::CancelDismiss.get()).clicked() {
+                msgs.push(Msg::CancelDismissed);
+            }
+        });
+    });
+    if modal.should_close() && msgs.is_empty() {
+        msgs.push(Msg::CancelDismissed);
+    }
+}
+
+fn keys(ui: &mut egui::Ui, wizard: &Wizard, msgs: &mut Vec<Msg>) {
+    let (enter, escape) = ui.input(|i| {
+        (
+            i.key_pressed(egui::Key::Enter),
+            i.key_pressed(egui::Key::Escape),
+        )
+    });
+    if enter && wizard.can_go_next() {
+        msgs.push(Msg::Next);
+    }
+    if escape {
+        msgs.push(Msg::Cancel);
+    }
+}

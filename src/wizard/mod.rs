@@ -1,0 +1,221 @@
+//! The install wizard as data, with no user interface in it.
+//!
+//! A [`Wizard`] holds the administrator's [`Draft`], the page being shown and whether a dialog
+//! is open. Front ends send it [`Msg`]s through [`Wizard::update`] and carry out the
+//! [`Effect`]s it returns; they never change the state themselves. Which pages exist is a pure
+//! function of the draft ([`page::flow`]) and each page has a pure validator, so the whole walk
+//! is testable without a window.
+
+pub mod page;
+pub mod problem;
+pub mod text;
+pub mod welcome;
+
+pub use page::PageId;
+pub use problem::{Problem, Severity};
+
+/// What the administrator has entered so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Draft {
+    /// The licence terms were accepted on the Welcome page.
+    pub licence_accepted: bool,
+}
+
+/// Something the administrator did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Msg {
+    /// Ticked or cleared the licence check box.
+    SetLicenceAccepted(bool),
+    /// Pressed Next.
+    Next,
+    /// Pressed Back.
+    Back,
+    /// Pressed Cancel (asks for confirmation first).
+    Cancel,
+    /// Confirmed leaving setup.
+    CancelConfirmed,
+    /// Chose to stay after pressing Cancel.
+    CancelDismissed,
+}
+
+/// Work the front end must carry out for the wizard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Close the wizard; nothing was applied.
+    Close,
+}
+
+/// Where the walk is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    /// On a page.
+    Page(PageId),
+    /// Past the last page this build contains.
+    EndOfBuild,
+}
+
+/// The wizard's whole state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wizard {
+    draft: Draft,
+    position: Position,
+    confirming_cancel: bool,
+}
+
+impl Default for Wizard {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Wizard {
+    /// A wizard on its first page with an empty draft.
+    pub fn new() -> Self {
+        Wizard {
+            draft: Draft::default(),
+            position: Position::Page(PageId::Welcome),
+            confirming_cancel: false,
+        }
+    }
+
+    /// What has been entered.
+    pub fn draft(&self) -> &Draft {
+        &self.draft
+    }
+
+    /// Where the walk is.
+    pub fn position(&self) -> Position {
+        self.position
+    }
+
+    /// Whether the "leave setup?" dialog is open.
+    pub fn confirming_cancel(&self) -> bool {
+        self.confirming_cancel
+    }
+
+    /// The pages of this walk, in order.
+    pub fn flow(&self) -> Vec<PageId> {
+        page::flow(&self.draft)
+    }
+
+    /// Whether a page of the flow lies before the current one (it is shown as done).
+    pub fn is_completed(&self, page: PageId) -> bool {
+        let flow = self.flow();
+        let index = |p| flow.iter().position(|&q| q == p);
+        match self.position {
+            Position::EndOfBuild => index(page).is_some(),
+            Position::Page(current) => {
+                matches!((index(page), index(current)), (Some(a), Some(b)) if a < b)
+            }
+        }
+    }
+
+    /// The problems of a page as the draft stands.
+    pub fn problems(&self, page: PageId) -> Vec<Problem> {
+        match page {
+            PageId::Welcome => welcome::validate(&self.draft),
+        }
+    }
+
+    /// Whether Next may be pressed now.
+    pub fn can_go_next(&self) -> bool {
+        match self.position {
+            Position::Page(page) => !self
+                .problems(page)
+                .iter()
+                .any(|p| p.severity == Severity::Error),
+            Position::EndOfBuild => false,
+        }
+    }
+
+    /// Whether Back may be pressed now.
+    pub fn can_go_back(&self) -> bool {
+        match self.position {
+            Position::Page(page) => self.flow().first() != Some(&page),
+            Position::EndOfBuild => true,
+        }
+    }
+
+    /// Applies what the administrator did and returns the work to carry out.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::SetLicenceAccepted(accepted) => self.draft.licence_accepted = accepted,
+            Msg::Next => {
+                if self.can_go_next()
+                    && let Position::Page(page) = self.position
+                {
+                    let flow = self.flow();
+                    let next = flow
+                        .iter()
+                        .position(|&p| p == page)
+                        .and_then(|i| flow.get(i + 1));
+                    self.position = next.map_or(Position::EndOfBuild, |&p| Position::Page(p));
+                }
+            }
+            Msg::Back => {
+                if self.can_go_back() {
+                    let flow = self.flow();
+                    self.position = match self.position {
+                        Position::EndOfBuild => {
+                            flow.last().map_or(self.position, |&p| Position::Page(p))
+                        }
+                        Position::Page(page) => flow
+                            .iter()
+                            .position(|&p| p == page)
+                            .and_then(|i| i.checked_sub(1))
+                            .and_then(|i| flow.get(i))
+                            .map_or(self.position, |&p| Position::Page(p)),
+                    };
+                }
+            }
+            Msg::Cancel => self.confirming_cancel = true,
+            Msg::CancelDismissed => self.confirming_cancel = false,
+            Msg::CancelConfirmed => {
+                self.confirming_cancel = false;
+                return vec![Effect::Close];
+            }
+        }
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_refused_until_the_licence_is_accepted() {
+        let mut wizard = Wizard::new();
+        assert!(!wizard.can_go_next());
+        wizard.update(Msg::Next);
+        assert_eq!(wizard.position(), Position::Page(PageId::Welcome));
+        wizard.update(Msg::SetLicenceAccepted(true));
+        assert!(wizard.can_go_next());
+        wizard.update(Msg::Next);
+        assert_eq!(wizard.position(), Position::EndOfBuild);
+        assert!(wizard.is_completed(PageId::Welcome));
+    }
+
+    #[test]
+    fn back_returns_and_keeps_what_was_entered() {
+        let mut wizard = Wizard::new();
+        assert!(!wizard.can_go_back());
+        wizard.update(Msg::SetLicenceAccepted(true));
+        wizard.update(Msg::Next);
+        wizard.update(Msg::Back);
+        assert_eq!(wizard.position(), Position::Page(PageId::Welcome));
+        assert!(wizard.draft().licence_accepted);
+        assert!(!wizard.is_completed(PageId::Welcome));
+    }
+
+    #[test]
+    fn cancel_asks_first_and_only_a_confirmation_closes() {
+        let mut wizard = Wizard::new();
+        assert!(wizard.update(Msg::Cancel).is_empty());
+        assert!(wizard.confirming_cancel());
+        assert!(wizard.update(Msg::CancelDismissed).is_empty());
+        assert!(!wizard.confirming_cancel());
+        wizard.update(Msg::Cancel);
+        assert_eq!(wizard.update(Msg::CancelConfirmed), vec![Effect::Close]);
+    }
+}
