@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::directory::{RootDse, ServerSpec, rootdse};
+use crate::directory::discovery::{self, DomainStatus, Forest};
+use crate::directory::{AccountName, RootDse, ServerSpec, Session, account, rootdse};
+use crate::secret::Secret;
 
 /// Skybridge: connect on-premises Active Directory forests to a cloud directory tenant.
 #[derive(Debug, Parser)]
@@ -28,6 +30,63 @@ pub enum Command {
     /// Check a server without changing anything.
     #[command(subcommand)]
     Probe(Probe),
+    /// Run the tenant emulator: a local stand-in for Microsoft Graph and its sign-in endpoints.
+    Emulator(crate::emulator::EmulatorArgs),
+    /// The sync engine of an installation: run a cycle, show status, pending changes, history.
+    #[command(subcommand)]
+    Sync(SyncCommand),
+    /// Find objects in the connector spaces and the metaverse by name, sign-in name, mail or DN.
+    Search(SearchArgs),
+}
+
+/// The data folder of an installation.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// The installation's data folder (default: $XDG_DATA_HOME/skybridge or ~/.local/share/skybridge).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl DataArgs {
+    /// The folder to use.
+    pub fn dir(&self) -> PathBuf {
+        self.data
+            .clone()
+            .unwrap_or_else(crate::engine::install::default_data_dir)
+    }
+}
+
+/// Sync engine commands.
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Run one cycle now: import, synchronize, export (a delta cycle unless --full).
+    Run {
+        /// Full import and full synchronization instead of deltas.
+        #[arg(long)]
+        full: bool,
+        /// The data folder.
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// What the engine holds and how its last runs went.
+    Status(DataArgs),
+    /// The changes the next export would make, object by object, and why.
+    Pending(DataArgs),
+    /// The run history.
+    History(DataArgs),
+}
+
+/// `skybridge search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Text to look for (part of a name, sign-in name, mail or DN).
+    pub text: String,
+    /// The data folder.
+    #[command(flatten)]
+    pub data: DataArgs,
 }
 
 /// Read-only checks.
@@ -36,6 +95,68 @@ pub enum Probe {
     /// Connect to a domain controller anonymously over verified TLS and show what it says about
     /// itself (naming contexts, functional levels, change counter, supported controls).
     Server(ServerArgs),
+    /// Sign in to a domain controller and discover its forest: domains, UPN suffixes, the OU
+    /// tree, schema, Exchange schema, KDS root key, functional level.
+    Forest(SignInArgs),
+    /// Say whether an account is acceptable as the connector account, and why.
+    Account(SignInArgs),
+    /// Sign in to the cloud tenant and show its id, domains and directory sync state.
+    Tenant(TenantArgs),
+}
+
+/// How to reach and sign in to the tenant.
+#[derive(Debug, Args)]
+pub struct TenantArgs {
+    /// The identity platform authority.
+    #[arg(long, default_value = crate::tenant::auth::DEFAULT_AUTHORITY)]
+    pub authority: String,
+    /// The Microsoft Graph root.
+    #[arg(long, default_value = crate::tenant::graph::DEFAULT_GRAPH)]
+    pub graph: String,
+    /// The administrator's user name (user@domain); not needed with --device-code.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Name of the environment variable that holds the password.
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+    /// Sign in with a code on another device (works with multi-factor authentication).
+    #[arg(long)]
+    pub device_code: bool,
+    /// The application (client) id to sign in as.
+    #[arg(long, default_value = crate::tenant::auth::DEFAULT_CLIENT_ID)]
+    pub client_id: String,
+    /// PEM file of certificate authorities to trust instead of the system's.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A server and the account to sign in to it with.
+#[derive(Debug, Args)]
+pub struct SignInArgs {
+    /// The server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// The account: DOMAIN\user, user@domain.com or a DN.
+    #[arg(long)]
+    pub user: String,
+    /// Name of the environment variable that holds the password (never a command-line argument,
+    /// which other users of the machine could read).
+    #[arg(long, value_name = "VAR")]
+    pub password_env: String,
+}
+
+impl SignInArgs {
+    /// Opens the session these arguments describe.
+    pub fn open(&self) -> anyhow::Result<(Session, Secret)> {
+        let spec = self.server.spec()?;
+        let account = AccountName::parse(&self.user)?;
+        let password = password_from_env(&self.password_env)?;
+        let session = Session::open(&spec, &account, &password)?;
+        Ok((session, password))
+    }
 }
 
 /// How to reach one LDAP server.
@@ -77,8 +198,7 @@ pub fn probe_server(args: &ServerArgs, out: &mut dyn Write) -> anyhow::Result<()
     let spec = args.spec()?;
     let dse = rootdse::probe(&spec)?;
     if args.json {
-        serde_json::to_writer_pretty(&mut *out, &dse)?;
-        writeln!(out)?;
+        print_json(out, &dse)?;
     } else {
         write_root_dse(&spec, &dse, out)?;
     }
@@ -141,6 +261,407 @@ fn write_root_dse(spec: &ServerSpec, dse: &RootDse, out: &mut dyn Write) -> std:
     writeln!(out, "Naming contexts:")?;
     for nc in &dse.naming_contexts {
         writeln!(out, "  {nc}")?;
+    }
+    Ok(())
+}
+
+/// Runs `probe forest` and writes its report to `out`.
+pub fn probe_forest(args: &SignInArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let (mut session, password) = args.open()?;
+    let forest = discovery::discover(&mut session, &password)?;
+    session.close();
+    if args.server.json {
+        print_json(out, &forest_report(&forest))?;
+    } else {
+        write_forest(&forest, out)?;
+    }
+    Ok(())
+}
+
+/// The JSON shape of `probe forest`: the forest with a flat OU list and a schema summary.
+pub fn forest_report(forest: &Forest) -> serde_json::Value {
+    let ous: Vec<serde_json::Value> = forest
+        .domains
+        .iter()
+        .flat_map(|d| match &d.status {
+            DomainStatus::Reachable { containers } => containers
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "domain": d.dns_name,
+                        "dn": c.dn,
+                        "name": c.name,
+                        "parent": c.parent,
+                        "guid": c.guid,
+                        "kind": c.kind,
+                        "childContainers": c.child_containers,
+                        "advanced": c.advanced,
+                    })
+                })
+                .collect::<Vec<_>>(),
+            DomainStatus::Unreachable { .. } => Vec::new(),
+        })
+        .collect();
+    let domains: Vec<serde_json::Value> = forest
+        .domains
+        .iter()
+        .map(|d| {
+            let (reachable, reason) = match &d.status {
+                DomainStatus::Reachable { .. } => (true, None),
+                DomainStatus::Unreachable { reason } => (false, Some(reason.clone())),
+            };
+            serde_json::json!({
+                "dnsName": d.dns_name,
+                "netbiosName": d.netbios_name,
+                "namingContext": d.naming_context,
+                "forestRoot": d.forest_root,
+                "sid": d.sid,
+                "functionalLevel": d.functional_level,
+                "reachable": reachable,
+                "unreachableReason": reason,
+            })
+        })
+        .collect();
+    let single = forest
+        .schema
+        .attributes
+        .iter()
+        .filter(|a| a.single_valued)
+        .count();
+    serde_json::json!({
+        "forest": forest.name,
+        "server": forest.server,
+        "forestFunctionalLevel": forest.forest_functional_level,
+        "forestFunctionalLevelName": forest.forest_functional_level_name,
+        "domains": domains,
+        "upnSuffixes": forest.upn_suffixes,
+        "ous": ous,
+        "schema": {
+            "attributes": forest.schema.attributes.len(),
+            "singleValuedAttributes": single,
+            "classes": forest.schema.classes.len(),
+            "consistencyGuid": forest.schema.attribute("mS-DS-ConsistencyGuid").is_some(),
+        },
+        "exchangeSchema": forest.exchange_schema,
+        "kdsRootKey": forest.kds_root_key,
+    })
+}
+
+fn write_forest(forest: &Forest, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "Forest:              {}", forest.name)?;
+    writeln!(out, "Answered by:         {}", forest.server)?;
+    match (
+        forest.forest_functional_level,
+        forest.forest_functional_level_name,
+    ) {
+        (Some(n), Some(name)) => writeln!(out, "Forest level:        {n} ({name})")?,
+        _ => writeln!(out, "Forest level:        (not given)")?,
+    }
+    writeln!(
+        out,
+        "Exchange schema:     {}",
+        if forest.exchange_schema {
+            "present"
+        } else {
+            "not present"
+        }
+    )?;
+    writeln!(
+        out,
+        "KDS root key:        {}",
+        match forest.kds_root_key {
+            Some(true) => "present",
+            Some(false) => "none (group managed service accounts cannot be used yet)",
+            None => "unknown (this account may not read the key container)",
+        }
+    )?;
+    writeln!(
+        out,
+        "Schema:              {} attributes, {} classes",
+        forest.schema.attributes.len(),
+        forest.schema.classes.len()
+    )?;
+    writeln!(out, "UPN suffixes:")?;
+    for s in &forest.upn_suffixes {
+        writeln!(out, "  {} ({})", s.suffix, s.source)?;
+    }
+    writeln!(out, "Domains:")?;
+    for d in &forest.domains {
+        writeln!(
+            out,
+            "  {} ({}){}",
+            d.dns_name,
+            d.netbios_name,
+            if d.forest_root { ", forest root" } else { "" }
+        )?;
+        match &d.status {
+            DomainStatus::Unreachable { reason } => writeln!(out, "    unreachable: {reason}")?,
+            DomainStatus::Reachable { containers } => {
+                for c in containers.iter().filter(|c| !c.advanced) {
+                    // RDN counts, escape-aware (`OU=a\=b` is one level).
+                    let rdns =
+                        |dn: &str| crate::directory::escape::split_dn(dn).map_or(0, |p| p.len());
+                    let depth = rdns(&c.dn).saturating_sub(rdns(&d.naming_context));
+                    writeln!(out, "    {}{}", "  ".repeat(depth), c.name)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `probe account` and writes its verdict to `out`; an unacceptable account is an error
+/// (exit status 1) after the findings are printed.
+pub fn probe_account(args: &SignInArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let (mut session, _password) = args.open()?;
+    let check = account::check(&mut session)?;
+    session.close();
+    if args.server.json {
+        print_json(out, &check)?;
+    } else {
+        writeln!(out, "Account:             {}", check.dn)?;
+        writeln!(
+            out,
+            "Connector account:   {}",
+            if check.acceptable {
+                "acceptable"
+            } else {
+                "not acceptable"
+            }
+        )?;
+        for finding in &check.findings {
+            writeln!(out, "  - {finding}")?;
+        }
+    }
+    if !check.acceptable {
+        anyhow::bail!("{} cannot be the connector account", args.user);
+    }
+    Ok(())
+}
+
+/// Runs `probe tenant`; the device-code prompt goes to `prompt` (stderr in the binary).
+pub fn probe_tenant(
+    args: &TenantArgs,
+    out: &mut dyn Write,
+    prompt: &mut dyn Write,
+) -> anyhow::Result<()> {
+    use crate::tenant::{SignIn, TenantEndpoint};
+    let endpoint = TenantEndpoint {
+        authority: args.authority.clone(),
+        graph: args.graph.clone(),
+        client_id: args.client_id.clone(),
+        ca_file: args.ca.clone(),
+        ..TenantEndpoint::default()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(async {
+        let graph = if args.device_code {
+            let clock: std::sync::Arc<dyn crate::clock::Clock> =
+                std::sync::Arc::new(crate::clock::SystemClock::default());
+            let identity = endpoint.identity(clock.clone())?;
+            let code = identity.device_code(&endpoint.scope).await?;
+            writeln!(prompt, "{}", code.message)?;
+            prompt.flush()?;
+            let tokens = identity.poll_device_code(&code).await?;
+            endpoint.graph_with(identity, tokens, clock)?
+        } else {
+            let user = args.user.clone().ok_or_else(|| {
+                anyhow::anyhow!("give --user and --password-env, or sign in with --device-code")
+            })?;
+            let var = args.password_env.clone().ok_or_else(|| {
+                anyhow::anyhow!("give --password-env with the name of the variable holding the password")
+            })?;
+            let password = password_from_env(&var)?;
+            endpoint.connect(&SignIn::Password { user, password }).await?
+        };
+        let org = graph.organization().await?;
+        let domains = graph.domains().await?;
+        anyhow::Ok(serde_json::json!({
+            "tenantId": org.id,
+            "displayName": org.display_name,
+            "initialDomain": org.initial_domain(),
+            "directorySyncEnabled": org.on_premises_sync_enabled,
+            "verifiedDomains": domains.iter().filter(|d| d.is_verified).map(|d| &d.id).collect::<Vec<_>>(),
+            "unverifiedDomains": domains.iter().filter(|d| !d.is_verified).map(|d| &d.id).collect::<Vec<_>>(),
+            "federatedDomains": domains.iter().filter(|d| d.authentication_type == "Federated").map(|d| &d.id).collect::<Vec<_>>(),
+        }))
+    })?;
+    if args.json {
+        print_json(out, &report)?;
+    } else {
+        let list = |key: &str| {
+            report[key]
+                .as_array()
+                .map(|v| {
+                    v.iter()
+                        .filter_map(|d| d.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "(none)".into())
+        };
+        writeln!(
+            out,
+            "Tenant:              {} ({})",
+            report["displayName"].as_str().unwrap_or(""),
+            report["tenantId"].as_str().unwrap_or("")
+        )?;
+        writeln!(
+            out,
+            "Initial domain:      {}",
+            report["initialDomain"].as_str().unwrap_or("(unknown)")
+        )?;
+        writeln!(out, "Verified domains:    {}", list("verifiedDomains"))?;
+        writeln!(out, "Unverified domains:  {}", list("unverifiedDomains"))?;
+        writeln!(
+            out,
+            "Directory sync:      {}",
+            match report["directorySyncEnabled"].as_bool() {
+                Some(true) => "enabled",
+                Some(false) => "was enabled, now off",
+                None => "never enabled",
+            }
+        )?;
+    }
+    Ok(())
+}
+
+/// A password from the environment variable the administrator named (never from the command
+/// line, which other users of the machine can read).
+fn password_from_env(var: &str) -> anyhow::Result<Secret> {
+    std::env::var(var).map(Secret::from).map_err(|_| {
+        anyhow::anyhow!(
+            "the environment variable {var} that should hold the password is not set (or not UTF-8)"
+        )
+    })
+}
+
+fn print_json(out: &mut dyn Write, value: &impl serde::Serialize) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn write_run(out: &mut dyn Write, r: &crate::engine::model::RunRecord) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "#{:<5} {:<13} {:<16} adds {:>5}  updates {:>5}  renames {:>4}  deletes {:>5}  errors {:>4}  {}",
+        r.id,
+        r.profile,
+        r.connector,
+        r.counts.adds,
+        r.counts.updates,
+        r.counts.renames,
+        r.counts.deletes,
+        r.counts.errors,
+        r.outcome
+    )?;
+    for (object, message) in &r.errors {
+        writeln!(out, "         {object}: {message}")?;
+    }
+    Ok(())
+}
+
+/// Runs a `sync` command.
+pub fn sync_command(command: &SyncCommand, out: &mut dyn Write) -> anyhow::Result<()> {
+    use crate::engine::{install, run, sync};
+    match command {
+        SyncCommand::Run { full, data } => {
+            let records = install::run_cycle(&data.dir(), *full)?;
+            if data.json {
+                print_json(out, &records)?;
+            } else {
+                for r in &records {
+                    write_run(out, r)?;
+                }
+            }
+            if let Some(stopped) = records.iter().find(|r| r.outcome.starts_with("stopped")) {
+                anyhow::bail!("{}", stopped.outcome);
+            }
+        }
+        SyncCommand::Status(data) => {
+            let store = install::open_store(&data.dir())?;
+            let pending = sync::pending_exports(&store)?;
+            let history = run::history(&store)?;
+            let last: Vec<_> = history.iter().rev().take(5).cloned().collect();
+            if data.json {
+                print_json(
+                    out,
+                    &serde_json::json!({"pendingExports": pending.len(), "lastRuns": last}),
+                )?;
+            } else {
+                writeln!(out, "Pending exports:     {}", pending.len())?;
+                writeln!(out, "Last runs:")?;
+                for r in last.iter().rev() {
+                    write_run(out, r)?;
+                }
+            }
+        }
+        SyncCommand::Pending(data) => {
+            let store = install::open_store(&data.dir())?;
+            let pending = sync::pending_exports(&store)?;
+            if data.json {
+                print_json(out, &pending)?;
+            } else {
+                for p in &pending {
+                    let what = match &p.change {
+                        crate::engine::model::ExportChange::Add { .. } => "add".to_string(),
+                        crate::engine::model::ExportChange::Update { changes } => format!(
+                            "update {}",
+                            changes
+                                .iter()
+                                .map(|(k, (was, will))| format!("{k}: {was} -> {will}"))
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        ),
+                        crate::engine::model::ExportChange::Delete => "delete".to_string(),
+                    };
+                    writeln!(
+                        out,
+                        "{:<8?} {} ({}): {what}",
+                        p.kind, p.name, p.display_name
+                    )?;
+                    if !p.members_added.is_empty() || !p.members_removed.is_empty() {
+                        writeln!(
+                            out,
+                            "         members +{} -{}",
+                            p.members_added.len(),
+                            p.members_removed.len()
+                        )?;
+                    }
+                }
+                writeln!(out, "{} changes pending", pending.len())?;
+            }
+        }
+        SyncCommand::History(data) => {
+            let store = install::open_store(&data.dir())?;
+            let history = run::history(&store)?;
+            if data.json {
+                print_json(out, &history)?;
+            } else {
+                for r in &history {
+                    write_run(out, r)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `search`.
+pub fn search_command(args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let store = crate::engine::install::open_store(&args.data.dir())?;
+    let hits = crate::engine::search::search(&store, &args.text, 200)?;
+    if args.data.json {
+        print_json(out, &hits)?;
+    } else {
+        for h in &hits {
+            writeln!(out, "{}", serde_json::to_string(h)?)?;
+        }
+        writeln!(out, "{} found", hits.len())?;
     }
     Ok(())
 }

@@ -12,6 +12,24 @@ fn main() -> ExitCode {
         Some(Command::Probe(Probe::Server(args))) => {
             skybridge::cli::probe_server(&args, &mut std::io::stdout().lock())
         }
+        Some(Command::Probe(Probe::Forest(args))) => {
+            skybridge::cli::probe_forest(&args, &mut std::io::stdout().lock())
+        }
+        Some(Command::Probe(Probe::Account(args))) => {
+            skybridge::cli::probe_account(&args, &mut std::io::stdout().lock())
+        }
+        Some(Command::Probe(Probe::Tenant(args))) => skybridge::cli::probe_tenant(
+            &args,
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        ),
+        Some(Command::Sync(command)) => {
+            skybridge::cli::sync_command(&command, &mut std::io::stdout().lock())
+        }
+        Some(Command::Search(args)) => {
+            skybridge::cli::search_command(&args, &mut std::io::stdout().lock())
+        }
+        Some(Command::Emulator(args)) => args.config().and_then(skybridge::emulator::run),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use ldap3::{LdapConn, Scope, SearchEntry};
 use serde::Serialize;
 
-use super::server::{DirectoryError, ServerSpec};
+use super::error::DirectoryError;
+use super::server::ServerSpec;
 
 /// Control OID of Active Directory's DirSync change feed.
 pub const OID_DIRSYNC: &str = "1.2.840.113556.1.4.841";

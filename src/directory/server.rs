@@ -8,9 +8,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ldap3::{LdapConn, LdapConnSettings, LdapError};
+use ldap3::{LdapConn, LdapConnSettings, LdapError, LdapResult};
 
-use super::tls::{TlsConfigError, client_config};
+use super::error::DirectoryError;
+use super::tls::client_config;
 
 /// How the connection to a domain controller is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -41,84 +42,6 @@ pub struct ServerSpec {
 
 /// Default limit for connecting and for each LDAP operation.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// What went wrong while reaching or reading a directory server.
-#[derive(Debug, thiserror::Error)]
-pub enum DirectoryError {
-    /// The server address could not be understood.
-    #[error(
-        "'{input}' is not a server address Skybridge understands: {reason}. Use ldaps://host[:port], ldap://host[:port] or a host name."
-    )]
-    InvalidAddress {
-        /// What was typed.
-        input: String,
-        /// Why it was refused.
-        reason: String,
-    },
-    /// Plain LDAP was asked for without the explicit permission.
-    #[error(
-        "{server} would be reached without encryption, and a password sent to it could be read on the network. Use ldaps://, or StartTLS on port 389; allow plain LDAP for this server only if you accept that risk."
-    )]
-    PlainNotAllowed {
-        /// The server in URL form.
-        server: String,
-    },
-    /// The TLS configuration could not be built (bad CA file, no system roots).
-    #[error(transparent)]
-    Tls(#[from] TlsConfigError),
-    /// The server presented a certificate that does not name the server asked for.
-    #[error(
-        "the certificate of {server} is not valid for the name '{asked}'; it names {presented}. Connect using one of the names in the certificate, or ask for a certificate that includes '{asked}'."
-    )]
-    CertificateName {
-        /// The server in URL form.
-        server: String,
-        /// The name (or address) that was connected to.
-        asked: String,
-        /// The names the certificate holds.
-        presented: String,
-    },
-    /// The server's certificate could not be verified.
-    #[error(
-        "the certificate of {server} could not be verified ({detail}). If the domain controllers use your own certificate authority, give its certificate as the CA file."
-    )]
-    CertificateUntrusted {
-        /// The server in URL form.
-        server: String,
-        /// What the TLS library reported.
-        detail: String,
-    },
-    /// The server did not answer in time.
-    #[error(
-        "{server} did not answer within {seconds} s. Check that the name resolves to a domain controller and that a firewall lets this machine reach the port."
-    )]
-    Timeout {
-        /// The server in URL form.
-        server: String,
-        /// The limit that passed.
-        seconds: u64,
-    },
-    /// The TCP connection failed (refused, unreachable, name not found).
-    #[error(
-        "cannot connect to {server}: {detail}. Check the server name and port, and that the domain controller is running."
-    )]
-    Connect {
-        /// The server in URL form.
-        server: String,
-        /// What the system reported.
-        detail: String,
-    },
-    /// An LDAP operation failed.
-    #[error("{operation} on {server} failed: {detail}")]
-    Operation {
-        /// The server in URL form.
-        server: String,
-        /// What was being done, in words.
-        operation: &'static str,
-        /// What the server or library reported.
-        detail: String,
-    },
-}
 
 impl ServerSpec {
     /// Parses an address. `starttls` upgrades an `ldap://` address; `allow_plain` permits an
@@ -220,10 +143,43 @@ impl ServerSpec {
                     detail: source.to_string(),
                 }
             }
+            LdapError::LdapResult { result } => self.classify_result(result, operation),
             other => DirectoryError::Operation {
                 server,
                 operation,
                 detail: other.to_string(),
+            },
+        }
+    }
+
+    /// Turns an unsuccessful LDAP result into a typed error.
+    pub fn classify_result(&self, result: LdapResult, operation: &'static str) -> DirectoryError {
+        let server = self.url();
+        let detail = if result.text.trim().is_empty() {
+            format!("result code {}", result.rc)
+        } else {
+            format!("{} (result code {})", result.text.trim(), result.rc)
+        };
+        match result.rc {
+            8 => DirectoryError::StrongerAuthRequired { server, detail },
+            32 => DirectoryError::NoSuchObject {
+                server,
+                dn: if result.matched.is_empty() {
+                    "(not named)".to_string()
+                } else {
+                    format!("below {}", result.matched)
+                },
+            },
+            50 => DirectoryError::InsufficientRights {
+                server,
+                operation,
+                detail,
+                advice: "Grant the account the rights Skybridge lists for this task, or use an account that has them.",
+            },
+            _ => DirectoryError::Operation {
+                server,
+                operation,
+                detail,
             },
         }
     }
@@ -247,7 +203,11 @@ impl ServerSpec {
                 presented: if presented.is_empty() {
                     "no name at all".to_string()
                 } else {
-                    presented.join(", ")
+                    presented
+                        .iter()
+                        .map(|p| plain_name(p))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 },
             },
             rustls::Error::InvalidCertificate(CertificateError::NotValidForName) => {
@@ -263,6 +223,16 @@ impl ServerSpec {
             },
         }
     }
+}
+
+/// rustls describes presented names as `DnsName("dc1.contoso.test")` or
+/// `IpAddress(127.0.0.2)`; administrators want just the name.
+fn plain_name(presented: &str) -> String {
+    let inner = presented
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .unwrap_or(presented);
+    inner.trim_matches('"').to_string()
 }
 
 fn split_host_port(rest: &str) -> Result<(String, Option<u16>), String> {
@@ -361,7 +331,7 @@ mod tests {
             matches!(classified, DirectoryError::CertificateName { ref asked, .. } if asked == "dc9.contoso.test"),
             "{text}"
         );
-        assert!(text.contains("dc1.contoso.test"), "{text}");
+        assert!(text.contains("it names dc1.contoso.test."), "{text}");
     }
 
     #[test]

@@ -140,8 +140,9 @@ fn problems(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) {
     ui.add_space(8.0);
     ui.label(egui::RichText::new(ShellText::ProblemsHeading.get()).strong());
     for problem in problems {
+        // What still blocks Next reads as a to-do, not an alarm; warnings stand out.
         let colour = match problem.severity {
-            Severity::Error => ui.visuals().error_fg_color,
+            Severity::Error => ui.visuals().text_color(),
             Severity::Warning => ui.visuals().warn_fg_color,
         };
         ui.label(egui::RichText::new(format!("• {}", problem.text())).color(colour));

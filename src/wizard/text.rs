@@ -71,8 +71,6 @@ pub enum ShellText {
     EndOfBuildTitle,
     /// Explanation shown then.
     EndOfBuildBody,
-    /// The Close button.
-    Close,
 }
 
 impl ShellText {
@@ -91,7 +89,6 @@ impl ShellText {
         ShellText::ProblemsHeading,
         ShellText::EndOfBuildTitle,
         ShellText::EndOfBuildBody,
-        ShellText::Close,
     ];
 
     /// Its key in `shell.toml`.
@@ -110,7 +107,6 @@ impl ShellText {
             ShellText::ProblemsHeading => "problems_heading",
             ShellText::EndOfBuildTitle => "end_of_build_title",
             ShellText::EndOfBuildBody => "end_of_build_body",
-            ShellText::Close => "close",
         }
     }
 

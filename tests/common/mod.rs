@@ -16,7 +16,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ldap3::{LdapConn, Scope, SearchEntry};
-use skybridge::directory::ServerSpec;
+use skybridge::directory::{AccountName, ServerSpec, Session};
+use skybridge::secret::Secret;
 
 /// A running test forest and how to reach it.
 pub struct Forest {
@@ -147,6 +148,28 @@ impl Forest {
         conn
     }
 
+    /// A Skybridge session signed in as the built-in administrator.
+    pub fn admin_session(&self) -> Session {
+        let account = AccountName::parse(&self.admin).expect("the admin name parses");
+        Session::open(&self.server(), &account, &self.admin_secret())
+            .expect("the administrator signs in")
+    }
+
+    /// The administrator's password as a secret.
+    pub fn admin_secret(&self) -> Secret {
+        Secret::new(self.admin_password.clone())
+    }
+
+    /// Sets an account's password (as the administrator, over TLS).
+    pub fn set_password(&self, dn: &str, password: &str) {
+        skybridge::directory::write::set_password(
+            &mut self.admin_session(),
+            dn,
+            &Secret::new(password),
+        )
+        .unwrap_or_else(|e| panic!("cannot set the password of {dn}: {e}"));
+    }
+
     /// Every entry under `base` matching `filter`, read in pages of `page_size`.
     pub fn search_paged(
         &self,
@@ -207,4 +230,27 @@ pub fn seeded(forest: &str, class: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// A scratch folder removed when the test ends.
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A new scratch folder under the system's temporary directory.
+pub fn temp_dir(label: &str) -> TempDir {
+    let dir = std::env::temp_dir().join(format!("skybridge-{label}-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    TempDir(dir)
 }

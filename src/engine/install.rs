@@ -1,0 +1,320 @@
+//! An installation: the data folder with its settings file (`settings.json`, written by the
+//! wizard or `skybridge apply`), its store, and the secrets it names in the OS keychain; and the
+//! sync cycle run against it (imports, sync, export, anchor write-back, history purge).
+//!
+//! The settings file holds no secret. Directory passwords are kept in the keychain as
+//! `directory:<connector>` and the engine's application secret as `tenant:client-secret`, under
+//! the keychain service named in the settings (`skybridge` by default).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::model::RunRecord;
+use super::run::{self, RunError};
+use super::store::SledStore;
+use super::sync::SyncSettings;
+use crate::clock::SystemClock;
+use crate::directory::{AccountName, ServerSpec, Session};
+use crate::secret::Secret;
+use crate::tenant::auth::Keychain;
+use crate::tenant::graph::{GraphClient, WriteLimiter};
+use crate::tenant::{SignIn, TenantEndpoint};
+
+/// How one forest is reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryConnection {
+    /// The connector's name (as in the sync settings).
+    pub connector: String,
+    /// The domain controller (`ldaps://dc1.contoso.com`).
+    pub server: String,
+    /// CA file for the DC's certificate, when not in the system store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// The connector account (`CONTOSO\sky-sync`).
+    pub account: String,
+}
+
+/// How the tenant is reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantConnection {
+    /// The identity platform authority with the tenant (`https://login.microsoftonline.com/<id>`).
+    pub authority: String,
+    /// The Graph root.
+    pub graph: String,
+    /// The engine's application (client) id.
+    pub client_id: String,
+    /// Writes per window the engine allows itself.
+    #[serde(default = "default_budget")]
+    pub write_budget: usize,
+    /// That window, in seconds.
+    #[serde(default = "default_window")]
+    pub budget_window_seconds: u64,
+}
+
+fn default_budget() -> usize {
+    WriteLimiter::DEFAULT_BUDGET
+}
+
+fn default_window() -> u64 {
+    WriteLimiter::DEFAULT_WINDOW.as_secs()
+}
+
+fn default_service() -> String {
+    "skybridge".into()
+}
+
+fn default_history_days() -> u64 {
+    7
+}
+
+/// Everything in `settings.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Installation {
+    /// What to synchronize and how.
+    pub sync: SyncSettings,
+    /// The forests.
+    pub directories: Vec<DirectoryConnection>,
+    /// The tenant.
+    pub tenant: TenantConnection,
+    /// The keychain service that holds this installation's secrets.
+    #[serde(default = "default_service")]
+    pub keychain_service: String,
+    /// Days of run history kept.
+    #[serde(default = "default_history_days")]
+    pub history_days: u64,
+}
+
+/// Why an installation cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    /// No settings file.
+    #[error(
+        "{path} holds no Skybridge installation (no settings.json). Run the setup wizard, or `skybridge apply`, to create one; or give --data with the right folder."
+    )]
+    NotInstalled {
+        /// The data folder.
+        path: PathBuf,
+    },
+    /// The settings file cannot be read.
+    #[error("{path} cannot be used: {detail}")]
+    Settings {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A secret is missing from the keychain.
+    #[error(
+        "the keychain has no {what} for this installation (entry '{name}' of service '{service}'). Re-enter it in the wizard's Additional tasks."
+    )]
+    MissingSecret {
+        /// What it is.
+        what: &'static str,
+        /// The entry name.
+        name: String,
+        /// The keychain service.
+        service: String,
+    },
+    /// A run failed.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// The tenant side failed before any run.
+    #[error(transparent)]
+    Tenant(#[from] crate::tenant::TenantError),
+    /// The directory side failed before any run.
+    #[error(transparent)]
+    Directory(#[from] crate::directory::DirectoryError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] super::store::StoreError),
+}
+
+/// The default data folder: `$XDG_DATA_HOME/skybridge`, else `~/.local/share/skybridge`.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(x).join("skybridge");
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    home.join(".local/share/skybridge")
+}
+
+impl Installation {
+    /// Reads `settings.json` from a data folder.
+    pub fn load(data: &Path) -> Result<Installation, InstallError> {
+        let path = data.join("settings.json");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(InstallError::NotInstalled {
+                    path: data.to_path_buf(),
+                });
+            }
+            Err(e) => {
+                return Err(InstallError::Settings {
+                    path,
+                    detail: e.to_string(),
+                });
+            }
+        };
+        serde_json::from_str(&text).map_err(|e| InstallError::Settings {
+            path,
+            detail: format!("not valid settings ({e})"),
+        })
+    }
+
+    /// Writes `settings.json` (atomically: a new file renamed over the old one).
+    pub fn save(&self, data: &Path) -> Result<(), InstallError> {
+        let path = data.join("settings.json");
+        let fail = |e: std::io::Error| InstallError::Settings {
+            path: path.clone(),
+            detail: e.to_string(),
+        };
+        std::fs::create_dir_all(data).map_err(fail)?;
+        let text = serde_json::to_string_pretty(self).map_err(|e| InstallError::Settings {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
+        let temp = data.join("settings.json.new");
+        std::fs::write(&temp, text).map_err(fail)?;
+        std::fs::rename(&temp, &path).map_err(fail)
+    }
+
+    fn keychain(&self) -> Keychain {
+        Keychain::new(&self.keychain_service)
+    }
+
+    fn secret(&self, name: &str, what: &'static str) -> Result<Secret, InstallError> {
+        self.keychain()
+            .load(name)?
+            .ok_or_else(|| InstallError::MissingSecret {
+                what,
+                name: name.to_string(),
+                service: self.keychain_service.clone(),
+            })
+    }
+
+    /// Keeps a connector account's password in the keychain.
+    pub fn store_directory_password(
+        &self,
+        connector: &str,
+        password: &Secret,
+    ) -> Result<(), InstallError> {
+        Ok(self
+            .keychain()
+            .store(&format!("directory:{connector}"), password)?)
+    }
+
+    /// Keeps the engine application's secret in the keychain.
+    pub fn store_client_secret(&self, secret: &Secret) -> Result<(), InstallError> {
+        Ok(self.keychain().store("tenant:client-secret", secret)?)
+    }
+
+    /// Signs in to every forest.
+    pub fn directory_sessions(&self) -> Result<Vec<(DirectoryConnection, Session)>, InstallError> {
+        let mut out = Vec::new();
+        for d in &self.directories {
+            let password = self.secret(
+                &format!("directory:{}", d.connector),
+                "connector account password",
+            )?;
+            let spec = ServerSpec::parse(&d.server, false, false)?.with_ca_file(d.ca_file.clone());
+            let session = Session::open(&spec, &AccountName::parse(&d.account)?, &password)?;
+            out.push((d.clone(), session));
+        }
+        Ok(out)
+    }
+
+    /// The engine application's secret from the keychain. (Read it outside any async
+    /// runtime: the keychain client runs one of its own.)
+    pub fn client_secret(&self) -> Result<Secret, InstallError> {
+        self.secret("tenant:client-secret", "application secret")
+    }
+
+    /// Signs the engine in to the tenant with its application secret.
+    pub async fn graph(&self, secret: Secret) -> Result<GraphClient, InstallError> {
+        let endpoint = TenantEndpoint {
+            authority: self.tenant.authority.clone(),
+            graph: self.tenant.graph.clone(),
+            client_id: self.tenant.client_id.clone(),
+            ..TenantEndpoint::default()
+        };
+        let graph = endpoint.connect(&SignIn::ClientSecret(secret)).await?;
+        let limiter = Arc::new(WriteLimiter::new(
+            self.tenant.write_budget,
+            Duration::from_secs(self.tenant.budget_window_seconds),
+            Arc::new(SystemClock::default()),
+        ));
+        Ok(graph.with_limiter(limiter))
+    }
+}
+
+/// The store of an installation. A folder without settings is not an installation: no store is
+/// created there (a mistyped --data must not leave an empty store behind).
+pub fn open_store(data: &Path) -> Result<SledStore, InstallError> {
+    if !data.join("settings.json").is_file() {
+        return Err(InstallError::NotInstalled {
+            path: data.to_path_buf(),
+        });
+    }
+    Ok(SledStore::open(&data.join("store"))?)
+}
+
+/// Runs one cycle: import every forest (full or delta), sync, export, write anchors back, purge
+/// old history. Returns the runs it recorded. Blocking: LDAP runs on this thread, the tenant on
+/// a runtime of its own.
+pub fn run_cycle(data: &Path, full: bool) -> Result<Vec<RunRecord>, InstallError> {
+    let install = Installation::load(data)?;
+    let store = open_store(data)?;
+    let mut sessions = install.directory_sessions()?;
+    let mut records = Vec::new();
+    for (connection, session) in sessions.iter_mut() {
+        let Some(scope) = install
+            .sync
+            .connectors
+            .iter()
+            .find(|c| c.name == connection.connector)
+        else {
+            continue;
+        };
+        records.push(run::import(&store, session, scope, full)?);
+    }
+    records.push(run::synchronize(&store, &install.sync, full)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| InstallError::Settings {
+            path: data.to_path_buf(),
+            detail: format!("cannot start the network runtime: {e}"),
+        })?;
+    let secret = install.client_secret()?;
+    let exported = runtime.block_on(async {
+        let graph = install.graph(secret).await?;
+        Ok::<_, InstallError>(run::export(&store, &install.sync, &graph).await?)
+    })?;
+    let staging = install.sync.staging;
+    records.push(exported);
+    if !staging {
+        for (connection, session) in sessions.iter_mut() {
+            run::write_back_anchors(&store, &connection.connector, session)?;
+        }
+    }
+    let cutoff = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        .saturating_sub(install.history_days * 24 * 3600);
+    run::purge_history(&store, cutoff)?;
+    for (_, session) in sessions {
+        session.close();
+    }
+    Ok(records)
+}

@@ -1,0 +1,20 @@
+//! The sync engine: connector spaces, a metaverse and run history kept in a store, the default
+//! sync rules, and the run profiles that move changes from Active Directory to the tenant.
+//!
+//! - [`rules`]: the default rules as pure functions (exclusions, sourceAnchor, tenant UPN, joins).
+//! - [`model`]: connector-space and metaverse objects, pending exports, run records.
+//! - [`sync`]: scoping, joins, projection and the tenant state each identity should have.
+//! - [`run`]: the run profiles (import, sync, export, anchor write-back) and the run history.
+//! - [`schedule`]: the cycle scheduler, on an injected clock.
+//! - [`install`]: an installation's settings, secrets and the cycle run against it.
+//! - [`search`]: finding objects in the connector spaces and the metaverse.
+//! - [`store`]: the storage trait and the embedded sled store, committed in atomic steps.
+
+pub mod install;
+pub mod model;
+pub mod rules;
+pub mod run;
+pub mod schedule;
+pub mod search;
+pub mod store;
+pub mod sync;

@@ -1,0 +1,851 @@
+//! The run profiles: full and delta import from a forest (DirSync), full and delta sync, export
+//! to the tenant, and the write-back of managed sourceAnchors to Active Directory. Each keeps a
+//! record in the run history.
+//!
+//! Export is idempotent: before a create is sent the object is marked "in flight" (committed);
+//! an object found in flight after a crash is first looked up in the tenant by its immutableId
+//! (a hard match) and adopted if it is there, so a crash never duplicates an object.
+
+use std::collections::BTreeSet;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+
+use super::model::{
+    CsObject, ExportChange, MvKind, MvObject, PendingExport, RunCounts, RunRecord, key,
+};
+use super::store::{Batch, Space, Staged, Store, StoreError, StoreExt};
+use super::sync::{self, ConnectorScope, SyncSettings, dn_key, pending_exports};
+use crate::directory::delta::{self, Change};
+use crate::directory::import::{ImportScope, ObjectClass};
+use crate::directory::{DirectoryError, Session, write};
+use crate::secret::Secret;
+use crate::tenant::TenantError;
+use crate::tenant::graph::{BatchItem, GraphClient, MAX_BATCH};
+
+/// What can stop a run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The directory failed.
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+    /// The tenant failed as a whole (per-object errors are recorded instead).
+    #[error(transparent)]
+    Tenant(#[from] TenantError),
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn record(
+    store: &dyn Store,
+    profile: &str,
+    connector: &str,
+    started: u64,
+    counts: RunCounts,
+    outcome: String,
+    errors: Vec<(String, String)>,
+) -> Result<RunRecord, StoreError> {
+    let last: Option<u64> = store.get(Space::Meta, b"last-run-id")?;
+    let id = last.unwrap_or(0) + 1;
+    let run = RunRecord {
+        id,
+        profile: profile.to_string(),
+        connector: connector.to_string(),
+        started,
+        ended: now(),
+        counts,
+        outcome,
+        errors,
+    };
+    let mut batch = Batch::default();
+    batch.put(Space::History, &id.to_be_bytes(), &run)?;
+    batch.put(Space::Meta, b"last-run-id", &id)?;
+    store.commit(batch)?;
+    Ok(run)
+}
+
+/// The run history, oldest first.
+pub fn history(store: &dyn Store) -> Result<Vec<RunRecord>, StoreError> {
+    Ok(store
+        .scan::<RunRecord>(Space::History, b"")?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
+}
+
+/// Removes runs that ended before `cutoff` (seconds since the epoch).
+pub fn purge_history(store: &dyn Store, cutoff: u64) -> Result<usize, StoreError> {
+    let mut batch = Batch::default();
+    for (k, run) in store.scan::<RunRecord>(Space::History, b"")? {
+        if run.ended < cutoff {
+            batch.remove(Space::History, &k);
+        }
+    }
+    let n = batch.len();
+    store.commit(batch)?;
+    Ok(n)
+}
+
+fn cookie_key(connector: &str, nc: &str) -> Vec<u8> {
+    format!("{connector}/{}", nc.to_lowercase()).into_bytes()
+}
+
+/// Everything the import reads: all classes of the whole domain. Scope is decided at sync, so
+/// an object that moves out of the selected OUs is seen leaving.
+fn domain_scope(nc: &str) -> ImportScope {
+    let mut scope = ImportScope::new(vec![nc.to_string()]);
+    scope.classes = vec![
+        ObjectClass::User,
+        ObjectClass::Group,
+        ObjectClass::Contact,
+        ObjectClass::Computer,
+    ];
+    scope.page_size = 1000;
+    scope
+}
+
+/// Applies one change to the connector space and counts it.
+fn apply_change(
+    store: &dyn Store,
+    batch: &mut Batch,
+    scope: &ConnectorScope,
+    change: &Change,
+    counts: &mut RunCounts,
+) -> Result<(), StoreError> {
+    let anchor = base64_guid(&change.guid);
+    let k = key(&scope.name, &anchor);
+    let existing: Option<CsObject> = store.get(Space::Connector, &k)?;
+    if change.deleted {
+        if let Some(mut o) = existing {
+            o.deleted = true;
+            batch.remove(Space::Meta, &dn_key(&scope.name, &o.dn));
+            batch.put(Space::Connector, &k, &o)?;
+            batch.put(
+                Space::Meta,
+                format!("dirty/{}/{anchor}", scope.name).as_bytes(),
+                &true,
+            )?;
+            counts.deletes += 1;
+        }
+        return Ok(());
+    }
+    let entry = change.as_entry();
+    let object = match existing {
+        Some(mut o) => {
+            if !crate::directory::escape::dn_eq(&o.dn, &change.dn) {
+                // The old DN keeps pointing here: groups still list a renamed or moved member
+                // under its old DN until the group itself changes (AD does not report the group).
+                o.dn = change.dn.clone();
+                o.domain = scope.domain_of(&o.dn);
+                counts.renames += 1;
+            } else {
+                counts.updates += 1;
+            }
+            for (name, values) in &change.attrs {
+                o.set(name, values);
+            }
+            for name in change.added.keys().chain(change.removed.keys()) {
+                let added = change.added.get(name).cloned().unwrap_or_default();
+                let removed = change.removed.get(name).cloned().unwrap_or_default();
+                o.change_values(name, &added, &removed);
+            }
+            o.deleted = false;
+            o
+        }
+        None => {
+            // Only objects of the chosen domains and OUs enter the connector space.
+            if !scope.contains(&change.dn) {
+                return Ok(());
+            }
+            let Some(o) = CsObject::from_entry(&scope.name, &scope.domain_of(&change.dn), &entry)
+            else {
+                return Ok(());
+            };
+            counts.adds += 1;
+            o
+        }
+    };
+    batch.put(
+        Space::Meta,
+        &dn_key(&scope.name, &object.dn),
+        &object.anchor,
+    )?;
+    batch.put(Space::Connector, &k, &object)?;
+    batch.put(
+        Space::Meta,
+        format!("dirty/{}/{anchor}", scope.name).as_bytes(),
+        &true,
+    )?;
+    Ok(())
+}
+
+fn base64_guid(guid: &[u8; 16]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(guid)
+}
+
+/// Imports a forest through DirSync: from scratch with `full` (objects not seen any more are
+/// marked deleted), else the changes since the stored cookie. Changes and the new cookie are
+/// committed together, page by page of 500 changes.
+pub fn import(
+    store: &dyn Store,
+    session: &mut Session,
+    scope: &ConnectorScope,
+    full: bool,
+) -> Result<RunRecord, RunError> {
+    let started = now();
+    let mut counts = RunCounts::default();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for (nc, _) in &scope.domains {
+        let ck = cookie_key(&scope.name, nc);
+        let cookie: Vec<u8> = if full {
+            Vec::new()
+        } else {
+            store
+                .get::<Vec<u8>>(Space::Watermark, &ck)?
+                .unwrap_or_default()
+        };
+        let mut batch = Batch::default();
+        let outcome = delta::dirsync(
+            session,
+            nc,
+            &domain_scope(nc),
+            &cookie,
+            |change| -> Result<(), RunError> {
+                if full {
+                    seen.insert(base64_guid(&change.guid));
+                }
+                apply_change(store, &mut batch, scope, &change, &mut counts)?;
+                if batch.len() >= 1500 {
+                    store.commit(std::mem::take(&mut batch))?;
+                }
+                Ok(())
+            },
+        )?;
+        batch.put(Space::Watermark, &ck, &outcome.cookie)?;
+        store.commit(batch)?;
+    }
+    if full {
+        // A full import is the whole truth: what it did not see is gone.
+        let mut batch = Batch::default();
+        let prefix = format!("{}/", scope.name);
+        for (_, mut o) in store.scan::<CsObject>(Space::Connector, prefix.as_bytes())? {
+            if !o.deleted && !seen.contains(&o.anchor) {
+                o.deleted = true;
+                batch.put(Space::Connector, &o.key(), &o)?;
+                batch.put(
+                    Space::Meta,
+                    format!("dirty/{}/{}", o.connector, o.anchor).as_bytes(),
+                    &true,
+                )?;
+                counts.deletes += 1;
+            }
+        }
+        store.commit(batch)?;
+    }
+    let profile = if full { "full import" } else { "delta import" };
+    Ok(record(
+        store,
+        profile,
+        &scope.name,
+        started,
+        counts,
+        "completed".into(),
+        Vec::new(),
+    )?)
+}
+
+/// Synchronizes every connector object (`full`) or those imports marked changed.
+pub fn synchronize(
+    store: &dyn Store,
+    settings: &SyncSettings,
+    full: bool,
+) -> Result<RunRecord, RunError> {
+    let started = now();
+    let mut counts = RunCounts::default();
+    // Work collects in memory and reaches the store every few thousand changes.
+    let outer = store;
+    let staged = Staged::new(store);
+    let store: &dyn Store = &staged;
+    let flush_every = 20_000;
+    // A change to a pilot group changes who takes part: look at everything.
+    let full = full
+        || settings.pilot_groups.iter().any(|(connector, dn)| {
+            store
+                .get::<String>(Space::Meta, &dn_key(connector, dn))
+                .ok()
+                .flatten()
+                .is_some_and(|anchor| {
+                    store
+                        .get_raw(
+                            Space::Meta,
+                            format!("dirty/{connector}/{anchor}").as_bytes(),
+                        )
+                        .ok()
+                        .flatten()
+                        .is_some()
+                })
+        });
+    let keys: Vec<Vec<u8>> = if full {
+        store
+            .scan_raw(Space::Connector, b"")?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect()
+    } else {
+        store
+            .scan_raw(Space::Meta, b"dirty/")?
+            .into_iter()
+            .map(|(k, _)| k[b"dirty/".len()..].to_vec())
+            .collect()
+    };
+    // People and other objects first, groups last: members must be joined to be resolved.
+    let mut groups = Vec::new();
+    for k in &keys {
+        let Some(object) = store.get::<CsObject>(Space::Connector, k)? else {
+            continue;
+        };
+        if object.class == ObjectClass::Group {
+            groups.push(object);
+            continue;
+        }
+        sync::sync_object(store, settings, &object, &mut counts)?;
+        if staged.pending() > flush_every {
+            staged.flush()?;
+        }
+    }
+    for object in &groups {
+        sync::sync_object(store, settings, object, &mut counts)?;
+        if staged.pending() > flush_every {
+            staged.flush()?;
+        }
+    }
+    // Memberships follow identities that appeared or left: then every group is recomputed (a
+    // group lists members by DN, resolved to metaverse ids). Otherwise only changed groups,
+    // already synchronized above, can have other members.
+    let mut batch = Batch::default();
+    if full || counts.adds > 0 || counts.deletes > 0 {
+        for (k, mut mv) in store.scan::<MvObject>(Space::Metaverse, b"")? {
+            if mv.kind == MvKind::Group && !mv.deleting {
+                sync::recompute(store, settings, &mut mv, None)?;
+                batch.put(Space::Metaverse, &k, &mv)?;
+            }
+        }
+    }
+    for (k, _) in store.scan_raw(Space::Meta, b"dirty/")? {
+        batch.remove(Space::Meta, &k);
+    }
+    store.commit(batch)?;
+    staged.flush()?;
+    let store = outer;
+    let profile = if full { "full sync" } else { "delta sync" };
+    Ok(record(
+        store,
+        profile,
+        "metaverse",
+        started,
+        counts,
+        "completed".into(),
+        Vec::new(),
+    )?)
+}
+
+/// Writes managed sourceAnchors (ms-DS-ConsistencyGuid) back to a forest.
+pub fn write_back_anchors(
+    store: &dyn Store,
+    connector: &str,
+    session: &mut Session,
+) -> Result<u64, RunError> {
+    let prefix = format!("writeback/{connector}/");
+    let mut done = 0;
+    for (k, (dn, guid)) in store.scan::<(String, Vec<u8>)>(Space::Meta, prefix.as_bytes())? {
+        let Ok(guid) = <[u8; 16]>::try_from(guid.as_slice()) else {
+            continue;
+        };
+        match write::set_consistency_guid(session, &dn, &guid) {
+            Ok(()) | Err(DirectoryError::NoSuchObject { .. }) => {
+                let mut batch = Batch::default();
+                batch.remove(Space::Meta, &k);
+                store.commit(batch)?;
+                done += 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(done)
+}
+
+fn random_password() -> String {
+    Secret::generate_password()
+        .map(|s| s.expose().to_string())
+        .unwrap_or_else(|_| uuid::Uuid::new_v4().to_string() + "Aa1!")
+}
+
+fn create_body(mv: &MvObject) -> Value {
+    let mut body = mv.desired.clone();
+    if let Some(map) = body.as_object_mut() {
+        map.remove("members");
+        if mv.kind == MvKind::Person {
+            // Synchronized users sign in with their on-premises password once password hash
+            // sync runs; until then the cloud password is random and never shown.
+            map.insert(
+                "passwordProfile".into(),
+                json!({"password": random_password(), "forceChangePasswordNextSignIn": false}),
+            );
+        } else {
+            map.remove("onPremisesImmutableId");
+        }
+    }
+    body
+}
+
+fn exported_state(mv: &MvObject) -> Value {
+    let mut state = mv.desired.clone();
+    if mv.kind != MvKind::Person
+        && let Some(map) = state.as_object_mut()
+    {
+        map.remove("onPremisesImmutableId");
+    }
+    state
+}
+
+/// Finds the tenant object an earlier, unconfirmed create may have made: a user by its
+/// immutableId (a hard match); a group, which Graph gives no immutableId, by its mail nickname
+/// when exactly one security group has it.
+async fn find_by_anchor(graph: &GraphClient, mv: &MvObject) -> Result<Option<String>, TenantError> {
+    match mv.kind {
+        MvKind::Person => {
+            let Some(anchor) = mv.desired["onPremisesImmutableId"].as_str() else {
+                return Ok(None);
+            };
+            Ok(graph
+                .user_by_immutable_id(anchor)
+                .await?
+                .and_then(|u| u["id"].as_str().map(str::to_string)))
+        }
+        MvKind::Group => {
+            let Some(nickname) = mv.desired["mailNickname"].as_str() else {
+                return Ok(None);
+            };
+            let filter = crate::tenant::api::encode(&format!(
+                "mailNickname eq {}",
+                crate::tenant::api::odata_string(nickname)
+            ));
+            let mut found = Vec::new();
+            graph
+                .list(
+                    &format!("groups?$filter={filter}&$select=id,displayName,securityEnabled"),
+                    false,
+                    |g| {
+                        if g["securityEnabled"] == true {
+                            found.push(g["id"].as_str().unwrap_or_default().to_string());
+                        }
+                        Ok(())
+                    },
+                )
+                .await?;
+            Ok(if found.len() == 1 { found.pop() } else { None })
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Soft match: a cloud-only user (no immutableId) with the sign-in name this person would get
+/// becomes this person's tenant object: its immutableId and properties are set from
+/// Active Directory.
+async fn soft_match(graph: &GraphClient, mv: &MvObject) -> Result<Option<String>, TenantError> {
+    if mv.kind != MvKind::Person {
+        return Ok(None);
+    }
+    let Some(upn) = mv.desired["userPrincipalName"].as_str() else {
+        return Ok(None);
+    };
+    let existing = match graph.user(upn, &["id", "onPremisesImmutableId"]).await {
+        Ok(u) => u,
+        Err(e) if e.status() == Some(404) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if !existing["onPremisesImmutableId"].is_null() {
+        // Already synchronized from somewhere else: taking it over would steal an identity.
+        return Ok(None);
+    }
+    let Some(id) = existing["id"].as_str().map(str::to_string) else {
+        return Ok(None);
+    };
+    let mut properties = create_body(mv);
+    if let Some(map) = properties.as_object_mut() {
+        map.remove("passwordProfile");
+    }
+    graph.update_user(&id, &properties).await?;
+    Ok(Some(id))
+}
+
+/// Exports pending changes to the tenant: adds, updates (with member changes), deletes —
+/// unless staging mode is on, or the deletes exceed the threshold.
+pub async fn export(
+    store: &dyn Store,
+    settings: &SyncSettings,
+    graph: &GraphClient,
+) -> Result<RunRecord, RunError> {
+    let started = now();
+    let mut counts = RunCounts::default();
+    let mut errors = Vec::new();
+    let pending = pending_exports(store)?;
+    let deletes = pending
+        .iter()
+        .filter(|p| matches!(p.change, ExportChange::Delete))
+        .count() as u64;
+    if settings.staging {
+        let outcome = format!(
+            "staging: {} changes pending, nothing written to the tenant",
+            pending.len()
+        );
+        return Ok(record(
+            store, "export", "tenant", started, counts, outcome, errors,
+        )?);
+    }
+    if let Some(limit) = settings.delete_threshold
+        && deletes > limit
+    {
+        let outcome = format!(
+            "stopped: this export would delete {deletes} objects, more than the threshold of {limit}. Nothing was exported. Review the pending deletions (skybridge sync pending); if they are intended, raise or disable the threshold and run again."
+        );
+        return Ok(record(
+            store, "export", "tenant", started, counts, outcome, errors,
+        )?);
+    }
+    let load = |id: &str| -> Result<Option<MvObject>, StoreError> {
+        store.get(Space::Metaverse, id.as_bytes())
+    };
+    let save = |mv: &MvObject| -> Result<(), StoreError> {
+        let mut batch = Batch::default();
+        batch.put(Space::Metaverse, mv.id.as_bytes(), mv)?;
+        store.commit(batch)
+    };
+
+    // Adds, 20 per $batch: people first (groups need their members), then groups.
+    let adds: Vec<&PendingExport> = pending
+        .iter()
+        .filter(|p| matches!(p.change, ExportChange::Add { .. }))
+        .filter(|p| matches!(p.kind, MvKind::Person | MvKind::Group))
+        .collect();
+    for chunk in adds.chunks(MAX_BATCH) {
+        let mut objects = Vec::new();
+        for p in chunk {
+            let Some(mut mv) = load(&p.mv_id)? else {
+                continue;
+            };
+            // In flight before: a crash may have hidden a create that happened. Look first.
+            if mv.in_flight && mv.tenant_id.is_none() {
+                mv.tenant_id = find_by_anchor(graph, &mv).await?;
+            }
+            objects.push(((*p).clone(), mv));
+        }
+        let mut marks = Batch::default();
+        for (_, mv) in objects.iter_mut().filter(|(_, mv)| mv.tenant_id.is_none()) {
+            mv.in_flight = true;
+            marks.put(Space::Metaverse, mv.id.as_bytes(), &*mv)?;
+        }
+        store.commit(marks)?;
+        let items: Vec<BatchItem> = objects
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, mv))| mv.tenant_id.is_none())
+            .map(|(i, (_, mv))| BatchItem {
+                id: i.to_string(),
+                method: reqwest::Method::POST,
+                url: if mv.kind == MvKind::Person {
+                    "/users"
+                } else {
+                    "/groups"
+                }
+                .into(),
+                body: Some(create_body(mv)),
+                depends_on: Vec::new(),
+            })
+            .collect();
+        let answers = if items.is_empty() {
+            Vec::new()
+        } else {
+            graph.batch(items).await?
+        };
+        let mut done = Batch::default();
+        for (i, (p, mv)) in objects.iter_mut().enumerate() {
+            if mv.tenant_id.is_none() {
+                let Some(answer) = answers.iter().find(|a| a.id == i.to_string()) else {
+                    continue;
+                };
+                match answer.error(
+                    "POST",
+                    if mv.kind == MvKind::Person {
+                        "/users"
+                    } else {
+                        "/groups"
+                    },
+                ) {
+                    None => {
+                        mv.tenant_id = answer.body["id"].as_str().map(str::to_string);
+                        counts.adds += 1;
+                    }
+                    Some(e) => {
+                        // Refused because it exists already (an earlier run's create): match it.
+                        let mut matched = find_by_anchor(graph, mv).await.ok().flatten();
+                        if matched.is_none() && settings.soft_match {
+                            matched = soft_match(graph, mv).await.ok().flatten();
+                        }
+                        match matched {
+                            Some(id) => mv.tenant_id = Some(id),
+                            None => {
+                                mv.in_flight = false;
+                                mv.error = Some(e.to_string());
+                                errors.push((p.name.clone(), e.to_string()));
+                                counts.errors += 1;
+                                done.put(Space::Metaverse, mv.id.as_bytes(), &*mv)?;
+                                continue;
+                            }
+                        }
+                    }
+                }
+            }
+            let mut state = exported_state(mv);
+            if let Some(map) = state.as_object_mut() {
+                map.insert("members".into(), json!([]));
+            }
+            mv.exported = state;
+            mv.in_flight = false;
+            mv.error = None;
+            done.put(Space::Metaverse, mv.id.as_bytes(), &*mv)?;
+        }
+        store.commit(done)?;
+    }
+
+    // Updates of people and groups.
+    for p in &pending {
+        let Some(mut mv) = load(&p.mv_id)? else {
+            continue;
+        };
+        let path = match mv.kind {
+            MvKind::Person => "users",
+            MvKind::Group => "groups",
+            _ => continue,
+        };
+        match &p.change {
+            ExportChange::Add { .. } => {}
+            ExportChange::Update { changes } => {
+                let Some(id) = mv.tenant_id.clone() else {
+                    continue;
+                };
+                let patch: serde_json::Map<String, Value> = changes
+                    .iter()
+                    .filter(|(k, _)| {
+                        k.as_str() != "onPremisesImmutableId" || mv.kind == MvKind::Person
+                    })
+                    .map(|(k, (_, v))| (k.clone(), v.clone()))
+                    .collect();
+                if !patch.is_empty() {
+                    if let Err(e) = graph
+                        .patch(&format!("{path}/{id}"), &Value::Object(patch))
+                        .await
+                    {
+                        mv.error = Some(e.to_string());
+                        errors.push((p.name.clone(), e.to_string()));
+                        counts.errors += 1;
+                        save(&mv)?;
+                        continue;
+                    }
+                    counts.updates += 1;
+                }
+                let members = mv.exported["members"].clone();
+                mv.exported = exported_state(&mv);
+                if let Some(map) = mv.exported.as_object_mut() {
+                    map.insert("members".into(), members);
+                }
+                mv.error = None;
+                save(&mv)?;
+            }
+            ExportChange::Delete => {}
+        }
+    }
+
+    // Group memberships, now that every member that could be created has a tenant id. Only
+    // groups with something pending can have membership changes.
+    for group in pending.iter().filter(|p| p.kind == MvKind::Group) {
+        let Some(mut mv) = load(&group.mv_id)? else {
+            continue;
+        };
+        if mv.deleting {
+            continue;
+        }
+        let Some(group_id) = mv.tenant_id.clone() else {
+            continue;
+        };
+        let Some(p) = sync::pending_for(&mv) else {
+            continue;
+        };
+        let mut confirmed: BTreeSet<String> = mv.exported["members"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|m| m.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut to_add = Vec::new();
+        let mut added_mv = Vec::new();
+        for m in &p.members_added {
+            if let Some(member) = load(m)?
+                && let Some(tid) = member.tenant_id
+            {
+                to_add.push(tid);
+                added_mv.push(m.clone());
+            }
+        }
+        if !to_add.is_empty() {
+            match graph.add_members(&group_id, &to_add).await {
+                Ok(()) => confirmed.extend(added_mv),
+                Err(e) => {
+                    // Some may be members already (an add that happened before a crash, or a
+                    // change made in the tenant): look at the group as it is, add the rest one
+                    // by one, and report only what really failed.
+                    let mut present = BTreeSet::new();
+                    graph
+                        .list(
+                            &format!("groups/{group_id}/members?$select=id"),
+                            false,
+                            |m| {
+                                if let Some(id) = m["id"].as_str() {
+                                    present.insert(id.to_string());
+                                }
+                                Ok(())
+                            },
+                        )
+                        .await?;
+                    let mut failed = None;
+                    for (tid, mv_id) in to_add.iter().zip(&added_mv) {
+                        if present.contains(tid) {
+                            confirmed.insert(mv_id.clone());
+                            continue;
+                        }
+                        match graph
+                            .add_members(&group_id, std::slice::from_ref(tid))
+                            .await
+                        {
+                            Ok(()) => {
+                                confirmed.insert(mv_id.clone());
+                            }
+                            Err(one) => failed = Some(one),
+                        }
+                    }
+                    // The first error is superseded by what the group really holds.
+                    drop(e);
+                    if let Some(one) = failed {
+                        errors.push((p.name.clone(), one.to_string()));
+                        counts.errors += 1;
+                    }
+                }
+            }
+        }
+        for m in &p.members_removed {
+            let tid = load(m)?.and_then(|member| member.tenant_id);
+            let result = match tid {
+                Some(tid) => graph.remove_member(&group_id, &tid).await,
+                None => Ok(()),
+            };
+            match result {
+                Ok(()) => {
+                    confirmed.remove(m);
+                }
+                Err(e) if e.status() == Some(404) => {
+                    confirmed.remove(m);
+                }
+                Err(e) => {
+                    errors.push((p.name.clone(), e.to_string()));
+                    counts.errors += 1;
+                }
+            }
+        }
+        if let Some(map) = mv.exported.as_object_mut() {
+            map.insert("members".into(), json!(confirmed));
+        }
+        save(&mv)?;
+    }
+
+    // Deletes last.
+    for p in pending
+        .iter()
+        .filter(|p| matches!(p.change, ExportChange::Delete))
+    {
+        let Some(mv) = load(&p.mv_id)? else { continue };
+        let Some(id) = mv.tenant_id.clone() else {
+            continue;
+        };
+        let path = if mv.kind == MvKind::Group {
+            "groups"
+        } else {
+            "users"
+        };
+        match graph.delete(&format!("{path}/{id}")).await {
+            Ok(()) => {}
+            Err(e) if e.status() == Some(404) => {}
+            Err(e) => {
+                errors.push((p.name.clone(), e.to_string()));
+                counts.errors += 1;
+                continue;
+            }
+        }
+        counts.deletes += 1;
+        let mut batch = Batch::default();
+        batch.remove(Space::Metaverse, mv.id.as_bytes());
+        store.commit(batch)?;
+    }
+    let outcome = if errors.is_empty() {
+        "completed".to_string()
+    } else {
+        format!(
+            "completed with {} object errors (retried next cycle)",
+            errors.len()
+        )
+    };
+    Ok(record(
+        store, "export", "tenant", started, counts, outcome, errors,
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::store::SledStore;
+
+    #[test]
+    fn history_older_than_the_cutoff_is_purged() {
+        let dir = std::env::temp_dir().join(format!("skybridge-history-{}", uuid::Uuid::new_v4()));
+        let store = SledStore::open(&dir).unwrap();
+        for (id, ended) in [(1u64, 100u64), (2, 200), (3, 300)] {
+            let run = RunRecord {
+                id,
+                profile: "export".into(),
+                connector: "tenant".into(),
+                started: ended - 10,
+                ended,
+                counts: RunCounts::default(),
+                outcome: "completed".into(),
+                errors: Vec::new(),
+            };
+            let mut batch = Batch::default();
+            batch.put(Space::History, &id.to_be_bytes(), &run).unwrap();
+            store.commit(batch).unwrap();
+        }
+        assert_eq!(purge_history(&store, 250).unwrap(), 2);
+        let left: Vec<u64> = history(&store).unwrap().iter().map(|r| r.id).collect();
+        assert_eq!(left, [3]);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

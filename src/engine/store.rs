@@ -1,0 +1,545 @@
+//! Where the engine keeps its state: behind the small [`Store`] trait, so another backend (a
+//! database server) can stand in for the embedded one.
+//!
+//! The state is a set of named key spaces ([`Space`]) — connector spaces, the metaverse, join
+//! links both ways, pending exports, watermarks, run history, settings. Every change a run step
+//! makes goes into one [`Batch`] and is committed atomically, then flushed, so a store opened
+//! after a crash at any point holds either all of a step or none of it.
+//!
+//! [`SledStore`] keeps everything in one `sled` tree with the space as a key prefix (one tree
+//! makes every batch atomic without multi-tree transactions). The schema version is stored and
+//! checked on open.
+
+use std::path::Path;
+
+use serde::{Serialize, de::DeserializeOwned};
+
+/// The version of the stored layout this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A key space of the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Space {
+    /// Connector-space objects: key = connector name, `/`, anchor.
+    Connector,
+    /// Metaverse objects: key = metaverse id.
+    Metaverse,
+    /// Connector object → metaverse id: key = connector, `/`, anchor. (The other direction is
+    /// the metaverse object's own list of sources.)
+    JoinToMetaverse,
+    /// Join keys (`mail:…`) → metaverse id.
+    JoinIndex,
+    /// Pending exports to the tenant: key = metaverse id.
+    PendingExport,
+    /// Watermarks and cookies: key = connector name.
+    Watermark,
+    /// Run history: key = run id (big-endian, so keys sort by time).
+    History,
+    /// Settings and bookkeeping: key = name.
+    Meta,
+}
+
+impl Space {
+    fn prefix(self) -> &'static [u8] {
+        match self {
+            Space::Connector => b"cs\0",
+            Space::Metaverse => b"mv\0",
+            Space::JoinToMetaverse => b"jt\0",
+            Space::JoinIndex => b"ji\0",
+            Space::PendingExport => b"pe\0",
+            Space::Watermark => b"wm\0",
+            Space::History => b"rh\0",
+            Space::Meta => b"md\0",
+        }
+    }
+
+    fn key(self, key: &[u8]) -> Vec<u8> {
+        let mut k = self.prefix().to_vec();
+        k.extend_from_slice(key);
+        k
+    }
+}
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend failed (disk full, permissions, corruption).
+    #[error("the engine's store at {path} failed: {detail}")]
+    Backend {
+        /// Where the store is.
+        path: String,
+        /// What the backend said.
+        detail: String,
+    },
+    /// The store holds another layout version.
+    #[error(
+        "the store at {path} was written by a version of Skybridge with store layout {found}; this build reads layout {SCHEMA_VERSION}. Use the matching Skybridge version, or move the folder away and run a full synchronization to rebuild it."
+    )]
+    Version {
+        /// Where the store is.
+        path: String,
+        /// The version found.
+        found: u32,
+    },
+    /// A stored value could not be read.
+    #[error("a stored value under {key} cannot be read: {detail}")]
+    Corrupt {
+        /// The key, printable.
+        key: String,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+/// Changes committed together.
+#[derive(Debug, Default)]
+pub struct Batch {
+    ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl Batch {
+    /// Sets `key` in `space` to a value serialised as JSON.
+    pub fn put<T: Serialize>(
+        &mut self,
+        space: Space,
+        key: &[u8],
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(value).map_err(|e| StoreError::Corrupt {
+            key: String::from_utf8_lossy(key).into_owned(),
+            detail: e.to_string(),
+        })?;
+        self.ops.push((space.key(key), Some(bytes)));
+        Ok(())
+    }
+
+    /// Sets raw bytes.
+    pub fn put_raw(&mut self, space: Space, key: &[u8], value: Vec<u8>) {
+        self.ops.push((space.key(key), Some(value)));
+    }
+
+    /// Removes `key` from `space`.
+    pub fn remove(&mut self, space: Space, key: &[u8]) {
+        self.ops.push((space.key(key), None));
+    }
+
+    /// Whether nothing is in the batch.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// How many changes the batch holds.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+}
+
+/// Raw (key, value) pairs, keys without their space prefix.
+pub type RawPairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// A visitor of raw entries.
+pub type Visitor<'a> = &'a mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>;
+
+/// The storage the engine needs.
+pub trait Store: Send + Sync {
+    /// Raw bytes under a key.
+    fn get_raw(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Every (key without the space prefix, value) whose key starts with `prefix`, in key order.
+    fn scan_raw(&self, space: Space, prefix: &[u8]) -> Result<RawPairs, StoreError>;
+    /// Visits every entry under `prefix` without collecting them; stops at the first error.
+    fn for_each_raw(
+        &self,
+        space: Space,
+        prefix: &[u8],
+        visit: Visitor<'_>,
+    ) -> Result<(), StoreError>;
+    /// Commits a batch atomically and makes it durable.
+    fn commit(&self, batch: Batch) -> Result<(), StoreError>;
+    /// Bytes the store uses on disk (approximate).
+    fn size_on_disk(&self) -> Result<u64, StoreError>;
+}
+
+/// Typed reads on any store.
+pub trait StoreExt: Store {
+    /// A value under a key, deserialised from JSON.
+    fn get<T: DeserializeOwned>(&self, space: Space, key: &[u8]) -> Result<Option<T>, StoreError> {
+        match self.get_raw(space, key)? {
+            None => Ok(None),
+            Some(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| StoreError::Corrupt {
+                        key: String::from_utf8_lossy(key).into_owned(),
+                        detail: e.to_string(),
+                    })
+            }
+        }
+    }
+
+    /// Every value under a prefix, deserialised.
+    fn scan<T: DeserializeOwned>(
+        &self,
+        space: Space,
+        prefix: &[u8],
+    ) -> Result<Vec<(Vec<u8>, T)>, StoreError> {
+        self.scan_raw(space, prefix)?
+            .into_iter()
+            .map(|(k, v)| {
+                serde_json::from_slice(&v)
+                    .map(|t| (k.clone(), t))
+                    .map_err(|e| StoreError::Corrupt {
+                        key: String::from_utf8_lossy(&k).into_owned(),
+                        detail: e.to_string(),
+                    })
+            })
+            .collect()
+    }
+}
+
+impl<S: Store + ?Sized> StoreExt for S {}
+
+/// A write-back layer over a store: commits collect in memory (reads see them at once) and
+/// reach the store together on [`Staged::flush`], one atomic, durable batch instead of one per
+/// object. The sync step uses it; what it has not flushed when the process dies is simply
+/// recomputed by the next run.
+pub struct Staged<'a> {
+    inner: &'a dyn Store,
+    overlay: std::sync::Mutex<std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+}
+
+impl<'a> Staged<'a> {
+    /// A layer over `inner`.
+    pub fn new(inner: &'a dyn Store) -> Staged<'a> {
+        Staged {
+            inner,
+            overlay: std::sync::Mutex::new(std::collections::BTreeMap::new()),
+        }
+    }
+
+    fn overlay(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>>> {
+        // A panic while holding the lock leaves plain data behind: keep using it.
+        self.overlay
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Changes waiting.
+    pub fn pending(&self) -> usize {
+        self.overlay().len()
+    }
+
+    /// Commits everything collected to the store underneath.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let taken = std::mem::take(&mut *self.overlay());
+        let batch = Batch {
+            ops: taken.into_iter().collect(),
+        };
+        self.inner.commit(batch)
+    }
+}
+
+impl Store for Staged<'_> {
+    fn get_raw(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(v) = self.overlay().get(&space.key(key)) {
+            return Ok(v.clone());
+        }
+        self.inner.get_raw(space, key)
+    }
+
+    fn scan_raw(&self, space: Space, prefix: &[u8]) -> Result<RawPairs, StoreError> {
+        let mut merged: std::collections::BTreeMap<Vec<u8>, Vec<u8>> =
+            self.inner.scan_raw(space, prefix)?.into_iter().collect();
+        let full = space.key(prefix);
+        let skip = space.prefix().len();
+        for (k, v) in self.overlay().range(full.clone()..) {
+            if !k.starts_with(&full) {
+                break;
+            }
+            match v {
+                Some(v) => {
+                    merged.insert(k[skip..].to_vec(), v.clone());
+                }
+                None => {
+                    merged.remove(&k[skip..]);
+                }
+            }
+        }
+        Ok(merged.into_iter().collect())
+    }
+
+    fn for_each_raw(
+        &self,
+        space: Space,
+        prefix: &[u8],
+        visit: Visitor<'_>,
+    ) -> Result<(), StoreError> {
+        for (k, v) in self.scan_raw(space, prefix)? {
+            visit(&k, &v)?;
+        }
+        Ok(())
+    }
+
+    fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+        let mut overlay = self.overlay();
+        for (k, v) in batch.ops {
+            overlay.insert(k, v);
+        }
+        Ok(())
+    }
+
+    fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.inner.size_on_disk()
+    }
+}
+
+/// The embedded store: one sled database in the data folder.
+pub struct SledStore {
+    db: sled::Db,
+    tree: sled::Tree,
+    path: String,
+}
+
+impl std::fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
+        let path = dir.display().to_string();
+        let fail = |e: sled::Error| {
+            StoreError::Backend {
+            path: path.clone(),
+            detail: match &e {
+                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+                    "another Skybridge process has it open (the sync service?); stop it or ask it through `skybridge sync` instead".into()
+                }
+                _ => e.to_string(),
+            },
+        }
+        };
+        let db = sled::Config::new()
+            .path(dir)
+            .mode(sled::Mode::LowSpace)
+            // The page cache, not the data, decides memory use: keep it modest.
+            .cache_capacity(128 * 1024 * 1024)
+            .open()
+            .map_err(fail)?;
+        let tree = db.open_tree("skybridge").map_err(fail)?;
+        let store = SledStore { db, tree, path };
+        let key = Space::Meta.key(b"schema-version");
+        match store.tree.get(&key).map_err(|e| store.backend(e))? {
+            None => {
+                store
+                    .tree
+                    .insert(key, SCHEMA_VERSION.to_be_bytes().to_vec())
+                    .map_err(|e| store.backend(e))?;
+                store.db.flush().map_err(|e| store.backend(e))?;
+            }
+            Some(found) => {
+                let found = <[u8; 4]>::try_from(found.as_ref())
+                    .map(u32::from_be_bytes)
+                    .unwrap_or(0);
+                if found != SCHEMA_VERSION {
+                    return Err(StoreError::Version {
+                        path: store.path.clone(),
+                        found,
+                    });
+                }
+            }
+        }
+        Ok(store)
+    }
+
+    fn backend(&self, e: impl std::fmt::Display) -> StoreError {
+        StoreError::Backend {
+            path: self.path.clone(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl Store for SledStore {
+    fn get_raw(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .tree
+            .get(space.key(key))
+            .map_err(|e| self.backend(e))?
+            .map(|v| v.to_vec()))
+    }
+
+    fn scan_raw(&self, space: Space, prefix: &[u8]) -> Result<RawPairs, StoreError> {
+        let mut out = Vec::new();
+        self.for_each_raw(space, prefix, &mut |k, v| {
+            out.push((k.to_vec(), v.to_vec()));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn for_each_raw(
+        &self,
+        space: Space,
+        prefix: &[u8],
+        visit: Visitor<'_>,
+    ) -> Result<(), StoreError> {
+        let skip = space.prefix().len();
+        for item in self.tree.scan_prefix(space.key(prefix)) {
+            let (k, v) = item.map_err(|e| self.backend(e))?;
+            visit(&k[skip..], &v)?;
+        }
+        Ok(())
+    }
+
+    fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+        if batch.ops.is_empty() {
+            return Ok(());
+        }
+        let mut sled_batch = sled::Batch::default();
+        for (k, v) in batch.ops {
+            match v {
+                Some(v) => sled_batch.insert(k, v),
+                None => sled_batch.remove(k),
+            }
+        }
+        self.tree
+            .apply_batch(sled_batch)
+            .map_err(|e| self.backend(e))?;
+        self.db.flush().map_err(|e| self.backend(e))?;
+        Ok(())
+    }
+
+    fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.db.size_on_disk().map_err(|e| self.backend(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "skybridge-store-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_batch_is_all_or_nothing_and_spaces_do_not_mix() {
+        let dir = temp();
+        let store = SledStore::open(&dir).unwrap();
+        let mut batch = Batch::default();
+        batch.put(Space::Connector, b"contoso/a", &"alpha").unwrap();
+        batch
+            .put(Space::Metaverse, b"contoso/a", &"other space")
+            .unwrap();
+        batch.put(Space::Connector, b"contoso/b", &"beta").unwrap();
+        batch.put(Space::Connector, b"fabrikam/a", &"fab").unwrap();
+        store.commit(batch).unwrap();
+        let contoso: Vec<(Vec<u8>, String)> = store.scan(Space::Connector, b"contoso/").unwrap();
+        assert_eq!(contoso.len(), 2);
+        assert_eq!(contoso[0].1, "alpha");
+        let mut batch = Batch::default();
+        batch.remove(Space::Connector, b"contoso/a");
+        store.commit(batch).unwrap();
+        assert_eq!(
+            store.get::<String>(Space::Connector, b"contoso/a").unwrap(),
+            None
+        );
+        assert_eq!(
+            store
+                .get::<String>(Space::Metaverse, b"contoso/a")
+                .unwrap()
+                .as_deref(),
+            Some("other space")
+        );
+        drop(store);
+        // Reopened, the state is there.
+        let store = SledStore::open(&dir).unwrap();
+        assert_eq!(
+            store
+                .get::<String>(Space::Connector, b"contoso/b")
+                .unwrap()
+                .as_deref(),
+            Some("beta")
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_staged_layer_reads_its_own_writes_and_flushes_them_at_once() {
+        let dir = temp();
+        let store = SledStore::open(&dir).unwrap();
+        let mut batch = Batch::default();
+        batch.put(Space::Connector, b"c/1", &"one").unwrap();
+        batch.put(Space::Connector, b"c/2", &"two").unwrap();
+        store.commit(batch).unwrap();
+        let staged = Staged::new(&store);
+        let mut batch = Batch::default();
+        batch.put(Space::Connector, b"c/3", &"three").unwrap();
+        batch.remove(Space::Connector, b"c/1");
+        staged.commit(batch).unwrap();
+        assert_eq!(
+            staged
+                .get::<String>(Space::Connector, b"c/3")
+                .unwrap()
+                .as_deref(),
+            Some("three")
+        );
+        assert_eq!(
+            staged.get::<String>(Space::Connector, b"c/1").unwrap(),
+            None
+        );
+        let seen: Vec<String> = staged
+            .scan::<String>(Space::Connector, b"c/")
+            .unwrap()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(seen, ["two", "three"]);
+        // Not in the store until flushed.
+        assert_eq!(store.get::<String>(Space::Connector, b"c/3").unwrap(), None);
+        staged.flush().unwrap();
+        assert_eq!(
+            store
+                .get::<String>(Space::Connector, b"c/3")
+                .unwrap()
+                .as_deref(),
+            Some("three")
+        );
+        assert_eq!(store.get::<String>(Space::Connector, b"c/1").unwrap(), None);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_store_from_another_layout_is_refused_with_advice() {
+        let dir = temp();
+        {
+            let store = SledStore::open(&dir).unwrap();
+            store
+                .tree
+                .insert(
+                    Space::Meta.key(b"schema-version"),
+                    99u32.to_be_bytes().to_vec(),
+                )
+                .unwrap();
+            store.db.flush().unwrap();
+        }
+        let error = SledStore::open(&dir).unwrap_err().to_string();
+        assert!(
+            error.contains("layout 99") && error.contains("full synchronization"),
+            "{error}"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -1,0 +1,640 @@
+//! Synchronization: from connector-space objects to metaverse objects (scoping, built-in
+//! exclusions, joining across forests, projection) and from metaverse objects to the state each
+//! should have in the tenant (the outbound rules), from which pending exports follow.
+//!
+//! A full sync looks at every connector object; a delta sync only at those imports marked
+//! changed. Each object's step is committed with its links and index entries in one batch.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::model::{CsObject, ExportChange, MvKind, MvObject, PendingExport, RunCounts, key};
+use super::rules::{self, AnchorMode, Matching};
+use super::store::{Batch, Space, Store, StoreError, StoreExt};
+use crate::directory::escape;
+use crate::directory::import::ObjectClass;
+
+/// What to synchronize and how: the settings the wizard writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncSettings {
+    /// The connected forests.
+    pub connectors: Vec<ConnectorScope>,
+    /// Where the immutableId comes from.
+    pub anchor: AnchorMode,
+    /// How the same person is found across forests.
+    pub matching: Matching,
+    /// The tenant's verified domains.
+    pub verified_domains: Vec<String>,
+    /// The tenant's initial domain (`contoso.onmicrosoft.com`).
+    pub initial_domain: String,
+    /// Only members of this group (DN, per connector) are synchronized, when set.
+    #[serde(default)]
+    pub pilot_groups: BTreeMap<String, String>,
+    /// Stop an export that would delete more than this many objects (`None`: no limit).
+    #[serde(default = "default_threshold")]
+    pub delete_threshold: Option<u64>,
+    /// Import and sync, never export.
+    #[serde(default)]
+    pub staging: bool,
+    /// Synchronize computers as devices.
+    #[serde(default)]
+    pub devices: bool,
+    /// Take over a cloud-only user (no immutableId yet) with the same sign-in name instead of
+    /// failing on the conflict ("soft match").
+    #[serde(default)]
+    pub soft_match: bool,
+}
+
+impl SyncSettings {
+    /// The defaults the wizard starts from: managed sourceAnchor, matching by mail, a delete
+    /// threshold of 500, no pilot group, no staging, no devices, no soft match.
+    pub fn new(
+        connectors: Vec<ConnectorScope>,
+        verified_domains: Vec<String>,
+        initial_domain: &str,
+    ) -> SyncSettings {
+        SyncSettings {
+            connectors,
+            anchor: AnchorMode::Managed,
+            matching: Matching::Mail,
+            verified_domains,
+            initial_domain: initial_domain.to_string(),
+            pilot_groups: BTreeMap::new(),
+            delete_threshold: default_threshold(),
+            staging: false,
+            devices: false,
+            soft_match: false,
+        }
+    }
+}
+
+fn default_threshold() -> Option<u64> {
+    Some(500)
+}
+
+/// One forest's part of the scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectorScope {
+    /// The connector's name (the forest's DNS name).
+    pub name: String,
+    /// Domain naming contexts and their DNS names.
+    pub domains: Vec<(String, String)>,
+    /// Domains or OUs included.
+    pub included: Vec<String>,
+    /// OUs excluded.
+    pub excluded: Vec<String>,
+}
+
+impl ConnectorScope {
+    /// Whether a DN is in scope.
+    pub fn contains(&self, dn: &str) -> bool {
+        crate::directory::import::in_scope(dn, &self.included, &self.excluded)
+    }
+
+    /// The DNS name of the domain holding `dn`.
+    pub fn domain_of(&self, dn: &str) -> String {
+        self.domains
+            .iter()
+            .filter(|(nc, _)| escape::dn_is_within(dn, nc))
+            .max_by_key(|(nc, _)| nc.len())
+            .map(|(_, dns)| dns.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn mv_kind(class: ObjectClass) -> MvKind {
+    match class {
+        ObjectClass::User | ObjectClass::InetOrgPerson => MvKind::Person,
+        ObjectClass::Group => MvKind::Group,
+        ObjectClass::Contact => MvKind::Contact,
+        ObjectClass::Computer => MvKind::Device,
+    }
+}
+
+/// Why a connector object does not take part, if it does not.
+pub fn out_of_scope(
+    object: &CsObject,
+    entry: &crate::directory::Entry,
+    settings: &SyncSettings,
+    store: &dyn Store,
+) -> Result<Option<String>, StoreError> {
+    if object.deleted {
+        return Ok(Some("deleted in Active Directory".into()));
+    }
+    let Some(scope) = settings
+        .connectors
+        .iter()
+        .find(|c| c.name == object.connector)
+    else {
+        return Ok(Some("its forest is no longer connected".into()));
+    };
+    if !scope.contains(&object.dn) {
+        return Ok(Some("outside the selected domains and OUs".into()));
+    }
+    if object.class == ObjectClass::Computer && !settings.devices {
+        return Ok(Some("devices are not synchronized".into()));
+    }
+    if let Some(reason) = rules::builtin_exclusion(entry) {
+        return Ok(Some(reason.to_string()));
+    }
+    // With group-based filtering only direct members of the pilot group take part (nested
+    // members do not, as in the reference product); the pilot group itself need not.
+    if let Some(pilot) = settings.pilot_groups.get(&object.connector)
+        && !escape::dn_eq(&object.dn, pilot)
+    {
+        let member = pilot_members(store, &object.connector, pilot)?;
+        if !member.contains(&object.dn.to_lowercase()) {
+            return Ok(Some("not a member of the pilot group".into()));
+        }
+    }
+    Ok(None)
+}
+
+fn pilot_members(
+    store: &dyn Store,
+    connector: &str,
+    pilot_dn: &str,
+) -> Result<BTreeSet<String>, StoreError> {
+    let anchor: Option<String> = store.get(Space::Meta, dn_key(connector, pilot_dn).as_slice())?;
+    let Some(anchor) = anchor else {
+        return Ok(BTreeSet::new());
+    };
+    let group: Option<CsObject> = store.get(Space::Connector, &key(connector, &anchor))?;
+    Ok(group
+        .map(|g| {
+            g.values("member")
+                .iter()
+                .map(|m| String::from_utf8_lossy(m).to_lowercase())
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// The index key of a DN (lower-case) in a connector.
+pub fn dn_key(connector: &str, dn: &str) -> Vec<u8> {
+    format!("dn/{connector}/{}", dn.to_lowercase()).into_bytes()
+}
+
+/// A new metaverse id. Time-ordered ids land at the end of the store's index instead of all
+/// over it, which keeps inserts cheap.
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Synchronizes one connector object into the metaverse; returns what happened.
+pub fn sync_object(
+    store: &dyn Store,
+    settings: &SyncSettings,
+    object: &CsObject,
+    counts: &mut RunCounts,
+) -> Result<(), StoreError> {
+    let link_key = object.key();
+    let linked: Option<String> = store.get(Space::JoinToMetaverse, &link_key)?;
+    let mut batch = Batch::default();
+    let entry = object.to_entry();
+    if let Some(reason) = out_of_scope(object, &entry, settings, store)? {
+        // Leaving scope: disconnect; a metaverse object with no sources left is deleted.
+        if let Some(mv_id) = linked {
+            let mut mv: MvObject = match store.get(Space::Metaverse, mv_id.as_bytes())? {
+                Some(mv) => mv,
+                None => return Ok(()),
+            };
+            mv.sources
+                .retain(|(c, a)| !(c == &object.connector && a == &object.anchor));
+            batch.remove(Space::JoinToMetaverse, &link_key);
+            if mv.sources.is_empty() {
+                mv.deleting = true;
+                mv.error = Some(format!("its source is gone: {reason}"));
+                counts.deletes += 1;
+            } else {
+                counts.updates += 1;
+                recompute(store, settings, &mut mv, None)?;
+            }
+            batch.put(Space::Metaverse, mv_id.as_bytes(), &mv)?;
+        }
+        store.commit(batch)?;
+        return Ok(());
+    }
+
+    let (looks, offers) = rules::join_keys(&entry, &settings.matching);
+    let was_linked = linked.is_some();
+    let mut fresh = false;
+    let mv_id = match linked {
+        Some(id) => id,
+        None => {
+            // Join: an existing identity from another forest offering a key this one looks for.
+            let mut joined = None;
+            for k in &looks {
+                if let Some(candidate) = store.get::<String>(Space::JoinIndex, k.as_bytes())? {
+                    let mv: Option<MvObject> = store.get(Space::Metaverse, candidate.as_bytes())?;
+                    if let Some(mv) = mv
+                        && mv.kind == mv_kind(object.class)
+                        && !mv.deleting
+                        && !mv.sources.iter().any(|(c, _)| c == &object.connector)
+                    {
+                        joined = Some(candidate);
+                        break;
+                    }
+                }
+            }
+            match joined {
+                Some(id) => {
+                    counts.updates += 1;
+                    id
+                }
+                None => {
+                    counts.adds += 1;
+                    fresh = true;
+                    new_id()
+                }
+            }
+        }
+    };
+    // A newly projected identity has nothing stored yet: do not look.
+    let stored: Option<MvObject> = if fresh {
+        None
+    } else {
+        store.get(Space::Metaverse, mv_id.as_bytes())?
+    };
+    let mut mv: MvObject = stored.clone().unwrap_or_else(|| MvObject {
+        id: mv_id.clone(),
+        kind: mv_kind(object.class),
+        sources: Vec::new(),
+        desired: Value::Null,
+        tenant_id: None,
+        exported: Value::Null,
+        not_exportable: None,
+        error: None,
+        deleting: false,
+        in_flight: false,
+    });
+    if !mv
+        .sources
+        .iter()
+        .any(|(c, a)| c == &object.connector && a == &object.anchor)
+    {
+        mv.sources
+            .push((object.connector.clone(), object.anchor.clone()));
+    }
+    mv.deleting = false;
+    let before = mv.desired.clone();
+    recompute(store, settings, &mut mv, Some(object))?;
+    if before != Value::Null && before != mv.desired {
+        counts.updates += 1;
+    }
+    // Nothing changed for an object already joined: write nothing (a full sync of a quiet
+    // directory then costs reads only).
+    if was_linked && stored.as_ref() == Some(&mv) {
+        let mut indexed = true;
+        for k in &offers {
+            indexed &= store
+                .get::<String>(Space::JoinIndex, k.as_bytes())?
+                .as_deref()
+                == Some(mv_id.as_str());
+        }
+        if indexed {
+            return Ok(());
+        }
+    }
+    batch.put(Space::JoinToMetaverse, &link_key, &mv_id)?;
+    for k in offers {
+        batch.put(Space::JoinIndex, k.as_bytes(), &mv_id)?;
+    }
+    batch.put(Space::Metaverse, mv_id.as_bytes(), &mv)?;
+    store.commit(batch)
+}
+
+/// Recomputes the tenant state a metaverse object should have from its sources.
+/// `known` is a source already at hand (it is not read again).
+pub fn recompute(
+    store: &dyn Store,
+    settings: &SyncSettings,
+    mv: &mut MvObject,
+    known: Option<&CsObject>,
+) -> Result<(), StoreError> {
+    let mut sources = Vec::new();
+    for (c, a) in &mv.sources {
+        if let Some(k) = known.filter(|k| &k.connector == c && &k.anchor == a) {
+            sources.push(k.clone());
+        } else if let Some(o) = store.get::<CsObject>(Space::Connector, &key(c, a))? {
+            sources.push(o);
+        }
+    }
+    let Some(primary) = sources.first() else {
+        return Ok(());
+    };
+    let entry = primary.to_entry();
+    // Values from the primary source first, the joined ones filling what it lacks.
+    let first = |name: &str| -> Option<String> {
+        sources.iter().find_map(|s| {
+            s.first_text(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(str::to_string)
+        })
+    };
+    // The name part of the DN: every object has one, whatever attributes were read.
+    let rdn = escape::split_dn(&primary.dn)
+        .ok()
+        .and_then(|parts| parts.into_iter().next())
+        .map(|(_, v)| v);
+    let mut desired = Map::new();
+    fn put(desired: &mut Map<String, Value>, k: &str, v: Option<String>) {
+        if let Some(v) = v {
+            desired.insert(k.to_string(), Value::String(v));
+        }
+    }
+    mv.not_exportable = None;
+    match mv.kind {
+        MvKind::Person => {
+            let anchor = rules::source_anchor(&entry, &settings.anchor);
+            match anchor {
+                Ok(a) => {
+                    desired.insert("onPremisesImmutableId".into(), json!(a.immutable_id));
+                    if let Some(guid) = a.write_back {
+                        let mut batch = Batch::default();
+                        batch.put(
+                            Space::Meta,
+                            format!("writeback/{}/{}", primary.connector, primary.anchor)
+                                .as_bytes(),
+                            &(primary.dn.clone(), guid.to_vec()),
+                        )?;
+                        store.commit(batch)?;
+                    }
+                }
+                Err(e) => mv.not_exportable = Some(format!("no usable sourceAnchor: {e}")),
+            }
+            let domain = settings
+                .connectors
+                .iter()
+                .find(|c| c.name == primary.connector)
+                .map(|c| c.domain_of(&primary.dn))
+                .unwrap_or_default();
+            let upn = rules::tenant_upn(
+                &entry,
+                &domain,
+                &settings.verified_domains,
+                &settings.initial_domain,
+            );
+            let previous = mv.desired["userPrincipalName"].as_str().map(str::to_string);
+            let upn = match upn {
+                Some(u) => Some(unique_fallback_upn(
+                    store,
+                    &mv.id,
+                    &u,
+                    &settings.initial_domain,
+                    previous.as_deref(),
+                )?),
+                None => None,
+            };
+            put(&mut desired, "userPrincipalName", upn);
+            let nickname = rules::mail_nickname(&entry)
+                .or_else(|| entry.text("sAMAccountName"))
+                .map(|n| rules::tenant_safe(&n));
+            put(&mut desired, "mailNickname", nickname);
+            put(
+                &mut desired,
+                "displayName",
+                first("displayName")
+                    .or_else(|| first("cn"))
+                    .or_else(|| first("name"))
+                    .or_else(|| rdn.clone()),
+            );
+            put(&mut desired, "givenName", first("givenName"));
+            put(&mut desired, "surname", first("sn"));
+            put(&mut desired, "mail", first("mail"));
+            put(&mut desired, "department", first("department"));
+            put(&mut desired, "jobTitle", first("title"));
+            put(&mut desired, "companyName", first("company"));
+            put(
+                &mut desired,
+                "officeLocation",
+                first("physicalDeliveryOfficeName"),
+            );
+            put(&mut desired, "mobilePhone", first("mobile"));
+            put(&mut desired, "employeeId", first("employeeID"));
+            let uac = entry.number("userAccountControl").unwrap_or(512);
+            desired.insert("accountEnabled".into(), json!(uac & 2 == 0));
+        }
+        MvKind::Group => {
+            let group_type = entry.number("groupType").unwrap_or(0);
+            let security = group_type & 0x8000_0000 != 0 || group_type < 0;
+            let mail_enabled =
+                first("mail").is_some() || !primary.values("proxyAddresses").is_empty();
+            put(
+                &mut desired,
+                "displayName",
+                first("displayName")
+                    .or_else(|| first("cn"))
+                    .or_else(|| rdn.clone()),
+            );
+            put(&mut desired, "description", first("description"));
+            let nickname = first("mailNickname")
+                .or_else(|| first("sAMAccountName"))
+                .or_else(|| first("cn"))
+                .or_else(|| rdn.clone())
+                .map(|n| rules::tenant_safe(&n.replace(' ', "")));
+            put(&mut desired, "mailNickname", nickname);
+            desired.insert("securityEnabled".into(), json!(security));
+            desired.insert("mailEnabled".into(), json!(false));
+            // Graph has no immutableId on groups: a group is matched by its tenant id alone.
+            if !security || mail_enabled {
+                mv.not_exportable = Some(
+                    "mail-enabled and distribution groups cannot be created through the tenant API (Microsoft Graph creates security and Microsoft 365 groups only)".into(),
+                );
+            }
+            // Members: metaverse ids of in-scope members, resolved through the DN index.
+            let mut members = BTreeSet::new();
+            for m in primary.values("member") {
+                let dn = String::from_utf8_lossy(&m).into_owned();
+                if let Some(anchor) =
+                    store.get::<String>(Space::Meta, &dn_key(&primary.connector, &dn))?
+                    && let Some(member_mv) = store
+                        .get::<String>(Space::JoinToMetaverse, &key(&primary.connector, &anchor))?
+                {
+                    members.insert(member_mv);
+                }
+            }
+            desired.insert("members".into(), json!(members));
+        }
+        MvKind::Contact => {
+            put(
+                &mut desired,
+                "displayName",
+                first("displayName").or_else(|| first("cn")),
+            );
+            put(&mut desired, "mail", first("mail"));
+            mv.not_exportable = Some(
+                "contacts cannot be created through the tenant API (Microsoft Graph's orgContacts are read-only)".into(),
+            );
+        }
+        MvKind::Device => {
+            put(&mut desired, "displayName", first("cn"));
+            mv.not_exportable =
+                Some("devices are registered by the devices themselves, not created through this tenant API".into());
+        }
+    }
+    mv.desired = Value::Object(desired);
+    Ok(())
+}
+
+/// Two people of different forests (or a person and a cloud account) can fall back to the same
+/// `nickname@<initial domain>`. Such names are made unique here, the way the tenant itself
+/// resolves duplicate synchronized names: the first keeps the name, the next get a number
+/// (`jdoe2@…`). A name on a verified domain is the administrator's and is never changed.
+fn unique_fallback_upn(
+    store: &dyn Store,
+    mv_id: &str,
+    upn: &str,
+    initial_domain: &str,
+    previous: Option<&str>,
+) -> Result<String, StoreError> {
+    let suffix = format!("@{}", initial_domain.to_lowercase());
+    let index = |u: &str| format!("upn:{}", u.to_lowercase()).into_bytes();
+    let chosen = if upn.to_lowercase().ends_with(&suffix) {
+        let prefix = &upn[..upn.len() - suffix.len()];
+        let mut n = 1u32;
+        loop {
+            let candidate = if n == 1 {
+                upn.to_string()
+            } else {
+                format!("{prefix}{n}{}", &upn[upn.len() - suffix.len()..])
+            };
+            match store.get::<String>(Space::JoinIndex, &index(&candidate))? {
+                // A name held by an identity that has since gone is free again.
+                Some(owner)
+                    if owner != mv_id
+                        && store.get_raw(Space::Metaverse, owner.as_bytes())?.is_some() =>
+                {
+                    n += 1
+                }
+                _ => break candidate,
+            }
+        }
+    } else {
+        upn.to_string()
+    };
+    let mut batch = Batch::default();
+    if let Some(old) = previous
+        && !old.eq_ignore_ascii_case(&chosen)
+        && store
+            .get::<String>(Space::JoinIndex, &index(old))?
+            .as_deref()
+            == Some(mv_id)
+    {
+        batch.remove(Space::JoinIndex, &index(old));
+    }
+    if chosen.to_lowercase().ends_with(&suffix) {
+        batch.put(Space::JoinIndex, &index(&chosen), &mv_id.to_string())?;
+    }
+    store.commit(batch)?;
+    Ok(chosen)
+}
+
+/// Every change export would make now, in the order it would make them.
+pub fn pending_exports(store: &dyn Store) -> Result<Vec<PendingExport>, StoreError> {
+    let all: Vec<(Vec<u8>, MvObject)> = store.scan(Space::Metaverse, b"")?;
+    let mut out = Vec::new();
+    for (_, mv) in all {
+        if let Some(p) = pending_for(&mv) {
+            out.push(p);
+        }
+    }
+    let rank = |p: &PendingExport| match (&p.change, p.kind) {
+        (ExportChange::Add { .. }, MvKind::Person) => 0,
+        (ExportChange::Add { .. }, _) => 1,
+        (ExportChange::Update { .. }, _) => 2,
+        (ExportChange::Delete, MvKind::Group) => 3,
+        (ExportChange::Delete, _) => 4,
+    };
+    out.sort_by_key(|p| (rank(p), p.name.clone()));
+    Ok(out)
+}
+
+/// The pending export of one metaverse object, if it has one.
+pub fn pending_for(mv: &MvObject) -> Option<PendingExport> {
+    let text = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
+    let source = if mv.desired.is_null() {
+        &mv.exported
+    } else {
+        &mv.desired
+    };
+    let display_name = text(source, "displayName");
+    let name = match mv.kind {
+        MvKind::Person => text(source, "userPrincipalName"),
+        _ => text(source, "mailNickname"),
+    };
+    let base = |change: ExportChange| PendingExport {
+        mv_id: mv.id.clone(),
+        kind: mv.kind,
+        display_name: display_name.clone(),
+        name: name.clone(),
+        reason: match &change {
+            ExportChange::Add { .. } if mv.in_flight => {
+                "sent before but not confirmed; it is looked up before it is created again".into()
+            }
+            ExportChange::Add { .. } => match &mv.error {
+                Some(e) => format!("not in the tenant yet; the last attempt failed: {e}"),
+                None => "new in Active Directory, not in the tenant yet".into(),
+            },
+            ExportChange::Update { .. } => {
+                "changed in Active Directory since the last export".into()
+            }
+            ExportChange::Delete => mv
+                .error
+                .clone()
+                .unwrap_or_else(|| "no longer synchronized".into()),
+        },
+        change,
+        members_added: Vec::new(),
+        members_removed: Vec::new(),
+    };
+    if mv.deleting {
+        return mv.tenant_id.as_ref().map(|_| base(ExportChange::Delete));
+    }
+    if mv.not_exportable.is_some() || mv.desired.is_null() {
+        return None;
+    }
+    let members = |v: &Value| -> BTreeSet<String> {
+        v["members"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|m| m.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut properties = mv.desired.clone();
+    if let Some(map) = properties.as_object_mut() {
+        map.remove("members");
+    }
+    if mv.tenant_id.is_none() {
+        let mut p = base(ExportChange::Add { properties });
+        p.members_added = members(&mv.desired).into_iter().collect();
+        return Some(p);
+    }
+    let mut changes = BTreeMap::new();
+    if let Some(map) = properties.as_object() {
+        for (k, v) in map {
+            let was = mv.exported.get(k).cloned().unwrap_or(Value::Null);
+            if &was != v {
+                changes.insert(k.clone(), (was, v.clone()));
+            }
+        }
+    }
+    let want = members(&mv.desired);
+    let have = members(&mv.exported);
+    let added: Vec<String> = want.difference(&have).cloned().collect();
+    let removed: Vec<String> = have.difference(&want).cloned().collect();
+    if changes.is_empty() && added.is_empty() && removed.is_empty() {
+        return None;
+    }
+    let mut p = base(ExportChange::Update { changes });
+    p.members_added = added;
+    p.members_removed = removed;
+    Some(p)
+}

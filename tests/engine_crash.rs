@@ -1,0 +1,203 @@
+//! Crash safety: the engine process (`skybridge sync run --full`) is killed with SIGKILL at 20
+//! and more points of a full cycle; after each restart the cycle goes on, and in the end the
+//! tenant holds every in-scope object exactly once.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Forest, temp_dir};
+use serde_json::Value;
+use skybridge::emulator::{EmulatorConfig, RunningEmulator};
+use skybridge::engine::install::{DirectoryConnection, Installation, TenantConnection};
+use skybridge::engine::sync::{ConnectorScope, SyncSettings};
+use skybridge::secret::Secret;
+
+const SECRET: &str = "crash-test-app-secret";
+
+async fn tenant(dir: &Path) -> RunningEmulator {
+    let mut config = EmulatorConfig::new("127.0.0.1:0".parse().expect("addr"), dir.join("tenant"));
+    config.domains = vec!["contoso.com".into()];
+    config.client_secret = Some(Secret::new(SECRET));
+    config.admin_password = Some(Secret::new("Crash-Admin-Pw-1"));
+    skybridge::emulator::start(config).await.expect("emulator")
+}
+
+/// Writes an installation for `forest` and `emulator` into `data`.
+fn install(data: &Path, forest: &Forest, emulator: &RunningEmulator, service: &str) {
+    let endpoint = emulator.tenant_endpoint();
+    let installation = Installation {
+        sync: SyncSettings::new(
+            vec![ConnectorScope {
+                name: forest.dns.clone(),
+                domains: vec![(forest.base_dn.clone(), forest.dns.clone())],
+                // The head office (360 users, the groups): enough work for twenty crash
+                // points, short enough for the test suite.
+                included: vec![format!("OU=Corp,{}", forest.base_dn)],
+                excluded: Vec::new(),
+            }],
+            vec!["contoso.com".into(), "contoso.onmicrosoft.com".into()],
+            "contoso.onmicrosoft.com",
+        ),
+        directories: vec![DirectoryConnection {
+            connector: forest.dns.clone(),
+            server: forest.url.clone(),
+            ca_file: Some(forest.ca_file.clone()),
+            account: forest.admin.clone(),
+        }],
+        tenant: TenantConnection {
+            authority: endpoint.authority,
+            graph: endpoint.graph,
+            client_id: endpoint.client_id,
+            write_budget: 1_000_000,
+            budget_window_seconds: 300,
+        },
+        keychain_service: service.to_string(),
+        history_days: 7,
+    };
+    installation.save(data).expect("settings written");
+    installation
+        .store_directory_password(&forest.dns, &forest.admin_secret())
+        .expect("directory password in the keychain");
+    installation
+        .store_client_secret(&Secret::new(SECRET))
+        .expect("secret in the keychain");
+}
+
+fn engine(data: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_skybridge"))
+        .args(["sync", "run", "--full", "--data"])
+        .arg(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the engine starts")
+}
+
+fn run_to_end(data: &Path) -> Duration {
+    let started = Instant::now();
+    let out = engine(data).wait_with_output().expect("the engine ends");
+    assert!(
+        out.status.success(),
+        "the engine failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    started.elapsed()
+}
+
+async fn immutable_ids(emulator: &RunningEmulator) -> Vec<String> {
+    let http = skybridge::tenant::graph::http_client(None, Duration::from_secs(30)).expect("http");
+    let token: Value = http
+        .post(format!("{}/{}/oauth2/v2.0/token", emulator.base_url(), emulator.credentials.tenant_id))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "client_id={}&client_secret={SECRET}&grant_type=client_credentials&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
+            emulator.credentials.client_id
+        ))
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let bearer = token["access_token"].as_str().expect("token").to_string();
+    let mut ids = Vec::new();
+    let mut next = Some(format!(
+        "{}/v1.0/users?$select=id,onPremisesImmutableId&$top=999",
+        emulator.base_url()
+    ));
+    while let Some(url) = next.take() {
+        let page: Value = http
+            .get(url)
+            .bearer_auth(&bearer)
+            .send()
+            .await
+            .expect("users")
+            .json()
+            .await
+            .expect("json");
+        for u in page["value"].as_array().expect("value") {
+            if let Some(id) = u["onPremisesImmutableId"].as_str() {
+                ids.push(id.to_string());
+            }
+        }
+        next = page["@odata.nextLink"].as_str().map(str::to_string);
+    }
+    ids
+}
+
+#[test]
+fn killed_at_twenty_points_the_cycle_still_ends_with_each_object_once() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let forest = Forest::private("contoso");
+    let service = format!("skybridge-crash-{}", uuid::Uuid::new_v4());
+
+    // How long an uninterrupted full cycle takes, in a separate installation and tenant.
+    let measure = temp_dir("crash-measure");
+    let measure_tenant = rt.block_on(tenant(&measure));
+    install(
+        &measure.join("data"),
+        &forest,
+        &measure_tenant,
+        &format!("{service}-m"),
+    );
+    let full = run_to_end(&measure.join("data"));
+    let expected: BTreeSet<String> = rt
+        .block_on(immutable_ids(&measure_tenant))
+        .into_iter()
+        .collect();
+    assert!(expected.len() > 300, "{} users", expected.len());
+
+    // Now the same cycle, killed again and again.
+    let dir = temp_dir("crash");
+    let emulator = rt.block_on(tenant(&dir));
+    let data = dir.join("data");
+    install(&data, &forest, &emulator, &service);
+    let mut kills = 0;
+    let mut step = 1u32;
+    while kills < 20 {
+        let delay = full.mul_f64(f64::from(step % 21 + 1) / 22.0);
+        step += 1;
+        let mut child = engine(&data);
+        std::thread::sleep(delay);
+        if child.try_wait().expect("status").is_none() {
+            child.kill().expect("SIGKILL");
+            child.wait().expect("reaped");
+            kills += 1;
+        } else if step > 200 {
+            panic!("the engine kept finishing before it could be killed");
+        }
+    }
+    run_to_end(&data);
+    let got = rt.block_on(immutable_ids(&emulator));
+    let unique: BTreeSet<String> = got.iter().cloned().collect();
+    assert_eq!(got.len(), unique.len(), "no object twice");
+    assert_eq!(
+        unique, expected,
+        "exactly the in-scope objects, as without crashes"
+    );
+
+    // And the next cycle has nothing left to do.
+    let out = Command::new(env!("CARGO_BIN_EXE_skybridge"))
+        .args(["sync", "history", "--json", "--data"])
+        .arg(&data)
+        .output()
+        .expect("history");
+    let history: Vec<Value> = serde_json::from_slice(&out.stdout).expect("history JSON");
+    assert!(history.iter().any(|r| r["profile"] == "export"));
+    run_to_end(&data);
+    let pending = Command::new(env!("CARGO_BIN_EXE_skybridge"))
+        .args(["sync", "pending", "--json", "--data"])
+        .arg(&data)
+        .output()
+        .expect("pending");
+    let pending: Vec<Value> = serde_json::from_slice(&pending.stdout).expect("pending JSON");
+    assert!(pending.is_empty(), "{pending:?}");
+    println!(
+        "{kills} kills over a full cycle of {:.1} s",
+        full.as_secs_f64()
+    );
+}
