@@ -18,7 +18,7 @@ use skybridge::emulator::RunningEmulator;
 use skybridge::engine::model::CsObject;
 use skybridge::engine::run;
 use skybridge::engine::store::{Batch, SledStore, Space, Store};
-use skybridge::engine::sync::{ConnectorScope, SyncSettings, dn_key};
+use skybridge::engine::sync::{ConnectorScope, SyncSettings, index_dn};
 use skybridge::secret::Secret;
 use skybridge::tenant::SignIn;
 use skybridge::tenant::graph::GraphClient;
@@ -210,9 +210,7 @@ fn synthetic_part() {
         }
         raw_bytes += e.dn.len() as u64;
         let o = CsObject::from_entry("synthetic.test", "synthetic.test", &e).expect("object");
-        batch
-            .put(Space::Meta, &dn_key("synthetic.test", &o.dn), &o.anchor)
-            .expect("index");
+        index_dn(&mut batch, "synthetic.test", &o.dn, &o.anchor, o.class).expect("index");
         batch.put(Space::Connector, &o.key(), &o).expect("object");
         if batch.len() > 20_000 {
             store.commit(std::mem::take(&mut batch)).expect("commit");

@@ -205,6 +205,10 @@ pub struct MvObject {
     /// An export of this object was sent but not confirmed (a crash may have hidden the answer).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub in_flight: bool,
+    /// Its managed sourceAnchor (the primary source's objectGUID) waits to be written back to
+    /// ms-DS-ConsistencyGuid.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub write_back: bool,
 }
 
 /// What an export does to one tenant object.

@@ -173,11 +173,7 @@ fn apply_change(
             o
         }
     };
-    batch.put(
-        Space::Meta,
-        &dn_key(&scope.name, &object.dn),
-        &object.anchor,
-    )?;
+    sync::index_dn(batch, &scope.name, &object.dn, &object.anchor, object.class)?;
     batch.put(Space::Connector, &k, &object)?;
     batch.put(
         Space::Meta,
@@ -279,11 +275,10 @@ pub fn synchronize(
     // A change to a pilot group changes who takes part: look at everything.
     let full = full
         || settings.pilot_groups.iter().any(|(connector, dn)| {
-            store
-                .get::<String>(Space::Meta, &dn_key(connector, dn))
+            sync::lookup_dn(store, connector, dn)
                 .ok()
                 .flatten()
-                .is_some_and(|anchor| {
+                .is_some_and(|(anchor, _)| {
                     store
                         .get_raw(
                             Space::Meta,
@@ -294,32 +289,34 @@ pub fn synchronize(
                         .is_some()
                 })
         });
-    let keys: Vec<Vec<u8>> = if full {
-        store
-            .scan_raw(Space::Connector, b"")?
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect()
-    } else {
-        store
-            .scan_raw(Space::Meta, b"dirty/")?
-            .into_iter()
-            .map(|(k, _)| k[b"dirty/".len()..].to_vec())
-            .collect()
-    };
     // People and other objects first, groups last: members must be joined to be resolved.
     let mut groups = Vec::new();
-    for k in &keys {
-        let Some(object) = store.get::<CsObject>(Space::Connector, k)? else {
-            continue;
-        };
+    let mut step = |object: CsObject| -> Result<(), StoreError> {
         if object.class == ObjectClass::Group {
             groups.push(object);
-            continue;
+            return Ok(());
         }
         sync::sync_object(store, settings, &object, &mut counts)?;
         if staged.pending() > flush_every {
             staged.flush()?;
+        }
+        Ok(())
+    };
+    if full {
+        // Read straight from the store underneath: the sync step never changes connector
+        // objects, so nothing in the layer above would be missed.
+        outer.for_each_raw(Space::Connector, b"", &mut |k, v| {
+            let object: CsObject = serde_json::from_slice(v).map_err(|e| StoreError::Corrupt {
+                key: String::from_utf8_lossy(k).into_owned(),
+                detail: e.to_string(),
+            })?;
+            step(object)
+        })?;
+    } else {
+        for (k, _) in store.scan_raw(Space::Meta, b"dirty/")? {
+            if let Some(object) = store.get::<CsObject>(Space::Connector, &k[b"dirty/".len()..])? {
+                step(object)?;
+            }
         }
     }
     for object in &groups {
@@ -333,7 +330,8 @@ pub fn synchronize(
     // already synchronized above, can have other members.
     let mut batch = Batch::default();
     if full || counts.adds > 0 || counts.deletes > 0 {
-        for (k, mut mv) in store.scan::<MvObject>(Space::Metaverse, b"")? {
+        let groups = format!("{}/", sync::kind_prefix(MvKind::Group));
+        for (k, mut mv) in store.scan::<MvObject>(Space::Metaverse, groups.as_bytes())? {
             if mv.kind == MvKind::Group && !mv.deleting {
                 sync::recompute(store, settings, &mut mv, None)?;
                 batch.put(Space::Metaverse, &k, &mv)?;
@@ -358,28 +356,64 @@ pub fn synchronize(
     )?)
 }
 
-/// Writes managed sourceAnchors (ms-DS-ConsistencyGuid) back to a forest.
+/// Writes managed sourceAnchors (ms-DS-ConsistencyGuid) back to a forest: the objectGUID of
+/// each identity's primary source, where ms-DS-ConsistencyGuid is still empty.
 pub fn write_back_anchors(
     store: &dyn Store,
     connector: &str,
     session: &mut Session,
 ) -> Result<u64, RunError> {
-    let prefix = format!("writeback/{connector}/");
+    // Most cycles have nothing to write back: the marker saves reading every identity.
+    if store
+        .get_raw(Space::Meta, sync::WRITE_BACK_PENDING)?
+        .is_none()
+    {
+        return Ok(0);
+    }
+    let prefix = format!("{}/", sync::kind_prefix(MvKind::Person));
     let mut done = 0;
-    for (k, (dn, guid)) in store.scan::<(String, Vec<u8>)>(Space::Meta, prefix.as_bytes())? {
-        let Ok(guid) = <[u8; 16]>::try_from(guid.as_slice()) else {
+    let mut elsewhere = 0;
+    let mut batch = Batch::default();
+    for (k, mut mv) in store.scan::<MvObject>(Space::Metaverse, prefix.as_bytes())? {
+        if !mv.write_back {
+            continue;
+        }
+        let Some((c, anchor)) = mv.sources.first().cloned() else {
             continue;
         };
-        match write::set_consistency_guid(session, &dn, &guid) {
+        if c != connector {
+            elsewhere += 1;
+            continue;
+        }
+        let Some(source) = store.get::<CsObject>(Space::Connector, &key(&c, &anchor))? else {
+            continue;
+        };
+        let guid = source.values("objectGUID");
+        let Some(guid) = guid
+            .first()
+            .and_then(|g| <[u8; 16]>::try_from(g.as_slice()).ok())
+        else {
+            continue;
+        };
+        match write::set_consistency_guid(session, &source.dn, &guid) {
             Ok(()) | Err(DirectoryError::NoSuchObject { .. }) => {
-                let mut batch = Batch::default();
-                batch.remove(Space::Meta, &k);
-                store.commit(batch)?;
+                mv.write_back = false;
+                batch.put(Space::Metaverse, &k, &mv)?;
                 done += 1;
+                if batch.len() >= 500 {
+                    store.commit(std::mem::take(&mut batch))?;
+                }
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                store.commit(batch)?;
+                return Err(e.into());
+            }
         }
     }
+    if elsewhere == 0 {
+        batch.remove(Space::Meta, sync::WRITE_BACK_PENDING);
+    }
+    store.commit(batch)?;
     Ok(done)
 }
 

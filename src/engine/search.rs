@@ -49,7 +49,7 @@ pub fn search(store: &dyn Store, text: &str, limit: usize) -> Result<Vec<Hit>, S
     if needle.is_empty() {
         return Ok(hits);
     }
-    for (key, object) in store.scan::<CsObject>(Space::Connector, b"")? {
+    for (_, object) in store.scan::<CsObject>(Space::Connector, b"")? {
         if hits.len() >= limit {
             break;
         }
@@ -74,7 +74,12 @@ pub fn search(store: &dyn Store, text: &str, limit: usize) -> Result<Vec<Hit>, S
                 dn: object.dn.clone(),
                 class: format!("{:?}", object.class),
                 deleted: object.deleted,
-                joined_to: store.get(Space::JoinToMetaverse, &key)?,
+                joined_to: super::sync::joined_to(
+                    store,
+                    &object.connector,
+                    &object.anchor,
+                    object.class,
+                )?,
             });
         }
     }

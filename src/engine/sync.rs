@@ -159,8 +159,7 @@ fn pilot_members(
     connector: &str,
     pilot_dn: &str,
 ) -> Result<BTreeSet<String>, StoreError> {
-    let anchor: Option<String> = store.get(Space::Meta, dn_key(connector, pilot_dn).as_slice())?;
-    let Some(anchor) = anchor else {
+    let Some((anchor, _)) = lookup_dn(store, connector, pilot_dn)? else {
         return Ok(BTreeSet::new());
     };
     let group: Option<CsObject> = store.get(Space::Connector, &key(connector, &anchor))?;
@@ -174,15 +173,77 @@ fn pilot_members(
         .unwrap_or_default())
 }
 
-/// The index key of a DN (lower-case) in a connector.
+/// The marker that some identities wait for their sourceAnchor to be written back.
+pub const WRITE_BACK_PENDING: &[u8] = b"write-back-pending";
+
+/// The index key of a DN (lower-case) in a connector; its value is (anchor, class).
 pub fn dn_key(connector: &str, dn: &str) -> Vec<u8> {
     format!("dn/{connector}/{}", dn.to_lowercase()).into_bytes()
 }
 
-/// A new metaverse id. Time-ordered ids land at the end of the store's index instead of all
-/// over it, which keeps inserts cheap.
-fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
+/// Records where a DN of a connector points: the object's anchor and class.
+pub fn index_dn(
+    batch: &mut Batch,
+    connector: &str,
+    dn: &str,
+    anchor: &str,
+    class: ObjectClass,
+) -> Result<(), StoreError> {
+    batch.put(Space::Meta, &dn_key(connector, dn), &(anchor, class))
+}
+
+/// The (anchor, class) of the object a DN of a connector names, if it is in the connector space.
+pub fn lookup_dn(
+    store: &dyn Store,
+    connector: &str,
+    dn: &str,
+) -> Result<Option<(String, ObjectClass)>, StoreError> {
+    store.get(Space::Meta, &dn_key(connector, dn))
+}
+
+/// The metaverse id an object gets when it projects a new identity: its kind, connector and
+/// anchor. Deriving the id from the source saves a link record for the common case (an object
+/// that is its identity's only or first source), and the kind prefix lets the groups be read
+/// without reading everyone.
+pub fn own_id(object: &CsObject) -> String {
+    own_id_of(mv_kind(object.class), &object.connector, &object.anchor)
+}
+
+fn own_id_of(kind: MvKind, connector: &str, anchor: &str) -> String {
+    format!("{}/{connector}/{anchor}", kind_prefix(kind))
+}
+
+/// The key prefix of one kind of metaverse object.
+pub fn kind_prefix(kind: MvKind) -> &'static str {
+    match kind {
+        MvKind::Person => "p",
+        MvKind::Group => "g",
+        MvKind::Contact => "c",
+        MvKind::Device => "d",
+    }
+}
+
+/// The metaverse object a connector object is joined to, if any.
+///
+/// A link record decides when there is one: an id (joined to another identity) or empty
+/// (explicitly not joined: it left scope). Without a link record an object belongs to the
+/// identity it projected, when that identity exists.
+pub fn joined_to(
+    store: &dyn Store,
+    connector: &str,
+    anchor: &str,
+    class: ObjectClass,
+) -> Result<Option<String>, StoreError> {
+    match store.get::<String>(Space::JoinToMetaverse, &key(connector, anchor))? {
+        Some(id) if id.is_empty() => Ok(None),
+        Some(id) => Ok(Some(id)),
+        None => {
+            let own = own_id_of(mv_kind(class), connector, anchor);
+            Ok(store
+                .get_raw(Space::Metaverse, own.as_bytes())?
+                .map(|_| own))
+        }
+    }
 }
 
 /// Synchronizes one connector object into the metaverse; returns what happened.
@@ -193,19 +254,35 @@ pub fn sync_object(
     counts: &mut RunCounts,
 ) -> Result<(), StoreError> {
     let link_key = object.key();
-    let linked: Option<String> = store.get(Space::JoinToMetaverse, &link_key)?;
+    let own = own_id(object);
+    let link: Option<String> = store.get(Space::JoinToMetaverse, &link_key)?;
+    // The identity's stored state, read once: without a link record, the own identity.
+    let mut own_stored: Option<Option<MvObject>> = None;
+    let linked: Option<String> = match &link {
+        Some(id) if id.is_empty() => None,
+        Some(id) => Some(id.clone()),
+        None => {
+            let stored: Option<MvObject> = store.get(Space::Metaverse, own.as_bytes())?;
+            let linked = stored.as_ref().map(|_| own.clone());
+            own_stored = Some(stored);
+            linked
+        }
+    };
     let mut batch = Batch::default();
     let entry = object.to_entry();
     if let Some(reason) = out_of_scope(object, &entry, settings, store)? {
         // Leaving scope: disconnect; a metaverse object with no sources left is deleted.
         if let Some(mv_id) = linked {
-            let mut mv: MvObject = match store.get(Space::Metaverse, mv_id.as_bytes())? {
-                Some(mv) => mv,
-                None => return Ok(()),
+            let stored = match own_stored {
+                Some(stored) => stored,
+                None => store.get(Space::Metaverse, mv_id.as_bytes())?,
+            };
+            let Some(mut mv) = stored else {
+                return Ok(());
             };
             mv.sources
                 .retain(|(c, a)| !(c == &object.connector && a == &object.anchor));
-            batch.remove(Space::JoinToMetaverse, &link_key);
+            batch.put(Space::JoinToMetaverse, &link_key, &String::new())?;
             if mv.sources.is_empty() {
                 mv.deleting = true;
                 mv.error = Some(format!("its source is gone: {reason}"));
@@ -222,7 +299,6 @@ pub fn sync_object(
 
     let (looks, offers) = rules::join_keys(&entry, &settings.matching);
     let was_linked = linked.is_some();
-    let mut fresh = false;
     let mv_id = match linked {
         Some(id) => id,
         None => {
@@ -248,17 +324,15 @@ pub fn sync_object(
                 }
                 None => {
                     counts.adds += 1;
-                    fresh = true;
-                    new_id()
+                    own.clone()
                 }
             }
         }
     };
-    // A newly projected identity has nothing stored yet: do not look.
-    let stored: Option<MvObject> = if fresh {
-        None
-    } else {
-        store.get(Space::Metaverse, mv_id.as_bytes())?
+    let stored: Option<MvObject> = match own_stored {
+        // Already read (and absent when this object projects anew).
+        Some(stored) if mv_id == own => stored,
+        _ => store.get(Space::Metaverse, mv_id.as_bytes())?,
     };
     let mut mv: MvObject = stored.clone().unwrap_or_else(|| MvObject {
         id: mv_id.clone(),
@@ -271,6 +345,7 @@ pub fn sync_object(
         error: None,
         deleting: false,
         in_flight: false,
+        write_back: false,
     });
     if !mv
         .sources
@@ -282,7 +357,7 @@ pub fn sync_object(
     }
     mv.deleting = false;
     let before = mv.desired.clone();
-    recompute(store, settings, &mut mv, Some(object))?;
+    recompute_with(store, settings, &mut mv, Some((object, &entry)))?;
     if before != Value::Null && before != mv.desired {
         counts.updates += 1;
     }
@@ -300,7 +375,15 @@ pub fn sync_object(
             return Ok(());
         }
     }
-    batch.put(Space::JoinToMetaverse, &link_key, &mv_id)?;
+    // The link record: only for a join to another identity, or to undo an explicit "not
+    // joined".
+    if mv_id != own {
+        if link.as_deref() != Some(mv_id.as_str()) {
+            batch.put(Space::JoinToMetaverse, &link_key, &mv_id)?;
+        }
+    } else if link.is_some() {
+        batch.remove(Space::JoinToMetaverse, &link_key);
+    }
     for k in offers {
         batch.put(Space::JoinIndex, k.as_bytes(), &mv_id)?;
     }
@@ -316,18 +399,37 @@ pub fn recompute(
     mv: &mut MvObject,
     known: Option<&CsObject>,
 ) -> Result<(), StoreError> {
-    let mut sources = Vec::new();
+    let entry = known.map(CsObject::to_entry);
+    recompute_with(store, settings, mv, known.zip(entry.as_ref()))
+}
+
+/// [`recompute`] with the known source's entry already made.
+fn recompute_with(
+    store: &dyn Store,
+    settings: &SyncSettings,
+    mv: &mut MvObject,
+    known: Option<(&CsObject, &crate::directory::Entry)>,
+) -> Result<(), StoreError> {
+    use std::borrow::Cow;
+    let mut sources: Vec<Cow<'_, CsObject>> = Vec::with_capacity(mv.sources.len());
     for (c, a) in &mv.sources {
-        if let Some(k) = known.filter(|k| &k.connector == c && &k.anchor == a) {
-            sources.push(k.clone());
+        if let Some((k, _)) = known.filter(|(k, _)| &k.connector == c && &k.anchor == a) {
+            sources.push(Cow::Borrowed(k));
         } else if let Some(o) = store.get::<CsObject>(Space::Connector, &key(c, a))? {
-            sources.push(o);
+            sources.push(Cow::Owned(o));
         }
     }
     let Some(primary) = sources.first() else {
         return Ok(());
     };
-    let entry = primary.to_entry();
+    let made;
+    let entry = match known {
+        Some((k, e)) if k.connector == primary.connector && k.anchor == primary.anchor => e,
+        _ => {
+            made = primary.to_entry();
+            &made
+        }
+    };
     // Values from the primary source first, the joined ones filling what it lacks.
     let first = |name: &str| -> Option<String> {
         sources.iter().find_map(|s| {
@@ -354,14 +456,10 @@ pub fn recompute(
             match anchor {
                 Ok(a) => {
                     desired.insert("onPremisesImmutableId".into(), json!(a.immutable_id));
-                    if let Some(guid) = a.write_back {
+                    mv.write_back = a.write_back.is_some();
+                    if mv.write_back && store.get_raw(Space::Meta, WRITE_BACK_PENDING)?.is_none() {
                         let mut batch = Batch::default();
-                        batch.put(
-                            Space::Meta,
-                            format!("writeback/{}/{}", primary.connector, primary.anchor)
-                                .as_bytes(),
-                            &(primary.dn.clone(), guid.to_vec()),
-                        )?;
+                        batch.put_raw(Space::Meta, WRITE_BACK_PENDING, Vec::new());
                         store.commit(batch)?;
                     }
                 }
@@ -450,10 +548,8 @@ pub fn recompute(
             let mut members = BTreeSet::new();
             for m in primary.values("member") {
                 let dn = String::from_utf8_lossy(&m).into_owned();
-                if let Some(anchor) =
-                    store.get::<String>(Space::Meta, &dn_key(&primary.connector, &dn))?
-                    && let Some(member_mv) = store
-                        .get::<String>(Space::JoinToMetaverse, &key(&primary.connector, &anchor))?
+                if let Some((anchor, class)) = lookup_dn(store, &primary.connector, &dn)?
+                    && let Some(member_mv) = joined_to(store, &primary.connector, &anchor, class)?
                 {
                     members.insert(member_mv);
                 }
