@@ -269,9 +269,6 @@ pub fn synchronize(
     let mut counts = RunCounts::default();
     // Work collects in memory and reaches the store every few thousand changes.
     let outer = store;
-    let staged = Staged::new(store);
-    let store: &dyn Store = &staged;
-    let flush_every = 20_000;
     // A change to a pilot group changes who takes part: look at everything.
     let full = full
         || settings.pilot_groups.iter().any(|(connector, dn)| {
@@ -289,6 +286,10 @@ pub fn synchronize(
                         .is_some()
                 })
         });
+    sync::ensure_join_index(store, settings)?;
+    let staged = Staged::new(store);
+    let store: &dyn Store = &staged;
+    let flush_every = 20_000;
     // People and other objects first, groups last: members must be joined to be resolved.
     let mut groups = Vec::new();
     let mut step = |object: CsObject| -> Result<(), StoreError> {

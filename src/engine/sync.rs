@@ -71,6 +71,62 @@ impl SyncSettings {
     }
 }
 
+impl SyncSettings {
+    /// Whether identities are joined across forests: with more than one forest connected and a
+    /// matching rule. Only then is the join index kept.
+    pub fn joins_forests(&self) -> bool {
+        self.connectors.len() > 1 && self.matching != Matching::None
+    }
+}
+
+/// The marker of a join index that is up to date for a matching rule (its value).
+const JOIN_INDEX_BUILT: &[u8] = b"join-index-built";
+
+/// Makes the join index match the settings: built from every identity's sources when forests
+/// are joined and it was not built for this matching rule (a second forest was added, or the
+/// rule changed), and dropped when nothing is joined. Sign-in name reservations (`upn:`) stay.
+pub fn ensure_join_index(store: &dyn Store, settings: &SyncSettings) -> Result<(), StoreError> {
+    let built: Option<Matching> = store.get(Space::Meta, JOIN_INDEX_BUILT)?;
+    let wanted = settings.joins_forests().then(|| settings.matching.clone());
+    if built == wanted {
+        return Ok(());
+    }
+    let mut batch = Batch::default();
+    store.for_each_raw(Space::JoinIndex, b"", &mut |k, _| {
+        if !k.starts_with(b"upn:") {
+            batch.remove(Space::JoinIndex, k);
+        }
+        Ok(())
+    })?;
+    if let Some(matching) = &wanted {
+        let mut identities = Vec::new();
+        store.for_each_raw(Space::Metaverse, b"", &mut |k, v| {
+            let mv: MvObject = serde_json::from_slice(v).map_err(|e| StoreError::Corrupt {
+                key: String::from_utf8_lossy(k).into_owned(),
+                detail: e.to_string(),
+            })?;
+            if !mv.deleting {
+                identities.push((mv.id, mv.sources));
+            }
+            Ok(())
+        })?;
+        for (id, sources) in identities {
+            for (c, a) in sources {
+                if let Some(o) = store.get::<CsObject>(Space::Connector, &key(&c, &a))? {
+                    let (_, offers) = rules::join_keys(&o.to_entry(), matching);
+                    for k in offers {
+                        batch.put(Space::JoinIndex, k.as_bytes(), &id)?;
+                    }
+                }
+            }
+        }
+        batch.put(Space::Meta, JOIN_INDEX_BUILT, matching)?;
+    } else {
+        batch.remove(Space::Meta, JOIN_INDEX_BUILT);
+    }
+    store.commit(batch)
+}
+
 fn default_threshold() -> Option<u64> {
     Some(500)
 }
@@ -365,7 +421,7 @@ pub fn sync_object(
     // directory then costs reads only).
     if was_linked && stored.as_ref() == Some(&mv) {
         let mut indexed = true;
-        for k in &offers {
+        for k in offers.iter().filter(|_| settings.joins_forests()) {
             indexed &= store
                 .get::<String>(Space::JoinIndex, k.as_bytes())?
                 .as_deref()
@@ -384,8 +440,10 @@ pub fn sync_object(
     } else if link.is_some() {
         batch.remove(Space::JoinToMetaverse, &link_key);
     }
-    for k in offers {
-        batch.put(Space::JoinIndex, k.as_bytes(), &mv_id)?;
+    if settings.joins_forests() {
+        for k in offers {
+            batch.put(Space::JoinIndex, k.as_bytes(), &mv_id)?;
+        }
     }
     batch.put(Space::Metaverse, mv_id.as_bytes(), &mv)?;
     store.commit(batch)
@@ -733,4 +791,96 @@ pub fn pending_for(mv: &MvObject) -> Option<PendingExport> {
     p.members_added = added;
     p.members_removed = removed;
     Some(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::Entry;
+    use crate::engine::store::SledStore;
+
+    fn person(connector: &str, guid: u8, name: &str, mail: &str) -> CsObject {
+        let mut e = Entry {
+            dn: format!("CN={name},OU=People,DC={connector},DC=test"),
+            ..Entry::default()
+        };
+        e.add_values("objectGUID", vec![vec![guid; 16]]);
+        e.add_values("objectClass", vec![b"top".to_vec(), b"user".to_vec()]);
+        e.add_values("sAMAccountName", vec![name.as_bytes().to_vec()]);
+        e.add_values("mail", vec![mail.as_bytes().to_vec()]);
+        CsObject::from_entry(connector, &format!("{connector}.test"), &e).expect("object")
+    }
+
+    /// Puts an imported object in its connector space, as the import does.
+    fn imported(store: &SledStore, object: &CsObject) {
+        let mut batch = Batch::default();
+        batch
+            .put(Space::Connector, &object.key(), object)
+            .expect("put");
+        store.commit(batch).expect("commit");
+    }
+
+    fn scope(name: &str) -> ConnectorScope {
+        let base = format!("DC={name},DC=test");
+        ConnectorScope {
+            name: name.into(),
+            domains: vec![(base.clone(), format!("{name}.test"))],
+            included: vec![base],
+            excluded: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_forest_added_later_joins_the_identities_of_the_first() {
+        let dir = std::env::temp_dir().join(format!("skybridge-join-{}", uuid::Uuid::new_v4()));
+        let store = SledStore::open(&dir).expect("store");
+        let mut settings = SyncSettings::new(
+            vec![scope("alpha")],
+            vec!["contoso.com".into()],
+            "contoso.onmicrosoft.com",
+        );
+        let a = person("alpha", 1, "ann", "Ann@Contoso.com");
+        imported(&store, &a);
+        let mut counts = RunCounts::default();
+        ensure_join_index(&store, &settings).expect("index");
+        sync_object(&store, &settings, &a, &mut counts).expect("sync");
+        // One forest: nothing can join, so no join index is kept.
+        assert!(
+            store
+                .scan_raw(Space::JoinIndex, b"mail:")
+                .expect("scan")
+                .is_empty()
+        );
+
+        // A second forest: the index is built from the identities already there.
+        settings.connectors.push(scope("beta"));
+        ensure_join_index(&store, &settings).expect("index");
+        let b = person("beta", 2, "ann.b", "ann@contoso.com");
+        imported(&store, &b);
+        sync_object(&store, &settings, &b, &mut counts).expect("sync");
+        let ids: Vec<MvObject> = store
+            .scan::<MvObject>(Space::Metaverse, b"")
+            .expect("scan")
+            .into_iter()
+            .map(|(_, mv)| mv)
+            .collect();
+        assert_eq!(ids.len(), 1, "one identity for the person in both forests");
+        assert_eq!(ids[0].sources.len(), 2);
+        assert_eq!(
+            joined_to(&store, "beta", &b.anchor, b.class).expect("link"),
+            Some(own_id(&a))
+        );
+
+        // Back to one forest: the index goes, the sign-in name reservations would stay.
+        settings.connectors.pop();
+        ensure_join_index(&store, &settings).expect("index");
+        assert!(
+            store
+                .scan_raw(Space::JoinIndex, b"mail:")
+                .expect("scan")
+                .is_empty()
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
