@@ -814,7 +814,7 @@ fn group_based_filtering_syncs_only_the_pilot_group_members() {
 }
 
 #[test]
-fn soft_match_takes_over_a_cloud_only_user_with_the_same_sign_in_name() {
+fn soft_match_takes_over_cloud_only_users_by_mail_address_or_sign_in_name() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let forest = Forest::private("contoso");
     let dir = temp_dir("engine-soft");
@@ -829,13 +829,34 @@ fn soft_match_takes_over_a_cloud_only_user_with_the_same_sign_in_name() {
         .search(
             &format!("OU=Users,OU=Corp,{}", forest.base_dn),
             ldap3::Scope::OneLevel,
-            "(&(objectCategory=person)(objectClass=user)(userPrincipalName=*@contoso.com))",
-            &["userPrincipalName"],
+            "(&(objectCategory=person)(objectClass=user)(userPrincipalName=*@contoso.com)(mail=*))",
+            &["userPrincipalName", "mail"],
             Vec::new(),
             "pick",
         )
         .expect("users");
+    assert!(entries.len() >= 2, "two users with a sign-in name and mail");
     let upn = entries[0].text("userPrincipalName").expect("upn");
+    // Another person has a cloud mailbox already, under another sign-in name: matched by the
+    // primary SMTP address.
+    let mail = entries[1].text("mail").expect("mail");
+    let mailbox = rt
+        .block_on(graph.create_user(&json!({"accountEnabled": true, "displayName": "Mailbox Copy",
+            "mailNickname": "mailboxcopy", "userPrincipalName": "mailbox.copy@contoso.onmicrosoft.com",
+            "passwordProfile": {"password": "Long-Passw0rd-5", "forceChangePasswordNextSignIn": false}})))
+        .expect("cloud user with a mailbox");
+    let mailbox_id = mailbox["id"].as_str().expect("id").to_string();
+    let given = rt
+        .block_on(async {
+            skybridge::tenant::graph::http_client(None, Duration::from_secs(10))
+                .expect("http")
+                .post(format!("{}/_emulator/mailbox", emulator.base_url()))
+                .json(&json!({"id": mailbox_id, "smtp": mail}))
+                .send()
+                .await
+        })
+        .expect("mailbox");
+    assert_eq!(given.status().as_u16(), 204);
     let cloud = rt
         .block_on(graph.create_user(&json!({"accountEnabled": true, "displayName": "Cloud Copy",
             "mailNickname": "cloudcopy", "userPrincipalName": upn,
@@ -853,6 +874,10 @@ fn soft_match_takes_over_a_cloud_only_user_with_the_same_sign_in_name() {
         taken["displayName"], "Cloud Copy",
         "its properties now come from AD"
     );
+    let by_mail = rt
+        .block_on(graph.user(&mailbox_id, &["onPremisesImmutableId"]))
+        .expect("the mailbox user is still there");
+    assert!(by_mail["onPremisesImmutableId"].is_string(), "{by_mail}");
     let synced = rt
         .block_on(tenant_users(&graph))
         .into_iter()

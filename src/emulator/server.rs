@@ -13,6 +13,7 @@
 //! | `GET /_emulator/device` | what a person would do at the verification URI |
 //! | `POST /_emulator/contacts {"displayName",…}` | add an organizational contact (Graph cannot) |
 //! | `GET /_emulator/tenant` | tenant id, initial domain, built-in client id |
+//! | `POST /_emulator/mailbox {"id","smtp"}` | give a user a mailbox: `mail` and primary proxy address (as Exchange Online would) |
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -30,6 +31,7 @@ use super::identity::{self, Authorize};
 use super::log::{LogEntry, redact};
 use super::odata::Query;
 use super::state::Tenant;
+use super::store::Kind;
 use super::timefmt;
 use super::util;
 
@@ -414,6 +416,32 @@ fn control(t: &Tenant, method: &Method, segs: &[String], raw_query: &str, body: 
             let _guard = t.lock.lock().unwrap_or_else(|e| e.into_inner());
             match graph::directory::seed_contact(t, &body) {
                 Ok(contact) => (StatusCode::CREATED, axum::Json(Value::Object(contact))).into_response(),
+                Err(e) => refuse(e.message),
+            }
+        }
+        (&Method::POST, ["mailbox"]) => {
+            // What Exchange Online does when it gives a user a mailbox: the primary SMTP
+            // address becomes the user's mail and first proxy address (Graph cannot set them).
+            let body = match body_json() {
+                Ok(b) => b,
+                Err(e) => return refuse(e),
+            };
+            let (Some(id), Some(smtp)) = (
+                body.get("id").and_then(Value::as_str),
+                body.get("smtp").and_then(Value::as_str),
+            ) else {
+                return refuse("the body needs 'id' (a user's id) and 'smtp'".to_owned());
+            };
+            let _guard = t.lock.lock().unwrap_or_else(|e| e.into_inner());
+            let mut user = match t.store.get(Kind::User, id) {
+                Ok(Some(user)) => user,
+                Ok(None) => return refuse(format!("no user has the id {id}")),
+                Err(e) => return refuse(e.message),
+            };
+            user.props.insert("mail".to_owned(), json!(smtp));
+            user.props.insert("proxyAddresses".to_owned(), json!([format!("SMTP:{smtp}")]));
+            match t.store.put(Kind::User, &user) {
+                Ok(()) => StatusCode::NO_CONTENT.into_response(),
                 Err(e) => refuse(e.message),
             }
         }

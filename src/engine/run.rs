@@ -493,20 +493,46 @@ async fn find_by_anchor(graph: &GraphClient, mv: &MvObject) -> Result<Option<Str
     }
 }
 
-/// Soft match: a cloud-only user (no immutableId) with the sign-in name this person would get
-/// becomes this person's tenant object: its immutableId and properties are set from
-/// Active Directory.
+/// Soft match: a cloud-only user (no immutableId) whose primary SMTP proxy address is this
+/// person's mail, or else whose sign-in name is the one this person would get, becomes this
+/// person's tenant object: its immutableId and properties are set from Active Directory.
 async fn soft_match(graph: &GraphClient, mv: &MvObject) -> Result<Option<String>, TenantError> {
     if mv.kind != MvKind::Person {
         return Ok(None);
     }
-    let Some(upn) = mv.desired["userPrincipalName"].as_str() else {
+    let mut found = None;
+    if let Some(mail) = mv.desired["mail"].as_str() {
+        let filter = crate::tenant::api::encode(&format!(
+            "proxyAddresses/any(p:p eq {})",
+            crate::tenant::api::odata_string(&format!("SMTP:{mail}"))
+        ));
+        let mut holders = Vec::new();
+        graph
+            .list(
+                &format!("users?$filter={filter}&$select=id,onPremisesImmutableId"),
+                false,
+                |u| {
+                    holders.push(u);
+                    Ok(())
+                },
+            )
+            .await?;
+        // Only one holder can be meant; two would be a conflict for the administrator.
+        if holders.len() == 1 {
+            found = holders.pop();
+        }
+    }
+    if found.is_none()
+        && let Some(upn) = mv.desired["userPrincipalName"].as_str()
+    {
+        found = match graph.user(upn, &["id", "onPremisesImmutableId"]).await {
+            Ok(u) => Some(u),
+            Err(e) if e.status() == Some(404) => None,
+            Err(e) => return Err(e),
+        };
+    }
+    let Some(existing) = found else {
         return Ok(None);
-    };
-    let existing = match graph.user(upn, &["id", "onPremisesImmutableId"]).await {
-        Ok(u) => u,
-        Err(e) if e.status() == Some(404) => return Ok(None),
-        Err(e) => return Err(e),
     };
     if !existing["onPremisesImmutableId"].is_null() {
         // Already synchronized from somewhere else: taking it over would steal an identity.
@@ -515,12 +541,76 @@ async fn soft_match(graph: &GraphClient, mv: &MvObject) -> Result<Option<String>
     let Some(id) = existing["id"].as_str().map(str::to_string) else {
         return Ok(None);
     };
+    adopt(graph, mv, &id).await?;
+    Ok(Some(id))
+}
+
+/// Makes a cloud-only user this person's tenant object: its immutableId and properties from
+/// Active Directory (its cloud password stays).
+async fn adopt(graph: &GraphClient, mv: &MvObject, id: &str) -> Result<(), TenantError> {
     let mut properties = create_body(mv);
     if let Some(map) = properties.as_object_mut() {
         map.remove("passwordProfile");
     }
-    graph.update_user(&id, &properties).await?;
-    Ok(Some(id))
+    graph.update_user(id, &properties).await?;
+    Ok(())
+}
+
+/// The tenant's cloud-only users (no immutableId), by primary SMTP address and by sign-in
+/// name: the candidates of a soft match, read once per export.
+struct CloudOnly {
+    by_smtp: std::collections::HashMap<String, String>,
+    by_upn: std::collections::HashMap<String, String>,
+    taken: BTreeSet<String>,
+}
+
+impl CloudOnly {
+    async fn read(graph: &GraphClient) -> Result<CloudOnly, TenantError> {
+        let mut found = CloudOnly {
+            by_smtp: Default::default(),
+            by_upn: Default::default(),
+            taken: BTreeSet::new(),
+        };
+        graph
+            .list(
+                "users?$select=id,userPrincipalName,proxyAddresses,onPremisesImmutableId&$top=999",
+                false,
+                |u| {
+                    let Some(id) = u["id"].as_str() else {
+                        return Ok(());
+                    };
+                    if !u["onPremisesImmutableId"].is_null() {
+                        return Ok(());
+                    }
+                    if let Some(upn) = u["userPrincipalName"].as_str() {
+                        found.by_upn.insert(upn.to_lowercase(), id.to_string());
+                    }
+                    // The primary address is the one written `SMTP:` in capitals.
+                    for address in u["proxyAddresses"].as_array().into_iter().flatten() {
+                        if let Some(smtp) = address.as_str().and_then(|a| a.strip_prefix("SMTP:")) {
+                            found.by_smtp.insert(smtp.to_lowercase(), id.to_string());
+                        }
+                    }
+                    Ok(())
+                },
+            )
+            .await?;
+        Ok(found)
+    }
+
+    /// The cloud-only user a person takes over: by mail first, then by sign-in name; each
+    /// cloud user is taken once.
+    fn take(&mut self, mv: &MvObject) -> Option<String> {
+        if mv.kind != MvKind::Person {
+            return None;
+        }
+        let by = |map: &std::collections::HashMap<String, String>, v: Option<&str>| {
+            v.and_then(|v| map.get(&v.to_lowercase()).cloned())
+        };
+        let id = by(&self.by_smtp, mv.desired["mail"].as_str())
+            .or_else(|| by(&self.by_upn, mv.desired["userPrincipalName"].as_str()))?;
+        self.taken.insert(id.clone()).then_some(id)
+    }
 }
 
 /// Exports pending changes to the tenant: adds, updates (with member changes), deletes —
@@ -572,6 +662,12 @@ pub async fn export(
         .filter(|p| matches!(p.change, ExportChange::Add { .. }))
         .filter(|p| matches!(p.kind, MvKind::Person | MvKind::Group))
         .collect();
+    // Soft match looks at the tenant's cloud-only users once, before anything is created.
+    let mut cloud_only = if settings.soft_match && adds.iter().any(|p| p.kind == MvKind::Person) {
+        Some(CloudOnly::read(graph).await?)
+    } else {
+        None
+    };
     for chunk in adds.chunks(MAX_BATCH) {
         let mut objects = Vec::new();
         for p in chunk {
@@ -581,6 +677,20 @@ pub async fn export(
             // In flight before: a crash may have hidden a create that happened. Look first.
             if mv.in_flight && mv.tenant_id.is_none() {
                 mv.tenant_id = find_by_anchor(graph, &mv).await?;
+            }
+            if mv.tenant_id.is_none()
+                && let Some(id) = cloud_only.as_mut().and_then(|c| c.take(&mv))
+            {
+                match adopt(graph, &mv, &id).await {
+                    Ok(()) => mv.tenant_id = Some(id),
+                    Err(e) => {
+                        mv.error = Some(e.to_string());
+                        errors.push((p.name.clone(), e.to_string()));
+                        counts.errors += 1;
+                        save(&mv)?;
+                        continue;
+                    }
+                }
             }
             objects.push(((*p).clone(), mv));
         }
