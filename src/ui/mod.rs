@@ -2,9 +2,11 @@
 //! turns clicks and keys into [`crate::wizard::Msg`]s; it does no I/O of its own.
 //!
 //! - [`shell`]: the frame every page shares (page list, heading, Back / Next / Cancel).
-//! - [`welcome`]: the Welcome page's body.
+//! - [`welcome`], [`express`], [`signin`]: the bodies of the pages, one module each.
 
+pub mod express;
 pub mod shell;
+pub mod signin;
 pub mod welcome;
 
 use crate::wizard::text::ShellText;

@@ -40,6 +40,8 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
 fn body(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) -> Vec<Msg> {
     match page {
         PageId::Welcome => super::welcome::show(ui, wizard),
+        PageId::Express => super::express::show(ui, wizard),
+        PageId::UserSignIn => super::signin::show(ui, wizard),
     }
 }
 

@@ -6,19 +6,29 @@
 //! function of the draft ([`page::flow`]) and each page has a pure validator, so the whole walk
 //! is testable without a window.
 
+pub mod express;
 pub mod page;
 pub mod problem;
+pub mod signin;
 pub mod text;
 pub mod welcome;
 
+pub use express::InstallMode;
 pub use page::PageId;
 pub use problem::{Problem, Severity};
+pub use signin::SignInMethod;
 
 /// What the administrator has entered so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Draft {
     /// The licence terms were accepted on the Welcome page.
     pub licence_accepted: bool,
+    /// Express or custom install (none chosen yet).
+    pub mode: Option<InstallMode>,
+    /// How people sign in.
+    pub sign_in: SignInMethod,
+    /// Seamless single sign-on.
+    pub single_sign_on: bool,
 }
 
 /// Something the administrator did.
@@ -26,6 +36,12 @@ pub struct Draft {
 pub enum Msg {
     /// Ticked or cleared the licence check box.
     SetLicenceAccepted(bool),
+    /// Chose express or custom.
+    SetMode(InstallMode),
+    /// Chose a sign-in method.
+    SetSignIn(SignInMethod),
+    /// Ticked or cleared single sign-on.
+    SetSingleSignOn(bool),
     /// Pressed Next.
     Next,
     /// Pressed Back.
@@ -114,6 +130,8 @@ impl Wizard {
     pub fn problems(&self, page: PageId) -> Vec<Problem> {
         match page {
             PageId::Welcome => welcome::validate(&self.draft),
+            PageId::Express => express::validate(&self.draft),
+            PageId::UserSignIn => signin::validate(&self.draft),
         }
     }
 
@@ -140,6 +158,15 @@ impl Wizard {
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::SetLicenceAccepted(accepted) => self.draft.licence_accepted = accepted,
+            Msg::SetMode(mode) => self.draft.mode = Some(mode),
+            Msg::SetSignIn(method) => {
+                self.draft.sign_in = method;
+                // Single sign-on goes only with some methods: a method without it clears it.
+                if !method.allows_single_sign_on() {
+                    self.draft.single_sign_on = false;
+                }
+            }
+            Msg::SetSingleSignOn(on) => self.draft.single_sign_on = on,
             Msg::Next => {
                 if self.can_go_next()
                     && let Position::Page(page) = self.position
@@ -192,7 +219,7 @@ mod tests {
         wizard.update(Msg::SetLicenceAccepted(true));
         assert!(wizard.can_go_next());
         wizard.update(Msg::Next);
-        assert_eq!(wizard.position(), Position::EndOfBuild);
+        assert_eq!(wizard.position(), Position::Page(PageId::Express));
         assert!(wizard.is_completed(PageId::Welcome));
     }
 
@@ -206,6 +233,26 @@ mod tests {
         assert_eq!(wizard.position(), Position::Page(PageId::Welcome));
         assert!(wizard.draft().licence_accepted);
         assert!(!wizard.is_completed(PageId::Welcome));
+    }
+
+    #[test]
+    fn the_custom_walk_reaches_sign_in_and_a_method_without_sso_clears_it() {
+        let mut wizard = Wizard::new();
+        wizard.update(Msg::SetLicenceAccepted(true));
+        wizard.update(Msg::Next);
+        assert!(!wizard.can_go_next(), "express or custom must be chosen");
+        wizard.update(Msg::SetMode(InstallMode::Custom));
+        wizard.update(Msg::Next);
+        assert_eq!(wizard.position(), Position::Page(PageId::UserSignIn));
+        wizard.update(Msg::SetSingleSignOn(true));
+        assert!(wizard.can_go_next());
+        wizard.update(Msg::SetSignIn(SignInMethod::FederationAdfs));
+        assert!(!wizard.draft().single_sign_on);
+        assert!(!wizard.can_go_next(), "federation is not in this build");
+        wizard.update(Msg::SetSignIn(SignInMethod::DoNotConfigure));
+        assert!(wizard.can_go_next(), "a warning does not block");
+        wizard.update(Msg::Next);
+        assert_eq!(wizard.position(), Position::EndOfBuild);
     }
 
     #[test]

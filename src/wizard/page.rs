@@ -2,6 +2,7 @@
 //! order they come in (a pure function of the draft).
 
 use super::Draft;
+use super::express::InstallMode;
 
 /// One page of the wizard. Adding a variant makes every exhaustive `match` over pages fail to
 /// compile until the new page has its validator, its words and its view.
@@ -9,16 +10,22 @@ use super::Draft;
 pub enum PageId {
     /// Licence acceptance.
     Welcome,
+    /// Express install or a customized one.
+    Express,
+    /// How people sign in, and single sign-on.
+    UserSignIn,
 }
 
 impl PageId {
     /// Every page, in registry order.
-    pub const ALL: &'static [PageId] = &[PageId::Welcome];
+    pub const ALL: &'static [PageId] = &[PageId::Welcome, PageId::Express, PageId::UserSignIn];
 
     /// The page's key: its text file is `wizard-pages/<key>.toml`.
     pub fn key(self) -> &'static str {
         match self {
             PageId::Welcome => "welcome",
+            PageId::Express => "express",
+            PageId::UserSignIn => "user_sign_in",
         }
     }
 
@@ -26,6 +33,8 @@ impl PageId {
     pub fn fields(self) -> &'static [&'static str] {
         match self {
             PageId::Welcome => super::welcome::FIELDS,
+            PageId::Express => super::express::FIELDS,
+            PageId::UserSignIn => super::signin::FIELDS,
         }
     }
 
@@ -33,11 +42,34 @@ impl PageId {
     pub fn messages(self) -> &'static [&'static str] {
         match self {
             PageId::Welcome => super::welcome::MESSAGES,
+            PageId::Express => super::express::MESSAGES,
+            PageId::UserSignIn => super::signin::MESSAGES,
         }
     }
 }
 
-/// The pages the administrator walks through for this draft, in order.
-pub fn flow(_draft: &Draft) -> Vec<PageId> {
-    vec![PageId::Welcome]
+/// The pages the administrator walks through for this draft, in order. The express install's
+/// own pages, and the custom pages after User sign-in, are not in this build yet: the walk ends
+/// there.
+pub fn flow(draft: &Draft) -> Vec<PageId> {
+    let mut pages = vec![PageId::Welcome, PageId::Express];
+    if draft.mode == Some(InstallMode::Custom) {
+        pages.push(PageId::UserSignIn);
+    }
+    pages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_custom_walk_has_the_sign_in_page_and_the_express_walk_does_not() {
+        let mut draft = Draft::default();
+        assert_eq!(flow(&draft), [PageId::Welcome, PageId::Express]);
+        draft.mode = Some(InstallMode::Express);
+        assert!(!flow(&draft).contains(&PageId::UserSignIn));
+        draft.mode = Some(InstallMode::Custom);
+        assert_eq!(flow(&draft).last(), Some(&PageId::UserSignIn));
+    }
 }

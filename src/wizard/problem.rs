@@ -37,6 +37,16 @@ impl Problem {
         }
     }
 
+    /// A warning: shown, never blocking.
+    pub fn warning(page: PageId, field: &'static str, message: &'static str) -> Self {
+        Problem {
+            page,
+            field,
+            severity: Severity::Warning,
+            message,
+        }
+    }
+
     /// The message in words.
     pub fn text(&self) -> &'static str {
         text::page(self.page).message(self.message)

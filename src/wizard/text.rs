@@ -123,6 +123,8 @@ impl ShellText {
 fn source(page: PageId) -> &'static str {
     match page {
         PageId::Welcome => include_str!("../../wizard-pages/welcome.toml"),
+        PageId::Express => include_str!("../../wizard-pages/express.toml"),
+        PageId::UserSignIn => include_str!("../../wizard-pages/user_sign_in.toml"),
     }
 }
 
