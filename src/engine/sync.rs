@@ -510,7 +510,7 @@ fn recompute_with(
     mv.not_exportable = None;
     match mv.kind {
         MvKind::Person => {
-            let anchor = rules::source_anchor(&entry, &settings.anchor);
+            let anchor = rules::source_anchor(entry, &settings.anchor);
             match anchor {
                 Ok(a) => {
                     desired.insert("onPremisesImmutableId".into(), json!(a.immutable_id));
@@ -530,7 +530,7 @@ fn recompute_with(
                 .map(|c| c.domain_of(&primary.dn))
                 .unwrap_or_default();
             let upn = rules::tenant_upn(
-                &entry,
+                entry,
                 &domain,
                 &settings.verified_domains,
                 &settings.initial_domain,
@@ -547,7 +547,7 @@ fn recompute_with(
                 None => None,
             };
             put(&mut desired, "userPrincipalName", upn);
-            let nickname = rules::mail_nickname(&entry)
+            let nickname = rules::mail_nickname(entry)
                 .or_else(|| entry.text("sAMAccountName"))
                 .map(|n| rules::tenant_safe(&n));
             put(&mut desired, "mailNickname", nickname);
