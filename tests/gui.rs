@@ -5,26 +5,62 @@
 use egui::accesskit::Toggled;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
+use skybridge::secret::Secret;
+use skybridge::ui::Probes;
 use skybridge::wizard::{Effect, PageId, Position, Wizard};
 
 struct State {
     wizard: Wizard,
     effects: Vec<Effect>,
+    probes: Probes,
 }
 
+/// The window as the application runs it: probes run for real on their own runtime.
 fn harness() -> Harness<'static, State> {
     Harness::builder().with_size([920.0, 640.0]).build_ui_state(
         |ui, state: &mut State| {
-            for msg in skybridge::ui::shell::show(ui, &state.wizard) {
-                let effects = state.wizard.update(msg);
-                state.effects.extend(effects);
+            let mut msgs = state.probes.answers();
+            msgs.extend(skybridge::ui::shell::show(ui, &state.wizard));
+            for msg in msgs {
+                for effect in state.wizard.update(msg) {
+                    match effect {
+                        Effect::Probe(ticket, probe) => state.probes.start(ticket, probe, ui.ctx()),
+                        other => state.effects.push(other),
+                    }
+                }
             }
         },
         State {
             wizard: Wizard::new(),
             effects: Vec::new(),
+            probes: Probes::new().expect("runtime"),
         },
     )
+}
+
+/// Replaces the text of the box labelled `label`.
+fn fill(harness: &mut Harness<'static, State>, label: &str, text: &str) {
+    harness.get_by_label(label).focus();
+    harness.run();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.get_by_label(label).type_text(text);
+    harness.run();
+}
+
+/// Runs frames until `done` holds (a probe answers); a probe that never answers fails the test
+/// after a generous minute.
+fn run_until(harness: &mut Harness<'static, State>, done: impl Fn(&State) -> bool) {
+    let started = std::time::Instant::now();
+    while !done(harness.state()) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no answer"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        // A spinner keeps asking for frames while the probe runs: step, do not wait to settle.
+        harness.step();
+    }
+    harness.run();
 }
 
 #[test]
@@ -109,8 +145,80 @@ fn the_custom_walk_chooses_a_sign_in_method_and_federation_cannot_go_on() {
     harness.run();
     harness.get_by_label("Next").click();
     harness.run();
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::ConnectTenant)
+    );
+}
+
+#[test]
+fn the_tenant_sign_in_runs_against_the_emulator_and_a_wrong_password_is_explained() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = std::env::temp_dir().join(format!("skybridge-gui-{}", std::process::id()));
+    let mut config = skybridge::emulator::EmulatorConfig::new(
+        "127.0.0.1:0".parse().expect("addr"),
+        dir.join("tenant"),
+    );
+    config.domains = vec!["contoso.com".into()];
+    config.admin_password = Some(Secret::new("Emulator-Admin-Pw-1"));
+    let emulator = rt
+        .block_on(skybridge::emulator::start(config))
+        .expect("the emulator starts");
+    let endpoint = emulator.tenant_endpoint();
+    let admin = emulator.credentials.admin_upn.clone();
+
+    let mut harness = harness();
+    harness.run();
+    harness.get_by_label("I agree to the licence terms").click();
+    harness.run();
+    harness.get_by_label("Next").click();
+    harness.run();
+    harness
+        .get_by_label("Use express settings (one forest, password hash synchronization, everything synchronized)")
+        .click();
+    harness.run();
+    harness.get_by_label("Next").click();
+    harness.run();
+    harness.get_by_label("Connect to your tenant");
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+
+    harness
+        .get_by_label("Advanced: where the tenant is")
+        .click();
+    harness.run();
+    fill(&mut harness, "Sign-in authority", &endpoint.authority);
+    fill(&mut harness, "Microsoft Graph address", &endpoint.graph);
+    fill(&mut harness, "Application (client) ID", &endpoint.client_id);
+    fill(&mut harness, "Administrator sign-in name", &admin);
+    fill(&mut harness, "Password", "not the password");
+    harness.get_by_label("Sign in").click();
+    harness.step();
+    run_until(&mut harness, |s| s.wizard.facts().tenant.is_some());
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+    harness.get_by_label_contains("The sign-in did not succeed");
+
+    fill(&mut harness, "Password", "Emulator-Admin-Pw-1");
+    assert_eq!(
+        harness.state().wizard.facts().tenant,
+        None,
+        "new input, no answer yet"
+    );
+    harness.get_by_label("Sign in").click();
+    harness.step();
+    run_until(&mut harness, |s| s.wizard.facts().tenant.is_some());
+    let facts = harness.state().wizard.facts().tenant.clone();
+    let facts = facts.expect("answered").expect("signed in");
+    assert_eq!(facts.user, admin);
+    assert!(facts.domains.iter().any(|d| d.id == "contoso.com"));
+    harness.get_by_label_contains("Signed in to");
+    assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
+    harness.get_by_label("Next").click();
+    harness.run();
     assert_eq!(harness.state().wizard.position(), Position::EndOfBuild);
-    harness.get_by_label("That is all this build can do");
+
+    drop(harness);
+    rt.block_on(emulator.stop()).expect("stopped");
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -136,5 +244,8 @@ fn enter_is_next_and_escape_asks_before_leaving() {
     harness.run();
     harness.get_by_label("Leave setup").click();
     harness.run();
-    assert_eq!(harness.state().effects, vec![Effect::Close]);
+    assert!(matches!(
+        harness.state().effects.as_slice(),
+        [Effect::Close]
+    ));
 }

@@ -2,38 +2,96 @@
 //! turns clicks and keys into [`crate::wizard::Msg`]s; it does no I/O of its own.
 //!
 //! - [`shell`]: the frame every page shares (page list, heading, Back / Next / Cancel).
-//! - [`welcome`], [`express`], [`signin`]: the bodies of the pages, one module each.
+//! - [`welcome`], [`express`], [`signin`], [`tenant`]: the bodies of the pages, one module each.
+//! - [`Probes`]: runs the wizard's probes on a tokio runtime and hands their answers back.
 
 pub mod express;
 pub mod shell;
 pub mod signin;
+pub mod tenant;
 pub mod welcome;
 
 use crate::wizard::text::ShellText;
-use crate::wizard::{Effect, Wizard};
+use crate::wizard::{Effect, Msg, Wizard, probe};
 
-/// The eframe application: a wizard and the effects it asks for.
-#[derive(Debug, Default)]
+/// Carries out probes off the drawing thread: each runs on a tokio runtime and its answer
+/// comes back as a message, with a repaint so it is shown at once.
+#[derive(Debug)]
+pub struct Probes {
+    runtime: tokio::runtime::Runtime,
+    sender: std::sync::mpsc::Sender<Msg>,
+    receiver: std::sync::mpsc::Receiver<Msg>,
+}
+
+impl Probes {
+    /// A runner with its own runtime.
+    pub fn new() -> std::io::Result<Probes> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let (sender, receiver) = std::sync::mpsc::channel();
+        Ok(Probes {
+            runtime,
+            sender,
+            receiver,
+        })
+    }
+
+    /// Starts a probe; its answer arrives through [`Probes::answers`].
+    pub fn start(&self, ticket: crate::wizard::Ticket, probe: probe::Probe, ctx: &egui::Context) {
+        let sender = self.sender.clone();
+        let ctx = ctx.clone();
+        self.runtime.spawn(async move {
+            let result = probe::run(probe).await;
+            // The window may be gone; then nobody waits for the answer.
+            let _ = sender.send(Msg::ProbeDone(ticket, result));
+            ctx.request_repaint();
+        });
+    }
+
+    /// The answers that have arrived.
+    pub fn answers(&self) -> Vec<Msg> {
+        self.receiver.try_iter().collect()
+    }
+}
+
+/// Feeds messages to the wizard and carries out what it asks for.
+pub fn dispatch(wizard: &mut Wizard, probes: &Probes, ctx: &egui::Context, msgs: Vec<Msg>) {
+    for msg in msgs {
+        for effect in wizard.update(msg) {
+            match effect {
+                Effect::Close => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+                Effect::Probe(ticket, probe) => probes.start(ticket, probe, ctx),
+            }
+        }
+    }
+}
+
+/// The eframe application: a wizard and the runner of its probes.
+#[derive(Debug)]
 pub struct SkybridgeApp {
     wizard: Wizard,
+    probes: Probes,
 }
 
 impl SkybridgeApp {
     /// A wizard at its first page.
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new() -> std::io::Result<Self> {
+        Ok(SkybridgeApp {
+            wizard: Wizard::new(),
+            probes: Probes::new()?,
+        })
     }
 }
 
 impl eframe::App for SkybridgeApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        for msg in shell::show(ui, &self.wizard) {
-            for effect in self.wizard.update(msg) {
-                match effect {
-                    Effect::Close => ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close),
-                }
-            }
-        }
+        let ctx = ui.ctx().clone();
+        let answers = self.probes.answers();
+        dispatch(&mut self.wizard, &self.probes, &ctx, answers);
+        let msgs = shell::show(ui, &self.wizard);
+        dispatch(&mut self.wizard, &self.probes, &ctx, msgs);
     }
 }
 
@@ -58,7 +116,7 @@ pub fn run() -> eframe::Result {
     eframe::run_native(
         ShellText::WindowTitle.get(),
         options,
-        Box::new(|_creation| Ok(Box::new(SkybridgeApp::new()))),
+        Box::new(|_creation| Ok(Box::new(SkybridgeApp::new()?))),
     )
 }
 

@@ -42,6 +42,7 @@ fn body(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) -> Vec<Msg> {
         PageId::Welcome => super::welcome::show(ui, wizard),
         PageId::Express => super::express::show(ui, wizard),
         PageId::UserSignIn => super::signin::show(ui, wizard),
+        PageId::ConnectTenant => super::tenant::show(ui, wizard),
     }
 }
 

@@ -8,8 +8,10 @@
 
 pub mod express;
 pub mod page;
+pub mod probe;
 pub mod problem;
 pub mod signin;
+pub mod tenant;
 pub mod text;
 pub mod welcome;
 
@@ -29,7 +31,22 @@ pub struct Draft {
     pub sign_in: SignInMethod,
     /// Seamless single sign-on.
     pub single_sign_on: bool,
+    /// The tenant sign-in.
+    pub tenant: tenant::TenantDraft,
 }
+
+/// What probes have learned (never entered by the administrator).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// The tenant sign-in's outcome, for the sign-in name and settings now in the draft.
+    pub tenant: Option<Result<tenant::TenantFacts, String>>,
+    /// A tenant sign-in is under way.
+    pub signing_in: bool,
+}
+
+/// A probe's ticket: the answer carrying the latest ticket of its kind is the one awaited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ticket(pub u64);
 
 /// Something the administrator did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +59,22 @@ pub enum Msg {
     SetSignIn(SignInMethod),
     /// Ticked or cleared single sign-on.
     SetSingleSignOn(bool),
+    /// Typed the tenant administrator's sign-in name.
+    SetTenantUser(String),
+    /// Typed their password.
+    SetTenantPassword(crate::secret::Secret),
+    /// Changed the identity platform authority.
+    SetTenantAuthority(String),
+    /// Changed the Graph root.
+    SetTenantGraph(String),
+    /// Changed the application (client) id.
+    SetTenantClientId(String),
+    /// Changed the CA file.
+    SetTenantCaFile(String),
+    /// Pressed Sign in.
+    SignInTenant,
+    /// A probe answered.
+    ProbeDone(Ticket, probe::ProbeResult),
     /// Pressed Next.
     Next,
     /// Pressed Back.
@@ -55,10 +88,13 @@ pub enum Msg {
 }
 
 /// Work the front end must carry out for the wizard.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Effect {
     /// Close the wizard; nothing was applied.
     Close,
+    /// Run [`probe::run`] off the drawing thread and send back [`Msg::ProbeDone`] with this
+    /// ticket.
+    Probe(Ticket, probe::Probe),
 }
 
 /// Where the walk is.
@@ -74,8 +110,12 @@ pub enum Position {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wizard {
     draft: Draft,
+    facts: Facts,
     position: Position,
     confirming_cancel: bool,
+    /// The awaited answer of each kind of probe.
+    awaited: std::collections::BTreeMap<probe::ProbeKind, Ticket>,
+    next_ticket: u64,
 }
 
 impl Default for Wizard {
@@ -89,14 +129,27 @@ impl Wizard {
     pub fn new() -> Self {
         Wizard {
             draft: Draft::default(),
+            facts: Facts::default(),
             position: Position::Page(PageId::Welcome),
             confirming_cancel: false,
+            awaited: std::collections::BTreeMap::new(),
+            next_ticket: 1,
         }
     }
 
     /// What has been entered.
     pub fn draft(&self) -> &Draft {
         &self.draft
+    }
+
+    /// What probes have learned.
+    pub fn facts(&self) -> &Facts {
+        &self.facts
+    }
+
+    /// Whether a probe of this kind is under way.
+    pub fn probing(&self, kind: probe::ProbeKind) -> bool {
+        self.awaited.contains_key(&kind)
     }
 
     /// Where the walk is.
@@ -132,6 +185,7 @@ impl Wizard {
             PageId::Welcome => welcome::validate(&self.draft),
             PageId::Express => express::validate(&self.draft),
             PageId::UserSignIn => signin::validate(&self.draft),
+            PageId::ConnectTenant => tenant::validate(&self.draft, &self.facts),
         }
     }
 
@@ -154,6 +208,23 @@ impl Wizard {
         }
     }
 
+    /// Changes a tenant setting: what was learned with the old settings no longer holds, and
+    /// a sign-in under way answers for the old ones.
+    fn tenant_input(&mut self, change: impl FnOnce(&mut tenant::TenantDraft)) {
+        change(&mut self.draft.tenant);
+        self.facts.tenant = None;
+        self.facts.signing_in = false;
+        self.awaited.remove(&probe::ProbeKind::TenantSignIn);
+    }
+
+    /// A probe with a fresh ticket, which becomes the awaited one of its kind.
+    fn ask(&mut self, probe: probe::Probe) -> Effect {
+        let ticket = Ticket(self.next_ticket);
+        self.next_ticket += 1;
+        self.awaited.insert(probe.kind(), ticket);
+        Effect::Probe(ticket, probe)
+    }
+
     /// Applies what the administrator did and returns the work to carry out.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
@@ -167,6 +238,42 @@ impl Wizard {
                 }
             }
             Msg::SetSingleSignOn(on) => self.draft.single_sign_on = on,
+            Msg::SetTenantUser(v) => self.tenant_input(|t| t.user = v),
+            Msg::SetTenantPassword(v) => self.tenant_input(|t| t.password = v),
+            Msg::SetTenantAuthority(v) => self.tenant_input(|t| t.authority = v),
+            Msg::SetTenantGraph(v) => self.tenant_input(|t| t.graph = v),
+            Msg::SetTenantClientId(v) => self.tenant_input(|t| t.client_id = v),
+            Msg::SetTenantCaFile(v) => self.tenant_input(|t| t.ca_file = v),
+            Msg::SignInTenant => {
+                let t = &self.draft.tenant;
+                if !tenant::is_upn(t.user.trim()) || t.password.expose().is_empty() {
+                    return Vec::new();
+                }
+                let probe = probe::Probe::TenantSignIn {
+                    endpoint: t.endpoint(),
+                    user: t.user.trim().to_string(),
+                    password: t.password.clone(),
+                };
+                self.facts.tenant = None;
+                self.facts.signing_in = true;
+                return vec![self.ask(probe)];
+            }
+            Msg::ProbeDone(ticket, result) => {
+                let kind = match &result {
+                    probe::ProbeResult::TenantSignIn(_) => probe::ProbeKind::TenantSignIn,
+                };
+                // An answer to a question that has since changed is of no use.
+                if self.awaited.get(&kind) != Some(&ticket) {
+                    return Vec::new();
+                }
+                self.awaited.remove(&kind);
+                match result {
+                    probe::ProbeResult::TenantSignIn(outcome) => {
+                        self.facts.signing_in = false;
+                        self.facts.tenant = Some(outcome);
+                    }
+                }
+            }
             Msg::Next => {
                 if self.can_go_next()
                     && let Position::Page(page) = self.position
@@ -252,7 +359,57 @@ mod tests {
         wizard.update(Msg::SetSignIn(SignInMethod::DoNotConfigure));
         assert!(wizard.can_go_next(), "a warning does not block");
         wizard.update(Msg::Next);
-        assert_eq!(wizard.position(), Position::EndOfBuild);
+        assert_eq!(wizard.position(), Position::Page(PageId::ConnectTenant));
+    }
+
+    fn signed_in_facts(user: &str) -> tenant::TenantFacts {
+        tenant::TenantFacts {
+            user: user.into(),
+            tenant_id: "t".into(),
+            display_name: "Contoso".into(),
+            domains: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_sign_in_answer_for_input_that_has_changed_is_dropped() {
+        let mut wizard = Wizard::new();
+        wizard.update(Msg::SetTenantUser("admin@contoso.com".into()));
+        wizard.update(Msg::SetTenantPassword(crate::secret::Secret::new("pw")));
+        let effects = wizard.update(Msg::SignInTenant);
+        let [Effect::Probe(first, probe::Probe::TenantSignIn { user, .. })] = effects.as_slice()
+        else {
+            panic!("one sign-in probe: {effects:?}");
+        };
+        assert_eq!(user, "admin@contoso.com");
+        assert!(wizard.probing(probe::ProbeKind::TenantSignIn));
+        // The administrator corrects the name while the first sign-in is on its way.
+        wizard.update(Msg::SetTenantUser("admin@fabrikam.com".into()));
+        wizard.update(Msg::ProbeDone(
+            *first,
+            probe::ProbeResult::TenantSignIn(Ok(signed_in_facts("admin@contoso.com"))),
+        ));
+        assert_eq!(wizard.facts().tenant, None, "a stale answer is dropped");
+        let effects = wizard.update(Msg::SignInTenant);
+        let [Effect::Probe(second, _)] = effects.as_slice() else {
+            panic!("{effects:?}");
+        };
+        assert_ne!(first, second);
+        wizard.update(Msg::ProbeDone(
+            *second,
+            probe::ProbeResult::TenantSignIn(Ok(signed_in_facts("admin@fabrikam.com"))),
+        ));
+        assert!(matches!(&wizard.facts().tenant, Some(Ok(f)) if f.user == "admin@fabrikam.com"));
+        assert!(!wizard.probing(probe::ProbeKind::TenantSignIn));
+    }
+
+    #[test]
+    fn sign_in_is_not_attempted_without_a_name_and_password() {
+        let mut wizard = Wizard::new();
+        assert!(wizard.update(Msg::SignInTenant).is_empty());
+        wizard.update(Msg::SetTenantUser("not-a-upn".into()));
+        wizard.update(Msg::SetTenantPassword(crate::secret::Secret::new("pw")));
+        assert!(wizard.update(Msg::SignInTenant).is_empty());
     }
 
     #[test]
@@ -263,6 +420,9 @@ mod tests {
         assert!(wizard.update(Msg::CancelDismissed).is_empty());
         assert!(!wizard.confirming_cancel());
         wizard.update(Msg::Cancel);
-        assert_eq!(wizard.update(Msg::CancelConfirmed), vec![Effect::Close]);
+        assert!(matches!(
+            wizard.update(Msg::CancelConfirmed).as_slice(),
+            [Effect::Close]
+        ));
     }
 }

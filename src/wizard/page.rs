@@ -14,11 +14,18 @@ pub enum PageId {
     Express,
     /// How people sign in, and single sign-on.
     UserSignIn,
+    /// A tenant administrator signs in.
+    ConnectTenant,
 }
 
 impl PageId {
     /// Every page, in registry order.
-    pub const ALL: &'static [PageId] = &[PageId::Welcome, PageId::Express, PageId::UserSignIn];
+    pub const ALL: &'static [PageId] = &[
+        PageId::Welcome,
+        PageId::Express,
+        PageId::UserSignIn,
+        PageId::ConnectTenant,
+    ];
 
     /// The page's key: its text file is `wizard-pages/<key>.toml`.
     pub fn key(self) -> &'static str {
@@ -26,6 +33,7 @@ impl PageId {
             PageId::Welcome => "welcome",
             PageId::Express => "express",
             PageId::UserSignIn => "user_sign_in",
+            PageId::ConnectTenant => "connect_tenant",
         }
     }
 
@@ -35,6 +43,7 @@ impl PageId {
             PageId::Welcome => super::welcome::FIELDS,
             PageId::Express => super::express::FIELDS,
             PageId::UserSignIn => super::signin::FIELDS,
+            PageId::ConnectTenant => super::tenant::FIELDS,
         }
     }
 
@@ -44,17 +53,19 @@ impl PageId {
             PageId::Welcome => super::welcome::MESSAGES,
             PageId::Express => super::express::MESSAGES,
             PageId::UserSignIn => super::signin::MESSAGES,
+            PageId::ConnectTenant => super::tenant::MESSAGES,
         }
     }
 }
 
-/// The pages the administrator walks through for this draft, in order. The express install's
-/// own pages, and the custom pages after User sign-in, are not in this build yet: the walk ends
-/// there.
+/// The pages the administrator walks through for this draft, in order. The pages after
+/// Connect to tenant are not in this build yet: the walk ends there.
 pub fn flow(draft: &Draft) -> Vec<PageId> {
     let mut pages = vec![PageId::Welcome, PageId::Express];
-    if draft.mode == Some(InstallMode::Custom) {
-        pages.push(PageId::UserSignIn);
+    match draft.mode {
+        Some(InstallMode::Custom) => pages.extend([PageId::UserSignIn, PageId::ConnectTenant]),
+        Some(InstallMode::Express) => pages.push(PageId::ConnectTenant),
+        None => {}
     }
     pages
 }
@@ -69,7 +80,16 @@ mod tests {
         assert_eq!(flow(&draft), [PageId::Welcome, PageId::Express]);
         draft.mode = Some(InstallMode::Express);
         assert!(!flow(&draft).contains(&PageId::UserSignIn));
+        assert_eq!(flow(&draft).last(), Some(&PageId::ConnectTenant));
         draft.mode = Some(InstallMode::Custom);
-        assert_eq!(flow(&draft).last(), Some(&PageId::UserSignIn));
+        assert_eq!(
+            flow(&draft),
+            [
+                PageId::Welcome,
+                PageId::Express,
+                PageId::UserSignIn,
+                PageId::ConnectTenant
+            ]
+        );
     }
 }

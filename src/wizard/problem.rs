@@ -24,6 +24,8 @@ pub struct Problem {
     pub severity: Severity,
     /// The message id (from [`PageId::messages`]).
     pub message: &'static str,
+    /// What a server said, when the problem comes from one (shown after the message).
+    pub detail: Option<String>,
 }
 
 impl Problem {
@@ -34,6 +36,7 @@ impl Problem {
             field,
             severity: Severity::Error,
             message,
+            detail: None,
         }
     }
 
@@ -44,11 +47,22 @@ impl Problem {
             field,
             severity: Severity::Warning,
             message,
+            detail: None,
         }
     }
 
-    /// The message in words.
-    pub fn text(&self) -> &'static str {
-        text::page(self.page).message(self.message)
+    /// The same problem with what a server said.
+    pub fn with_detail(mut self, detail: String) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+
+    /// The message in words, with the server's words after it.
+    pub fn text(&self) -> String {
+        let message = text::page(self.page).message(self.message);
+        match &self.detail {
+            Some(detail) => format!("{message} {detail}"),
+            None => message.to_string(),
+        }
     }
 }

@@ -125,6 +125,7 @@ fn source(page: PageId) -> &'static str {
         PageId::Welcome => include_str!("../../wizard-pages/welcome.toml"),
         PageId::Express => include_str!("../../wizard-pages/express.toml"),
         PageId::UserSignIn => include_str!("../../wizard-pages/user_sign_in.toml"),
+        PageId::ConnectTenant => include_str!("../../wizard-pages/connect_tenant.toml"),
     }
 }
 

@@ -1,0 +1,102 @@
+//! The Connect to tenant page: sign-in name, password, advanced endpoint settings, the Sign in
+//! button with a spinner while the sign-in runs, and what the sign-in learned.
+
+use crate::secret::Secret;
+use crate::wizard::probe::ProbeKind;
+use crate::wizard::tenant::{
+    ADVANCED, AUTHORITY, CA_FILE, CLIENT_ID, DOMAIN_NOT_VERIFIED, DOMAIN_VERIFIED, GRAPH, PASSWORD,
+    SIGN_IN, SIGNED_IN, SIGNING_IN, USER,
+};
+use crate::wizard::text;
+use crate::wizard::{Msg, PageId, Wizard};
+
+/// An endpoint setting: field id, value, and the message that changes it.
+type Row<'a> = (&'static str, &'a String, fn(String) -> Msg);
+
+/// A labelled single-line text box in a two-column grid; returns the new text when it changed.
+fn text_row(ui: &mut egui::Ui, label: &str, value: &str, password: bool) -> Option<String> {
+    let label = ui.label(label);
+    let mut edit = value.to_string();
+    let response = ui
+        .add(
+            egui::TextEdit::singleline(&mut edit)
+                .password(password)
+                .desired_width(380.0),
+        )
+        .labelled_by(label.id);
+    ui.end_row();
+    response.changed().then_some(edit)
+}
+
+/// Draws the page body and returns what the administrator did.
+pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
+    let words = text::page(PageId::ConnectTenant);
+    let t = &wizard.draft().tenant;
+    let mut msgs = Vec::new();
+    egui::Grid::new("tenant-sign-in")
+        .num_columns(2)
+        .spacing([12.0, 6.0])
+        .show(ui, |ui| {
+            if let Some(v) = text_row(ui, words.field(USER), &t.user, false) {
+                msgs.push(Msg::SetTenantUser(v));
+            }
+            if let Some(v) = text_row(ui, words.field(PASSWORD), t.password.expose(), true) {
+                msgs.push(Msg::SetTenantPassword(Secret::new(v)));
+            }
+        });
+    egui::CollapsingHeader::new(words.field(ADVANCED))
+        .id_salt("tenant-advanced")
+        .show(ui, |ui| {
+            let rows: [Row<'_>; 4] = [
+                (AUTHORITY, &t.authority, Msg::SetTenantAuthority),
+                (GRAPH, &t.graph, Msg::SetTenantGraph),
+                (CLIENT_ID, &t.client_id, Msg::SetTenantClientId),
+                (CA_FILE, &t.ca_file, Msg::SetTenantCaFile),
+            ];
+            egui::Grid::new("tenant-endpoint")
+                .num_columns(2)
+                .spacing([12.0, 6.0])
+                .show(ui, |ui| {
+                    for (field, value, msg) in rows {
+                        if let Some(v) = text_row(ui, words.field(field), value, false) {
+                            msgs.push(msg(v));
+                        }
+                    }
+                });
+        });
+    ui.add_space(6.0);
+    ui.horizontal(|ui| {
+        let busy = wizard.probing(ProbeKind::TenantSignIn);
+        if ui
+            .add_enabled(!busy, egui::Button::new(words.field(SIGN_IN)))
+            .clicked()
+        {
+            msgs.push(Msg::SignInTenant);
+        }
+        if busy {
+            ui.spinner();
+            ui.label(words.message(SIGNING_IN));
+        }
+    });
+    if let Some(Ok(facts)) = &wizard.facts().tenant {
+        ui.add_space(6.0);
+        ui.label(
+            egui::RichText::new(format!(
+                "{} {} ({})",
+                words.field(SIGNED_IN),
+                facts.display_name,
+                facts.initial_domain().unwrap_or(&facts.tenant_id)
+            ))
+            .strong(),
+        );
+        for d in &facts.domains {
+            let state = words.field(if d.is_verified {
+                DOMAIN_VERIFIED
+            } else {
+                DOMAIN_NOT_VERIFIED
+            });
+            ui.label(format!("  {} — {state}", d.id));
+        }
+    }
+    msgs
+}

@@ -1,0 +1,80 @@
+//! The questions the wizard asks servers, as data, and the library code that answers them.
+//!
+//! The wizard returns a [`Probe`] inside an effect; the front end runs [`run`] on its tokio
+//! runtime (never on the thread that draws) and sends the [`ProbeResult`] back as a message with
+//! the probe's ticket. A result whose ticket is no longer the latest for its kind (the input
+//! changed meanwhile) is dropped by the wizard.
+
+use super::tenant::TenantFacts;
+use crate::secret::Secret;
+use crate::tenant::{SignIn, TenantEndpoint};
+
+/// A question for a server.
+#[derive(Debug, Clone)]
+pub enum Probe {
+    /// Sign in to the tenant and read its organization and domains.
+    TenantSignIn {
+        /// Where the tenant is.
+        endpoint: TenantEndpoint,
+        /// The administrator.
+        user: String,
+        /// Their password.
+        password: Secret,
+    },
+}
+
+/// Which question a probe asks: one answer of each kind is awaited at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProbeKind {
+    /// [`Probe::TenantSignIn`].
+    TenantSignIn,
+}
+
+impl Probe {
+    /// Its kind.
+    pub fn kind(&self) -> ProbeKind {
+        match self {
+            Probe::TenantSignIn { .. } => ProbeKind::TenantSignIn,
+        }
+    }
+}
+
+/// An answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeResult {
+    /// The tenant sign-in: what was learned, or why it failed (in words).
+    TenantSignIn(Result<TenantFacts, String>),
+}
+
+/// Answers a probe.
+pub async fn run(probe: Probe) -> ProbeResult {
+    match probe {
+        Probe::TenantSignIn {
+            endpoint,
+            user,
+            password,
+        } => ProbeResult::TenantSignIn(tenant_sign_in(&endpoint, user, password).await),
+    }
+}
+
+async fn tenant_sign_in(
+    endpoint: &TenantEndpoint,
+    user: String,
+    password: Secret,
+) -> Result<TenantFacts, String> {
+    let graph = endpoint
+        .connect(&SignIn::Password {
+            user: user.clone(),
+            password,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let organization = graph.organization().await.map_err(|e| e.to_string())?;
+    let domains = graph.domains().await.map_err(|e| e.to_string())?;
+    Ok(TenantFacts {
+        user,
+        tenant_id: organization.id,
+        display_name: organization.display_name,
+        domains,
+    })
+}
