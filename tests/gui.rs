@@ -2,9 +2,13 @@
 //! as a screen reader would find them.
 #![cfg(feature = "gui")]
 
+mod common;
+
+use common::Forest;
 use egui::accesskit::Toggled;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
+use skybridge::directory::account::{self, NewAccount, Rights};
 use skybridge::secret::Secret;
 use skybridge::ui::Probes;
 use skybridge::wizard::{Effect, PageId, Position, Wizard};
@@ -151,61 +155,125 @@ fn the_custom_walk_chooses_a_sign_in_method_and_federation_cannot_go_on() {
     );
 }
 
-#[test]
-fn the_tenant_sign_in_runs_against_the_emulator_and_a_wrong_password_is_explained() {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let dir = std::env::temp_dir().join(format!("skybridge-gui-{}", std::process::id()));
-    let mut config = skybridge::emulator::EmulatorConfig::new(
-        "127.0.0.1:0".parse().expect("addr"),
-        dir.join("tenant"),
-    );
-    config.domains = vec!["contoso.com".into()];
-    config.admin_password = Some(Secret::new("Emulator-Admin-Pw-1"));
-    let emulator = rt
-        .block_on(skybridge::emulator::start(config))
-        .expect("the emulator starts");
-    let endpoint = emulator.tenant_endpoint();
-    let admin = emulator.credentials.admin_upn.clone();
+/// A tenant emulator on loopback, with its folder.
+struct Tenant {
+    rt: tokio::runtime::Runtime,
+    emulator: Option<skybridge::emulator::RunningEmulator>,
+    dir: std::path::PathBuf,
+}
 
-    let mut harness = harness();
+const TENANT_PASSWORD: &str = "Emulator-Admin-Pw-1";
+
+impl Tenant {
+    fn start(label: &str) -> Tenant {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let dir =
+            std::env::temp_dir().join(format!("skybridge-gui-{label}-{}", std::process::id()));
+        let mut config = skybridge::emulator::EmulatorConfig::new(
+            "127.0.0.1:0".parse().expect("addr"),
+            dir.join("tenant"),
+        );
+        config.domains = vec!["contoso.com".into()];
+        config.admin_password = Some(Secret::new(TENANT_PASSWORD));
+        let emulator = rt
+            .block_on(skybridge::emulator::start(config))
+            .expect("the emulator starts");
+        Tenant {
+            rt,
+            emulator: Some(emulator),
+            dir,
+        }
+    }
+
+    fn emulator(&self) -> &skybridge::emulator::RunningEmulator {
+        self.emulator.as_ref().expect("running")
+    }
+}
+
+impl Drop for Tenant {
+    fn drop(&mut self) {
+        if let Some(e) = self.emulator.take() {
+            let _ = self.rt.block_on(e.stop());
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+const EXPRESS: &str =
+    "Use express settings (one forest, password hash synchronization, everything synchronized)";
+
+/// Clicks through Welcome and Express settings (express or custom) and, for custom, User
+/// sign-in with its default.
+fn walk_to_tenant_page(harness: &mut Harness<'static, State>, custom: bool) {
     harness.run();
     harness.get_by_label("I agree to the licence terms").click();
     harness.run();
     harness.get_by_label("Next").click();
     harness.run();
-    harness
-        .get_by_label("Use express settings (one forest, password hash synchronization, everything synchronized)")
-        .click();
+    let mode = if custom {
+        "Customize the installation"
+    } else {
+        EXPRESS
+    };
+    harness.get_by_label(mode).click();
     harness.run();
     harness.get_by_label("Next").click();
     harness.run();
+    if custom {
+        harness.get_by_label("Next").click();
+        harness.run();
+    }
     harness.get_by_label("Connect to your tenant");
-    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+}
 
+/// Points the tenant page at the emulator and fills in its administrator.
+fn fill_tenant(harness: &mut Harness<'static, State>, tenant: &Tenant) {
+    let endpoint = tenant.emulator().tenant_endpoint();
     harness
         .get_by_label("Advanced: where the tenant is")
         .click();
     harness.run();
-    fill(&mut harness, "Sign-in authority", &endpoint.authority);
-    fill(&mut harness, "Microsoft Graph address", &endpoint.graph);
-    fill(&mut harness, "Application (client) ID", &endpoint.client_id);
-    fill(&mut harness, "Administrator sign-in name", &admin);
-    fill(&mut harness, "Password", "not the password");
-    harness.get_by_label("Sign in").click();
+    fill(harness, "Sign-in authority", &endpoint.authority);
+    fill(harness, "Microsoft Graph address", &endpoint.graph);
+    fill(harness, "Application (client) ID", &endpoint.client_id);
+    let admin = tenant.emulator().credentials.admin_upn.clone();
+    fill(harness, "Administrator sign-in name", &admin);
+}
+
+/// Presses a button that starts a probe and runs frames until its answer is in.
+fn press_and_wait(
+    harness: &mut Harness<'static, State>,
+    button: &str,
+    answered: impl Fn(&State) -> bool,
+) {
+    harness.get_by_label(button).click();
     harness.step();
-    run_until(&mut harness, |s| s.wizard.facts().tenant.is_some());
+    run_until(harness, answered);
+}
+
+#[test]
+fn the_tenant_sign_in_runs_against_the_emulator_and_a_wrong_password_is_explained() {
+    let tenant = Tenant::start("tenant");
+    let admin = tenant.emulator().credentials.admin_upn.clone();
+    let mut harness = harness();
+    walk_to_tenant_page(&mut harness, false);
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+    fill_tenant(&mut harness, &tenant);
+    fill(&mut harness, "Password", "not the password");
+    press_and_wait(&mut harness, "Sign in", |s| {
+        s.wizard.facts().tenant.is_some()
+    });
     assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
     harness.get_by_label_contains("The sign-in did not succeed");
 
-    fill(&mut harness, "Password", "Emulator-Admin-Pw-1");
-    assert_eq!(
-        harness.state().wizard.facts().tenant,
-        None,
+    fill(&mut harness, "Password", TENANT_PASSWORD);
+    assert!(
+        harness.state().wizard.facts().tenant.is_none(),
         "new input, no answer yet"
     );
-    harness.get_by_label("Sign in").click();
-    harness.step();
-    run_until(&mut harness, |s| s.wizard.facts().tenant.is_some());
+    press_and_wait(&mut harness, "Sign in", |s| {
+        s.wizard.facts().tenant.is_some()
+    });
     let facts = harness.state().wizard.facts().tenant.clone();
     let facts = facts.expect("answered").expect("signed in");
     assert_eq!(facts.user, admin);
@@ -215,10 +283,85 @@ fn the_tenant_sign_in_runs_against_the_emulator_and_a_wrong_password_is_explaine
     harness.get_by_label("Next").click();
     harness.run();
     assert_eq!(harness.state().wizard.position(), Position::EndOfBuild);
+}
 
-    drop(harness);
-    rt.block_on(emulator.stop()).expect("stopped");
-    let _ = std::fs::remove_dir_all(dir);
+#[test]
+fn a_forest_is_added_with_an_ordinary_account_and_a_domain_admin_is_refused() {
+    let forest = Forest::private("contoso");
+    // An ordinary connector account, made the way the wizard's "create" option will make it.
+    let mut admin = forest.admin_session();
+    let created = account::create(
+        &mut admin,
+        &NewAccount {
+            parent_dn: format!("OU=Service Accounts,OU=Corp,{}", forest.base_dn),
+            name: "sky-gui-01".into(),
+            rights: Rights::default(),
+        },
+    )
+    .expect("a connector account");
+    let tenant = Tenant::start("directories");
+    let mut harness = harness();
+    walk_to_tenant_page(&mut harness, true);
+    fill_tenant(&mut harness, &tenant);
+    fill(&mut harness, "Password", TENANT_PASSWORD);
+    press_and_wait(&mut harness, "Sign in", |s| {
+        s.wizard.facts().tenant.is_some()
+    });
+    harness.get_by_label("Next").click();
+    harness.run();
+    harness.get_by_label("Connect your directories");
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+
+    // The forest's administrator: signed in and read, but refused as connector account.
+    fill(&mut harness, "Domain controller", &forest.url);
+    let ca = forest.ca_file.display().to_string();
+    fill(&mut harness, "Trusted CA file (optional)", &ca);
+    fill(&mut harness, "Connector account", &forest.admin);
+    fill(&mut harness, "Password", forest.admin_password());
+    press_and_wait(&mut harness, "Add directory", |s| {
+        s.wizard.facts().directory_probe.is_some()
+    });
+    assert!(harness.state().wizard.draft().directories.is_empty());
+    harness.get_by_label_contains("cannot be Skybridge's connector account");
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+
+    // The ordinary account is accepted and the forest is added.
+    fill(
+        &mut harness,
+        "Connector account",
+        &created.account.bind_name(),
+    );
+    fill(&mut harness, "Password", created.password.expose());
+    press_and_wait(&mut harness, "Add directory", |s| {
+        !s.wizard.draft().directories.is_empty() || s.wizard.facts().directory_probe.is_some()
+    });
+    let wizard = &harness.state().wizard;
+    assert!(
+        wizard.facts().directory_probe.is_none(),
+        "{:?}",
+        wizard
+            .facts()
+            .directory_probe
+            .as_ref()
+            .map(|r| r.as_ref().err())
+    );
+    assert_eq!(wizard.draft().directories.len(), 1);
+    let found = &wizard.facts().forests[&wizard.draft().directories[0].forest];
+    assert!(
+        found
+            .forest
+            .upn_suffixes
+            .iter()
+            .any(|u| u.suffix.eq_ignore_ascii_case(&forest.dns))
+    );
+    assert!(
+        wizard.draft().directory_form.server.is_empty(),
+        "the form is cleared"
+    );
+    assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
+    harness.get_by_label("Next").click();
+    harness.run();
+    assert_eq!(harness.state().wizard.position(), Position::EndOfBuild);
 }
 
 #[test]

@@ -2,14 +2,17 @@
 //! turns clicks and keys into [`crate::wizard::Msg`]s; it does no I/O of its own.
 //!
 //! - [`shell`]: the frame every page shares (page list, heading, Back / Next / Cancel).
-//! - [`welcome`], [`express`], [`signin`], [`tenant`]: the bodies of the pages, one module each.
+//! - [`welcome`], [`express`], [`signin`], [`tenant`], [`directories`]: the bodies of the
+//!   pages, one module each; [`widgets`]: what they share.
 //! - [`Probes`]: runs the wizard's probes on a tokio runtime and hands their answers back.
 
+pub mod directories;
 pub mod express;
 pub mod shell;
 pub mod signin;
 pub mod tenant;
 pub mod welcome;
+pub mod widgets;
 
 use crate::wizard::text::ShellText;
 use crate::wizard::{Effect, Msg, Wizard, probe};

@@ -43,6 +43,7 @@ fn body(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) -> Vec<Msg> {
         PageId::Express => super::express::show(ui, wizard),
         PageId::UserSignIn => super::signin::show(ui, wizard),
         PageId::ConnectTenant => super::tenant::show(ui, wizard),
+        PageId::ConnectDirectories => super::directories::show(ui, wizard),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The Connect to tenant page: sign-in name, password, advanced endpoint settings, the Sign in
 //! button with a spinner while the sign-in runs, and what the sign-in learned.
 
+use super::widgets::{form_grid, text_row};
 use crate::secret::Secret;
 use crate::wizard::probe::ProbeKind;
 use crate::wizard::tenant::{
@@ -13,37 +14,19 @@ use crate::wizard::{Msg, PageId, Wizard};
 /// An endpoint setting: field id, value, and the message that changes it.
 type Row<'a> = (&'static str, &'a String, fn(String) -> Msg);
 
-/// A labelled single-line text box in a two-column grid; returns the new text when it changed.
-fn text_row(ui: &mut egui::Ui, label: &str, value: &str, password: bool) -> Option<String> {
-    let label = ui.label(label);
-    let mut edit = value.to_string();
-    let response = ui
-        .add(
-            egui::TextEdit::singleline(&mut edit)
-                .password(password)
-                .desired_width(380.0),
-        )
-        .labelled_by(label.id);
-    ui.end_row();
-    response.changed().then_some(edit)
-}
-
 /// Draws the page body and returns what the administrator did.
 pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
     let words = text::page(PageId::ConnectTenant);
     let t = &wizard.draft().tenant;
     let mut msgs = Vec::new();
-    egui::Grid::new("tenant-sign-in")
-        .num_columns(2)
-        .spacing([12.0, 6.0])
-        .show(ui, |ui| {
-            if let Some(v) = text_row(ui, words.field(USER), &t.user, false) {
-                msgs.push(Msg::SetTenantUser(v));
-            }
-            if let Some(v) = text_row(ui, words.field(PASSWORD), t.password.expose(), true) {
-                msgs.push(Msg::SetTenantPassword(Secret::new(v)));
-            }
-        });
+    form_grid("tenant-sign-in").show(ui, |ui| {
+        if let Some(v) = text_row(ui, words.field(USER), &t.user, false) {
+            msgs.push(Msg::SetTenantUser(v));
+        }
+        if let Some(v) = text_row(ui, words.field(PASSWORD), t.password.expose(), true) {
+            msgs.push(Msg::SetTenantPassword(Secret::new(v)));
+        }
+    });
     egui::CollapsingHeader::new(words.field(ADVANCED))
         .id_salt("tenant-advanced")
         .show(ui, |ui| {
@@ -53,16 +36,13 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
                 (CLIENT_ID, &t.client_id, Msg::SetTenantClientId),
                 (CA_FILE, &t.ca_file, Msg::SetTenantCaFile),
             ];
-            egui::Grid::new("tenant-endpoint")
-                .num_columns(2)
-                .spacing([12.0, 6.0])
-                .show(ui, |ui| {
-                    for (field, value, msg) in rows {
-                        if let Some(v) = text_row(ui, words.field(field), value, false) {
-                            msgs.push(msg(v));
-                        }
+            form_grid("tenant-endpoint").show(ui, |ui| {
+                for (field, value, msg) in rows {
+                    if let Some(v) = text_row(ui, words.field(field), value, false) {
+                        msgs.push(msg(v));
                     }
-                });
+                }
+            });
         });
     ui.add_space(6.0);
     ui.horizontal(|ui| {

@@ -6,6 +6,7 @@
 //! function of the draft ([`page::flow`]) and each page has a pure validator, so the whole walk
 //! is testable without a window.
 
+pub mod directories;
 pub mod express;
 pub mod page;
 pub mod probe;
@@ -33,23 +34,33 @@ pub struct Draft {
     pub single_sign_on: bool,
     /// The tenant sign-in.
     pub tenant: tenant::TenantDraft,
+    /// The forest being added.
+    pub directory_form: directories::DirectoryForm,
+    /// The forests added.
+    pub directories: Vec<directories::AddedDirectory>,
 }
 
 /// What probes have learned (never entered by the administrator).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Facts {
     /// The tenant sign-in's outcome, for the sign-in name and settings now in the draft.
     pub tenant: Option<Result<tenant::TenantFacts, String>>,
     /// A tenant sign-in is under way.
     pub signing_in: bool,
+    /// The outcome of adding the forest in the form, when it was not added.
+    pub directory_probe: Option<Result<directories::ForestFacts, String>>,
+    /// A forest is being added.
+    pub adding_directory: bool,
+    /// What was learned about each added forest, by its name.
+    pub forests: std::collections::BTreeMap<String, directories::ForestFacts>,
 }
 
 /// A probe's ticket: the answer carrying the latest ticket of its kind is the one awaited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ticket(pub u64);
 
-/// Something the administrator did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Something the administrator did, or a probe's answer.
+#[derive(Debug, Clone)]
 pub enum Msg {
     /// Ticked or cleared the licence check box.
     SetLicenceAccepted(bool),
@@ -73,6 +84,20 @@ pub enum Msg {
     SetTenantCaFile(String),
     /// Pressed Sign in.
     SignInTenant,
+    /// Typed a domain controller address.
+    SetDirectoryServer(String),
+    /// Typed the connector account.
+    SetDirectoryAccount(String),
+    /// Typed its password.
+    SetDirectoryPassword(crate::secret::Secret),
+    /// Ticked or cleared StartTLS.
+    SetDirectoryStartTls(bool),
+    /// Typed a CA file.
+    SetDirectoryCaFile(String),
+    /// Pressed Add directory.
+    AddDirectory,
+    /// Removed an added forest (by name).
+    RemoveDirectory(String),
     /// A probe answered.
     ProbeDone(Ticket, probe::ProbeResult),
     /// Pressed Next.
@@ -107,7 +132,7 @@ pub enum Position {
 }
 
 /// The wizard's whole state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Wizard {
     draft: Draft,
     facts: Facts,
@@ -186,6 +211,7 @@ impl Wizard {
             PageId::Express => express::validate(&self.draft),
             PageId::UserSignIn => signin::validate(&self.draft),
             PageId::ConnectTenant => tenant::validate(&self.draft, &self.facts),
+            PageId::ConnectDirectories => directories::validate(&self.draft, &self.facts),
         }
     }
 
@@ -215,6 +241,39 @@ impl Wizard {
         self.facts.tenant = None;
         self.facts.signing_in = false;
         self.awaited.remove(&probe::ProbeKind::TenantSignIn);
+    }
+
+    /// Changes the forest form: an earlier outcome no longer holds.
+    fn directory_input(&mut self, change: impl FnOnce(&mut directories::DirectoryForm)) {
+        change(&mut self.draft.directory_form);
+        self.facts.directory_probe = None;
+        self.facts.adding_directory = false;
+        self.awaited.remove(&probe::ProbeKind::Directory);
+    }
+
+    /// A forest was read: added when its account is acceptable and it is new; otherwise the
+    /// outcome stays on the page with the form as it was.
+    fn directory_found(&mut self, outcome: Result<directories::ForestFacts, String>) {
+        if let Ok(found) = &outcome
+            && found.account.acceptable
+            && !self
+                .draft
+                .directories
+                .iter()
+                .any(|d| d.forest.eq_ignore_ascii_case(&found.forest.name))
+        {
+            let form = std::mem::take(&mut self.draft.directory_form);
+            self.draft.directories.push(directories::AddedDirectory {
+                forest: found.forest.name.clone(),
+                form,
+            });
+            self.facts
+                .forests
+                .insert(found.forest.name.clone(), found.clone());
+            self.facts.directory_probe = None;
+            return;
+        }
+        self.facts.directory_probe = Some(outcome);
     }
 
     /// A probe with a fresh ticket, which becomes the awaited one of its kind.
@@ -258,10 +317,30 @@ impl Wizard {
                 self.facts.signing_in = true;
                 return vec![self.ask(probe)];
             }
-            Msg::ProbeDone(ticket, result) => {
-                let kind = match &result {
-                    probe::ProbeResult::TenantSignIn(_) => probe::ProbeKind::TenantSignIn,
+            Msg::SetDirectoryServer(v) => self.directory_input(|f| f.server = v),
+            Msg::SetDirectoryAccount(v) => self.directory_input(|f| f.account = v),
+            Msg::SetDirectoryPassword(v) => self.directory_input(|f| f.password = v),
+            Msg::SetDirectoryStartTls(v) => self.directory_input(|f| f.starttls = v),
+            Msg::SetDirectoryCaFile(v) => self.directory_input(|f| f.ca_file = v),
+            Msg::AddDirectory => {
+                let Ok((server, account)) = self.draft.directory_form.parsed() else {
+                    return Vec::new();
                 };
+                let probe = probe::Probe::Directory {
+                    server,
+                    account,
+                    password: self.draft.directory_form.password.clone(),
+                };
+                self.facts.directory_probe = None;
+                self.facts.adding_directory = true;
+                return vec![self.ask(probe)];
+            }
+            Msg::RemoveDirectory(forest) => {
+                self.draft.directories.retain(|d| d.forest != forest);
+                self.facts.forests.remove(&forest);
+            }
+            Msg::ProbeDone(ticket, result) => {
+                let kind = result.kind();
                 // An answer to a question that has since changed is of no use.
                 if self.awaited.get(&kind) != Some(&ticket) {
                     return Vec::new();
@@ -271,6 +350,10 @@ impl Wizard {
                     probe::ProbeResult::TenantSignIn(outcome) => {
                         self.facts.signing_in = false;
                         self.facts.tenant = Some(outcome);
+                    }
+                    probe::ProbeResult::Directory(outcome) => {
+                        self.facts.adding_directory = false;
+                        self.directory_found(outcome);
                     }
                 }
             }
@@ -389,7 +472,7 @@ mod tests {
             *first,
             probe::ProbeResult::TenantSignIn(Ok(signed_in_facts("admin@contoso.com"))),
         ));
-        assert_eq!(wizard.facts().tenant, None, "a stale answer is dropped");
+        assert!(wizard.facts().tenant.is_none(), "a stale answer is dropped");
         let effects = wizard.update(Msg::SignInTenant);
         let [Effect::Probe(second, _)] = effects.as_slice() else {
             panic!("{effects:?}");

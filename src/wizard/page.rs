@@ -16,6 +16,8 @@ pub enum PageId {
     UserSignIn,
     /// A tenant administrator signs in.
     ConnectTenant,
+    /// The forests and their connector accounts.
+    ConnectDirectories,
 }
 
 impl PageId {
@@ -25,6 +27,7 @@ impl PageId {
         PageId::Express,
         PageId::UserSignIn,
         PageId::ConnectTenant,
+        PageId::ConnectDirectories,
     ];
 
     /// The page's key: its text file is `wizard-pages/<key>.toml`.
@@ -34,6 +37,7 @@ impl PageId {
             PageId::Express => "express",
             PageId::UserSignIn => "user_sign_in",
             PageId::ConnectTenant => "connect_tenant",
+            PageId::ConnectDirectories => "connect_directories",
         }
     }
 
@@ -44,6 +48,7 @@ impl PageId {
             PageId::Express => super::express::FIELDS,
             PageId::UserSignIn => super::signin::FIELDS,
             PageId::ConnectTenant => super::tenant::FIELDS,
+            PageId::ConnectDirectories => super::directories::FIELDS,
         }
     }
 
@@ -54,16 +59,22 @@ impl PageId {
             PageId::Express => super::express::MESSAGES,
             PageId::UserSignIn => super::signin::MESSAGES,
             PageId::ConnectTenant => super::tenant::MESSAGES,
+            PageId::ConnectDirectories => super::directories::MESSAGES,
         }
     }
 }
 
 /// The pages the administrator walks through for this draft, in order. The pages after
-/// Connect to tenant are not in this build yet: the walk ends there.
+/// Connect your directories (and the express install's own directory page) are not in this
+/// build yet: the walk ends there.
 pub fn flow(draft: &Draft) -> Vec<PageId> {
     let mut pages = vec![PageId::Welcome, PageId::Express];
     match draft.mode {
-        Some(InstallMode::Custom) => pages.extend([PageId::UserSignIn, PageId::ConnectTenant]),
+        Some(InstallMode::Custom) => pages.extend([
+            PageId::UserSignIn,
+            PageId::ConnectTenant,
+            PageId::ConnectDirectories,
+        ]),
         Some(InstallMode::Express) => pages.push(PageId::ConnectTenant),
         None => {}
     }
@@ -88,7 +99,8 @@ mod tests {
                 PageId::Welcome,
                 PageId::Express,
                 PageId::UserSignIn,
-                PageId::ConnectTenant
+                PageId::ConnectTenant,
+                PageId::ConnectDirectories
             ]
         );
     }

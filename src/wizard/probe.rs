@@ -5,6 +5,7 @@
 //! the probe's ticket. A result whose ticket is no longer the latest for its kind (the input
 //! changed meanwhile) is dropped by the wizard.
 
+use super::directories::ForestFacts;
 use super::tenant::TenantFacts;
 use crate::secret::Secret;
 use crate::tenant::{SignIn, TenantEndpoint};
@@ -12,6 +13,15 @@ use crate::tenant::{SignIn, TenantEndpoint};
 /// A question for a server.
 #[derive(Debug, Clone)]
 pub enum Probe {
+    /// Sign in to a domain controller, discover its forest and check the account.
+    Directory {
+        /// The domain controller.
+        server: crate::directory::ServerSpec,
+        /// The account.
+        account: crate::directory::AccountName,
+        /// Its password.
+        password: Secret,
+    },
     /// Sign in to the tenant and read its organization and domains.
     TenantSignIn {
         /// Where the tenant is.
@@ -28,6 +38,8 @@ pub enum Probe {
 pub enum ProbeKind {
     /// [`Probe::TenantSignIn`].
     TenantSignIn,
+    /// [`Probe::Directory`].
+    Directory,
 }
 
 impl Probe {
@@ -35,15 +47,28 @@ impl Probe {
     pub fn kind(&self) -> ProbeKind {
         match self {
             Probe::TenantSignIn { .. } => ProbeKind::TenantSignIn,
+            Probe::Directory { .. } => ProbeKind::Directory,
         }
     }
 }
 
 /// An answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum ProbeResult {
     /// The tenant sign-in: what was learned, or why it failed (in words).
     TenantSignIn(Result<TenantFacts, String>),
+    /// A forest: what was learned, or why it could not be read (in words).
+    Directory(Result<ForestFacts, String>),
+}
+
+impl ProbeResult {
+    /// The kind of probe it answers.
+    pub fn kind(&self) -> ProbeKind {
+        match self {
+            ProbeResult::TenantSignIn(_) => ProbeKind::TenantSignIn,
+            ProbeResult::Directory(_) => ProbeKind::Directory,
+        }
+    }
 }
 
 /// Answers a probe.
@@ -54,7 +79,34 @@ pub async fn run(probe: Probe) -> ProbeResult {
             user,
             password,
         } => ProbeResult::TenantSignIn(tenant_sign_in(&endpoint, user, password).await),
+        Probe::Directory {
+            server,
+            account,
+            password,
+        } => {
+            // The LDAP client blocks (on a runtime of its own): keep it off the async workers.
+            let answer = tokio::task::spawn_blocking(move || {
+                read_forest(&server, &account, &password).map_err(|e| e.to_string())
+            })
+            .await;
+            ProbeResult::Directory(
+                answer.unwrap_or_else(|e| {
+                    Err(format!("the directory probe stopped unexpectedly: {e}"))
+                }),
+            )
+        }
     }
+}
+
+fn read_forest(
+    server: &crate::directory::ServerSpec,
+    account: &crate::directory::AccountName,
+    password: &Secret,
+) -> Result<ForestFacts, crate::directory::DirectoryError> {
+    let mut session = crate::directory::Session::open(server, account, password)?;
+    let forest = crate::directory::discovery::discover(&mut session, password)?;
+    let account = crate::directory::account::check(&mut session)?;
+    Ok(ForestFacts { forest, account })
 }
 
 async fn tenant_sign_in(

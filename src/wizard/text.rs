@@ -126,6 +126,7 @@ fn source(page: PageId) -> &'static str {
         PageId::Express => include_str!("../../wizard-pages/express.toml"),
         PageId::UserSignIn => include_str!("../../wizard-pages/user_sign_in.toml"),
         PageId::ConnectTenant => include_str!("../../wizard-pages/connect_tenant.toml"),
+        PageId::ConnectDirectories => include_str!("../../wizard-pages/connect_directories.toml"),
     }
 }
 

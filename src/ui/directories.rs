@@ -1,0 +1,61 @@
+//! The Connect your directories page: the list of added forests, and the form that adds one.
+
+use super::widgets::{form_grid, text_row};
+use crate::secret::Secret;
+use crate::wizard::directories::{
+    ACCOUNT, ADD, ADDED, CA_FILE, CONNECTING, PASSWORD, REMOVE, SERVER, STARTTLS,
+};
+use crate::wizard::probe::ProbeKind;
+use crate::wizard::text;
+use crate::wizard::{Msg, PageId, Wizard};
+
+/// Draws the page body and returns what the administrator did.
+pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
+    let words = text::page(PageId::ConnectDirectories);
+    let draft = wizard.draft();
+    let mut msgs = Vec::new();
+    ui.label(egui::RichText::new(words.field(ADDED)).strong());
+    for added in &draft.directories {
+        ui.horizontal(|ui| {
+            ui.label(format!("{} — {}", added.forest, added.form.account));
+            if ui.small_button(words.field(REMOVE)).clicked() {
+                msgs.push(Msg::RemoveDirectory(added.forest.clone()));
+            }
+        });
+    }
+    ui.add_space(8.0);
+    let form = &draft.directory_form;
+    form_grid("directory-form").show(ui, |ui| {
+        if let Some(v) = text_row(ui, words.field(SERVER), &form.server, false) {
+            msgs.push(Msg::SetDirectoryServer(v));
+        }
+        if let Some(v) = text_row(ui, words.field(ACCOUNT), &form.account, false) {
+            msgs.push(Msg::SetDirectoryAccount(v));
+        }
+        if let Some(v) = text_row(ui, words.field(PASSWORD), form.password.expose(), true) {
+            msgs.push(Msg::SetDirectoryPassword(Secret::new(v)));
+        }
+        if let Some(v) = text_row(ui, words.field(CA_FILE), &form.ca_file, false) {
+            msgs.push(Msg::SetDirectoryCaFile(v));
+        }
+    });
+    let mut starttls = form.starttls;
+    if ui.checkbox(&mut starttls, words.field(STARTTLS)).changed() {
+        msgs.push(Msg::SetDirectoryStartTls(starttls));
+    }
+    ui.add_space(6.0);
+    ui.horizontal(|ui| {
+        let busy = wizard.probing(ProbeKind::Directory);
+        if ui
+            .add_enabled(!busy, egui::Button::new(words.field(ADD)))
+            .clicked()
+        {
+            msgs.push(Msg::AddDirectory);
+        }
+        if busy {
+            ui.spinner();
+            ui.label(words.message(CONNECTING));
+        }
+    });
+    msgs
+}

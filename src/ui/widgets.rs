@@ -1,0 +1,22 @@
+//! Small widgets the pages share.
+
+/// A labelled single-line text box in a two-column grid (the label is bound to the box, so
+/// assistive technology and tests find it by its label); returns the new text when it changed.
+pub fn text_row(ui: &mut egui::Ui, label: &str, value: &str, password: bool) -> Option<String> {
+    let label = ui.label(label);
+    let mut edit = value.to_string();
+    let response = ui
+        .add(
+            egui::TextEdit::singleline(&mut edit)
+                .password(password)
+                .desired_width(380.0),
+        )
+        .labelled_by(label.id);
+    ui.end_row();
+    response.changed().then_some(edit)
+}
+
+/// A two-column grid for [`text_row`]s.
+pub fn form_grid(id: &str) -> egui::Grid {
+    egui::Grid::new(id).num_columns(2).spacing([12.0, 6.0])
+}

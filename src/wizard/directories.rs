@@ -1,0 +1,250 @@
+//! The Connect your directories page: each forest is added with the account Skybridge reads it
+//! with. Adding one signs in to a domain controller, discovers the forest and checks the
+//! account; only a forest whose account is acceptable is added.
+
+use super::page::PageId;
+use super::problem::Problem;
+use super::{Draft, Facts};
+use crate::directory::account::AccountCheck;
+use crate::directory::discovery::Forest;
+use crate::directory::{AccountName, ServerSpec};
+use crate::secret::Secret;
+
+/// Field ids of this page.
+pub const FIELDS: &[&str] = &[
+    SERVER, ACCOUNT, PASSWORD, STARTTLS, CA_FILE, ADD, ADDED, REMOVE,
+];
+/// Message ids of this page.
+pub const MESSAGES: &[&str] = &[
+    ADD_A_DIRECTORY,
+    ENTER_SERVER,
+    BAD_SERVER,
+    ENTER_ACCOUNT,
+    BAD_ACCOUNT,
+    ENTER_PASSWORD,
+    CONNECTING,
+    CONNECT_FAILED,
+    ACCOUNT_REFUSED,
+    ALREADY_ADDED,
+];
+
+/// The domain controller (`ldaps://dc1.contoso.com`).
+pub const SERVER: &str = "server";
+/// The account Skybridge reads the forest with.
+pub const ACCOUNT: &str = "account";
+/// Its password.
+pub const PASSWORD: &str = "password";
+/// Use StartTLS on port 389 instead of LDAPS.
+pub const STARTTLS: &str = "starttls";
+/// CA file for the domain controller's certificate.
+pub const CA_FILE: &str = "ca_file";
+/// The Add directory button.
+pub const ADD: &str = "add";
+/// The list of added forests.
+pub const ADDED: &str = "added";
+/// The Remove button of an added forest.
+pub const REMOVE: &str = "remove";
+/// Nothing added yet.
+pub const ADD_A_DIRECTORY: &str = "add_a_directory";
+/// No server.
+pub const ENTER_SERVER: &str = "enter_server";
+/// The server address cannot be used (the detail says why).
+pub const BAD_SERVER: &str = "bad_server";
+/// No account.
+pub const ENTER_ACCOUNT: &str = "enter_account";
+/// The account name cannot be used (the detail says why).
+pub const BAD_ACCOUNT: &str = "bad_account";
+/// No password.
+pub const ENTER_PASSWORD: &str = "enter_password";
+/// Adding is under way.
+pub const CONNECTING: &str = "connecting";
+/// The domain controller could not be used (the detail says why).
+pub const CONNECT_FAILED: &str = "connect_failed";
+/// The account may not be Skybridge's connector account (the detail says why).
+pub const ACCOUNT_REFUSED: &str = "account_refused";
+/// The forest is in the list already.
+pub const ALREADY_ADDED: &str = "already_added";
+
+/// The form of the forest being added.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirectoryForm {
+    /// Domain controller address.
+    pub server: String,
+    /// Account (`CONTOSO\sky-sync` or `sky-sync@contoso.com`).
+    pub account: String,
+    /// Its password.
+    pub password: Secret,
+    /// StartTLS instead of LDAPS.
+    pub starttls: bool,
+    /// CA file (empty: the system's trust store).
+    pub ca_file: String,
+}
+
+/// A forest that was added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddedDirectory {
+    /// The forest's DNS name (the connector's name).
+    pub forest: String,
+    /// What was entered to reach it.
+    pub form: DirectoryForm,
+}
+
+/// What adding a forest learned.
+#[derive(Debug, Clone)]
+pub struct ForestFacts {
+    /// The forest.
+    pub forest: Forest,
+    /// The account's check.
+    pub account: AccountCheck,
+}
+
+impl DirectoryForm {
+    /// The server and account this form describes, or the problems that stop it.
+    pub fn parsed(&self) -> Result<(ServerSpec, AccountName), Vec<Problem>> {
+        let page = PageId::ConnectDirectories;
+        let mut problems = Vec::new();
+        let server = if self.server.trim().is_empty() {
+            problems.push(Problem::error(page, SERVER, ENTER_SERVER));
+            None
+        } else {
+            match ServerSpec::parse(self.server.trim(), self.starttls, false) {
+                Ok(spec) => Some(
+                    spec.with_ca_file(
+                        Some(self.ca_file.trim())
+                            .filter(|f| !f.is_empty())
+                            .map(std::path::PathBuf::from),
+                    ),
+                ),
+                Err(e) => {
+                    problems
+                        .push(Problem::error(page, SERVER, BAD_SERVER).with_detail(e.to_string()));
+                    None
+                }
+            }
+        };
+        let account = if self.account.trim().is_empty() {
+            problems.push(Problem::error(page, ACCOUNT, ENTER_ACCOUNT));
+            None
+        } else {
+            match AccountName::parse(self.account.trim()) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    problems.push(
+                        Problem::error(page, ACCOUNT, BAD_ACCOUNT).with_detail(e.to_string()),
+                    );
+                    None
+                }
+            }
+        };
+        if self.password.expose().is_empty() {
+            problems.push(Problem::error(page, PASSWORD, ENTER_PASSWORD));
+        }
+        match (server, account) {
+            (Some(s), Some(a)) if problems.is_empty() => Ok((s, a)),
+            _ => Err(problems),
+        }
+    }
+
+    /// Whether nothing was typed.
+    pub fn is_empty(&self) -> bool {
+        self.server.trim().is_empty()
+            && self.account.trim().is_empty()
+            && self.password.expose().is_empty()
+    }
+}
+
+/// Checks the page.
+pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
+    let page = PageId::ConnectDirectories;
+    let mut problems = Vec::new();
+    let form = &draft.directory_form;
+    // The form matters while something is typed in it, or when nothing was added yet.
+    if !form.is_empty() || draft.directories.is_empty() {
+        if let Err(found) = form.parsed() {
+            if !form.is_empty() {
+                problems.extend(found);
+            }
+        } else if facts.adding_directory {
+            problems.push(Problem::error(page, ADD, CONNECTING));
+        } else {
+            match &facts.directory_probe {
+                Some(Err(reason)) => problems
+                    .push(Problem::error(page, ADD, CONNECT_FAILED).with_detail(reason.clone())),
+                Some(Ok(found)) if !found.account.acceptable => problems.push(
+                    Problem::error(page, ACCOUNT, ACCOUNT_REFUSED)
+                        .with_detail(found.account.findings.join(" ")),
+                ),
+                Some(Ok(found))
+                    if draft
+                        .directories
+                        .iter()
+                        .any(|d| d.forest.eq_ignore_ascii_case(&found.forest.name)) =>
+                {
+                    problems.push(
+                        Problem::error(page, ADD, ALREADY_ADDED)
+                            .with_detail(found.forest.name.clone()),
+                    )
+                }
+                _ => {}
+            }
+        }
+    }
+    if draft.directories.is_empty() {
+        problems.push(Problem::error(page, ADDED, ADD_A_DIRECTORY));
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(server: &str, account: &str, password: &str) -> DirectoryForm {
+        DirectoryForm {
+            server: server.into(),
+            account: account.into(),
+            password: Secret::new(password),
+            ..DirectoryForm::default()
+        }
+    }
+
+    fn messages(draft: &Draft) -> Vec<&'static str> {
+        validate(draft, &Facts::default())
+            .into_iter()
+            .map(|p| p.message)
+            .collect()
+    }
+
+    #[test]
+    fn an_empty_page_asks_for_a_directory() {
+        assert_eq!(messages(&Draft::default()), [ADD_A_DIRECTORY]);
+    }
+
+    #[test]
+    fn the_form_names_what_cannot_be_used() {
+        let mut draft = Draft {
+            directory_form: form("ldaps://dc1.contoso.com", "CONTOSO\\sky-sync", ""),
+            ..Draft::default()
+        };
+        assert_eq!(messages(&draft), [ENTER_PASSWORD, ADD_A_DIRECTORY]);
+        draft.directory_form = form("ftp://dc1", "a\\b\\c", "pw");
+        let problems = validate(&draft, &Facts::default());
+        assert_eq!(problems[0].message, BAD_SERVER);
+        assert!(problems[0].detail.is_some());
+        assert_eq!(problems[1].message, BAD_ACCOUNT);
+        draft.directory_form = form("ldaps://dc1.contoso.com", "CONTOSO\\sky-sync", "pw");
+        assert_eq!(messages(&draft), [ADD_A_DIRECTORY]);
+    }
+
+    #[test]
+    fn an_added_forest_is_enough_and_an_empty_form_then_says_nothing() {
+        let draft = Draft {
+            directories: vec![AddedDirectory {
+                forest: "contoso.com".into(),
+                form: form("ldaps://dc1.contoso.com", "CONTOSO\\sky-sync", "pw"),
+            }],
+            ..Draft::default()
+        };
+        assert!(messages(&draft).is_empty());
+    }
+}
