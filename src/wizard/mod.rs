@@ -353,7 +353,7 @@ impl Wizard {
                     }
                     probe::ProbeResult::Directory(outcome) => {
                         self.facts.adding_directory = false;
-                        self.directory_found(outcome);
+                        self.directory_found(outcome.map(|found| *found));
                     }
                 }
             }

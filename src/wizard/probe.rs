@@ -58,7 +58,7 @@ pub enum ProbeResult {
     /// The tenant sign-in: what was learned, or why it failed (in words).
     TenantSignIn(Result<TenantFacts, String>),
     /// A forest: what was learned, or why it could not be read (in words).
-    Directory(Result<ForestFacts, String>),
+    Directory(Result<Box<ForestFacts>, String>),
 }
 
 impl ProbeResult {
@@ -86,7 +86,9 @@ pub async fn run(probe: Probe) -> ProbeResult {
         } => {
             // The LDAP client blocks (on a runtime of its own): keep it off the async workers.
             let answer = tokio::task::spawn_blocking(move || {
-                read_forest(&server, &account, &password).map_err(|e| e.to_string())
+                read_forest(&server, &account, &password)
+                    .map(Box::new)
+                    .map_err(|e| e.to_string())
             })
             .await;
             ProbeResult::Directory(
