@@ -11,6 +11,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use skybridge::directory::account::{self, NewAccount, Rights};
 use skybridge::secret::Secret;
 use skybridge::ui::Probes;
+use skybridge::wizard::signin_config::{SuffixState, suffixes};
 use skybridge::wizard::{Effect, PageId, Position, Wizard};
 
 struct State {
@@ -361,7 +362,40 @@ fn a_forest_is_added_with_an_ordinary_account_and_a_domain_admin_is_refused() {
     assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
     harness.get_by_label("Next").click();
     harness.run();
+
+    // Sign-in configuration: the forest's own suffix is not a tenant domain, which must be
+    // confirmed before going on.
+    harness.get_by_label("Sign-in names: suffixes and attribute");
+    let suffix_states = suffixes(
+        harness.state().wizard.draft(),
+        harness.state().wizard.facts(),
+    );
+    let own = suffix_states
+        .iter()
+        .find(|r| r.suffix.eq_ignore_ascii_case(&forest.dns))
+        .expect("the forest's DNS name is a suffix");
+    assert_eq!(own.state, SuffixState::NotAdded);
+    harness.get_by_label("Not added");
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+    harness
+        .get_by_label("I understand; continue anyway")
+        .click();
+    harness.run();
+    assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
+    // An alternate sign-in attribute is checked against the forest's schema.
+    harness.get_by_label("Another attribute").click();
+    harness.run();
+    fill(&mut harness, "Attribute name", "memberOf");
+    harness.get_by_label_contains("can hold more than one value");
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+    fill(&mut harness, "Attribute name", "mail");
+    harness.get_by_label("Next").click();
+    harness.run();
     assert_eq!(harness.state().wizard.position(), Position::EndOfBuild);
+    assert_eq!(
+        harness.state().wizard.draft().alternate_sign_in.as_deref(),
+        Some("mail")
+    );
 }
 
 #[test]

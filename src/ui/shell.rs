@@ -21,7 +21,7 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
             ui.label(&words.help);
             ui.separator();
             msgs.extend(body(ui, wizard, page));
-            problems(ui, wizard, page);
+            problems(ui, wizard, page, &mut msgs);
         }
         Position::EndOfBuild => {
             ui.heading(ShellText::EndOfBuildTitle.get());
@@ -44,6 +44,7 @@ fn body(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) -> Vec<Msg> {
         PageId::UserSignIn => super::signin::show(ui, wizard),
         PageId::ConnectTenant => super::tenant::show(ui, wizard),
         PageId::ConnectDirectories => super::directories::show(ui, wizard),
+        PageId::SignInConfiguration => super::signin_config::show(ui, wizard),
     }
 }
 
@@ -136,7 +137,7 @@ fn navigation(ui: &mut egui::Ui, wizard: &Wizard, msgs: &mut Vec<Msg>) {
     ui.add_space(6.0);
 }
 
-fn problems(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) {
+fn problems(ui: &mut egui::Ui, wizard: &Wizard, page: PageId, msgs: &mut Vec<Msg>) {
     let problems = wizard.problems(page);
     if problems.is_empty() {
         return;
@@ -147,9 +148,19 @@ fn problems(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) {
         // What still blocks Next reads as a to-do, not an alarm; warnings stand out.
         let colour = match problem.severity {
             Severity::Error => ui.visuals().text_color(),
-            Severity::Warning => ui.visuals().warn_fg_color,
+            Severity::Warning | Severity::Confirm => ui.visuals().warn_fg_color,
         };
         ui.label(egui::RichText::new(format!("• {}", problem.text())).color(colour));
+        if problem.severity == Severity::Confirm {
+            let key = (problem.page, problem.message);
+            let mut confirmed = wizard.draft().confirmed.contains(&key);
+            if ui
+                .checkbox(&mut confirmed, ShellText::ContinueAnyway.get())
+                .changed()
+            {
+                msgs.push(Msg::Confirm(key.0, key.1, confirmed));
+            }
+        }
     }
 }
 

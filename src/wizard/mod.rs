@@ -12,6 +12,7 @@ pub mod page;
 pub mod probe;
 pub mod problem;
 pub mod signin;
+pub mod signin_config;
 pub mod tenant;
 pub mod text;
 pub mod welcome;
@@ -38,6 +39,10 @@ pub struct Draft {
     pub directory_form: directories::DirectoryForm,
     /// The forests added.
     pub directories: Vec<directories::AddedDirectory>,
+    /// The attribute people sign in with, when not userPrincipalName.
+    pub alternate_sign_in: Option<String>,
+    /// Warnings confirmed with "continue anyway": (page, message id).
+    pub confirmed: std::collections::BTreeSet<(PageId, &'static str)>,
 }
 
 /// What probes have learned (never entered by the administrator).
@@ -98,6 +103,10 @@ pub enum Msg {
     AddDirectory,
     /// Removed an added forest (by name).
     RemoveDirectory(String),
+    /// Chose userPrincipalName (`None`) or another sign-in attribute.
+    SetAlternateSignIn(Option<String>),
+    /// Ticked or cleared "continue anyway" for a warning (page, message id).
+    Confirm(PageId, &'static str, bool),
     /// A probe answered.
     ProbeDone(Ticket, probe::ProbeResult),
     /// Pressed Next.
@@ -212,16 +221,18 @@ impl Wizard {
             PageId::UserSignIn => signin::validate(&self.draft),
             PageId::ConnectTenant => tenant::validate(&self.draft, &self.facts),
             PageId::ConnectDirectories => directories::validate(&self.draft, &self.facts),
+            PageId::SignInConfiguration => signin_config::validate(&self.draft, &self.facts),
         }
     }
 
     /// Whether Next may be pressed now.
     pub fn can_go_next(&self) -> bool {
         match self.position {
-            Position::Page(page) => !self
-                .problems(page)
-                .iter()
-                .any(|p| p.severity == Severity::Error),
+            Position::Page(page) => self.problems(page).iter().all(|p| match p.severity {
+                Severity::Warning => true,
+                Severity::Confirm => self.draft.confirmed.contains(&(p.page, p.message)),
+                Severity::Error => false,
+            }),
             Position::EndOfBuild => false,
         }
     }
@@ -334,6 +345,14 @@ impl Wizard {
                 self.facts.directory_probe = None;
                 self.facts.adding_directory = true;
                 return vec![self.ask(probe)];
+            }
+            Msg::SetAlternateSignIn(attribute) => self.draft.alternate_sign_in = attribute,
+            Msg::Confirm(page, message, yes) => {
+                if yes {
+                    self.draft.confirmed.insert((page, message));
+                } else {
+                    self.draft.confirmed.remove(&(page, message));
+                }
             }
             Msg::RemoveDirectory(forest) => {
                 self.draft.directories.retain(|d| d.forest != forest);

@@ -6,7 +6,7 @@ use super::express::InstallMode;
 
 /// One page of the wizard. Adding a variant makes every exhaustive `match` over pages fail to
 /// compile until the new page has its validator, its words and its view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PageId {
     /// Licence acceptance.
     Welcome,
@@ -18,6 +18,8 @@ pub enum PageId {
     ConnectTenant,
     /// The forests and their connector accounts.
     ConnectDirectories,
+    /// UPN suffixes and the sign-in attribute.
+    SignInConfiguration,
 }
 
 impl PageId {
@@ -28,6 +30,7 @@ impl PageId {
         PageId::UserSignIn,
         PageId::ConnectTenant,
         PageId::ConnectDirectories,
+        PageId::SignInConfiguration,
     ];
 
     /// The page's key: its text file is `wizard-pages/<key>.toml`.
@@ -38,6 +41,7 @@ impl PageId {
             PageId::UserSignIn => "user_sign_in",
             PageId::ConnectTenant => "connect_tenant",
             PageId::ConnectDirectories => "connect_directories",
+            PageId::SignInConfiguration => "sign_in_configuration",
         }
     }
 
@@ -49,6 +53,7 @@ impl PageId {
             PageId::UserSignIn => super::signin::FIELDS,
             PageId::ConnectTenant => super::tenant::FIELDS,
             PageId::ConnectDirectories => super::directories::FIELDS,
+            PageId::SignInConfiguration => super::signin_config::FIELDS,
         }
     }
 
@@ -60,13 +65,14 @@ impl PageId {
             PageId::UserSignIn => super::signin::MESSAGES,
             PageId::ConnectTenant => super::tenant::MESSAGES,
             PageId::ConnectDirectories => super::directories::MESSAGES,
+            PageId::SignInConfiguration => super::signin_config::MESSAGES,
         }
     }
 }
 
 /// The pages the administrator walks through for this draft, in order. The pages after
-/// Connect your directories (and the express install's own directory page) are not in this
-/// build yet: the walk ends there.
+/// Sign-in configuration (and the express install's own directory page) are not in this build
+/// yet: the walk ends there.
 pub fn flow(draft: &Draft) -> Vec<PageId> {
     let mut pages = vec![PageId::Welcome, PageId::Express];
     match draft.mode {
@@ -74,6 +80,7 @@ pub fn flow(draft: &Draft) -> Vec<PageId> {
             PageId::UserSignIn,
             PageId::ConnectTenant,
             PageId::ConnectDirectories,
+            PageId::SignInConfiguration,
         ]),
         Some(InstallMode::Express) => pages.push(PageId::ConnectTenant),
         None => {}
@@ -100,7 +107,8 @@ mod tests {
                 PageId::Express,
                 PageId::UserSignIn,
                 PageId::ConnectTenant,
-                PageId::ConnectDirectories
+                PageId::ConnectDirectories,
+                PageId::SignInConfiguration
             ]
         );
     }

@@ -9,6 +9,8 @@ use super::text;
 pub enum Severity {
     /// Shown; never blocks.
     Warning,
+    /// Blocks Next until the administrator confirms it ("continue anyway").
+    Confirm,
     /// Blocks Next until it is fixed.
     Error,
 }
@@ -46,6 +48,17 @@ impl Problem {
             page,
             field,
             severity: Severity::Warning,
+            message,
+            detail: None,
+        }
+    }
+
+    /// A warning the administrator must confirm before Next.
+    pub fn confirm(page: PageId, field: &'static str, message: &'static str) -> Self {
+        Problem {
+            page,
+            field,
+            severity: Severity::Confirm,
             message,
             detail: None,
         }

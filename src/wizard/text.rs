@@ -67,6 +67,8 @@ pub enum ShellText {
     PagesHeading,
     /// Heading of the list of problems on a page.
     ProblemsHeading,
+    /// The box that confirms a warning.
+    ContinueAnyway,
     /// Title shown when the walk reaches the end of what this build contains.
     EndOfBuildTitle,
     /// Explanation shown then.
@@ -87,6 +89,7 @@ impl ShellText {
         ShellText::CancelDismiss,
         ShellText::PagesHeading,
         ShellText::ProblemsHeading,
+        ShellText::ContinueAnyway,
         ShellText::EndOfBuildTitle,
         ShellText::EndOfBuildBody,
     ];
@@ -105,6 +108,7 @@ impl ShellText {
             ShellText::CancelDismiss => "cancel_dismiss",
             ShellText::PagesHeading => "pages_heading",
             ShellText::ProblemsHeading => "problems_heading",
+            ShellText::ContinueAnyway => "continue_anyway",
             ShellText::EndOfBuildTitle => "end_of_build_title",
             ShellText::EndOfBuildBody => "end_of_build_body",
         }
@@ -127,6 +131,9 @@ fn source(page: PageId) -> &'static str {
         PageId::UserSignIn => include_str!("../../wizard-pages/user_sign_in.toml"),
         PageId::ConnectTenant => include_str!("../../wizard-pages/connect_tenant.toml"),
         PageId::ConnectDirectories => include_str!("../../wizard-pages/connect_directories.toml"),
+        PageId::SignInConfiguration => {
+            include_str!("../../wizard-pages/sign_in_configuration.toml")
+        }
     }
 }
 
