@@ -11,6 +11,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use skybridge::directory::account::{self, NewAccount, Rights};
 use skybridge::secret::Secret;
 use skybridge::ui::Probes;
+use skybridge::wizard::filtering::Tick;
 use skybridge::wizard::signin_config::{SuffixState, suffixes};
 use skybridge::wizard::{Effect, PageId, Position, Wizard};
 
@@ -287,7 +288,7 @@ fn the_tenant_sign_in_runs_against_the_emulator_and_a_wrong_password_is_explaine
 }
 
 #[test]
-fn a_forest_is_added_with_an_ordinary_account_and_a_domain_admin_is_refused() {
+fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     let forest = Forest::private("contoso");
     // An ordinary connector account, made the way the wizard's "create" option will make it.
     let mut admin = forest.admin_session();
@@ -391,11 +392,43 @@ fn a_forest_is_added_with_an_ordinary_account_and_a_domain_admin_is_refused() {
     fill(&mut harness, "Attribute name", "mail");
     harness.get_by_label("Next").click();
     harness.run();
-    assert_eq!(harness.state().wizard.position(), Position::EndOfBuild);
     assert_eq!(
         harness.state().wizard.draft().alternate_sign_in.as_deref(),
         Some("mail")
     );
+
+    // Domain and OU filtering: everything by default; clearing an OU leaves the domain
+    // half-ticked and the OU's objects out of scope.
+    harness.get_by_label("Domains and OUs to synchronize");
+    harness
+        .get_by_label("Synchronize selected domains and OUs")
+        .click();
+    harness.run();
+    let staff = format!("OU=Staff,{}", forest.base_dn);
+    let corp_user = format!("CN=x,OU=Users,OU=Corp,{}", forest.base_dn);
+    let selection = |h: &Harness<'static, State>| {
+        let w = &h.state().wizard;
+        w.draft().ou_filters[&w.draft().directories[0].forest].clone()
+    };
+    assert!(selection(&harness).includes(&format!("CN=x,{staff}")));
+    harness.get_by_label("Staff").scroll_to_me();
+    harness.run();
+    harness.get_by_label("Staff").click();
+    harness.run();
+    let chosen = selection(&harness);
+    assert!(!chosen.includes(&format!("CN=x,{staff}")));
+    assert!(chosen.includes(&corp_user));
+    assert_eq!(chosen.tick(&forest.base_dn), Tick::Partial);
+    // The search box finds an OU by name, wherever it is.
+    fill(&mut harness, "Find an OU", "staff");
+    assert_eq!(
+        harness.get_by_label("Staff").accesskit_node().toggled(),
+        Some(Toggled::False)
+    );
+    assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
+    harness.get_by_label("Next").click();
+    harness.run();
+    assert_eq!(harness.state().wizard.position(), Position::EndOfBuild);
 }
 
 #[test]

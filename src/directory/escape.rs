@@ -346,6 +346,11 @@ pub fn dn_is_within(dn: &str, base: &str) -> bool {
     }
 }
 
+/// How many components a DN has (`OU=a,DC=x,DC=y` has three); `None` when it is not a DN.
+pub fn dn_depth(dn: &str) -> Option<usize> {
+    split_dn(dn).ok().map(|parts| parts.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

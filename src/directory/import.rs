@@ -250,11 +250,22 @@ fn any_of<'a>(terms: impl Iterator<Item = &'a str>) -> String {
     }
 }
 
-/// Whether `dn` lies under one of `included` and under none of `excluded` (domain and OU
-/// filtering, as both the reader and the sync engine apply it).
+/// Whether `dn` is in scope of domain and OU filtering, as both the reader and the sync engine
+/// apply it: the nearest of `included` and `excluded` above it (or the object itself) decides,
+/// so an OU can be included inside an excluded one; nothing above it means out of scope, and
+/// a container in both lists is excluded.
 pub fn in_scope(dn: &str, included: &[String], excluded: &[String]) -> bool {
-    included.iter().any(|b| escape::dn_is_within(dn, b))
-        && !excluded.iter().any(|x| escape::dn_is_within(dn, x))
+    let nearest = |list: &[String]| {
+        list.iter()
+            .filter(|b| escape::dn_is_within(dn, b))
+            .filter_map(|b| escape::dn_depth(b))
+            .max()
+    };
+    match (nearest(included), nearest(excluded)) {
+        (Some(i), Some(x)) => i > x,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
 }
 
 /// Attributes that can hold thousands of values.
@@ -402,6 +413,29 @@ pub fn complete_ranges(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_nearest_inclusion_or_exclusion_decides() {
+        let inc = vec![
+            "DC=contoso,DC=com".to_string(),
+            "OU=Keep,OU=Lab,DC=contoso,DC=com".into(),
+        ];
+        let exc = vec!["OU=Lab,DC=contoso,DC=com".to_string()];
+        assert!(in_scope("CN=a,OU=Staff,DC=contoso,DC=com", &inc, &exc));
+        assert!(!in_scope("CN=a,OU=Lab,DC=contoso,DC=com", &inc, &exc));
+        assert!(in_scope(
+            "CN=a,OU=Keep,OU=Lab,DC=contoso,DC=com",
+            &inc,
+            &exc
+        ));
+        assert!(!in_scope("CN=a,DC=fabrikam,DC=com", &inc, &exc));
+        // The same container in both lists is excluded.
+        assert!(!in_scope(
+            "CN=a,OU=Lab,DC=contoso,DC=com",
+            &["OU=Lab,DC=contoso,DC=com".into()],
+            &exc
+        ));
+    }
 
     #[test]
     fn users_do_not_include_computers_and_inetorgperson_is_folded_in() {

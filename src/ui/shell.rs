@@ -45,6 +45,7 @@ fn body(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) -> Vec<Msg> {
         PageId::ConnectTenant => super::tenant::show(ui, wizard),
         PageId::ConnectDirectories => super::directories::show(ui, wizard),
         PageId::SignInConfiguration => super::signin_config::show(ui, wizard),
+        PageId::DomainOuFiltering => super::filtering::show(ui, wizard),
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod directories;
 pub mod express;
+pub mod filtering;
 pub mod page;
 pub mod probe;
 pub mod problem;
@@ -41,6 +42,12 @@ pub struct Draft {
     pub directories: Vec<directories::AddedDirectory>,
     /// The attribute people sign in with, when not userPrincipalName.
     pub alternate_sign_in: Option<String>,
+    /// Domain and OU filtering: only the ticked containers (else everything).
+    pub sync_selected: bool,
+    /// The ticked containers of each forest.
+    pub ou_filters: std::collections::BTreeMap<String, filtering::OuSelection>,
+    /// The text in the OU search box.
+    pub ou_search: String,
     /// Warnings confirmed with "continue anyway": (page, message id).
     pub confirmed: std::collections::BTreeSet<(PageId, &'static str)>,
 }
@@ -103,6 +110,12 @@ pub enum Msg {
     AddDirectory,
     /// Removed an added forest (by name).
     RemoveDirectory(String),
+    /// Chose to synchronize only the ticked domains and OUs (or everything).
+    SetSyncSelected(bool),
+    /// Ticked (`true`) or cleared a container of a forest: (forest, DN, ticked).
+    TickContainer(String, String, bool),
+    /// Typed in the OU search box.
+    SetOuSearch(String),
     /// Chose userPrincipalName (`None`) or another sign-in attribute.
     SetAlternateSignIn(Option<String>),
     /// Ticked or cleared "continue anyway" for a warning (page, message id).
@@ -222,6 +235,7 @@ impl Wizard {
             PageId::ConnectTenant => tenant::validate(&self.draft, &self.facts),
             PageId::ConnectDirectories => directories::validate(&self.draft, &self.facts),
             PageId::SignInConfiguration => signin_config::validate(&self.draft, &self.facts),
+            PageId::DomainOuFiltering => filtering::validate(&self.draft, &self.facts),
         }
     }
 
@@ -278,6 +292,10 @@ impl Wizard {
                 forest: found.forest.name.clone(),
                 form,
             });
+            self.draft.ou_filters.insert(
+                found.forest.name.clone(),
+                filtering::OuSelection::everything(found),
+            );
             self.facts
                 .forests
                 .insert(found.forest.name.clone(), found.clone());
@@ -347,6 +365,13 @@ impl Wizard {
                 return vec![self.ask(probe)];
             }
             Msg::SetAlternateSignIn(attribute) => self.draft.alternate_sign_in = attribute,
+            Msg::SetSyncSelected(selected) => self.draft.sync_selected = selected,
+            Msg::TickContainer(forest, dn, ticked) => {
+                if let Some(selection) = self.draft.ou_filters.get_mut(&forest) {
+                    selection.set(&dn, ticked);
+                }
+            }
+            Msg::SetOuSearch(text) => self.draft.ou_search = text,
             Msg::Confirm(page, message, yes) => {
                 if yes {
                     self.draft.confirmed.insert((page, message));
@@ -356,6 +381,7 @@ impl Wizard {
             }
             Msg::RemoveDirectory(forest) => {
                 self.draft.directories.retain(|d| d.forest != forest);
+                self.draft.ou_filters.remove(&forest);
                 self.facts.forests.remove(&forest);
             }
             Msg::ProbeDone(ticket, result) => {

@@ -20,6 +20,8 @@ pub enum PageId {
     ConnectDirectories,
     /// UPN suffixes and the sign-in attribute.
     SignInConfiguration,
+    /// Which domains and OUs are synchronized.
+    DomainOuFiltering,
 }
 
 impl PageId {
@@ -31,6 +33,7 @@ impl PageId {
         PageId::ConnectTenant,
         PageId::ConnectDirectories,
         PageId::SignInConfiguration,
+        PageId::DomainOuFiltering,
     ];
 
     /// The page's key: its text file is `wizard-pages/<key>.toml`.
@@ -42,6 +45,7 @@ impl PageId {
             PageId::ConnectTenant => "connect_tenant",
             PageId::ConnectDirectories => "connect_directories",
             PageId::SignInConfiguration => "sign_in_configuration",
+            PageId::DomainOuFiltering => "domain_ou_filtering",
         }
     }
 
@@ -54,6 +58,7 @@ impl PageId {
             PageId::ConnectTenant => super::tenant::FIELDS,
             PageId::ConnectDirectories => super::directories::FIELDS,
             PageId::SignInConfiguration => super::signin_config::FIELDS,
+            PageId::DomainOuFiltering => super::filtering::FIELDS,
         }
     }
 
@@ -66,13 +71,14 @@ impl PageId {
             PageId::ConnectTenant => super::tenant::MESSAGES,
             PageId::ConnectDirectories => super::directories::MESSAGES,
             PageId::SignInConfiguration => super::signin_config::MESSAGES,
+            PageId::DomainOuFiltering => super::filtering::MESSAGES,
         }
     }
 }
 
-/// The pages the administrator walks through for this draft, in order. The pages after
-/// Sign-in configuration (and the express install's own directory page) are not in this build
-/// yet: the walk ends there.
+/// The pages the administrator walks through for this draft, in order. The pages after Domain
+/// and OU filtering (and the express install's own directory page) are not in this build yet:
+/// the walk ends there.
 pub fn flow(draft: &Draft) -> Vec<PageId> {
     let mut pages = vec![PageId::Welcome, PageId::Express];
     match draft.mode {
@@ -81,6 +87,7 @@ pub fn flow(draft: &Draft) -> Vec<PageId> {
             PageId::ConnectTenant,
             PageId::ConnectDirectories,
             PageId::SignInConfiguration,
+            PageId::DomainOuFiltering,
         ]),
         Some(InstallMode::Express) => pages.push(PageId::ConnectTenant),
         None => {}
@@ -108,7 +115,8 @@ mod tests {
                 PageId::UserSignIn,
                 PageId::ConnectTenant,
                 PageId::ConnectDirectories,
-                PageId::SignInConfiguration
+                PageId::SignInConfiguration,
+                PageId::DomainOuFiltering
             ]
         );
     }

@@ -134,6 +134,7 @@ fn source(page: PageId) -> &'static str {
         PageId::SignInConfiguration => {
             include_str!("../../wizard-pages/sign_in_configuration.toml")
         }
+        PageId::DomainOuFiltering => include_str!("../../wizard-pages/domain_ou_filtering.toml"),
     }
 }
 
