@@ -428,6 +428,27 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
     harness.get_by_label("Next").click();
     harness.run();
+
+    // Identifying users: the anchor attribute is checked against the schema; a name-like one
+    // needs a confirmation.
+    harness
+        .get_by_label("Let Skybridge manage it (ms-DS-ConsistencyGuid)")
+        .accesskit_node();
+    harness.get_by_label("Use a specific attribute").click();
+    harness.run();
+    fill(&mut harness, "Anchor attribute", "noSuchAttribute");
+    harness.get_by_label_contains("not in the schema of the forest");
+    fill(&mut harness, "Anchor attribute", "mail");
+    harness.get_by_label_contains("changes when a person's name");
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+    fill(&mut harness, "Anchor attribute", "employeeID");
+    assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
+    harness
+        .get_by_label("Let Skybridge manage it (ms-DS-ConsistencyGuid)")
+        .click();
+    harness.run();
+    harness.get_by_label("Next").click();
+    harness.run();
     assert_eq!(harness.state().wizard.position(), Position::EndOfBuild);
 }
 

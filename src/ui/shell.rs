@@ -46,6 +46,7 @@ fn body(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) -> Vec<Msg> {
         PageId::ConnectDirectories => super::directories::show(ui, wizard),
         PageId::SignInConfiguration => super::signin_config::show(ui, wizard),
         PageId::DomainOuFiltering => super::filtering::show(ui, wizard),
+        PageId::IdentifyingUsers => super::identity::show(ui, wizard),
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod directories;
 pub mod express;
 pub mod filtering;
+pub mod identity;
 pub mod page;
 pub mod probe;
 pub mod problem;
@@ -24,7 +25,7 @@ pub use problem::{Problem, Severity};
 pub use signin::SignInMethod;
 
 /// What the administrator has entered so far.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Draft {
     /// The licence terms were accepted on the Welcome page.
     pub licence_accepted: bool,
@@ -48,8 +49,34 @@ pub struct Draft {
     pub ou_filters: std::collections::BTreeMap<String, filtering::OuSelection>,
     /// The text in the OU search box.
     pub ou_search: String,
+    /// How the same person is recognised across forests.
+    pub matching: crate::engine::rules::Matching,
+    /// Where the immutable anchor comes from.
+    pub anchor: crate::engine::rules::AnchorMode,
     /// Warnings confirmed with "continue anyway": (page, message id).
     pub confirmed: std::collections::BTreeSet<(PageId, &'static str)>,
+}
+
+impl Default for Draft {
+    fn default() -> Self {
+        Draft {
+            licence_accepted: false,
+            mode: None,
+            sign_in: SignInMethod::default(),
+            single_sign_on: false,
+            tenant: tenant::TenantDraft::default(),
+            directory_form: directories::DirectoryForm::default(),
+            directories: Vec::new(),
+            alternate_sign_in: None,
+            sync_selected: false,
+            ou_filters: std::collections::BTreeMap::new(),
+            ou_search: String::new(),
+            // The documented defaults: join by mail, managed sourceAnchor.
+            matching: crate::engine::rules::Matching::Mail,
+            anchor: crate::engine::rules::AnchorMode::Managed,
+            confirmed: std::collections::BTreeSet::new(),
+        }
+    }
 }
 
 /// What probes have learned (never entered by the administrator).
@@ -116,6 +143,10 @@ pub enum Msg {
     TickContainer(String, String, bool),
     /// Typed in the OU search box.
     SetOuSearch(String),
+    /// Chose how people are recognised across forests.
+    SetMatching(crate::engine::rules::Matching),
+    /// Chose where the immutable anchor comes from.
+    SetAnchor(crate::engine::rules::AnchorMode),
     /// Chose userPrincipalName (`None`) or another sign-in attribute.
     SetAlternateSignIn(Option<String>),
     /// Ticked or cleared "continue anyway" for a warning (page, message id).
@@ -236,6 +267,7 @@ impl Wizard {
             PageId::ConnectDirectories => directories::validate(&self.draft, &self.facts),
             PageId::SignInConfiguration => signin_config::validate(&self.draft, &self.facts),
             PageId::DomainOuFiltering => filtering::validate(&self.draft, &self.facts),
+            PageId::IdentifyingUsers => identity::validate(&self.draft, &self.facts),
         }
     }
 
@@ -366,6 +398,8 @@ impl Wizard {
             }
             Msg::SetAlternateSignIn(attribute) => self.draft.alternate_sign_in = attribute,
             Msg::SetSyncSelected(selected) => self.draft.sync_selected = selected,
+            Msg::SetMatching(matching) => self.draft.matching = matching,
+            Msg::SetAnchor(anchor) => self.draft.anchor = anchor,
             Msg::TickContainer(forest, dn, ticked) => {
                 if let Some(selection) = self.draft.ou_filters.get_mut(&forest) {
                     selection.set(&dn, ticked);

@@ -22,6 +22,8 @@ pub enum PageId {
     SignInConfiguration,
     /// Which domains and OUs are synchronized.
     DomainOuFiltering,
+    /// Matching across forests and the sourceAnchor.
+    IdentifyingUsers,
 }
 
 impl PageId {
@@ -34,6 +36,7 @@ impl PageId {
         PageId::ConnectDirectories,
         PageId::SignInConfiguration,
         PageId::DomainOuFiltering,
+        PageId::IdentifyingUsers,
     ];
 
     /// The page's key: its text file is `wizard-pages/<key>.toml`.
@@ -46,6 +49,7 @@ impl PageId {
             PageId::ConnectDirectories => "connect_directories",
             PageId::SignInConfiguration => "sign_in_configuration",
             PageId::DomainOuFiltering => "domain_ou_filtering",
+            PageId::IdentifyingUsers => "identifying_users",
         }
     }
 
@@ -59,6 +63,7 @@ impl PageId {
             PageId::ConnectDirectories => super::directories::FIELDS,
             PageId::SignInConfiguration => super::signin_config::FIELDS,
             PageId::DomainOuFiltering => super::filtering::FIELDS,
+            PageId::IdentifyingUsers => super::identity::FIELDS,
         }
     }
 
@@ -72,12 +77,13 @@ impl PageId {
             PageId::ConnectDirectories => super::directories::MESSAGES,
             PageId::SignInConfiguration => super::signin_config::MESSAGES,
             PageId::DomainOuFiltering => super::filtering::MESSAGES,
+            PageId::IdentifyingUsers => super::identity::MESSAGES,
         }
     }
 }
 
-/// The pages the administrator walks through for this draft, in order. The pages after Domain
-/// and OU filtering (and the express install's own directory page) are not in this build yet:
+/// The pages the administrator walks through for this draft, in order. The pages after
+/// Identifying users (and the express install's own directory page) are not in this build yet:
 /// the walk ends there.
 pub fn flow(draft: &Draft) -> Vec<PageId> {
     let mut pages = vec![PageId::Welcome, PageId::Express];
@@ -88,6 +94,7 @@ pub fn flow(draft: &Draft) -> Vec<PageId> {
             PageId::ConnectDirectories,
             PageId::SignInConfiguration,
             PageId::DomainOuFiltering,
+            PageId::IdentifyingUsers,
         ]),
         Some(InstallMode::Express) => pages.push(PageId::ConnectTenant),
         None => {}
@@ -116,7 +123,8 @@ mod tests {
                 PageId::ConnectTenant,
                 PageId::ConnectDirectories,
                 PageId::SignInConfiguration,
-                PageId::DomainOuFiltering
+                PageId::DomainOuFiltering,
+                PageId::IdentifyingUsers
             ]
         );
     }

@@ -135,6 +135,7 @@ fn source(page: PageId) -> &'static str {
             include_str!("../../wizard-pages/sign_in_configuration.toml")
         }
         PageId::DomainOuFiltering => include_str!("../../wizard-pages/domain_ou_filtering.toml"),
+        PageId::IdentifyingUsers => include_str!("../../wizard-pages/identifying_users.toml"),
     }
 }
 
