@@ -449,6 +449,40 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     harness.run();
     harness.get_by_label("Next").click();
     harness.run();
+
+    // Filter users and devices: a pilot group is looked up in the forest.
+    harness
+        .get_by_label("Synchronize only the members of a pilot group")
+        .click();
+    harness.run();
+    let group = "Pilot group (name or distinguished name)";
+    fill(&mut harness, group, "No Such Group");
+    press_and_wait(&mut harness, "Find", |s| {
+        !s.wizard.facts().pilot_groups.is_empty()
+    });
+    harness.get_by_label_contains("no group named No Such Group");
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+    fill(&mut harness, group, "Pilot Sync Users");
+    press_and_wait(&mut harness, "Find", |s| {
+        s.wizard.facts().finding_group.is_none() && !s.wizard.facts().pilot_groups.is_empty()
+    });
+    let found = harness
+        .state()
+        .wizard
+        .facts()
+        .pilot_groups
+        .values()
+        .next()
+        .cloned();
+    let found = found.expect("answered").expect("the seeded pilot group");
+    assert_eq!(
+        found.dn.to_lowercase(),
+        format!("CN=Pilot Sync Users,OU=Groups,OU=Corp,{}", forest.base_dn).to_lowercase()
+    );
+    assert!(found.members > 0);
+    assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
+    harness.get_by_label("Next").click();
+    harness.run();
     assert_eq!(harness.state().wizard.position(), Position::EndOfBuild);
 }
 

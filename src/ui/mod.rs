@@ -3,13 +3,14 @@
 //!
 //! - [`shell`]: the frame every page shares (page list, heading, Back / Next / Cancel).
 //! - [`welcome`], [`express`], [`signin`], [`tenant`], [`directories`], [`signin_config`],
-//!   [`filtering`], [`identity`]: the bodies of the pages, one module each; [`widgets`]: what they share.
+//!   [`filtering`], [`identity`], [`pilot`]: the bodies of the pages, one module each; [`widgets`]: what they share.
 //! - [`Probes`]: runs the wizard's probes on a tokio runtime and hands their answers back.
 
 pub mod directories;
 pub mod express;
 pub mod filtering;
 pub mod identity;
+pub mod pilot;
 pub mod shell;
 pub mod signin;
 pub mod signin_config;

@@ -47,6 +47,7 @@ fn body(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) -> Vec<Msg> {
         PageId::SignInConfiguration => super::signin_config::show(ui, wizard),
         PageId::DomainOuFiltering => super::filtering::show(ui, wizard),
         PageId::IdentifyingUsers => super::identity::show(ui, wizard),
+        PageId::FilterUsers => super::pilot::show(ui, wizard),
     }
 }
 

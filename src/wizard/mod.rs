@@ -11,6 +11,7 @@ pub mod express;
 pub mod filtering;
 pub mod identity;
 pub mod page;
+pub mod pilot;
 pub mod probe;
 pub mod problem;
 pub mod signin;
@@ -53,6 +54,10 @@ pub struct Draft {
     pub matching: crate::engine::rules::Matching,
     /// Where the immutable anchor comes from.
     pub anchor: crate::engine::rules::AnchorMode,
+    /// Only the members of a pilot group are synchronized.
+    pub pilot_enabled: bool,
+    /// The pilot group typed for each forest.
+    pub pilot_groups: std::collections::BTreeMap<String, String>,
     /// Warnings confirmed with "continue anyway": (page, message id).
     pub confirmed: std::collections::BTreeSet<(PageId, &'static str)>,
 }
@@ -74,6 +79,8 @@ impl Default for Draft {
             // The documented defaults: join by mail, managed sourceAnchor.
             matching: crate::engine::rules::Matching::Mail,
             anchor: crate::engine::rules::AnchorMode::Managed,
+            pilot_enabled: false,
+            pilot_groups: std::collections::BTreeMap::new(),
             confirmed: std::collections::BTreeSet::new(),
         }
     }
@@ -92,6 +99,10 @@ pub struct Facts {
     pub adding_directory: bool,
     /// What was learned about each added forest, by its name.
     pub forests: std::collections::BTreeMap<String, directories::ForestFacts>,
+    /// The pilot group found (or not) in each forest.
+    pub pilot_groups: std::collections::BTreeMap<String, Result<pilot::GroupFound, String>>,
+    /// The forest whose pilot group is being looked up.
+    pub finding_group: Option<String>,
 }
 
 /// A probe's ticket: the answer carrying the latest ticket of its kind is the one awaited.
@@ -143,6 +154,12 @@ pub enum Msg {
     TickContainer(String, String, bool),
     /// Typed in the OU search box.
     SetOuSearch(String),
+    /// Chose everyone (`false`) or a pilot group's members.
+    SetPilotEnabled(bool),
+    /// Typed a forest's pilot group: (forest, name or DN).
+    SetPilotGroup(String, String),
+    /// Pressed Find for a forest's pilot group.
+    FindPilotGroup(String),
     /// Chose how people are recognised across forests.
     SetMatching(crate::engine::rules::Matching),
     /// Chose where the immutable anchor comes from.
@@ -268,6 +285,7 @@ impl Wizard {
             PageId::SignInConfiguration => signin_config::validate(&self.draft, &self.facts),
             PageId::DomainOuFiltering => filtering::validate(&self.draft, &self.facts),
             PageId::IdentifyingUsers => identity::validate(&self.draft, &self.facts),
+            PageId::FilterUsers => pilot::validate(&self.draft, &self.facts),
         }
     }
 
@@ -337,6 +355,49 @@ impl Wizard {
         self.facts.directory_probe = Some(outcome);
     }
 
+    /// Looks a forest's pilot group up, with the forest's connector account.
+    fn find_pilot_group(&mut self, forest: String) -> Vec<Effect> {
+        let typed = self
+            .draft
+            .pilot_groups
+            .get(&forest)
+            .map(|t| t.trim().to_string())
+            .unwrap_or_default();
+        let added = self.draft.directories.iter().find(|d| d.forest == forest);
+        let (Some(added), Some(found)) = (added, self.facts.forests.get(&forest)) else {
+            return Vec::new();
+        };
+        let Ok((server, account)) = added.form.parsed() else {
+            return Vec::new();
+        };
+        if typed.is_empty() {
+            return Vec::new();
+        }
+        let bases = found
+            .forest
+            .domains
+            .iter()
+            .filter(|d| {
+                matches!(
+                    d.status,
+                    crate::directory::discovery::DomainStatus::Reachable { .. }
+                )
+            })
+            .map(|d| d.naming_context.clone())
+            .collect();
+        let probe = probe::Probe::FindGroup {
+            forest: forest.clone(),
+            server,
+            account,
+            password: added.form.password.clone(),
+            bases,
+            typed,
+        };
+        self.facts.pilot_groups.remove(&forest);
+        self.facts.finding_group = Some(forest);
+        vec![self.ask(probe)]
+    }
+
     /// A probe with a fresh ticket, which becomes the awaited one of its kind.
     fn ask(&mut self, probe: probe::Probe) -> Effect {
         let ticket = Ticket(self.next_ticket);
@@ -399,6 +460,15 @@ impl Wizard {
             Msg::SetAlternateSignIn(attribute) => self.draft.alternate_sign_in = attribute,
             Msg::SetSyncSelected(selected) => self.draft.sync_selected = selected,
             Msg::SetMatching(matching) => self.draft.matching = matching,
+            Msg::SetPilotEnabled(on) => self.draft.pilot_enabled = on,
+            Msg::SetPilotGroup(forest, typed) => {
+                if self.facts.finding_group.as_deref() == Some(forest.as_str()) {
+                    self.facts.finding_group = None;
+                    self.awaited.remove(&probe::ProbeKind::FindGroup);
+                }
+                self.draft.pilot_groups.insert(forest, typed);
+            }
+            Msg::FindPilotGroup(forest) => return self.find_pilot_group(forest),
             Msg::SetAnchor(anchor) => self.draft.anchor = anchor,
             Msg::TickContainer(forest, dn, ticked) => {
                 if let Some(selection) = self.draft.ou_filters.get_mut(&forest) {
@@ -429,6 +499,10 @@ impl Wizard {
                     probe::ProbeResult::TenantSignIn(outcome) => {
                         self.facts.signing_in = false;
                         self.facts.tenant = Some(outcome);
+                    }
+                    probe::ProbeResult::FindGroup(forest, outcome) => {
+                        self.facts.finding_group = None;
+                        self.facts.pilot_groups.insert(forest, outcome);
                     }
                     probe::ProbeResult::Directory(outcome) => {
                         self.facts.adding_directory = false;

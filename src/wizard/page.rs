@@ -24,6 +24,8 @@ pub enum PageId {
     DomainOuFiltering,
     /// Matching across forests and the sourceAnchor.
     IdentifyingUsers,
+    /// Everyone, or a pilot group's members.
+    FilterUsers,
 }
 
 impl PageId {
@@ -37,6 +39,7 @@ impl PageId {
         PageId::SignInConfiguration,
         PageId::DomainOuFiltering,
         PageId::IdentifyingUsers,
+        PageId::FilterUsers,
     ];
 
     /// The page's key: its text file is `wizard-pages/<key>.toml`.
@@ -50,6 +53,7 @@ impl PageId {
             PageId::SignInConfiguration => "sign_in_configuration",
             PageId::DomainOuFiltering => "domain_ou_filtering",
             PageId::IdentifyingUsers => "identifying_users",
+            PageId::FilterUsers => "filter_users",
         }
     }
 
@@ -64,6 +68,7 @@ impl PageId {
             PageId::SignInConfiguration => super::signin_config::FIELDS,
             PageId::DomainOuFiltering => super::filtering::FIELDS,
             PageId::IdentifyingUsers => super::identity::FIELDS,
+            PageId::FilterUsers => super::pilot::FIELDS,
         }
     }
 
@@ -78,12 +83,13 @@ impl PageId {
             PageId::SignInConfiguration => super::signin_config::MESSAGES,
             PageId::DomainOuFiltering => super::filtering::MESSAGES,
             PageId::IdentifyingUsers => super::identity::MESSAGES,
+            PageId::FilterUsers => super::pilot::MESSAGES,
         }
     }
 }
 
 /// The pages the administrator walks through for this draft, in order. The pages after
-/// Identifying users (and the express install's own directory page) are not in this build yet:
+/// Filter users and devices (and the express install's own directory page) are not in this build yet:
 /// the walk ends there.
 pub fn flow(draft: &Draft) -> Vec<PageId> {
     let mut pages = vec![PageId::Welcome, PageId::Express];
@@ -95,6 +101,7 @@ pub fn flow(draft: &Draft) -> Vec<PageId> {
             PageId::SignInConfiguration,
             PageId::DomainOuFiltering,
             PageId::IdentifyingUsers,
+            PageId::FilterUsers,
         ]),
         Some(InstallMode::Express) => pages.push(PageId::ConnectTenant),
         None => {}
@@ -124,7 +131,8 @@ mod tests {
                 PageId::ConnectDirectories,
                 PageId::SignInConfiguration,
                 PageId::DomainOuFiltering,
-                PageId::IdentifyingUsers
+                PageId::IdentifyingUsers,
+                PageId::FilterUsers
             ]
         );
     }

@@ -6,6 +6,7 @@
 //! changed meanwhile) is dropped by the wizard.
 
 use super::directories::ForestFacts;
+use super::pilot::GroupFound;
 use super::tenant::TenantFacts;
 use crate::secret::Secret;
 use crate::tenant::{SignIn, TenantEndpoint};
@@ -21,6 +22,21 @@ pub enum Probe {
         account: crate::directory::AccountName,
         /// Its password.
         password: Secret,
+    },
+    /// Look up a pilot group in a forest.
+    FindGroup {
+        /// The forest (its answer is filed under it).
+        forest: String,
+        /// The domain controller.
+        server: crate::directory::ServerSpec,
+        /// The connector account.
+        account: crate::directory::AccountName,
+        /// Its password.
+        password: Secret,
+        /// The domains' naming contexts to look in.
+        bases: Vec<String>,
+        /// What the administrator typed.
+        typed: String,
     },
     /// Sign in to the tenant and read its organization and domains.
     TenantSignIn {
@@ -40,6 +56,8 @@ pub enum ProbeKind {
     TenantSignIn,
     /// [`Probe::Directory`].
     Directory,
+    /// [`Probe::FindGroup`].
+    FindGroup,
 }
 
 impl Probe {
@@ -48,6 +66,7 @@ impl Probe {
         match self {
             Probe::TenantSignIn { .. } => ProbeKind::TenantSignIn,
             Probe::Directory { .. } => ProbeKind::Directory,
+            Probe::FindGroup { .. } => ProbeKind::FindGroup,
         }
     }
 }
@@ -59,6 +78,8 @@ pub enum ProbeResult {
     TenantSignIn(Result<TenantFacts, String>),
     /// A forest: what was learned, or why it could not be read (in words).
     Directory(Result<Box<ForestFacts>, String>),
+    /// A pilot group of a forest: found, or why not.
+    FindGroup(String, Result<GroupFound, String>),
 }
 
 impl ProbeResult {
@@ -67,6 +88,7 @@ impl ProbeResult {
         match self {
             ProbeResult::TenantSignIn(_) => ProbeKind::TenantSignIn,
             ProbeResult::Directory(_) => ProbeKind::Directory,
+            ProbeResult::FindGroup(..) => ProbeKind::FindGroup,
         }
     }
 }
@@ -97,7 +119,37 @@ pub async fn run(probe: Probe) -> ProbeResult {
                 }),
             )
         }
+        Probe::FindGroup {
+            forest,
+            server,
+            account,
+            password,
+            bases,
+            typed,
+        } => {
+            let answer = tokio::task::spawn_blocking(move || {
+                group_lookup(&server, &account, &password, &bases, &typed)
+            })
+            .await;
+            ProbeResult::FindGroup(
+                forest,
+                answer
+                    .unwrap_or_else(|e| Err(format!("the group lookup stopped unexpectedly: {e}"))),
+            )
+        }
     }
+}
+
+fn group_lookup(
+    server: &crate::directory::ServerSpec,
+    account: &crate::directory::AccountName,
+    password: &Secret,
+    bases: &[String],
+    typed: &str,
+) -> Result<GroupFound, String> {
+    let mut session =
+        crate::directory::Session::open(server, account, password).map_err(|e| e.to_string())?;
+    super::pilot::find_group(&mut session, bases, typed)
 }
 
 fn read_forest(
