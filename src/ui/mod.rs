@@ -46,11 +46,16 @@ impl Probes {
     }
 
     /// Starts a probe; its answer arrives through [`Probes::answers`].
-    pub fn start(&self, ticket: crate::wizard::Ticket, probe: probe::Probe, ctx: &egui::Context) {
+    pub fn start(
+        &self,
+        ticket: crate::wizard::Ticket,
+        probe: Box<probe::Probe>,
+        ctx: &egui::Context,
+    ) {
         let sender = self.sender.clone();
         let ctx = ctx.clone();
         self.runtime.spawn(async move {
-            let result = probe::run(probe).await;
+            let result = probe::run(*probe).await;
             // The window may be gone; then nobody waits for the answer.
             let _ = sender.send(Msg::ProbeDone(ticket, result));
             ctx.request_repaint();

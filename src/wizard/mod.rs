@@ -189,7 +189,7 @@ pub enum Effect {
     Close,
     /// Run [`probe::run`] off the drawing thread and send back [`Msg::ProbeDone`] with this
     /// ticket.
-    Probe(Ticket, probe::Probe),
+    Probe(Ticket, Box<probe::Probe>),
 }
 
 /// Where the walk is.
@@ -403,7 +403,7 @@ impl Wizard {
         let ticket = Ticket(self.next_ticket);
         self.next_ticket += 1;
         self.awaited.insert(probe.kind(), ticket);
-        Effect::Probe(ticket, probe)
+        Effect::Probe(ticket, Box::new(probe))
     }
 
     /// Applies what the administrator did and returns the work to carry out.
@@ -613,9 +613,11 @@ mod tests {
         wizard.update(Msg::SetTenantUser("admin@contoso.com".into()));
         wizard.update(Msg::SetTenantPassword(crate::secret::Secret::new("pw")));
         let effects = wizard.update(Msg::SignInTenant);
-        let [Effect::Probe(first, probe::Probe::TenantSignIn { user, .. })] = effects.as_slice()
-        else {
-            panic!("one sign-in probe: {effects:?}");
+        let [Effect::Probe(first, asked)] = effects.as_slice() else {
+            panic!("one probe: {effects:?}");
+        };
+        let probe::Probe::TenantSignIn { user, .. } = asked.as_ref() else {
+            panic!("a sign-in probe: {asked:?}");
         };
         assert_eq!(user, "admin@contoso.com");
         assert!(wizard.probing(probe::ProbeKind::TenantSignIn));
