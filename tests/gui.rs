@@ -483,6 +483,27 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
     harness.get_by_label("Next").click();
     harness.run();
+
+    // Optional features: hash sync is on with its sign-in method; the Samba forest has no
+    // Exchange schema, so the Exchange features cannot be chosen.
+    let phs = harness.get_by_label("Password hash synchronization");
+    assert_eq!(phs.accesskit_node().toggled(), Some(Toggled::True));
+    assert!(phs.accesskit_node().is_disabled());
+    assert!(
+        harness
+            .get_by_label("Exchange hybrid deployment")
+            .accesskit_node()
+            .is_disabled()
+    );
+    assert_eq!(
+        harness
+            .query_all_by_label_contains("needs the Exchange schema")
+            .count(),
+        3,
+        "hybrid, public folders and group writeback say why"
+    );
+    harness.get_by_label("Next").click();
+    harness.run();
     assert_eq!(harness.state().wizard.position(), Position::EndOfBuild);
 }
 

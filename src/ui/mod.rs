@@ -3,11 +3,12 @@
 //!
 //! - [`shell`]: the frame every page shares (page list, heading, Back / Next / Cancel).
 //! - [`welcome`], [`express`], [`signin`], [`tenant`], [`directories`], [`signin_config`],
-//!   [`filtering`], [`identity`], [`pilot`]: the bodies of the pages, one module each; [`widgets`]: what they share.
+//!   [`filtering`], [`identity`], [`pilot`], [`features`]: the bodies of the pages, one module each; [`widgets`]: what they share.
 //! - [`Probes`]: runs the wizard's probes on a tokio runtime and hands their answers back.
 
 pub mod directories;
 pub mod express;
+pub mod features;
 pub mod filtering;
 pub mod identity;
 pub mod pilot;

@@ -48,6 +48,7 @@ fn body(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) -> Vec<Msg> {
         PageId::DomainOuFiltering => super::filtering::show(ui, wizard),
         PageId::IdentifyingUsers => super::identity::show(ui, wizard),
         PageId::FilterUsers => super::pilot::show(ui, wizard),
+        PageId::OptionalFeatures => super::features::show(ui, wizard),
     }
 }
 

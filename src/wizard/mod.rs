@@ -8,6 +8,7 @@
 
 pub mod directories;
 pub mod express;
+pub mod features;
 pub mod filtering;
 pub mod identity;
 pub mod page;
@@ -58,6 +59,8 @@ pub struct Draft {
     pub pilot_enabled: bool,
     /// The pilot group typed for each forest.
     pub pilot_groups: std::collections::BTreeMap<String, String>,
+    /// Optional features ticked.
+    pub features: std::collections::BTreeSet<features::Feature>,
     /// Warnings confirmed with "continue anyway": (page, message id).
     pub confirmed: std::collections::BTreeSet<(PageId, &'static str)>,
 }
@@ -81,6 +84,7 @@ impl Default for Draft {
             anchor: crate::engine::rules::AnchorMode::Managed,
             pilot_enabled: false,
             pilot_groups: std::collections::BTreeMap::new(),
+            features: std::collections::BTreeSet::new(),
             confirmed: std::collections::BTreeSet::new(),
         }
     }
@@ -154,6 +158,8 @@ pub enum Msg {
     TickContainer(String, String, bool),
     /// Typed in the OU search box.
     SetOuSearch(String),
+    /// Ticked or cleared an optional feature.
+    SetFeature(features::Feature, bool),
     /// Chose everyone (`false`) or a pilot group's members.
     SetPilotEnabled(bool),
     /// Typed a forest's pilot group: (forest, name or DN).
@@ -286,6 +292,7 @@ impl Wizard {
             PageId::DomainOuFiltering => filtering::validate(&self.draft, &self.facts),
             PageId::IdentifyingUsers => identity::validate(&self.draft, &self.facts),
             PageId::FilterUsers => pilot::validate(&self.draft, &self.facts),
+            PageId::OptionalFeatures => features::validate(&self.draft, &self.facts),
         }
     }
 
@@ -461,6 +468,13 @@ impl Wizard {
             Msg::SetSyncSelected(selected) => self.draft.sync_selected = selected,
             Msg::SetMatching(matching) => self.draft.matching = matching,
             Msg::SetPilotEnabled(on) => self.draft.pilot_enabled = on,
+            Msg::SetFeature(feature, on) => {
+                if on {
+                    self.draft.features.insert(feature);
+                } else {
+                    self.draft.features.remove(&feature);
+                }
+            }
             Msg::SetPilotGroup(forest, typed) => {
                 if self.facts.finding_group.as_deref() == Some(forest.as_str()) {
                     self.facts.finding_group = None;

@@ -26,6 +26,8 @@ pub enum PageId {
     IdentifyingUsers,
     /// Everyone, or a pilot group's members.
     FilterUsers,
+    /// Exchange, writeback, filtering and extension features.
+    OptionalFeatures,
 }
 
 impl PageId {
@@ -40,6 +42,7 @@ impl PageId {
         PageId::DomainOuFiltering,
         PageId::IdentifyingUsers,
         PageId::FilterUsers,
+        PageId::OptionalFeatures,
     ];
 
     /// The page's key: its text file is `wizard-pages/<key>.toml`.
@@ -54,6 +57,7 @@ impl PageId {
             PageId::DomainOuFiltering => "domain_ou_filtering",
             PageId::IdentifyingUsers => "identifying_users",
             PageId::FilterUsers => "filter_users",
+            PageId::OptionalFeatures => "optional_features",
         }
     }
 
@@ -69,6 +73,7 @@ impl PageId {
             PageId::DomainOuFiltering => super::filtering::FIELDS,
             PageId::IdentifyingUsers => super::identity::FIELDS,
             PageId::FilterUsers => super::pilot::FIELDS,
+            PageId::OptionalFeatures => super::features::FIELDS,
         }
     }
 
@@ -84,12 +89,13 @@ impl PageId {
             PageId::DomainOuFiltering => super::filtering::MESSAGES,
             PageId::IdentifyingUsers => super::identity::MESSAGES,
             PageId::FilterUsers => super::pilot::MESSAGES,
+            PageId::OptionalFeatures => super::features::MESSAGES,
         }
     }
 }
 
 /// The pages the administrator walks through for this draft, in order. The pages after
-/// Filter users and devices (and the express install's own directory page) are not in this build yet:
+/// Optional features (and the express install's own directory page) are not in this build yet:
 /// the walk ends there.
 pub fn flow(draft: &Draft) -> Vec<PageId> {
     let mut pages = vec![PageId::Welcome, PageId::Express];
@@ -102,6 +108,7 @@ pub fn flow(draft: &Draft) -> Vec<PageId> {
             PageId::DomainOuFiltering,
             PageId::IdentifyingUsers,
             PageId::FilterUsers,
+            PageId::OptionalFeatures,
         ]),
         Some(InstallMode::Express) => pages.push(PageId::ConnectTenant),
         None => {}
@@ -132,7 +139,8 @@ mod tests {
                 PageId::SignInConfiguration,
                 PageId::DomainOuFiltering,
                 PageId::IdentifyingUsers,
-                PageId::FilterUsers
+                PageId::FilterUsers,
+                PageId::OptionalFeatures
             ]
         );
     }

@@ -137,6 +137,7 @@ fn source(page: PageId) -> &'static str {
         PageId::DomainOuFiltering => include_str!("../../wizard-pages/domain_ou_filtering.toml"),
         PageId::IdentifyingUsers => include_str!("../../wizard-pages/identifying_users.toml"),
         PageId::FilterUsers => include_str!("../../wizard-pages/filter_users.toml"),
+        PageId::OptionalFeatures => include_str!("../../wizard-pages/optional_features.toml"),
     }
 }
 
