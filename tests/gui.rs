@@ -504,6 +504,34 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     );
     harness.get_by_label("Next").click();
     harness.run();
+
+    // Ready to configure: the draft is a plan, and the plan is what was chosen.
+    harness.get_by_label("What will be configured");
+    let plan = harness.state().wizard.plan().expect("a plan");
+    assert_eq!(plan.directories.len(), 1);
+    let scope = &plan.sync.connectors[0];
+    assert!(
+        scope
+            .excluded
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case(&staff))
+    );
+    assert!(
+        plan.sync
+            .verified_domains
+            .iter()
+            .any(|d| d == "contoso.com")
+    );
+    assert!(plan.sync.initial_domain.ends_with(".onmicrosoft.com"));
+    assert_eq!(plan.sync.pilot_groups.len(), 1);
+    assert!(plan.start_sync && !plan.sync.staging);
+    harness
+        .get_by_label("Enable staging mode: synchronize, but export nothing to the tenant")
+        .click();
+    harness.run();
+    assert!(harness.state().wizard.plan().expect("a plan").sync.staging);
+    harness.get_by_label("Next").click();
+    harness.run();
     assert_eq!(harness.state().wizard.position(), Position::EndOfBuild);
 }
 

@@ -3,7 +3,7 @@
 //!
 //! - [`shell`]: the frame every page shares (page list, heading, Back / Next / Cancel).
 //! - [`welcome`], [`express`], [`signin`], [`tenant`], [`directories`], [`signin_config`],
-//!   [`filtering`], [`identity`], [`pilot`], [`features`]: the bodies of the pages, one module each; [`widgets`]: what they share.
+//!   [`filtering`], [`identity`], [`pilot`], [`features`], [`ready`]: the bodies of the pages, one module each; [`widgets`]: what they share.
 //! - [`Probes`]: runs the wizard's probes on a tokio runtime and hands their answers back.
 
 pub mod directories;
@@ -12,6 +12,7 @@ pub mod features;
 pub mod filtering;
 pub mod identity;
 pub mod pilot;
+pub mod ready;
 pub mod shell;
 pub mod signin;
 pub mod signin_config;

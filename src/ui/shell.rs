@@ -49,6 +49,7 @@ fn body(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) -> Vec<Msg> {
         PageId::IdentifyingUsers => super::identity::show(ui, wizard),
         PageId::FilterUsers => super::pilot::show(ui, wizard),
         PageId::OptionalFeatures => super::features::show(ui, wizard),
+        PageId::ReadyToConfigure => super::ready::show(ui, wizard),
     }
 }
 

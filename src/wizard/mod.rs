@@ -13,8 +13,10 @@ pub mod filtering;
 pub mod identity;
 pub mod page;
 pub mod pilot;
+pub mod plan;
 pub mod probe;
 pub mod problem;
+pub mod ready;
 pub mod signin;
 pub mod signin_config;
 pub mod tenant;
@@ -61,6 +63,10 @@ pub struct Draft {
     pub pilot_groups: std::collections::BTreeMap<String, String>,
     /// Optional features ticked.
     pub features: std::collections::BTreeSet<features::Feature>,
+    /// Configure in staging mode: import and synchronize, never export.
+    pub staging: bool,
+    /// Do not start synchronizing once configured.
+    pub no_start_sync: bool,
     /// Warnings confirmed with "continue anyway": (page, message id).
     pub confirmed: std::collections::BTreeSet<(PageId, &'static str)>,
 }
@@ -85,6 +91,8 @@ impl Default for Draft {
             pilot_enabled: false,
             pilot_groups: std::collections::BTreeMap::new(),
             features: std::collections::BTreeSet::new(),
+            staging: false,
+            no_start_sync: false,
             confirmed: std::collections::BTreeSet::new(),
         }
     }
@@ -158,6 +166,10 @@ pub enum Msg {
     TickContainer(String, String, bool),
     /// Typed in the OU search box.
     SetOuSearch(String),
+    /// Ticked or cleared staging mode.
+    SetStaging(bool),
+    /// Ticked or cleared "start synchronizing when configured".
+    SetStartSync(bool),
     /// Ticked or cleared an optional feature.
     SetFeature(features::Feature, bool),
     /// Chose everyone (`false`) or a pilot group's members.
@@ -205,6 +217,23 @@ pub enum Position {
     Page(PageId),
     /// Past the last page this build contains.
     EndOfBuild,
+}
+
+/// The problems of a page for a draft and what probes learned.
+pub fn problems_of(page: PageId, draft: &Draft, facts: &Facts) -> Vec<Problem> {
+    match page {
+        PageId::Welcome => welcome::validate(draft),
+        PageId::Express => express::validate(draft),
+        PageId::UserSignIn => signin::validate(draft),
+        PageId::ConnectTenant => tenant::validate(draft, facts),
+        PageId::ConnectDirectories => directories::validate(draft, facts),
+        PageId::SignInConfiguration => signin_config::validate(draft, facts),
+        PageId::DomainOuFiltering => filtering::validate(draft, facts),
+        PageId::IdentifyingUsers => identity::validate(draft, facts),
+        PageId::FilterUsers => pilot::validate(draft, facts),
+        PageId::OptionalFeatures => features::validate(draft, facts),
+        PageId::ReadyToConfigure => ready::validate(draft, facts),
+    }
 }
 
 /// The wizard's whole state.
@@ -282,18 +311,12 @@ impl Wizard {
 
     /// The problems of a page as the draft stands.
     pub fn problems(&self, page: PageId) -> Vec<Problem> {
-        match page {
-            PageId::Welcome => welcome::validate(&self.draft),
-            PageId::Express => express::validate(&self.draft),
-            PageId::UserSignIn => signin::validate(&self.draft),
-            PageId::ConnectTenant => tenant::validate(&self.draft, &self.facts),
-            PageId::ConnectDirectories => directories::validate(&self.draft, &self.facts),
-            PageId::SignInConfiguration => signin_config::validate(&self.draft, &self.facts),
-            PageId::DomainOuFiltering => filtering::validate(&self.draft, &self.facts),
-            PageId::IdentifyingUsers => identity::validate(&self.draft, &self.facts),
-            PageId::FilterUsers => pilot::validate(&self.draft, &self.facts),
-            PageId::OptionalFeatures => features::validate(&self.draft, &self.facts),
-        }
+        problems_of(page, &self.draft, &self.facts)
+    }
+
+    /// The plan the draft resolves into, or the first page that stops it.
+    pub fn plan(&self) -> Result<plan::InstallPlan, plan::NotReady> {
+        plan::resolve(&self.draft, &self.facts)
     }
 
     /// Whether Next may be pressed now.
@@ -468,6 +491,8 @@ impl Wizard {
             Msg::SetSyncSelected(selected) => self.draft.sync_selected = selected,
             Msg::SetMatching(matching) => self.draft.matching = matching,
             Msg::SetPilotEnabled(on) => self.draft.pilot_enabled = on,
+            Msg::SetStaging(on) => self.draft.staging = on,
+            Msg::SetStartSync(on) => self.draft.no_start_sync = !on,
             Msg::SetFeature(feature, on) => {
                 if on {
                     self.draft.features.insert(feature);

@@ -28,6 +28,8 @@ pub enum PageId {
     FilterUsers,
     /// Exchange, writeback, filtering and extension features.
     OptionalFeatures,
+    /// The summary before anything is changed.
+    ReadyToConfigure,
 }
 
 impl PageId {
@@ -43,6 +45,7 @@ impl PageId {
         PageId::IdentifyingUsers,
         PageId::FilterUsers,
         PageId::OptionalFeatures,
+        PageId::ReadyToConfigure,
     ];
 
     /// The page's key: its text file is `wizard-pages/<key>.toml`.
@@ -58,6 +61,7 @@ impl PageId {
             PageId::IdentifyingUsers => "identifying_users",
             PageId::FilterUsers => "filter_users",
             PageId::OptionalFeatures => "optional_features",
+            PageId::ReadyToConfigure => "ready_to_configure",
         }
     }
 
@@ -74,6 +78,7 @@ impl PageId {
             PageId::IdentifyingUsers => super::identity::FIELDS,
             PageId::FilterUsers => super::pilot::FIELDS,
             PageId::OptionalFeatures => super::features::FIELDS,
+            PageId::ReadyToConfigure => super::ready::FIELDS,
         }
     }
 
@@ -90,12 +95,13 @@ impl PageId {
             PageId::IdentifyingUsers => super::identity::MESSAGES,
             PageId::FilterUsers => super::pilot::MESSAGES,
             PageId::OptionalFeatures => super::features::MESSAGES,
+            PageId::ReadyToConfigure => super::ready::MESSAGES,
         }
     }
 }
 
 /// The pages the administrator walks through for this draft, in order. The pages after
-/// Optional features (and the express install's own directory page) are not in this build yet:
+/// Ready to configure (and the express install's own directory page) are not in this build yet:
 /// the walk ends there.
 pub fn flow(draft: &Draft) -> Vec<PageId> {
     let mut pages = vec![PageId::Welcome, PageId::Express];
@@ -109,6 +115,7 @@ pub fn flow(draft: &Draft) -> Vec<PageId> {
             PageId::IdentifyingUsers,
             PageId::FilterUsers,
             PageId::OptionalFeatures,
+            PageId::ReadyToConfigure,
         ]),
         Some(InstallMode::Express) => pages.push(PageId::ConnectTenant),
         None => {}
@@ -140,7 +147,8 @@ mod tests {
                 PageId::DomainOuFiltering,
                 PageId::IdentifyingUsers,
                 PageId::FilterUsers,
-                PageId::OptionalFeatures
+                PageId::OptionalFeatures,
+                PageId::ReadyToConfigure
             ]
         );
     }

@@ -138,6 +138,7 @@ fn source(page: PageId) -> &'static str {
         PageId::IdentifyingUsers => include_str!("../../wizard-pages/identifying_users.toml"),
         PageId::FilterUsers => include_str!("../../wizard-pages/filter_users.toml"),
         PageId::OptionalFeatures => include_str!("../../wizard-pages/optional_features.toml"),
+        PageId::ReadyToConfigure => include_str!("../../wizard-pages/ready_to_configure.toml"),
     }
 }
 

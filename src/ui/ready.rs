@@ -1,0 +1,78 @@
+//! The Ready to configure page: the plan in words, staging mode and "start synchronizing".
+
+use crate::wizard::ready::{
+    STAGING, START_SYNC, SUM_FEATURES, SUM_FORESTS, SUM_PILOT, SUM_SCOPE, SUM_SIGN_IN, SUM_TENANT,
+    SUMMARY,
+};
+use crate::wizard::text;
+use crate::wizard::{Msg, PageId, Wizard};
+
+/// Draws the page body and returns what the administrator did.
+pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
+    let words = text::page(PageId::ReadyToConfigure);
+    let draft = wizard.draft();
+    let mut msgs = Vec::new();
+    if let Ok(plan) = wizard.plan() {
+        ui.label(egui::RichText::new(words.field(SUMMARY)).strong());
+        let sign_in = text::page(PageId::UserSignIn).field(plan.sign_in.field());
+        let features = text::page(PageId::OptionalFeatures);
+        let rows: Vec<(&str, String)> = vec![
+            (SUM_SIGN_IN, sign_in.to_string()),
+            (SUM_TENANT, plan.tenant_name.clone()),
+            (
+                SUM_FORESTS,
+                plan.directories
+                    .iter()
+                    .map(|d| format!("{} ({})", d.connector, d.account))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            (
+                SUM_SCOPE,
+                plan.sync
+                    .connectors
+                    .iter()
+                    .map(|c| format!("{}: +{} / −{}", c.name, c.included.len(), c.excluded.len()))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            (
+                SUM_PILOT,
+                plan.sync
+                    .pilot_groups
+                    .values()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            (
+                SUM_FEATURES,
+                plan.features
+                    .iter()
+                    .map(|f| features.field(f.field()).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        ];
+        egui::Grid::new("plan-summary")
+            .num_columns(2)
+            .spacing([16.0, 4.0])
+            .show(ui, |ui| {
+                for (field, value) in rows.into_iter().filter(|(_, v)| !v.is_empty()) {
+                    ui.label(egui::RichText::new(words.field(field)).weak());
+                    ui.label(value);
+                    ui.end_row();
+                }
+            });
+        ui.add_space(10.0);
+    }
+    let mut start = !draft.no_start_sync;
+    if ui.checkbox(&mut start, words.field(START_SYNC)).changed() {
+        msgs.push(Msg::SetStartSync(start));
+    }
+    let mut staging = draft.staging;
+    if ui.checkbox(&mut staging, words.field(STAGING)).changed() {
+        msgs.push(Msg::SetStaging(staging));
+    }
+    msgs
+}

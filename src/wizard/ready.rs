@@ -1,0 +1,60 @@
+//! The Ready to configure page: the plan in words, staging mode, and whether to start
+//! synchronizing once configured. Nothing has been changed anywhere until this page's Next.
+
+use super::page::PageId;
+use super::problem::Problem;
+use super::{Draft, Facts};
+
+/// Field ids of this page.
+pub const FIELDS: &[&str] = &[
+    SUMMARY,
+    SUM_SIGN_IN,
+    SUM_TENANT,
+    SUM_FORESTS,
+    SUM_SCOPE,
+    SUM_PILOT,
+    SUM_FEATURES,
+    START_SYNC,
+    STAGING,
+];
+/// Message ids of this page.
+pub const MESSAGES: &[&str] = &[NOT_READY, STAGING_NOTE];
+
+/// The summary heading.
+pub const SUMMARY: &str = "summary";
+/// Sign-in line.
+pub const SUM_SIGN_IN: &str = "sum_sign_in";
+/// Tenant line.
+pub const SUM_TENANT: &str = "sum_tenant";
+/// Forests line.
+pub const SUM_FORESTS: &str = "sum_forests";
+/// Scope line (per forest: containers included and excluded).
+pub const SUM_SCOPE: &str = "sum_scope";
+/// Pilot group line.
+pub const SUM_PILOT: &str = "sum_pilot";
+/// Features line.
+pub const SUM_FEATURES: &str = "sum_features";
+/// Start synchronizing when configured.
+pub const START_SYNC: &str = "start_sync";
+/// Staging mode.
+pub const STAGING: &str = "staging";
+/// An earlier page stops the plan (detail: its name).
+pub const NOT_READY: &str = "not_ready";
+/// Staging mode exports nothing.
+pub const STAGING_NOTE: &str = "staging_note";
+
+/// Checks the page.
+pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
+    let page = PageId::ReadyToConfigure;
+    let mut problems = Vec::new();
+    if let Err(super::plan::NotReady(stopped)) = super::plan::resolve(draft, facts) {
+        problems.push(
+            Problem::error(page, SUMMARY, NOT_READY)
+                .with_detail(super::text::page(stopped).sidebar.clone()),
+        );
+    }
+    if draft.staging {
+        problems.push(Problem::warning(page, STAGING, STAGING_NOTE));
+    }
+    problems
+}
