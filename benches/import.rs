@@ -17,6 +17,10 @@ use skybridge::secret::Secret;
 
 mod common;
 
+// The allocator the skybridge binary uses (src/main.rs), so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ROUNDS: usize = 3;
 const PAGE: u32 = 1000;
 

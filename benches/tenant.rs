@@ -18,6 +18,10 @@ const USERS: usize = 10_000;
 
 mod common;
 
+// The allocator the skybridge binary uses (src/main.rs), so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use common::{SECRET, emulator, remove_scratch};
 
 fn user(i: usize, run: &str) -> Value {

@@ -346,9 +346,16 @@ pub fn dn_is_within(dn: &str, base: &str) -> bool {
     }
 }
 
-/// How many components a DN has (`OU=a,DC=x,DC=y` has three); `None` when it is not a DN.
-pub fn dn_depth(dn: &str) -> Option<usize> {
-    split_dn(dn).ok().map(|parts| parts.len())
+/// Of the `bases` that hold `dn` (or are it), the depth (number of components) of the
+/// deepest; `None` when none holds it. Compared as [`dn_is_within`] compares.
+pub fn deepest_base(dn: &str, bases: &[String]) -> Option<usize> {
+    let dn = normalized(dn).ok()?;
+    bases
+        .iter()
+        .filter_map(|b| normalized(b).ok())
+        .filter(|b| dn.ends_with(b))
+        .map(|b| b.len())
+        .max()
 }
 
 #[cfg(test)]

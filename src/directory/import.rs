@@ -255,13 +255,10 @@ fn any_of<'a>(terms: impl Iterator<Item = &'a str>) -> String {
 /// so an OU can be included inside an excluded one; nothing above it means out of scope, and
 /// a container in both lists is excluded.
 pub fn in_scope(dn: &str, included: &[String], excluded: &[String]) -> bool {
-    let nearest = |list: &[String]| {
-        list.iter()
-            .filter(|b| escape::dn_is_within(dn, b))
-            .filter_map(|b| escape::dn_depth(b))
-            .max()
-    };
-    match (nearest(included), nearest(excluded)) {
+    match (
+        escape::deepest_base(dn, included),
+        escape::deepest_base(dn, excluded),
+    ) {
         (Some(i), Some(x)) => i > x,
         (Some(_), None) => true,
         (None, _) => false,
