@@ -66,7 +66,9 @@ fn run_until(harness: &mut Harness<'static, State>, done: impl Fn(&State) -> boo
         // A spinner keeps asking for frames while the probe runs: step, do not wait to settle.
         harness.step();
     }
-    harness.run();
+    // A probe may still run (a device-code sign-in waits on after showing its code): draw a
+    // couple of frames rather than wait for the window to settle.
+    harness.run_steps(2);
 }
 
 #[test]
@@ -562,4 +564,55 @@ fn enter_is_next_and_escape_asks_before_leaving() {
         harness.state().effects.as_slice(),
         [Effect::Close]
     ));
+}
+
+#[test]
+fn a_device_code_sign_in_shows_the_code_and_goes_on_once_it_is_entered() {
+    let tenant = Tenant::start("device");
+    let admin = tenant.emulator().credentials.admin_upn.clone();
+    let mut harness = harness();
+    walk_to_tenant_page(&mut harness, false);
+    fill_tenant(&mut harness, &tenant);
+    harness
+        .get_by_label(
+            "Sign in with a code in a browser (for accounts with multi-factor authentication)",
+        )
+        .click();
+    harness.run();
+    // No password is asked for: the browser does that.
+    assert!(harness.query_by_label("Password").is_none());
+    press_and_wait(&mut harness, "Sign in", |s| {
+        s.wizard.facts().device_prompt.is_some() || s.wizard.facts().tenant.is_some()
+    });
+    let (uri, code) = harness
+        .state()
+        .wizard
+        .facts()
+        .device_prompt
+        .clone()
+        .expect("a code to show");
+    harness.get_by_label_contains(&code);
+    assert!(uri.starts_with("http"));
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+    // The administrator enters the code in a browser (the emulator's stand-in for that).
+    let approved = tenant
+        .rt
+        .block_on(async {
+            skybridge::tenant::graph::http_client(None, std::time::Duration::from_secs(10))
+                .expect("http")
+                .post(format!(
+                    "{}/_emulator/device/approve",
+                    tenant.emulator().base_url()
+                ))
+                .json(&serde_json::json!({"user_code": code, "upn": admin}))
+                .send()
+                .await
+        })
+        .expect("approved");
+    assert!(approved.status().is_success(), "{}", approved.status());
+    run_until(&mut harness, |s| s.wizard.facts().tenant.is_some());
+    let facts = harness.state().wizard.facts().tenant.clone();
+    let facts = facts.expect("answered").expect("signed in");
+    assert_eq!(facts.user.to_lowercase(), admin.to_lowercase());
+    assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
 }

@@ -5,8 +5,8 @@ use super::widgets::{form_grid, text_row};
 use crate::secret::Secret;
 use crate::wizard::probe::ProbeKind;
 use crate::wizard::tenant::{
-    ADVANCED, AUTHORITY, CA_FILE, CLIENT_ID, DOMAIN_NOT_VERIFIED, DOMAIN_VERIFIED, GRAPH, PASSWORD,
-    SIGN_IN, SIGNED_IN, SIGNING_IN, USER,
+    ADVANCED, AUTHORITY, CA_FILE, CLIENT_ID, DEVICE_CODE, DOMAIN_NOT_VERIFIED, DOMAIN_VERIFIED,
+    GRAPH, PASSWORD, SIGN_IN, SIGNED_IN, SIGNING_IN, USER,
 };
 use crate::wizard::text;
 use crate::wizard::{Msg, PageId, Wizard};
@@ -20,6 +20,9 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
     let t = &wizard.draft().tenant;
     let mut msgs = Vec::new();
     form_grid("tenant-sign-in").show(ui, |ui| {
+        if t.device_code {
+            return;
+        }
         if let Some(v) = text_row(ui, words.field(USER), &t.user, false) {
             msgs.push(Msg::SetTenantUser(v));
         }
@@ -27,6 +30,10 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
             msgs.push(Msg::SetTenantPassword(Secret::new(v)));
         }
     });
+    let mut device = t.device_code;
+    if ui.checkbox(&mut device, words.field(DEVICE_CODE)).changed() {
+        msgs.push(Msg::SetTenantDeviceCode(device));
+    }
     egui::CollapsingHeader::new(words.field(ADVANCED))
         .id_salt("tenant-advanced")
         .show(ui, |ui| {

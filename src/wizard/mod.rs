@@ -105,6 +105,8 @@ pub struct Facts {
     pub tenant: Option<Result<tenant::TenantFacts, String>>,
     /// A tenant sign-in is under way.
     pub signing_in: bool,
+    /// The code a device-code sign-in waits for: (where to enter it, the code).
+    pub device_prompt: Option<(String, String)>,
     /// The outcome of adding the forest in the form, when it was not added.
     pub directory_probe: Option<Result<directories::ForestFacts, String>>,
     /// A forest is being added.
@@ -144,6 +146,8 @@ pub enum Msg {
     SetTenantClientId(String),
     /// Changed the CA file.
     SetTenantCaFile(String),
+    /// Chose to sign in with a code in a browser (multi-factor accounts) or with a password.
+    SetTenantDeviceCode(bool),
     /// Pressed Sign in.
     SignInTenant,
     /// Typed a domain controller address.
@@ -345,6 +349,7 @@ impl Wizard {
         change(&mut self.draft.tenant);
         self.facts.tenant = None;
         self.facts.signing_in = false;
+        self.facts.device_prompt = None;
         self.awaited.remove(&probe::ProbeKind::TenantSignIn);
     }
 
@@ -455,6 +460,16 @@ impl Wizard {
             Msg::SetTenantGraph(v) => self.tenant_input(|t| t.graph = v),
             Msg::SetTenantClientId(v) => self.tenant_input(|t| t.client_id = v),
             Msg::SetTenantCaFile(v) => self.tenant_input(|t| t.ca_file = v),
+            Msg::SetTenantDeviceCode(on) => self.tenant_input(|t| t.device_code = on),
+            Msg::SignInTenant if self.draft.tenant.device_code => {
+                let probe = probe::Probe::DeviceCodeStart {
+                    endpoint: self.draft.tenant.endpoint(),
+                };
+                self.facts.tenant = None;
+                self.facts.signing_in = true;
+                self.facts.device_prompt = None;
+                return vec![self.ask(probe)];
+            }
             Msg::SignInTenant => {
                 let t = &self.draft.tenant;
                 if !tenant::is_upn(t.user.trim()) || t.password.expose().is_empty() {
@@ -537,7 +552,22 @@ impl Wizard {
                 match result {
                     probe::ProbeResult::TenantSignIn(outcome) => {
                         self.facts.signing_in = false;
+                        self.facts.device_prompt = None;
                         self.facts.tenant = Some(outcome);
+                    }
+                    probe::ProbeResult::DeviceCode(Err(reason)) => {
+                        self.facts.signing_in = false;
+                        self.facts.tenant = Some(Err(reason));
+                    }
+                    probe::ProbeResult::DeviceCode(Ok(prompt)) => {
+                        // Show the code, and wait for the administrator to enter it.
+                        self.facts.device_prompt =
+                            Some((prompt.verification_uri.clone(), prompt.user_code.clone()));
+                        let wait = probe::Probe::DeviceCodeWait {
+                            endpoint: self.draft.tenant.endpoint(),
+                            prompt,
+                        };
+                        return vec![self.ask(wait)];
                     }
                     probe::ProbeResult::FindGroup(forest, outcome) => {
                         self.facts.finding_group = None;

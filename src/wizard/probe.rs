@@ -38,6 +38,19 @@ pub enum Probe {
         /// What the administrator typed.
         typed: String,
     },
+    /// Start a device-code sign-in: ask the identity platform for a code to show.
+    DeviceCodeStart {
+        /// Where the tenant is.
+        endpoint: TenantEndpoint,
+    },
+    /// Wait until the administrator has entered the code (and any second factor) in a browser,
+    /// then read the organization and domains.
+    DeviceCodeWait {
+        /// Where the tenant is.
+        endpoint: TenantEndpoint,
+        /// The code that was shown.
+        prompt: Box<crate::tenant::auth::DeviceCodePrompt>,
+    },
     /// Sign in to the tenant and read its organization and domains.
     TenantSignIn {
         /// Where the tenant is.
@@ -64,7 +77,10 @@ impl Probe {
     /// Its kind.
     pub fn kind(&self) -> ProbeKind {
         match self {
-            Probe::TenantSignIn { .. } => ProbeKind::TenantSignIn,
+            // One tenant sign-in at a time, whichever way.
+            Probe::TenantSignIn { .. }
+            | Probe::DeviceCodeStart { .. }
+            | Probe::DeviceCodeWait { .. } => ProbeKind::TenantSignIn,
             Probe::Directory { .. } => ProbeKind::Directory,
             Probe::FindGroup { .. } => ProbeKind::FindGroup,
         }
@@ -76,6 +92,8 @@ impl Probe {
 pub enum ProbeResult {
     /// The tenant sign-in: what was learned, or why it failed (in words).
     TenantSignIn(Result<TenantFacts, String>),
+    /// A device code to show, or why none was given.
+    DeviceCode(Result<Box<crate::tenant::auth::DeviceCodePrompt>, String>),
     /// A forest: what was learned, or why it could not be read (in words).
     Directory(Result<Box<ForestFacts>, String>),
     /// A pilot group of a forest: found, or why not.
@@ -86,7 +104,7 @@ impl ProbeResult {
     /// The kind of probe it answers.
     pub fn kind(&self) -> ProbeKind {
         match self {
-            ProbeResult::TenantSignIn(_) => ProbeKind::TenantSignIn,
+            ProbeResult::TenantSignIn(_) | ProbeResult::DeviceCode(_) => ProbeKind::TenantSignIn,
             ProbeResult::Directory(_) => ProbeKind::Directory,
             ProbeResult::FindGroup(..) => ProbeKind::FindGroup,
         }
@@ -101,6 +119,17 @@ pub async fn run(probe: Probe) -> ProbeResult {
             user,
             password,
         } => ProbeResult::TenantSignIn(tenant_sign_in(&endpoint, user, password).await),
+        Probe::DeviceCodeStart { endpoint } => ProbeResult::DeviceCode(
+            device_code_start(&endpoint)
+                .await
+                .map(Box::new)
+                .map_err(|e| e.to_string()),
+        ),
+        Probe::DeviceCodeWait { endpoint, prompt } => ProbeResult::TenantSignIn(
+            device_code_wait(&endpoint, &prompt)
+                .await
+                .map_err(|e| e.to_string()),
+        ),
         Probe::Directory {
             server,
             account,
@@ -161,6 +190,41 @@ fn read_forest(
     let forest = crate::directory::discovery::discover(&mut session, password)?;
     let account = crate::directory::account::check(&mut session)?;
     Ok(ForestFacts { forest, account })
+}
+
+fn clock() -> std::sync::Arc<dyn crate::clock::Clock> {
+    std::sync::Arc::new(crate::clock::SystemClock::default())
+}
+
+async fn device_code_start(
+    endpoint: &TenantEndpoint,
+) -> Result<crate::tenant::auth::DeviceCodePrompt, crate::tenant::TenantError> {
+    endpoint
+        .identity(clock())?
+        .device_code(&endpoint.scope)
+        .await
+}
+
+async fn device_code_wait(
+    endpoint: &TenantEndpoint,
+    prompt: &crate::tenant::auth::DeviceCodePrompt,
+) -> Result<TenantFacts, crate::tenant::TenantError> {
+    let clock = clock();
+    let identity = endpoint.identity(clock.clone())?;
+    let tokens = identity.poll_device_code(prompt).await?;
+    let graph = endpoint.graph_with(identity, tokens, clock)?;
+    let me = graph.get("me?$select=userPrincipalName").await?;
+    let organization = graph.organization().await?;
+    let domains = graph.domains().await?;
+    Ok(TenantFacts {
+        user: me["userPrincipalName"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        tenant_id: organization.id,
+        display_name: organization.display_name,
+        domains,
+    })
 }
 
 async fn tenant_sign_in(

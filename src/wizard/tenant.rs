@@ -19,6 +19,7 @@ pub const FIELDS: &[&str] = &[
     SIGNED_IN,
     DOMAIN_VERIFIED,
     DOMAIN_NOT_VERIFIED,
+    DEVICE_CODE,
 ];
 /// Message ids of this page.
 pub const MESSAGES: &[&str] = &[
@@ -29,6 +30,7 @@ pub const MESSAGES: &[&str] = &[
     SIGNING_IN,
     SIGN_IN_FAILED,
     AUTHORITY_NOT_HTTPS,
+    ENTER_CODE,
 ];
 
 /// The administrator's sign-in name.
@@ -65,6 +67,10 @@ pub const SIGN_IN_NEEDED: &str = "sign_in_needed";
 pub const SIGNING_IN: &str = "signing_in";
 /// The tenant refused the sign-in (the detail says why).
 pub const SIGN_IN_FAILED: &str = "sign_in_failed";
+/// A device-code sign-in waits for the code to be entered (detail: where, and the code).
+pub const ENTER_CODE: &str = "enter_code";
+/// The device-code choice.
+pub const DEVICE_CODE: &str = "device_code";
 /// The authority or Graph root is not an https (or loopback http) URL.
 pub const AUTHORITY_NOT_HTTPS: &str = "authority_not_https";
 
@@ -83,6 +89,9 @@ pub struct TenantDraft {
     pub client_id: String,
     /// CA file replacing the system trust store.
     pub ca_file: String,
+    /// Sign in with a code entered in a browser instead of a password (accounts with
+    /// multi-factor authentication).
+    pub device_code: bool,
 }
 
 impl Default for TenantDraft {
@@ -95,6 +104,7 @@ impl Default for TenantDraft {
             graph: endpoint.graph,
             client_id: endpoint.client_id,
             ca_file: String::new(),
+            device_code: false,
         }
     }
 }
@@ -169,13 +179,16 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
     let page = PageId::ConnectTenant;
     let t = &draft.tenant;
     let mut problems = Vec::new();
-    if t.user.trim().is_empty() {
-        problems.push(Problem::error(page, USER, ENTER_USER));
-    } else if !is_upn(t.user.trim()) {
-        problems.push(Problem::error(page, USER, USER_NOT_UPN));
-    }
-    if t.password.expose().is_empty() {
-        problems.push(Problem::error(page, PASSWORD, ENTER_PASSWORD));
+    // With a device code the browser asks for the name and password, not this page.
+    if !t.device_code {
+        if t.user.trim().is_empty() {
+            problems.push(Problem::error(page, USER, ENTER_USER));
+        } else if !is_upn(t.user.trim()) {
+            problems.push(Problem::error(page, USER, USER_NOT_UPN));
+        }
+        if t.password.expose().is_empty() {
+            problems.push(Problem::error(page, PASSWORD, ENTER_PASSWORD));
+        }
     }
     for (field, url) in [(AUTHORITY, &t.authority), (GRAPH, &t.graph)] {
         if !safe_url(url) {
@@ -186,6 +199,15 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
         return problems;
     }
     match &facts.tenant {
+        _ if facts.device_prompt.is_some() => problems.push(
+            Problem::error(page, SIGN_IN, ENTER_CODE).with_detail(
+                facts
+                    .device_prompt
+                    .as_ref()
+                    .map(|(uri, code)| format!("{uri} — {code}"))
+                    .unwrap_or_default(),
+            ),
+        ),
         _ if facts.signing_in => problems.push(Problem::error(page, SIGN_IN, SIGNING_IN)),
         Some(Ok(_)) => {}
         Some(Err(reason)) => {
