@@ -14,7 +14,9 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
     let words = text::page(PageId::ConnectDirectories);
     let draft = wizard.draft();
     let mut msgs = Vec::new();
-    ui.label(egui::RichText::new(words.field(ADDED)).strong());
+    if !draft.directories.is_empty() {
+        ui.label(egui::RichText::new(words.field(ADDED)).strong());
+    }
     for added in &draft.directories {
         ui.horizontal(|ui| {
             ui.label(format!("{} — {}", added.forest, added.form.account));

@@ -112,7 +112,13 @@ impl<'a> Tree<'a> {
         let c = &self.containers[index];
         let kids = self.children.get(&c.dn.to_lowercase());
         match kids {
-            None => tick_box(ui, forest, selection, c, &c.dn, msgs),
+            // Indented like a sibling's box beside its open/close arrow.
+            None => {
+                ui.horizontal(|ui| {
+                    ui.add_space(ui.spacing().indent);
+                    tick_box(ui, forest, selection, c, &c.dn, msgs);
+                });
+            }
             Some(kids) => {
                 let id = ui.make_persistent_id(("ou", forest, &c.dn));
                 // The domain itself starts open; OUs start closed.

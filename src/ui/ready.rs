@@ -1,8 +1,8 @@
 //! The Ready to configure page: the plan in words, staging mode and "start synchronizing".
 
 use crate::wizard::ready::{
-    STAGING, START_SYNC, SUM_FEATURES, SUM_FORESTS, SUM_PILOT, SUM_SCOPE, SUM_SIGN_IN, SUM_TENANT,
-    SUMMARY,
+    STAGING, START_SYNC, SUM_EXCEPT, SUM_FEATURES, SUM_FORESTS, SUM_PILOT, SUM_SCOPE, SUM_SIGN_IN,
+    SUM_TENANT, SUMMARY,
 };
 use crate::wizard::text;
 use crate::wizard::{Msg, PageId, Wizard};
@@ -32,7 +32,14 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
                 plan.sync
                     .connectors
                     .iter()
-                    .map(|c| format!("{}: +{} / −{}", c.name, c.included.len(), c.excluded.len()))
+                    .map(|c| {
+                        let mut line = format!("{}: {}", c.name, c.included.join("; "));
+                        if !c.excluded.is_empty() {
+                            let except = words.field(SUM_EXCEPT);
+                            line += &format!(" — {except} {}", c.excluded.join("; "));
+                        }
+                        line
+                    })
                     .collect::<Vec<_>>()
                     .join("; "),
             ),

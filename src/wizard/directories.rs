@@ -98,6 +98,23 @@ pub struct ForestFacts {
     pub account: AccountCheck,
 }
 
+impl ForestFacts {
+    /// The naming contexts of the domains that could be read.
+    pub fn reachable_naming_contexts(&self) -> Vec<String> {
+        self.forest
+            .domains
+            .iter()
+            .filter(|d| {
+                matches!(
+                    d.status,
+                    crate::directory::discovery::DomainStatus::Reachable { .. }
+                )
+            })
+            .map(|d| d.naming_context.clone())
+            .collect()
+    }
+}
+
 impl DirectoryForm {
     /// The server and account this form describes, or the problems that stop it.
     pub fn parsed(&self) -> Result<(ServerSpec, AccountName), Vec<Problem>> {
@@ -170,10 +187,22 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
             match &facts.directory_probe {
                 Some(Err(reason)) => problems
                     .push(Problem::error(page, ADD, CONNECT_FAILED).with_detail(reason.clone())),
-                Some(Ok(found)) if !found.account.acceptable => problems.push(
-                    Problem::error(page, ACCOUNT, ACCOUNT_REFUSED)
-                        .with_detail(found.account.findings.join(" ")),
-                ),
+                Some(Ok(found)) if !found.account.acceptable => {
+                    // The groups say it in a line; the findings repeat the advice per group.
+                    let groups: Vec<&str> = found
+                        .account
+                        .privileged_groups
+                        .iter()
+                        .map(|g| g.name())
+                        .collect();
+                    let detail = if groups.is_empty() {
+                        found.account.findings.join(" ")
+                    } else {
+                        groups.join(", ")
+                    };
+                    problems
+                        .push(Problem::error(page, ACCOUNT, ACCOUNT_REFUSED).with_detail(detail))
+                }
                 Some(Ok(found))
                     if draft
                         .directories

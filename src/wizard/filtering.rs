@@ -55,13 +55,7 @@ impl OuSelection {
     /// Every reachable domain of a forest, nothing excluded.
     pub fn everything(facts: &super::directories::ForestFacts) -> OuSelection {
         OuSelection {
-            included: facts
-                .forest
-                .domains
-                .iter()
-                .filter(|d| matches!(d.status, DomainStatus::Reachable { .. }))
-                .map(|d| d.naming_context.clone())
-                .collect(),
+            included: facts.reachable_naming_contexts(),
             excluded: Vec::new(),
         }
     }

@@ -408,18 +408,7 @@ impl Wizard {
         if typed.is_empty() {
             return Vec::new();
         }
-        let bases = found
-            .forest
-            .domains
-            .iter()
-            .filter(|d| {
-                matches!(
-                    d.status,
-                    crate::directory::discovery::DomainStatus::Reachable { .. }
-                )
-            })
-            .map(|d| d.naming_context.clone())
-            .collect();
+        let bases = found.reachable_naming_contexts();
         let probe = probe::Probe::FindGroup {
             forest: forest.clone(),
             server,

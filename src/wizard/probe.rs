@@ -135,18 +135,13 @@ pub async fn run(probe: Probe) -> ProbeResult {
             account,
             password,
         } => {
-            // The LDAP client blocks (on a runtime of its own): keep it off the async workers.
-            let answer = tokio::task::spawn_blocking(move || {
+            let answer = blocking(move || {
                 read_forest(&server, &account, &password)
                     .map(Box::new)
                     .map_err(|e| e.to_string())
             })
             .await;
-            ProbeResult::Directory(
-                answer.unwrap_or_else(|e| {
-                    Err(format!("the directory probe stopped unexpectedly: {e}"))
-                }),
-            )
+            ProbeResult::Directory(answer)
         }
         Probe::FindGroup {
             forest,
@@ -156,17 +151,21 @@ pub async fn run(probe: Probe) -> ProbeResult {
             bases,
             typed,
         } => {
-            let answer = tokio::task::spawn_blocking(move || {
-                group_lookup(&server, &account, &password, &bases, &typed)
-            })
-            .await;
-            ProbeResult::FindGroup(
-                forest,
-                answer
-                    .unwrap_or_else(|e| Err(format!("the group lookup stopped unexpectedly: {e}"))),
-            )
+            let answer =
+                blocking(move || group_lookup(&server, &account, &password, &bases, &typed)).await;
+            ProbeResult::FindGroup(forest, answer)
         }
     }
+}
+
+/// Runs LDAP work, which blocks (ldap3's client drives a runtime of its own), off the async
+/// workers; a panic in it becomes an answer in words.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| Err(format!("the directory probe stopped unexpectedly: {e}")))
 }
 
 fn group_lookup(

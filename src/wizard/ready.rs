@@ -12,6 +12,7 @@ pub const FIELDS: &[&str] = &[
     SUM_TENANT,
     SUM_FORESTS,
     SUM_SCOPE,
+    SUM_EXCEPT,
     SUM_PILOT,
     SUM_FEATURES,
     START_SYNC,
@@ -30,6 +31,8 @@ pub const SUM_TENANT: &str = "sum_tenant";
 pub const SUM_FORESTS: &str = "sum_forests";
 /// Scope line (per forest: containers included and excluded).
 pub const SUM_SCOPE: &str = "sum_scope";
+/// Before the excluded containers of the scope line.
+pub const SUM_EXCEPT: &str = "sum_except";
 /// Pilot group line.
 pub const SUM_PILOT: &str = "sum_pilot";
 /// Features line.
