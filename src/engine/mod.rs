@@ -12,6 +12,7 @@
 
 pub mod install;
 pub mod model;
+pub mod pack;
 pub mod rules;
 pub mod run;
 pub mod schedule;

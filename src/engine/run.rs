@@ -126,11 +126,11 @@ fn apply_change(
     if change.deleted {
         if let Some(mut o) = existing {
             o.deleted = true;
-            batch.remove(Space::Meta, &dn_key(&scope.name, &o.dn));
+            batch.remove(Space::DnIndex, &dn_key(&scope.name, &o.dn));
             batch.put(Space::Connector, &k, &o)?;
             batch.put(
-                Space::Meta,
-                format!("dirty/{}/{anchor}", scope.name).as_bytes(),
+                Space::Dirty,
+                format!("{}/{anchor}", scope.name).as_bytes(),
                 &true,
             )?;
             counts.deletes += 1;
@@ -176,8 +176,8 @@ fn apply_change(
     sync::index_dn(batch, &scope.name, &object.dn, &object.anchor, object.class)?;
     batch.put(Space::Connector, &k, &object)?;
     batch.put(
-        Space::Meta,
-        format!("dirty/{}/{anchor}", scope.name).as_bytes(),
+        Space::Dirty,
+        format!("{}/{anchor}", scope.name).as_bytes(),
         &true,
     )?;
     Ok(())
@@ -188,9 +188,14 @@ fn base64_guid(guid: &[u8; 16]) -> String {
     base64::engine::general_purpose::STANDARD.encode(guid)
 }
 
+/// Changes an import keeps in memory before committing them (with their DN index and change
+/// marks, three per object): about 10,000 objects.
+const IMPORT_FLUSH_EVERY: usize = 30_000;
+
 /// Imports a forest through DirSync: from scratch with `full` (objects not seen any more are
-/// marked deleted), else the changes since the stored cookie. Changes and the new cookie are
-/// committed together, page by page of 500 changes.
+/// marked deleted), else the changes since the stored cookie. Changes are committed about every
+/// 10,000 objects; the new cookie comes with the last commit, so an import cut short is read
+/// again from the old cookie.
 pub fn import(
     store: &dyn Store,
     session: &mut Session,
@@ -209,7 +214,9 @@ pub fn import(
                 .get::<Vec<u8>>(Space::Watermark, &ck)?
                 .unwrap_or_default()
         };
-        let mut batch = Batch::default();
+        // Changes collect in memory (reads see them) and reach the store every few thousand
+        // objects: the store rewrites a packed group once per commit, not once per object.
+        let staged = Staged::new(store);
         let outcome = delta::dirsync(
             session,
             nc,
@@ -219,15 +226,19 @@ pub fn import(
                 if full {
                     seen.insert(base64_guid(&change.guid));
                 }
-                apply_change(store, &mut batch, scope, &change, &mut counts)?;
-                if batch.len() >= 1500 {
-                    store.commit(std::mem::take(&mut batch))?;
+                let mut batch = Batch::default();
+                apply_change(&staged, &mut batch, scope, &change, &mut counts)?;
+                staged.commit(batch)?;
+                if staged.pending() >= IMPORT_FLUSH_EVERY {
+                    staged.flush()?;
                 }
                 Ok(())
             },
         )?;
+        let mut batch = Batch::default();
         batch.put(Space::Watermark, &ck, &outcome.cookie)?;
-        store.commit(batch)?;
+        staged.commit(batch)?;
+        staged.flush()?;
     }
     if full {
         // A full import is the whole truth: what it did not see is gone.
@@ -238,8 +249,8 @@ pub fn import(
                 o.deleted = true;
                 batch.put(Space::Connector, &o.key(), &o)?;
                 batch.put(
-                    Space::Meta,
-                    format!("dirty/{}/{}", o.connector, o.anchor).as_bytes(),
+                    Space::Dirty,
+                    format!("{}/{}", o.connector, o.anchor).as_bytes(),
                     &true,
                 )?;
                 counts.deletes += 1;
@@ -277,10 +288,7 @@ pub fn synchronize(
                 .flatten()
                 .is_some_and(|(anchor, _)| {
                     store
-                        .get_raw(
-                            Space::Meta,
-                            format!("dirty/{connector}/{anchor}").as_bytes(),
-                        )
+                        .get_raw(Space::Dirty, format!("{connector}/{anchor}").as_bytes())
                         .ok()
                         .flatten()
                         .is_some()
@@ -314,8 +322,8 @@ pub fn synchronize(
             step(object)
         })?;
     } else {
-        for (k, _) in store.scan_raw(Space::Meta, b"dirty/")? {
-            if let Some(object) = store.get::<CsObject>(Space::Connector, &k[b"dirty/".len()..])? {
+        for (k, _) in store.scan_raw(Space::Dirty, b"")? {
+            if let Some(object) = store.get::<CsObject>(Space::Connector, &k)? {
                 step(object)?;
             }
         }
@@ -339,8 +347,8 @@ pub fn synchronize(
             }
         }
     }
-    for (k, _) in store.scan_raw(Space::Meta, b"dirty/")? {
-        batch.remove(Space::Meta, &k);
+    for (k, _) in store.scan_raw(Space::Dirty, b"")? {
+        batch.remove(Space::Dirty, &k);
     }
     store.commit(batch)?;
     staged.flush()?;

@@ -7,15 +7,20 @@
 //! after a crash at any point holds either all of a step or none of it.
 //!
 //! [`SledStore`] keeps everything in one `sled` tree with the space as a key prefix (one tree
-//! makes every batch atomic without multi-tree transactions). The schema version is stored and
-//! checked on open.
+//! makes every batch atomic without multi-tree transactions). The big spaces are packed many
+//! entries to a compressed value ([`super::pack`]). The schema version is stored and checked on
+//! open.
 
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::{Serialize, de::DeserializeOwned};
 
+use super::pack::{self, Entries, Packing};
+
 /// The version of the stored layout this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A key space of the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,6 +34,10 @@ pub enum Space {
     JoinToMetaverse,
     /// Join keys (`mail:…`) → metaverse id.
     JoinIndex,
+    /// Connector, `/`, lower-case DN → the object's anchor and class.
+    DnIndex,
+    /// Connector objects an import changed and the next sync reads: key = connector, `/`, anchor.
+    Dirty,
     /// Pending exports to the tenant: key = metaverse id.
     PendingExport,
     /// Watermarks and cookies: key = connector name.
@@ -46,10 +55,45 @@ impl Space {
             Space::Metaverse => b"mv\0",
             Space::JoinToMetaverse => b"jt\0",
             Space::JoinIndex => b"ji\0",
+            Space::DnIndex => b"dn\0",
+            Space::Dirty => b"dy\0",
             Space::PendingExport => b"pe\0",
             Space::Watermark => b"wm\0",
             Space::History => b"rh\0",
             Space::Meta => b"md\0",
+        }
+    }
+
+    const ALL: [Space; 10] = [
+        Space::Connector,
+        Space::Metaverse,
+        Space::JoinToMetaverse,
+        Space::JoinIndex,
+        Space::DnIndex,
+        Space::Dirty,
+        Space::PendingExport,
+        Space::Watermark,
+        Space::History,
+        Space::Meta,
+    ];
+
+    /// The space a full key (prefix included) is in.
+    fn of_full_key(key: &[u8]) -> Option<Space> {
+        Space::ALL
+            .into_iter()
+            .find(|space| key.starts_with(space.prefix()))
+    }
+
+    /// How the embedded store lays the space out.
+    fn packing(self) -> Packing {
+        match self {
+            Space::Connector
+            | Space::Metaverse
+            | Space::JoinToMetaverse
+            | Space::Dirty
+            | Space::PendingExport => Packing::ByTail,
+            Space::DnIndex | Space::JoinIndex => Packing::ByHash,
+            Space::Watermark | Space::History | Space::Meta => Packing::Single,
         }
     }
 
@@ -294,11 +338,27 @@ impl Store for Staged<'_> {
     }
 }
 
+/// Decoded groups recently read, so that reading the identities of a connector space in order
+/// decompresses each group once.
+#[derive(Default)]
+struct GroupCache {
+    /// Bumped by every commit: a reader that started before it does not fill the cache.
+    generation: u64,
+    groups: HashMap<Vec<u8>, Arc<Entries>>,
+    order: VecDeque<Vec<u8>>,
+}
+
+/// Groups kept decoded.
+const CACHED_GROUPS: usize = 256;
+
 /// The embedded store: one sled database in the data folder.
 pub struct SledStore {
     db: sled::Db,
     tree: sled::Tree,
     path: String,
+    /// Commits read, change and write whole groups: one at a time.
+    committing: Mutex<()>,
+    cache: Mutex<GroupCache>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -307,6 +367,11 @@ impl std::fmt::Debug for SledStore {
             .field("path", &self.path)
             .finish_non_exhaustive()
     }
+}
+
+/// A lock whose holder panicked still guards plain data: keep using it.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl SledStore {
@@ -332,7 +397,13 @@ impl SledStore {
             .open()
             .map_err(fail)?;
         let tree = db.open_tree("skybridge").map_err(fail)?;
-        let store = SledStore { db, tree, path };
+        let store = SledStore {
+            db,
+            tree,
+            path,
+            committing: Mutex::new(()),
+            cache: Mutex::new(GroupCache::default()),
+        };
         let key = Space::Meta.key(b"schema-version");
         match store.tree.get(&key).map_err(|e| store.backend(e))? {
             None => {
@@ -363,15 +434,54 @@ impl SledStore {
             detail: e.to_string(),
         }
     }
+
+    fn decode(&self, full_key: &[u8], bytes: &[u8]) -> Result<Entries, StoreError> {
+        pack::decode(bytes).map_err(|detail| StoreError::Corrupt {
+            key: String::from_utf8_lossy(full_key).into_owned(),
+            detail,
+        })
+    }
+
+    /// The decoded group stored under a full key (empty when there is none).
+    fn group(&self, full_key: &[u8]) -> Result<Arc<Entries>, StoreError> {
+        let generation = {
+            let cache = lock(&self.cache);
+            if let Some(hit) = cache.groups.get(full_key) {
+                return Ok(hit.clone());
+            }
+            cache.generation
+        };
+        let entries = match self.tree.get(full_key).map_err(|e| self.backend(e))? {
+            Some(bytes) => Arc::new(self.decode(full_key, &bytes)?),
+            None => Arc::new(Vec::new()),
+        };
+        let mut cache = lock(&self.cache);
+        // A commit since the read may have changed the group: then do not keep it.
+        if cache.generation == generation && !cache.groups.contains_key(full_key) {
+            if cache.order.len() >= CACHED_GROUPS
+                && let Some(old) = cache.order.pop_front()
+            {
+                cache.groups.remove(&old);
+            }
+            cache.order.push_back(full_key.to_vec());
+            cache.groups.insert(full_key.to_vec(), entries.clone());
+        }
+        Ok(entries)
+    }
 }
 
 impl Store for SledStore {
     fn get_raw(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .tree
-            .get(space.key(key))
-            .map_err(|e| self.backend(e))?
-            .map(|v| v.to_vec()))
+        let packing = space.packing();
+        if packing == Packing::Single {
+            return Ok(self
+                .tree
+                .get(space.key(key))
+                .map_err(|e| self.backend(e))?
+                .map(|v| v.to_vec()));
+        }
+        let group = self.group(&space.key(&pack::group_of(packing, key)))?;
+        Ok(pack::find(&group, key).map(<[u8]>::to_vec))
     }
 
     fn scan_raw(&self, space: Space, prefix: &[u8]) -> Result<RawPairs, StoreError> {
@@ -380,6 +490,10 @@ impl Store for SledStore {
             out.push((k.to_vec(), v.to_vec()));
             Ok(())
         })?;
+        // Groups of keys at different depths may interleave: give them in key order.
+        if space.packing() != Packing::Single {
+            out.sort_by(|a, b| a.0.cmp(&b.0));
+        }
         Ok(out)
     }
 
@@ -390,9 +504,30 @@ impl Store for SledStore {
         visit: Visitor<'_>,
     ) -> Result<(), StoreError> {
         let skip = space.prefix().len();
-        for item in self.tree.scan_prefix(space.key(prefix)) {
+        let packing = space.packing();
+        if packing == Packing::Single {
+            for item in self.tree.scan_prefix(space.key(prefix)) {
+                let (k, v) = item.map_err(|e| self.backend(e))?;
+                visit(&k[skip..], &v)?;
+            }
+            return Ok(());
+        }
+        let (scan, extra) = pack::scan_plan(packing, prefix);
+        let mut visit_group = |entries: &Entries| -> Result<(), StoreError> {
+            for (k, v) in entries {
+                if k.starts_with(prefix) {
+                    visit(k, v)?;
+                }
+            }
+            Ok(())
+        };
+        if let Some(extra) = extra {
+            visit_group(self.group(&space.key(&extra))?.as_ref())?;
+        }
+        // A scan decodes each group once and leaves the cache to point reads.
+        for item in self.tree.scan_prefix(space.key(&scan)) {
             let (k, v) = item.map_err(|e| self.backend(e))?;
-            visit(&k[skip..], &v)?;
+            visit_group(&self.decode(&k, &v)?)?;
         }
         Ok(())
     }
@@ -401,16 +536,46 @@ impl Store for SledStore {
         if batch.ops.is_empty() {
             return Ok(());
         }
+        let _one_at_a_time = lock(&self.committing);
         let mut sled_batch = sled::Batch::default();
-        for (k, v) in batch.ops {
-            match v {
-                Some(v) => sled_batch.insert(k, v),
-                None => sled_batch.remove(k),
+        // Changes to packed spaces, by the full key of their group.
+        let mut grouped: HashMap<Vec<u8>, pack::Changes> = HashMap::new();
+        for (full, v) in batch.ops {
+            let Some(space) = Space::of_full_key(&full).filter(|s| s.packing() != Packing::Single)
+            else {
+                match v {
+                    Some(v) => sled_batch.insert(full, v),
+                    None => sled_batch.remove(full),
+                }
+                continue;
+            };
+            let key = full[space.prefix().len()..].to_vec();
+            let group = space.key(&pack::group_of(space.packing(), &key));
+            grouped.entry(group).or_default().push((key, v));
+        }
+        for (group, changes) in &mut grouped {
+            let mut entries = Arc::unwrap_or_clone(self.group(group)?);
+            pack::apply(&mut entries, std::mem::take(changes));
+            if entries.is_empty() {
+                sled_batch.remove(group.as_slice());
+            } else {
+                let bytes = pack::encode(&entries).map_err(|e| self.backend(e))?;
+                sled_batch.insert(group.as_slice(), bytes);
             }
         }
-        self.tree
-            .apply_batch(sled_batch)
-            .map_err(|e| self.backend(e))?;
+        let applied = self.tree.apply_batch(sled_batch);
+        {
+            // Whatever was read before the change must not stay cached, nor be cached by a
+            // reader that started before it.
+            let mut cache = lock(&self.cache);
+            cache.generation += 1;
+            for group in grouped.keys() {
+                cache.groups.remove(group);
+            }
+            let GroupCache { groups, order, .. } = &mut *cache;
+            order.retain(|g| groups.contains_key(g));
+        }
+        applied.map_err(|e| self.backend(e))?;
         self.db.flush().map_err(|e| self.backend(e))?;
         Ok(())
     }

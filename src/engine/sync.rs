@@ -234,7 +234,7 @@ pub const WRITE_BACK_PENDING: &[u8] = b"write-back-pending";
 
 /// The index key of a DN (lower-case) in a connector; its value is (anchor, class).
 pub fn dn_key(connector: &str, dn: &str) -> Vec<u8> {
-    format!("dn/{connector}/{}", dn.to_lowercase()).into_bytes()
+    format!("{connector}/{}", dn.to_lowercase()).into_bytes()
 }
 
 /// Records where a DN of a connector points: the object's anchor and class.
@@ -245,7 +245,7 @@ pub fn index_dn(
     anchor: &str,
     class: ObjectClass,
 ) -> Result<(), StoreError> {
-    batch.put(Space::Meta, &dn_key(connector, dn), &(anchor, class))
+    batch.put(Space::DnIndex, &dn_key(connector, dn), &(anchor, class))
 }
 
 /// The (anchor, class) of the object a DN of a connector names, if it is in the connector space.
@@ -254,7 +254,7 @@ pub fn lookup_dn(
     connector: &str,
     dn: &str,
 ) -> Result<Option<(String, ObjectClass)>, StoreError> {
-    store.get(Space::Meta, &dn_key(connector, dn))
+    store.get(Space::DnIndex, &dn_key(connector, dn))
 }
 
 /// The metaverse id an object gets when it projects a new identity: its kind, connector and
