@@ -124,6 +124,7 @@ fn wizard_on_ou_page() -> Wizard {
             is_initial: false,
             authentication_type: "Managed".into(),
         }],
+        admin: Default::default(),
     };
     answer(&mut w, asked, ProbeResult::TenantSignIn(Ok(tenant)));
     w.update(Msg::Next);

@@ -26,7 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Open the setup wizard window (the default).
-    Wizard,
+    Wizard(WizardArgs),
     /// Check a server without changing anything.
     #[command(subcommand)]
     Probe(Probe),
@@ -37,6 +37,14 @@ pub enum Command {
     Sync(SyncCommand),
     /// Find objects in the connector spaces and the metaverse by name, sign-in name, mail or DN.
     Search(SearchArgs),
+}
+
+/// `skybridge wizard`.
+#[derive(Debug, Args)]
+pub struct WizardArgs {
+    /// The data folder to install into (default: $XDG_DATA_HOME/skybridge or ~/.local/share/skybridge).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
 }
 
 /// The data folder of an installation.

@@ -14,7 +14,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None | Some(Command::Wizard) => open_wizard(),
+        None => open_wizard(None),
+        Some(Command::Wizard(args)) => open_wizard(args.data),
         Some(Command::Probe(Probe::Server(args))) => {
             skybridge::cli::probe_server(&args, &mut std::io::stdout().lock())
         }
@@ -47,8 +48,9 @@ fn main() -> ExitCode {
 }
 
 #[cfg(feature = "gui")]
-fn open_wizard() -> anyhow::Result<()> {
-    skybridge::ui::run().map_err(|e| {
+fn open_wizard(data: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let data = data.unwrap_or_else(skybridge::engine::install::default_data_dir);
+    skybridge::ui::run(data).map_err(|e| {
         anyhow::anyhow!(
             "the wizard window could not open: {e}. A desktop session is needed (on a server without one, run the commands listed by `skybridge --help`)."
         )
@@ -56,7 +58,7 @@ fn open_wizard() -> anyhow::Result<()> {
 }
 
 #[cfg(not(feature = "gui"))]
-fn open_wizard() -> anyhow::Result<()> {
+fn open_wizard(_data: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     anyhow::bail!(
         "this build has no wizard window (it was built without the `gui` feature); run `skybridge --help` for the commands it has"
     )

@@ -45,6 +45,7 @@ fn install(data: &Path, forest: &Forest, emulator: &RunningEmulator, service: &s
         directories: vec![DirectoryConnection {
             connector: forest.dns.clone(),
             server: forest.url.clone(),
+            starttls: false,
             ca_file: Some(forest.ca_file.clone()),
             account: forest.admin.clone(),
         }],
@@ -52,6 +53,7 @@ fn install(data: &Path, forest: &Forest, emulator: &RunningEmulator, service: &s
             authority: endpoint.authority,
             graph: endpoint.graph,
             client_id: endpoint.client_id,
+            ca_file: None,
             write_budget: 1_000_000,
             budget_window_seconds: 300,
         },

@@ -21,6 +21,8 @@ struct State {
     probes: Probes,
 }
 
+static NEXT_DATA: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// The window as the application runs it: probes run for real on their own runtime.
 fn harness() -> Harness<'static, State> {
     Harness::builder().with_size([920.0, 640.0]).build_ui_state(
@@ -31,13 +33,21 @@ fn harness() -> Harness<'static, State> {
                 for effect in state.wizard.update(msg) {
                     match effect {
                         Effect::Probe(ticket, probe) => state.probes.start(ticket, probe, ui.ctx()),
+                        Effect::Apply(ticket, job) => {
+                            state.probes.start_step(ticket, job, ui.ctx())
+                        }
                         other => state.effects.push(other),
                     }
                 }
             }
         },
         State {
-            wizard: Wizard::new(),
+            // Each window installs into a folder of its own, never the real data folder.
+            wizard: Wizard::with_data_dir(std::env::temp_dir().join(format!(
+                "skybridge-gui-data-{}-{}",
+                std::process::id(),
+                NEXT_DATA.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ))),
             effects: Vec::new(),
             probes: Probes::new().expect("runtime"),
         },
@@ -299,7 +309,11 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
         &NewAccount {
             parent_dn: format!("OU=Service Accounts,OU=Corp,{}", forest.base_dn),
             name: "sky-gui-01".into(),
-            rights: Rights::default(),
+            // Managed sourceAnchor writes ms-DS-ConsistencyGuid back.
+            rights: Rights {
+                consistency_guid_ous: vec![forest.base_dn.clone()],
+                ..Rights::default()
+            },
         },
     )
     .expect("a connector account");
@@ -527,14 +541,88 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     assert!(plan.sync.initial_domain.ends_with(".onmicrosoft.com"));
     assert_eq!(plan.sync.pilot_groups.len(), 1);
     assert!(plan.start_sync && !plan.sync.staging);
-    harness
-        .get_by_label("Enable staging mode: synchronize, but export nothing to the tenant")
-        .click();
+    let staging = "Enable staging mode: synchronize, but export nothing to the tenant";
+    harness.get_by_label(staging).click();
     harness.run();
     assert!(harness.state().wizard.plan().expect("a plan").sync.staging);
+    harness.get_by_label(staging).click();
+    harness.run();
+    assert!(!harness.state().wizard.plan().expect("a plan").sync.staging);
+    let data_dir = plan.data_dir.clone();
+
+    // Configuring: every step runs for real, ending with the first synchronization.
+    harness.get_by_label("Next").click();
+    // A spinner keeps asking for frames while a step runs: step, do not wait to settle.
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::Configuring)
+    );
+    assert!(harness.get_by_label("Back").accesskit_node().is_disabled());
+    let settled = |s: &State| {
+        s.wizard
+            .facts()
+            .configuring
+            .as_ref()
+            .is_some_and(|c| !c.running() && (c.finished() || c.failure().is_some()))
+    };
+    run_until(&mut harness, settled);
+    let configuring = harness
+        .state()
+        .wizard
+        .facts()
+        .configuring
+        .clone()
+        .expect("configuring");
+    assert!(configuring.finished(), "{:?}", configuring.failure());
     harness.get_by_label("Next").click();
     harness.run();
-    assert_eq!(harness.state().wizard.position(), Position::EndOfBuild);
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::Complete)
+    );
+    harness.get_by_label("What was done");
+
+    // The installation is real: its settings hold no secret, and the pilot group's users are
+    // in the tenant with their anchors.
+    let settings = std::fs::read_to_string(data_dir.join("settings.json")).expect("settings");
+    assert!(!settings.contains(created.password.expose()));
+    assert!(settings.contains("pilotGroups") || settings.contains("Pilot Sync Users"));
+    let endpoint = tenant.emulator().tenant_endpoint();
+    let admin = tenant.emulator().credentials.admin_upn.clone();
+    let users = tenant.rt.block_on(async {
+        let graph = endpoint
+            .connect(&skybridge::tenant::SignIn::Password {
+                user: admin,
+                password: Secret::new(TENANT_PASSWORD),
+            })
+            .await
+            .expect("admin sign-in");
+        graph
+            .collect("users?$select=userPrincipalName,onPremisesImmutableId&$top=999")
+            .await
+            .expect("users")
+    });
+    let synced = users
+        .iter()
+        .filter(|u| u["onPremisesImmutableId"].is_string())
+        .count();
+    assert!(
+        synced > 0 && synced <= found.members,
+        "{synced} synced users for a pilot group of {}: {users:?}",
+        found.members
+    );
+    // Exit closes the window.
+    harness.get_by_label("Exit").click();
+    harness.run();
+    assert!(
+        harness
+            .state()
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::Close))
+    );
+    let _ = std::fs::remove_dir_all(data_dir);
 }
 
 #[test]

@@ -31,6 +31,9 @@ pub struct DirectoryConnection {
     pub connector: String,
     /// The domain controller (`ldaps://dc1.contoso.com`).
     pub server: String,
+    /// Upgrade an `ldap://` server with StartTLS.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub starttls: bool,
     /// CA file for the DC's certificate, when not in the system store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<PathBuf>,
@@ -48,6 +51,9 @@ pub struct TenantConnection {
     pub graph: String,
     /// The engine's application (client) id.
     pub client_id: String,
+    /// CA file for the tenant's certificate, when not in the system store (an emulator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
     /// Writes per window the engine allows itself.
     #[serde(default = "default_budget")]
     pub write_budget: usize,
@@ -225,7 +231,8 @@ impl Installation {
                 &format!("directory:{}", d.connector),
                 "connector account password",
             )?;
-            let spec = ServerSpec::parse(&d.server, false, false)?.with_ca_file(d.ca_file.clone());
+            let spec =
+                ServerSpec::parse(&d.server, d.starttls, false)?.with_ca_file(d.ca_file.clone());
             let session = Session::open(&spec, &AccountName::parse(&d.account)?, &password)?;
             out.push((d.clone(), session));
         }
@@ -244,6 +251,7 @@ impl Installation {
             authority: self.tenant.authority.clone(),
             graph: self.tenant.graph.clone(),
             client_id: self.tenant.client_id.clone(),
+            ca_file: self.tenant.ca_file.clone(),
             ..TenantEndpoint::default()
         };
         let graph = endpoint.connect(&SignIn::ClientSecret(secret)).await?;

@@ -90,8 +90,8 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     hash
 }
 
-/// Encodes sorted entries: a format byte, then the compressed run of
-/// (key length, key, value length, value) with lengths as little-endian u32.
+/// Encodes sorted entries: a format byte, the uncompressed length, then the compressed run of
+/// (key length, key, value length, value); lengths are little-endian u32.
 pub fn encode(entries: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<u8>, String> {
     let size: usize = entries.iter().map(|(k, v)| 8 + k.len() + v.len()).sum();
     let mut plain = Vec::with_capacity(size);
@@ -102,9 +102,30 @@ pub fn encode(entries: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<u8>, String> {
             plain.extend_from_slice(part);
         }
     }
-    let mut out = vec![FORMAT_ZSTD];
-    zstd::stream::copy_encode(plain.as_slice(), &mut out, LEVEL).map_err(|e| e.to_string())?;
+    let plain_len = u32::try_from(plain.len()).map_err(|_| "a group over 4 GiB".to_string())?;
+    let compressed = COMPRESSOR.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = Some(zstd::bulk::Compressor::new(LEVEL).map_err(|e| e.to_string())?);
+        }
+        match c.as_mut() {
+            Some(c) => c.compress(&plain).map_err(|e| e.to_string()),
+            None => Err("no compressor".to_string()),
+        }
+    })?;
+    let mut out = Vec::with_capacity(5 + compressed.len());
+    out.push(FORMAT_ZSTD);
+    out.extend_from_slice(&plain_len.to_le_bytes());
+    out.extend_from_slice(&compressed);
     Ok(out)
+}
+
+thread_local! {
+    // zstd contexts are costly to set up: each thread keeps one of each.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 /// Decodes what [`encode`] wrote; an error names what is wrong.
@@ -113,7 +134,21 @@ pub fn decode(bytes: &[u8]) -> Result<Entries, String> {
     if format != FORMAT_ZSTD {
         return Err(format!("a group in unknown format {format}"));
     }
-    let plain = zstd::stream::decode_all(body).map_err(|e| e.to_string())?;
+    let (plain_len, body) = body.split_first_chunk::<4>().ok_or("a group cut short")?;
+    let plain_len = u32::from_le_bytes(*plain_len) as usize;
+    let plain = DECOMPRESSOR.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.is_none() {
+            *d = Some(zstd::bulk::Decompressor::new().map_err(|e| e.to_string())?);
+        }
+        match d.as_mut() {
+            Some(d) => d.decompress(body, plain_len).map_err(|e| e.to_string()),
+            None => Err("no decompressor".to_string()),
+        }
+    })?;
+    if plain.len() != plain_len {
+        return Err("a group shorter than its header says".into());
+    }
     let mut entries = Vec::new();
     let mut rest = plain.as_slice();
     let take = |rest: &mut &[u8]| -> Result<Vec<u8>, String> {

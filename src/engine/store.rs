@@ -346,10 +346,17 @@ struct GroupCache {
     generation: u64,
     groups: HashMap<Vec<u8>, Arc<Entries>>,
     order: VecDeque<Vec<u8>>,
+    /// Entries in the cached groups.
+    entries: usize,
 }
 
-/// Groups kept decoded.
-const CACHED_GROUPS: usize = 256;
+/// Entries kept decoded (about 50 MB of connector objects).
+const CACHED_ENTRIES: usize = 100_000;
+
+/// What a cached group counts for (an absent group is cached too).
+fn weight(entries: &Entries) -> usize {
+    entries.len().max(1)
+}
 
 /// The embedded store: one sled database in the data folder.
 pub struct SledStore {
@@ -458,12 +465,15 @@ impl SledStore {
         let mut cache = lock(&self.cache);
         // A commit since the read may have changed the group: then do not keep it.
         if cache.generation == generation && !cache.groups.contains_key(full_key) {
-            if cache.order.len() >= CACHED_GROUPS
+            while cache.entries + weight(&entries) > CACHED_ENTRIES
                 && let Some(old) = cache.order.pop_front()
             {
-                cache.groups.remove(&old);
+                if let Some(gone) = cache.groups.remove(&old) {
+                    cache.entries -= weight(&gone);
+                }
             }
             cache.order.push_back(full_key.to_vec());
+            cache.entries += weight(&entries);
             cache.groups.insert(full_key.to_vec(), entries.clone());
         }
         Ok(entries)
@@ -570,7 +580,9 @@ impl Store for SledStore {
             let mut cache = lock(&self.cache);
             cache.generation += 1;
             for group in grouped.keys() {
-                cache.groups.remove(group);
+                if let Some(gone) = cache.groups.remove(group) {
+                    cache.entries -= weight(&gone);
+                }
             }
             let GroupCache { groups, order, .. } = &mut *cache;
             order.retain(|g| groups.contains_key(g));

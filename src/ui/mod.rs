@@ -3,9 +3,12 @@
 //!
 //! - [`shell`]: the frame every page shares (page list, heading, Back / Next / Cancel).
 //! - [`welcome`], [`express`], [`signin`], [`tenant`], [`directories`], [`signin_config`],
-//!   [`filtering`], [`identity`], [`pilot`], [`features`], [`ready`]: the bodies of the pages, one module each; [`widgets`]: what they share.
-//! - [`Probes`]: runs the wizard's probes on a tokio runtime and hands their answers back.
+//!   [`filtering`], [`identity`], [`pilot`], [`features`], [`ready`], [`configuring`]: the
+//!   bodies of the pages, one module each; [`widgets`]: what they share.
+//! - [`Probes`]: runs the wizard's probes and configuring steps on a tokio runtime and hands
+//!   their answers back.
 
+pub mod configuring;
 pub mod directories;
 pub mod express;
 pub mod features;
@@ -64,6 +67,22 @@ impl Probes {
         });
     }
 
+    /// Starts a configuring step; its outcome arrives through [`Probes::answers`].
+    pub fn start_step(
+        &self,
+        ticket: crate::wizard::Ticket,
+        job: Box<crate::wizard::apply::Job>,
+        ctx: &egui::Context,
+    ) {
+        let sender = self.sender.clone();
+        let ctx = ctx.clone();
+        self.runtime.spawn(async move {
+            let done = crate::wizard::apply::run(*job).await;
+            let _ = sender.send(Msg::ApplyDone(ticket, Box::new(done)));
+            ctx.request_repaint();
+        });
+    }
+
     /// The answers that have arrived.
     pub fn answers(&self) -> Vec<Msg> {
         self.receiver.try_iter().collect()
@@ -77,6 +96,7 @@ pub fn dispatch(wizard: &mut Wizard, probes: &Probes, ctx: &egui::Context, msgs:
             match effect {
                 Effect::Close => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
                 Effect::Probe(ticket, probe) => probes.start(ticket, probe, ctx),
+                Effect::Apply(ticket, job) => probes.start_step(ticket, job, ctx),
             }
         }
     }
@@ -90,10 +110,10 @@ pub struct SkybridgeApp {
 }
 
 impl SkybridgeApp {
-    /// A wizard at its first page.
-    pub fn new() -> std::io::Result<Self> {
+    /// A wizard at its first page, installing into `data_dir`.
+    pub fn new(data_dir: std::path::PathBuf) -> std::io::Result<Self> {
         Ok(SkybridgeApp {
-            wizard: Wizard::new(),
+            wizard: Wizard::with_data_dir(data_dir),
             probes: Probes::new()?,
         })
     }
@@ -112,8 +132,8 @@ impl eframe::App for SkybridgeApp {
 /// The window icon (64×64 PNG).
 pub const ICON: &[u8] = include_bytes!("../../assets/icon.png");
 
-/// Opens the wizard window and returns when it is closed.
-pub fn run() -> eframe::Result {
+/// Opens the wizard window, installing into `data_dir`, and returns when it is closed.
+pub fn run(data_dir: std::path::PathBuf) -> eframe::Result {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title(ShellText::WindowTitle.get())
         .with_app_id("skybridge")
@@ -130,7 +150,7 @@ pub fn run() -> eframe::Result {
     eframe::run_native(
         ShellText::WindowTitle.get(),
         options,
-        Box::new(|_creation| Ok(Box::new(SkybridgeApp::new()?))),
+        Box::new(|_creation| Ok(Box::new(SkybridgeApp::new(data_dir)?))),
     )
 }
 

@@ -30,7 +30,7 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         }
     });
     if wizard.confirming_cancel() {
-        cancel_dialog(ui, &mut msgs);
+        cancel_dialog(ui, wizard, &mut msgs);
     } else {
         keys(ui, wizard, &mut msgs);
     }
@@ -50,6 +50,8 @@ fn body(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) -> Vec<Msg> {
         PageId::FilterUsers => super::pilot::show(ui, wizard),
         PageId::OptionalFeatures => super::features::show(ui, wizard),
         PageId::ReadyToConfigure => super::ready::show(ui, wizard),
+        PageId::Configuring => super::configuring::show(ui, wizard),
+        PageId::Complete => super::configuring::complete(ui, wizard),
     }
 }
 
@@ -76,16 +78,21 @@ fn page_list(ui: &mut egui::Ui, wizard: &Wizard) {
     }
 }
 
-/// How a page appears in the page list.
+/// How a page (or a configuring step) appears in a list.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Mark {
+pub(crate) enum Mark {
+    /// Where the walk is.
     Current,
+    /// Finished.
     Done,
+    /// Still to come.
     Ahead,
+    /// Failed.
+    Failed,
 }
 
 /// Paints the marker beside a page name (shapes, not glyphs: the default fonts lack ticks).
-fn step_marker(ui: &mut egui::Ui, mark: Mark) {
+pub(crate) fn step_marker(ui: &mut egui::Ui, mark: Mark) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
     let painter = ui.painter();
     let colour = ui.visuals().strong_text_color();
@@ -109,6 +116,17 @@ fn step_marker(ui: &mut egui::Ui, mark: Mark) {
             let stroke = egui::Stroke::new(1.0, ui.visuals().weak_text_color());
             painter.circle_stroke(c, 3.5, stroke);
         }
+        Mark::Failed => {
+            let stroke = egui::Stroke::new(2.0, ui.visuals().error_fg_color);
+            painter.line_segment(
+                [c + egui::vec2(-4.0, -4.0), c + egui::vec2(4.0, 4.0)],
+                stroke,
+            );
+            painter.line_segment(
+                [c + egui::vec2(-4.0, 4.0), c + egui::vec2(4.0, -4.0)],
+                stroke,
+            );
+        }
     }
 }
 
@@ -120,10 +138,7 @@ fn navigation(ui: &mut egui::Ui, wizard: &Wizard, msgs: &mut Vec<Msg>) {
                 msgs.push(Msg::Cancel);
             }
             if ui
-                .add_enabled(
-                    wizard.can_go_next(),
-                    egui::Button::new(ShellText::Next.get()),
-                )
+                .add_enabled(wizard.can_go_next(), egui::Button::new(next_label(wizard)))
                 .clicked()
             {
                 msgs.push(Msg::Next);
@@ -140,6 +155,15 @@ fn navigation(ui: &mut egui::Ui, wizard: &Wizard, msgs: &mut Vec<Msg>) {
         });
     });
     ui.add_space(6.0);
+}
+
+/// Next reads "Exit" on the last page.
+fn next_label(wizard: &Wizard) -> &'static str {
+    if wizard.position() == Position::Page(PageId::Complete) {
+        text::page(PageId::Complete).field(crate::wizard::configuring::EXIT)
+    } else {
+        ShellText::Next.get()
+    }
 }
 
 fn problems(ui: &mut egui::Ui, wizard: &Wizard, page: PageId, msgs: &mut Vec<Msg>) {
@@ -169,10 +193,15 @@ fn problems(ui: &mut egui::Ui, wizard: &Wizard, page: PageId, msgs: &mut Vec<Msg
     }
 }
 
-fn cancel_dialog(ui: &mut egui::Ui, msgs: &mut Vec<Msg>) {
+fn cancel_dialog(ui: &mut egui::Ui, wizard: &Wizard, msgs: &mut Vec<Msg>) {
+    let body = if wizard.facts().configuring.is_some() {
+        ShellText::CancelBodyConfigured
+    } else {
+        ShellText::CancelBody
+    };
     let modal = egui::Modal::new(egui::Id::unique("leave-setup")).show(ui.ctx(), |ui| {
         ui.heading(ShellText::CancelTitle.get());
-        ui.label(ShellText::CancelBody.get());
+        ui.label(body.get());
         ui.add_space(8.0);
         ui.horizontal(|ui| {
             if ui.button(ShellText::CancelConfirm.get()).clicked() {

@@ -6,6 +6,8 @@
 //! function of the draft ([`page::flow`]) and each page has a pure validator, so the whole walk
 //! is testable without a window.
 
+pub mod apply;
+pub mod configuring;
 pub mod directories;
 pub mod express;
 pub mod features;
@@ -69,6 +71,8 @@ pub struct Draft {
     pub no_start_sync: bool,
     /// Warnings confirmed with "continue anyway": (page, message id).
     pub confirmed: std::collections::BTreeSet<(PageId, &'static str)>,
+    /// The data folder to install into (`--data`, else the default).
+    pub data_dir: std::path::PathBuf,
 }
 
 impl Default for Draft {
@@ -94,6 +98,7 @@ impl Default for Draft {
             staging: false,
             no_start_sync: false,
             confirmed: std::collections::BTreeSet::new(),
+            data_dir: crate::engine::install::default_data_dir(),
         }
     }
 }
@@ -117,6 +122,8 @@ pub struct Facts {
     pub pilot_groups: std::collections::BTreeMap<String, Result<pilot::GroupFound, String>>,
     /// The forest whose pilot group is being looked up.
     pub finding_group: Option<String>,
+    /// The plan being applied, once Configure was pressed.
+    pub configuring: Option<configuring::Configuring>,
 }
 
 /// A probe's ticket: the answer carrying the latest ticket of its kind is the one awaited.
@@ -192,6 +199,12 @@ pub enum Msg {
     Confirm(PageId, &'static str, bool),
     /// A probe answered.
     ProbeDone(Ticket, probe::ProbeResult),
+    /// A configuring step finished.
+    ApplyDone(Ticket, Box<apply::Done>),
+    /// Pressed Retry on the Configuring page: carry on from the first step not done.
+    RetryApply,
+    /// Pressed Stop: stop after the running step.
+    StopApply,
     /// Pressed Next.
     Next,
     /// Pressed Back.
@@ -212,6 +225,9 @@ pub enum Effect {
     /// Run [`probe::run`] off the drawing thread and send back [`Msg::ProbeDone`] with this
     /// ticket.
     Probe(Ticket, Box<probe::Probe>),
+    /// Run [`apply::run`] off the drawing thread and send back [`Msg::ApplyDone`] with this
+    /// ticket.
+    Apply(Ticket, Box<apply::Job>),
 }
 
 /// Where the walk is.
@@ -237,6 +253,8 @@ pub fn problems_of(page: PageId, draft: &Draft, facts: &Facts) -> Vec<Problem> {
         PageId::FilterUsers => pilot::validate(draft, facts),
         PageId::OptionalFeatures => features::validate(draft, facts),
         PageId::ReadyToConfigure => ready::validate(draft, facts),
+        PageId::Configuring => configuring::validate(draft, facts),
+        PageId::Complete => Vec::new(),
     }
 }
 
@@ -249,6 +267,8 @@ pub struct Wizard {
     confirming_cancel: bool,
     /// The awaited answer of each kind of probe.
     awaited: std::collections::BTreeMap<probe::ProbeKind, Ticket>,
+    /// The awaited answer of the running configuring step.
+    applying: Option<Ticket>,
     next_ticket: u64,
 }
 
@@ -267,8 +287,16 @@ impl Wizard {
             position: Position::Page(PageId::Welcome),
             confirming_cancel: false,
             awaited: std::collections::BTreeMap::new(),
+            applying: None,
             next_ticket: 1,
         }
+    }
+
+    /// A wizard that installs into `data_dir`.
+    pub fn with_data_dir(data_dir: std::path::PathBuf) -> Self {
+        let mut wizard = Self::new();
+        wizard.draft.data_dir = data_dir;
+        wizard
     }
 
     /// What has been entered.
@@ -335,9 +363,10 @@ impl Wizard {
         }
     }
 
-    /// Whether Back may be pressed now.
+    /// Whether Back may be pressed now: not once configuring has begun.
     pub fn can_go_back(&self) -> bool {
         match self.position {
+            Position::Page(PageId::Configuring | PageId::Complete) => false,
             Position::Page(page) => self.flow().first() != Some(&page),
             Position::EndOfBuild => true,
         }
@@ -420,6 +449,31 @@ impl Wizard {
         self.facts.pilot_groups.remove(&forest);
         self.facts.finding_group = Some(forest);
         vec![self.ask(probe)]
+    }
+
+    /// Starts the first step not done yet, unless one runs or the administrator stopped.
+    fn next_step(&mut self) -> Vec<Effect> {
+        let Some(configuring) = &mut self.facts.configuring else {
+            return Vec::new();
+        };
+        if configuring.running() || configuring.stopping || configuring.failure().is_some() {
+            return Vec::new();
+        }
+        let Some(step) = configuring.next_to_run() else {
+            return Vec::new();
+        };
+        configuring
+            .steps
+            .insert(step, configuring::StepState::Running);
+        let job = apply::Job {
+            step,
+            plan: configuring.plan.clone(),
+            carried: configuring.carried.clone(),
+        };
+        let ticket = Ticket(self.next_ticket);
+        self.next_ticket += 1;
+        self.applying = Some(ticket);
+        vec![Effect::Apply(ticket, Box::new(job))]
     }
 
     /// A probe with a fresh ticket, which becomes the awaited one of its kind.
@@ -568,6 +622,55 @@ impl Wizard {
                     }
                 }
             }
+            Msg::Next if self.position == Position::Page(PageId::Complete) => {
+                return vec![Effect::Close];
+            }
+            Msg::Next
+                if self.position == Position::Page(PageId::ReadyToConfigure)
+                    && self.can_go_next() =>
+            {
+                let Ok(plan) = self.plan() else {
+                    return Vec::new();
+                };
+                self.facts.configuring = Some(configuring::Configuring::new(plan));
+                self.position = Position::Page(PageId::Configuring);
+                return self.next_step();
+            }
+            Msg::ApplyDone(ticket, done) => {
+                if self.applying != Some(ticket) {
+                    return Vec::new();
+                }
+                self.applying = None;
+                if let Some(configuring) = &mut self.facts.configuring {
+                    let state = match done.outcome {
+                        Ok((carried, line)) => {
+                            configuring.carried = carried;
+                            configuring::StepState::Done(line)
+                        }
+                        Err(why) => configuring::StepState::Failed(why),
+                    };
+                    configuring.steps.insert(done.step, state);
+                }
+                return self.next_step();
+            }
+            Msg::RetryApply => {
+                if let Some(configuring) = &mut self.facts.configuring
+                    && !configuring.running()
+                {
+                    configuring.stopping = false;
+                    for state in configuring.steps.values_mut() {
+                        if matches!(state, configuring::StepState::Failed(_)) {
+                            *state = configuring::StepState::Pending;
+                        }
+                    }
+                }
+                return self.next_step();
+            }
+            Msg::StopApply => {
+                if let Some(configuring) = &mut self.facts.configuring {
+                    configuring.stopping = true;
+                }
+            }
             Msg::Next => {
                 if self.can_go_next()
                     && let Position::Page(page) = self.position
@@ -595,6 +698,16 @@ impl Wizard {
                             .map_or(self.position, |&p| Position::Page(p)),
                     };
                 }
+            }
+            // While a step runs, Cancel stops after it rather than leaving half-way through.
+            Msg::Cancel
+                if self
+                    .facts
+                    .configuring
+                    .as_ref()
+                    .is_some_and(configuring::Configuring::running) =>
+            {
+                return self.update(Msg::StopApply);
             }
             Msg::Cancel => self.confirming_cancel = true,
             Msg::CancelDismissed => self.confirming_cancel = false,
@@ -662,6 +775,7 @@ mod tests {
             tenant_id: "t".into(),
             display_name: "Contoso".into(),
             domains: Vec::new(),
+            admin: Default::default(),
         }
     }
 

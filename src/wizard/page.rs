@@ -30,6 +30,10 @@ pub enum PageId {
     OptionalFeatures,
     /// The summary before anything is changed.
     ReadyToConfigure,
+    /// The plan being applied, step by step.
+    Configuring,
+    /// What was done and what comes next.
+    Complete,
 }
 
 impl PageId {
@@ -46,6 +50,8 @@ impl PageId {
         PageId::FilterUsers,
         PageId::OptionalFeatures,
         PageId::ReadyToConfigure,
+        PageId::Configuring,
+        PageId::Complete,
     ];
 
     /// The page's key: its text file is `wizard-pages/<key>.toml`.
@@ -62,6 +68,8 @@ impl PageId {
             PageId::FilterUsers => "filter_users",
             PageId::OptionalFeatures => "optional_features",
             PageId::ReadyToConfigure => "ready_to_configure",
+            PageId::Configuring => "configuring",
+            PageId::Complete => "complete",
         }
     }
 
@@ -79,6 +87,8 @@ impl PageId {
             PageId::FilterUsers => super::pilot::FIELDS,
             PageId::OptionalFeatures => super::features::FIELDS,
             PageId::ReadyToConfigure => super::ready::FIELDS,
+            PageId::Configuring => super::configuring::FIELDS,
+            PageId::Complete => super::configuring::COMPLETE_FIELDS,
         }
     }
 
@@ -96,13 +106,14 @@ impl PageId {
             PageId::FilterUsers => super::pilot::MESSAGES,
             PageId::OptionalFeatures => super::features::MESSAGES,
             PageId::ReadyToConfigure => super::ready::MESSAGES,
+            PageId::Configuring => super::configuring::MESSAGES,
+            PageId::Complete => super::configuring::COMPLETE_MESSAGES,
         }
     }
 }
 
-/// The pages the administrator walks through for this draft, in order. The pages after
-/// Ready to configure (and the express install's own directory page) are not in this build yet:
-/// the walk ends there.
+/// The pages the administrator walks through for this draft, in order. The express install's
+/// own pages are not in this build yet: its walk ends at the tenant page.
 pub fn flow(draft: &Draft) -> Vec<PageId> {
     let mut pages = vec![PageId::Welcome, PageId::Express];
     match draft.mode {
@@ -116,6 +127,8 @@ pub fn flow(draft: &Draft) -> Vec<PageId> {
             PageId::FilterUsers,
             PageId::OptionalFeatures,
             PageId::ReadyToConfigure,
+            PageId::Configuring,
+            PageId::Complete,
         ]),
         Some(InstallMode::Express) => pages.push(PageId::ConnectTenant),
         None => {}
@@ -148,7 +161,9 @@ mod tests {
                 PageId::IdentifyingUsers,
                 PageId::FilterUsers,
                 PageId::OptionalFeatures,
-                PageId::ReadyToConfigure
+                PageId::ReadyToConfigure,
+                PageId::Configuring,
+                PageId::Complete
             ]
         );
     }

@@ -43,6 +43,12 @@ pub struct InstallPlan {
     pub features: Vec<Feature>,
     /// Start synchronizing when configured.
     pub start_sync: bool,
+    /// The tenant's id.
+    pub tenant_id: String,
+    /// The administrator's session, for preparing the tenant.
+    pub admin: super::tenant::AdminSession,
+    /// The data folder to install into.
+    pub data_dir: std::path::PathBuf,
 }
 
 /// Why the draft is not a plan yet: the first page of the walk with a problem that blocks.
@@ -135,6 +141,9 @@ pub fn resolve(draft: &Draft, facts: &Facts) -> Result<InstallPlan, NotReady> {
         alternate_sign_in: draft.alternate_sign_in.clone(),
         features,
         start_sync: !draft.no_start_sync,
+        tenant_id: tenant.tenant_id.clone(),
+        admin: tenant.admin.clone(),
+        data_dir: draft.data_dir.clone(),
     })
 }
 

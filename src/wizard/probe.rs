@@ -223,6 +223,7 @@ async fn device_code_wait(
         tenant_id: organization.id,
         display_name: organization.display_name,
         domains,
+        admin: super::tenant::AdminSession::new(graph),
     })
 }
 
@@ -245,5 +246,6 @@ async fn tenant_sign_in(
         tenant_id: organization.id,
         display_name: organization.display_name,
         domains,
+        admin: super::tenant::AdminSession::new(graph),
     })
 }

@@ -261,6 +261,7 @@ mod tests {
             tenant_id: "t".into(),
             display_name: "Contoso".into(),
             domains: vec![domain("contoso.com", true)],
+            admin: Default::default(),
         }));
         let draft = Draft {
             directories: vec![AddedDirectory {

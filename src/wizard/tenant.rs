@@ -124,6 +124,46 @@ impl TenantDraft {
     }
 }
 
+/// The administrator's signed-in Graph client, kept from the sign-in so that Configuring can
+/// prepare the tenant without asking again (a device-code sign-in cannot be repeated silently).
+#[derive(Clone, Default)]
+pub struct AdminSession(Option<std::sync::Arc<crate::tenant::graph::GraphClient>>);
+
+impl AdminSession {
+    /// Keeps a signed-in client.
+    pub fn new(graph: crate::tenant::graph::GraphClient) -> AdminSession {
+        AdminSession(Some(std::sync::Arc::new(graph)))
+    }
+
+    /// The client, if the sign-in kept one.
+    pub fn graph(&self) -> Option<&crate::tenant::graph::GraphClient> {
+        self.0.as_deref()
+    }
+}
+
+impl std::fmt::Debug for AdminSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Tokens never reach Debug output.
+        f.write_str(if self.0.is_some() {
+            "AdminSession(signed in)"
+        } else {
+            "AdminSession(none)"
+        })
+    }
+}
+
+impl PartialEq for AdminSession {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for AdminSession {}
+
 /// What a successful sign-in learned about the tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantFacts {
@@ -135,6 +175,8 @@ pub struct TenantFacts {
     pub display_name: String,
     /// The tenant's domains.
     pub domains: Vec<crate::tenant::api::Domain>,
+    /// The administrator's session.
+    pub admin: AdminSession,
 }
 
 impl TenantFacts {

@@ -59,6 +59,8 @@ pub enum ShellText {
     CancelTitle,
     /// Body of the "leave setup?" dialog.
     CancelBody,
+    /// Body of that dialog once configuring has begun.
+    CancelBodyConfigured,
     /// The button that leaves setup.
     CancelConfirm,
     /// The button that stays.
@@ -85,6 +87,7 @@ impl ShellText {
         ShellText::Cancel,
         ShellText::CancelTitle,
         ShellText::CancelBody,
+        ShellText::CancelBodyConfigured,
         ShellText::CancelConfirm,
         ShellText::CancelDismiss,
         ShellText::PagesHeading,
@@ -104,6 +107,7 @@ impl ShellText {
             ShellText::Cancel => "cancel",
             ShellText::CancelTitle => "cancel_title",
             ShellText::CancelBody => "cancel_body",
+            ShellText::CancelBodyConfigured => "cancel_body_configured",
             ShellText::CancelConfirm => "cancel_confirm",
             ShellText::CancelDismiss => "cancel_dismiss",
             ShellText::PagesHeading => "pages_heading",
@@ -139,6 +143,8 @@ fn source(page: PageId) -> &'static str {
         PageId::FilterUsers => include_str!("../../wizard-pages/filter_users.toml"),
         PageId::OptionalFeatures => include_str!("../../wizard-pages/optional_features.toml"),
         PageId::ReadyToConfigure => include_str!("../../wizard-pages/ready_to_configure.toml"),
+        PageId::Configuring => include_str!("../../wizard-pages/configuring.toml"),
+        PageId::Complete => include_str!("../../wizard-pages/complete.toml"),
     }
 }
 

@@ -1,0 +1,94 @@
+//! The Configuring page (each step with its state, Retry and Stop) and the Complete page.
+
+use super::shell::{Mark, step_marker};
+use crate::wizard::apply::Step;
+use crate::wizard::configuring::{DONE_LIST, NEXT_STEPS, RETRY, STOP, StepState};
+use crate::wizard::text;
+use crate::wizard::{Msg, PageId, Wizard};
+
+/// Draws the Configuring page body and returns what the administrator did.
+pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
+    let words = text::page(PageId::Configuring);
+    let mut msgs = Vec::new();
+    let Some(configuring) = &wizard.facts().configuring else {
+        return msgs;
+    };
+    egui::Grid::new("configuring-steps")
+        .num_columns(2)
+        .spacing([10.0, 6.0])
+        .show(ui, |ui| {
+            for step in Step::ALL {
+                let state = configuring.state(step);
+                match state {
+                    StepState::Running => {
+                        ui.add(egui::Spinner::new());
+                    }
+                    StepState::Done(_) => step_marker(ui, Mark::Done),
+                    StepState::Failed(_) => step_marker(ui, Mark::Failed),
+                    StepState::Pending => step_marker(ui, Mark::Ahead),
+                }
+                ui.vertical(|ui| {
+                    let label = egui::RichText::new(words.field(step.field()));
+                    ui.label(if *state == StepState::Running {
+                        label.strong()
+                    } else {
+                        label
+                    });
+                    match state {
+                        StepState::Done(line) if !line.is_empty() => {
+                            ui.label(egui::RichText::new(line).weak().small());
+                        }
+                        StepState::Failed(why) => {
+                            ui.label(egui::RichText::new(why).color(ui.visuals().error_fg_color));
+                        }
+                        _ => {}
+                    }
+                });
+                ui.end_row();
+            }
+        });
+    ui.add_space(10.0);
+    ui.horizontal(|ui| {
+        let can_retry = !configuring.running()
+            && (configuring.failure().is_some() || configuring.stopping)
+            && !configuring.finished();
+        if ui
+            .add_enabled(can_retry, egui::Button::new(words.field(RETRY)))
+            .clicked()
+        {
+            msgs.push(Msg::RetryApply);
+        }
+        let can_stop = configuring.running() && !configuring.stopping;
+        if ui
+            .add_enabled(can_stop, egui::Button::new(words.field(STOP)))
+            .clicked()
+        {
+            msgs.push(Msg::StopApply);
+        }
+    });
+    msgs
+}
+
+/// Draws the Complete page body: what each step did, and what to do next.
+pub fn complete(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
+    let words = text::page(PageId::Complete);
+    let steps = text::page(PageId::Configuring);
+    if let Some(configuring) = &wizard.facts().configuring {
+        ui.label(egui::RichText::new(words.field(DONE_LIST)).strong());
+        egui::Grid::new("complete-steps")
+            .num_columns(2)
+            .spacing([16.0, 4.0])
+            .show(ui, |ui| {
+                for step in Step::ALL {
+                    if let StepState::Done(line) = configuring.state(step) {
+                        ui.label(egui::RichText::new(steps.field(step.field())).weak());
+                        ui.label(line);
+                        ui.end_row();
+                    }
+                }
+            });
+        ui.add_space(10.0);
+    }
+    ui.label(words.field(NEXT_STEPS));
+    Vec::new()
+}

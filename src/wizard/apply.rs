@@ -1,0 +1,418 @@
+//! The Configuring page's work: the steps that turn an [`InstallPlan`] into a working
+//! installation, and the library code that carries each one out.
+//!
+//! Each step is its own effect ([`Job`] in, [`Done`] out), so a failed step can be retried
+//! without redoing the ones before it; what a step produced that a later one needs (the engine's
+//! application in the tenant and its secret) travels in [`Carried`]. The window and
+//! `skybridge apply` run the same steps through [`run`].
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::plan::InstallPlan;
+use crate::engine::install::{DirectoryConnection, Installation, TenantConnection};
+use crate::engine::model::RunRecord;
+use crate::secret::Secret;
+use crate::tenant::{SignIn, TenantEndpoint};
+
+/// One step of configuring, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Step {
+    /// The data folder and the engine's store.
+    CreateStore,
+    /// The engine's own application in the tenant, with a secret, allowed to synchronize.
+    PrepareTenant,
+    /// Connector account passwords and the application secret into the keychain.
+    SaveCredentials,
+    /// Each forest signed in to with the saved credentials, and the tenant as the application.
+    ConfigureConnectors,
+    /// The settings file with the synchronization rules.
+    ConfigureRules,
+    /// The first full import, synchronization and export (unless not wanted).
+    FirstSync,
+}
+
+impl Step {
+    /// Every step, in order.
+    pub const ALL: [Step; 6] = [
+        Step::CreateStore,
+        Step::PrepareTenant,
+        Step::SaveCredentials,
+        Step::ConfigureConnectors,
+        Step::ConfigureRules,
+        Step::FirstSync,
+    ];
+
+    /// The id of its label in the Configuring page's words.
+    pub fn field(self) -> &'static str {
+        match self {
+            Step::CreateStore => "step_store",
+            Step::PrepareTenant => "step_tenant",
+            Step::SaveCredentials => "step_credentials",
+            Step::ConfigureConnectors => "step_connectors",
+            Step::ConfigureRules => "step_rules",
+            Step::FirstSync => "step_first_sync",
+        }
+    }
+
+    /// The step after this one.
+    pub fn next(self) -> Option<Step> {
+        let i = Step::ALL.iter().position(|&s| s == self)?;
+        Step::ALL.get(i + 1).copied()
+    }
+}
+
+/// The engine's application in the tenant.
+#[derive(Debug, Clone)]
+pub struct EngineApp {
+    /// Its application (client) id.
+    pub app_id: String,
+    /// Its object id.
+    pub object_id: String,
+    /// Its secret (kept in the keychain, never in a file).
+    pub secret: Secret,
+    /// The tenant's own authority, which client credentials need.
+    pub authority: String,
+}
+
+/// What earlier steps produced for later ones.
+#[derive(Debug, Clone, Default)]
+pub struct Carried {
+    /// The engine's application, once registered.
+    pub app: Option<EngineApp>,
+}
+
+/// A step to carry out.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Which.
+    pub step: Step,
+    /// The plan being applied.
+    pub plan: Box<InstallPlan>,
+    /// What earlier steps produced.
+    pub carried: Carried,
+}
+
+/// How a step went.
+#[derive(Debug, Clone)]
+pub struct Done {
+    /// Which step.
+    pub step: Step,
+    /// What it produced and a line saying what it did, or why it failed (in words).
+    pub outcome: Result<(Carried, String), String>,
+}
+
+/// The keychain service for an installation's secrets: `skybridge` for the default data
+/// folder, else one of its own so that two installations on one machine never share entries.
+pub fn keychain_service(data: &Path) -> String {
+    if data == crate::engine::install::default_data_dir() {
+        "skybridge".into()
+    } else {
+        format!("skybridge:{}", data.display())
+    }
+}
+
+/// The tenant's own authority: the administrator may have signed in through a shared one
+/// (`…/organizations`), but an application signs in to its tenant.
+pub fn tenant_authority(authority: &str, tenant_id: &str) -> String {
+    let trimmed = authority.trim_end_matches('/');
+    match trimmed.rsplit_once('/') {
+        Some((root, _)) if root.contains("://") => format!("{root}/{tenant_id}"),
+        _ => format!("{trimmed}/{tenant_id}"),
+    }
+}
+
+/// Carries out one step.
+pub async fn run(job: Job) -> Done {
+    let Job {
+        step,
+        plan,
+        mut carried,
+    } = job;
+    let outcome = match step {
+        Step::CreateStore => {
+            let data = plan.data_dir.clone();
+            off_runtime(move || create_store(&data)).await
+        }
+        Step::PrepareTenant => prepare_tenant(&plan, &mut carried).await,
+        Step::SaveCredentials => {
+            let installation = installation(&plan, &carried);
+            let plan = plan.clone();
+            let carried = carried.clone();
+            off_runtime(move || save_credentials(&plan, &carried, installation?)).await
+        }
+        Step::ConfigureConnectors => configure_connectors(&plan, &carried).await,
+        Step::ConfigureRules => {
+            let installation = installation(&plan, &carried);
+            let data = plan.data_dir.clone();
+            off_runtime(move || configure_rules(&data, installation?)).await
+        }
+        Step::FirstSync if !plan.start_sync => Ok(
+            "not started, as chosen: run `skybridge sync run --full` or start it from Additional tasks"
+                .into(),
+        ),
+        Step::FirstSync => {
+            let data = plan.data_dir.clone();
+            off_runtime(move || first_sync(&data)).await
+        }
+    };
+    Done {
+        step,
+        outcome: outcome.map(|line| (carried, line)),
+    }
+}
+
+/// Runs blocking work that may start a runtime of its own (the keychain client, ldap3) on a
+/// plain thread, outside the caller's runtime.
+async fn off_runtime(
+    work: impl FnOnce() -> Result<String, String> + Send + 'static,
+) -> Result<String, String> {
+    let (send, receive) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(work());
+    });
+    receive
+        .await
+        .unwrap_or_else(|_| Err("the step stopped unexpectedly".into()))
+}
+
+fn create_store(data: &Path) -> Result<String, String> {
+    if data.join("settings.json").exists() {
+        return Err(format!(
+            "{} already holds a Skybridge installation. Change it from Additional tasks, or choose another data folder.",
+            data.display()
+        ));
+    }
+    std::fs::create_dir_all(data)
+        .map_err(|e| format!("cannot create the data folder {}: {e}", data.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| format!("cannot restrict the data folder {}: {e}", data.display()))?;
+    }
+    let store = data.join("store");
+    crate::engine::store::SledStore::open(&store).map_err(|e| e.to_string())?;
+    Ok(format!("{}", store.display()))
+}
+
+/// The name the engine's application gets in the tenant.
+fn app_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .unwrap_or_else(|| "this computer".into());
+    format!("Skybridge sync on {host}")
+}
+
+async fn prepare_tenant(plan: &InstallPlan, carried: &mut Carried) -> Result<String, String> {
+    if carried.app.is_none() {
+        let admin = plan.admin.graph().ok_or(
+            "the administrator's sign-in is no longer at hand: go back to Connect to the tenant and sign in again",
+        )?;
+        let name = app_name();
+        let app = admin
+            .create_application(&name)
+            .await
+            .map_err(|e| format!("cannot register the engine's application: {e}"))?;
+        let (Some(app_id), Some(object_id)) = (app["appId"].as_str(), app["id"].as_str()) else {
+            return Err("the tenant registered the application but gave no appId or id".into());
+        };
+        admin
+            .create_service_principal(app_id)
+            .await
+            .map_err(|e| format!("cannot create the application's service principal: {e}"))?;
+        let (_, secret) = admin
+            .add_password(object_id, "Skybridge sync engine")
+            .await
+            .map_err(|e| format!("cannot give the application a secret: {e}"))?;
+        carried.app = Some(EngineApp {
+            app_id: app_id.to_string(),
+            object_id: object_id.to_string(),
+            secret,
+            authority: tenant_authority(&plan.tenant.authority, &plan.tenant_id),
+        });
+    }
+    let Some(app) = &carried.app else {
+        return Err("no application".into());
+    };
+    // The engine signs in as the application, as every cycle will. A new secret can take a
+    // little while to be accepted everywhere in a real tenant.
+    let endpoint = engine_endpoint(plan, app);
+    let mut last = String::new();
+    for attempt in 0..6 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+        match endpoint
+            .connect(&SignIn::ClientSecret(app.secret.clone()))
+            .await
+        {
+            Ok(_) => return Ok(format!("application {} ({})", app_name(), app.app_id)),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(format!(
+        "the application {} was registered, but cannot sign in with its secret: {last}",
+        app.app_id
+    ))
+}
+
+fn engine_endpoint(plan: &InstallPlan, app: &EngineApp) -> TenantEndpoint {
+    TenantEndpoint {
+        authority: app.authority.clone(),
+        client_id: app.app_id.clone(),
+        ..plan.tenant.clone()
+    }
+}
+
+/// The settings file's contents for a plan.
+fn installation(plan: &InstallPlan, carried: &Carried) -> Result<Installation, String> {
+    let app = carried
+        .app
+        .as_ref()
+        .ok_or("the tenant is not prepared yet (retry Prepare the tenant)")?;
+    Ok(Installation {
+        sync: plan.sync.clone(),
+        directories: plan
+            .directories
+            .iter()
+            .map(|d| DirectoryConnection {
+                connector: d.connector.clone(),
+                server: d.server.url(),
+                starttls: d.server.security == crate::directory::Security::StartTls,
+                ca_file: d.server.ca_file.clone(),
+                account: d.account.to_string(),
+            })
+            .collect(),
+        tenant: TenantConnection {
+            authority: app.authority.clone(),
+            graph: plan.tenant.graph.clone(),
+            client_id: app.app_id.clone(),
+            ca_file: plan.tenant.ca_file.clone(),
+            write_budget: crate::tenant::graph::WriteLimiter::DEFAULT_BUDGET,
+            budget_window_seconds: crate::tenant::graph::WriteLimiter::DEFAULT_WINDOW.as_secs(),
+        },
+        keychain_service: keychain_service(&plan.data_dir),
+        history_days: 7,
+    })
+}
+
+fn save_credentials(
+    plan: &InstallPlan,
+    carried: &Carried,
+    installation: Installation,
+) -> Result<String, String> {
+    for d in &plan.directories {
+        installation
+            .store_directory_password(&d.connector, &d.password)
+            .map_err(|e| format!("cannot keep {}'s password: {e}", d.connector))?;
+    }
+    if let Some(app) = &carried.app {
+        installation
+            .store_client_secret(&app.secret)
+            .map_err(|e| format!("cannot keep the application secret: {e}"))?;
+    }
+    Ok(format!(
+        "{} entries in the keychain under '{}'",
+        plan.directories.len() + 1,
+        installation.keychain_service
+    ))
+}
+
+async fn configure_connectors(plan: &InstallPlan, carried: &Carried) -> Result<String, String> {
+    let installation = installation(plan, carried)?;
+    // Everything from what was saved, as the engine will read it.
+    let forests = {
+        let installation = installation.clone();
+        off_runtime(move || {
+            let sessions = installation
+                .directory_sessions()
+                .map_err(|e| e.to_string())?;
+            Ok(sessions
+                .iter()
+                .map(|(d, _)| d.connector.clone())
+                .collect::<Vec<_>>()
+                .join(", "))
+        })
+        .await?
+    };
+    let secret = {
+        let installation = installation.clone();
+        let (send, receive) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let _ = send.send(installation.client_secret());
+        });
+        receive
+            .await
+            .map_err(|_| "the keychain read stopped unexpectedly".to_string())?
+            .map_err(|e| e.to_string())?
+    };
+    installation
+        .graph(secret)
+        .await
+        .map_err(|e| format!("the engine cannot sign in to the tenant: {e}"))?;
+    Ok(format!("{forests}; tenant"))
+}
+
+fn configure_rules(data: &Path, installation: Installation) -> Result<String, String> {
+    installation.save(data).map_err(|e| e.to_string())?;
+    Ok(format!("{}", data.join("settings.json").display()))
+}
+
+fn first_sync(data: &Path) -> Result<String, String> {
+    let records = crate::engine::install::run_cycle(data, true).map_err(|e| e.to_string())?;
+    Ok(summarize(&records))
+}
+
+/// One line for a cycle's runs: what each profile did.
+pub fn summarize(records: &[RunRecord]) -> String {
+    records
+        .iter()
+        .map(|r| {
+            let c = &r.counts;
+            let mut line = format!(
+                "{} {}: {} added, {} updated, {} deleted",
+                r.profile, r.connector, c.adds, c.updates, c.deletes
+            );
+            if !r.errors.is_empty() {
+                line += &format!(", {} errors", r.errors.len());
+            }
+            if r.outcome != "completed" {
+                line += &format!(" ({})", r.outcome);
+            }
+            line
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_application_signs_in_to_its_own_tenant() {
+        assert_eq!(
+            tenant_authority("https://login.microsoftonline.com/organizations", "t1"),
+            "https://login.microsoftonline.com/t1"
+        );
+        assert_eq!(
+            tenant_authority("https://127.0.0.1:8443/t1/", "t1"),
+            "https://127.0.0.1:8443/t1"
+        );
+    }
+
+    #[test]
+    fn steps_run_in_order_and_end() {
+        let mut step = Some(Step::CreateStore);
+        let mut seen = Vec::new();
+        while let Some(s) = step {
+            seen.push(s);
+            step = s.next();
+        }
+        assert_eq!(seen, Step::ALL);
+    }
+}

@@ -1,0 +1,134 @@
+//! The Configuring and Complete pages: the state of the steps that apply the plan (pending,
+//! running, done with what they did, failed with why), and their checks. The steps themselves
+//! are in [`super::apply`].
+
+use std::collections::BTreeMap;
+
+use super::apply::{Carried, Step};
+use super::page::PageId;
+use super::plan::InstallPlan;
+use super::problem::Problem;
+use super::{Draft, Facts};
+
+/// Field ids of the Configuring page.
+pub const FIELDS: &[&str] = &[
+    "step_store",
+    "step_tenant",
+    "step_credentials",
+    "step_connectors",
+    "step_rules",
+    "step_first_sync",
+    RETRY,
+    STOP,
+];
+/// Message ids of the Configuring page.
+pub const MESSAGES: &[&str] = &[WORKING, FAILED, STOPPED];
+
+/// Field ids of the Complete page.
+pub const COMPLETE_FIELDS: &[&str] = &[DONE_LIST, NEXT_STEPS, EXIT];
+/// Message ids of the Complete page.
+pub const COMPLETE_MESSAGES: &[&str] = &[];
+
+/// The Retry button.
+pub const RETRY: &str = "retry";
+/// The Stop button.
+pub const STOP: &str = "stop";
+/// Steps are still running.
+pub const WORKING: &str = "working";
+/// A step failed (detail: which and why).
+pub const FAILED: &str = "failed";
+/// The administrator stopped after a step.
+pub const STOPPED: &str = "stopped";
+/// The list of what was done.
+pub const DONE_LIST: &str = "done_list";
+/// What to do next.
+pub const NEXT_STEPS: &str = "next_steps";
+/// The Exit button.
+pub const EXIT: &str = "exit";
+
+/// Where a step is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepState {
+    /// Not started.
+    Pending,
+    /// Under way.
+    Running,
+    /// Done: what it did.
+    Done(String),
+    /// Failed: why.
+    Failed(String),
+}
+
+/// The Configuring page's state.
+#[derive(Debug, Clone)]
+pub struct Configuring {
+    /// The plan being applied (resolved when Configure was pressed).
+    pub plan: Box<InstallPlan>,
+    /// Each step's state.
+    pub steps: BTreeMap<Step, StepState>,
+    /// What finished steps produced.
+    pub carried: Carried,
+    /// The administrator asked to stop after the running step.
+    pub stopping: bool,
+}
+
+impl Configuring {
+    /// Every step pending.
+    pub fn new(plan: InstallPlan) -> Configuring {
+        Configuring {
+            plan: Box::new(plan),
+            steps: Step::ALL.iter().map(|&s| (s, StepState::Pending)).collect(),
+            carried: Carried::default(),
+            stopping: false,
+        }
+    }
+
+    /// The state of a step.
+    pub fn state(&self, step: Step) -> &StepState {
+        self.steps.get(&step).unwrap_or(&StepState::Pending)
+    }
+
+    /// The first step that has not succeeded.
+    pub fn next_to_run(&self) -> Option<Step> {
+        Step::ALL
+            .into_iter()
+            .find(|&s| !matches!(self.state(s), StepState::Done(_)))
+    }
+
+    /// A step is under way.
+    pub fn running(&self) -> bool {
+        self.steps.values().any(|s| *s == StepState::Running)
+    }
+
+    /// Every step succeeded.
+    pub fn finished(&self) -> bool {
+        self.next_to_run().is_none()
+    }
+
+    /// The failed step and why, if one failed.
+    pub fn failure(&self) -> Option<(Step, &str)> {
+        self.steps.iter().find_map(|(&s, state)| match state {
+            StepState::Failed(why) => Some((s, why.as_str())),
+            _ => None,
+        })
+    }
+}
+
+/// Checks the Configuring page: Next (to Complete) waits for every step.
+pub fn validate(_draft: &Draft, facts: &Facts) -> Vec<Problem> {
+    let page = PageId::Configuring;
+    let Some(configuring) = &facts.configuring else {
+        return vec![Problem::error(page, STOP, WORKING)];
+    };
+    if let Some((step, why)) = configuring.failure() {
+        let label = super::text::page(page).field(step.field()).to_string();
+        return vec![Problem::error(page, RETRY, FAILED).with_detail(format!("{label}: {why}"))];
+    }
+    if configuring.finished() {
+        Vec::new()
+    } else if configuring.stopping && !configuring.running() {
+        vec![Problem::error(page, RETRY, STOPPED)]
+    } else {
+        vec![Problem::error(page, STOP, WORKING)]
+    }
+}
