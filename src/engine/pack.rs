@@ -33,8 +33,14 @@ pub const TAIL: usize = 2;
 /// Groups per first path segment for ByHash keys.
 const HASH_GROUPS: u64 = 4096;
 
-/// The format tag of an encoded group.
+/// The format tag of a group stored as is.
+const FORMAT_PLAIN: u8 = 0;
+/// The format tag of a compressed group.
 const FORMAT_ZSTD: u8 = 1;
+
+/// Groups smaller than this are stored as is: compressing a few records costs more time (zstd
+/// builds its tables for every call) than the little space it saves.
+const COMPRESS_FROM: usize = 2048;
 
 /// The zstd level: the fastest, which already takes similar records down several times.
 const LEVEL: i32 = 1;
@@ -90,8 +96,9 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     hash
 }
 
-/// Encodes sorted entries: a format byte, the uncompressed length, then the compressed run of
-/// (key length, key, value length, value); lengths are little-endian u32.
+/// Encodes sorted entries as the run of (key length, key, value length, value), lengths as
+/// little-endian u32: after a format byte as is, or compressed after the format byte and the
+/// run's length.
 pub fn encode(entries: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<u8>, String> {
     let size: usize = entries.iter().map(|(k, v)| 8 + k.len() + v.len()).sum();
     let mut plain = Vec::with_capacity(size);
@@ -101,6 +108,10 @@ pub fn encode(entries: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<u8>, String> {
             plain.extend_from_slice(&len.to_le_bytes());
             plain.extend_from_slice(part);
         }
+    }
+    if plain.len() < COMPRESS_FROM {
+        plain.insert(0, FORMAT_PLAIN);
+        return Ok(plain);
     }
     let plain_len = u32::try_from(plain.len()).map_err(|_| "a group over 4 GiB".to_string())?;
     let compressed = COMPRESSOR.with(|c| {
@@ -131,26 +142,31 @@ thread_local! {
 /// Decodes what [`encode`] wrote; an error names what is wrong.
 pub fn decode(bytes: &[u8]) -> Result<Entries, String> {
     let (&format, body) = bytes.split_first().ok_or("an empty group")?;
-    if format != FORMAT_ZSTD {
-        return Err(format!("a group in unknown format {format}"));
-    }
-    let (plain_len, body) = body.split_first_chunk::<4>().ok_or("a group cut short")?;
-    let plain_len = u32::from_le_bytes(*plain_len) as usize;
-    let plain = DECOMPRESSOR.with(|d| {
-        let mut d = d.borrow_mut();
-        if d.is_none() {
-            *d = Some(zstd::bulk::Decompressor::new().map_err(|e| e.to_string())?);
+    let inflated;
+    let plain: &[u8] = match format {
+        FORMAT_PLAIN => body,
+        FORMAT_ZSTD => {
+            let (plain_len, body) = body.split_first_chunk::<4>().ok_or("a group cut short")?;
+            let plain_len = u32::from_le_bytes(*plain_len) as usize;
+            inflated = DECOMPRESSOR.with(|d| {
+                let mut d = d.borrow_mut();
+                if d.is_none() {
+                    *d = Some(zstd::bulk::Decompressor::new().map_err(|e| e.to_string())?);
+                }
+                match d.as_mut() {
+                    Some(d) => d.decompress(body, plain_len).map_err(|e| e.to_string()),
+                    None => Err("no decompressor".to_string()),
+                }
+            })?;
+            if inflated.len() != plain_len {
+                return Err("a group shorter than its header says".into());
+            }
+            &inflated
         }
-        match d.as_mut() {
-            Some(d) => d.decompress(body, plain_len).map_err(|e| e.to_string()),
-            None => Err("no decompressor".to_string()),
-        }
-    })?;
-    if plain.len() != plain_len {
-        return Err("a group shorter than its header says".into());
-    }
+        other => return Err(format!("a group in unknown format {other}")),
+    };
     let mut entries = Vec::new();
-    let mut rest = plain.as_slice();
+    let mut rest = plain;
     let take = |rest: &mut &[u8]| -> Result<Vec<u8>, String> {
         let (len, tail) = rest.split_first_chunk::<4>().ok_or("a group cut short")?;
         let len = u32::from_le_bytes(*len) as usize;
@@ -307,6 +323,20 @@ mod tests {
         );
         assert_eq!(find(&back, b"b"), Some(&b"two"[..]));
         assert_eq!(find(&back, b"c"), None);
+        // A bigger group is compressed, and reads back the same.
+        let big: Entries = (0..100)
+            .map(|i| {
+                (
+                    format!("k{i:03}").into_bytes(),
+                    b"a value much like the others".to_vec(),
+                )
+            })
+            .collect();
+        let packed = encode(&big).unwrap();
+        assert_eq!(packed[0], FORMAT_ZSTD);
+        assert!(packed.len() < 1000, "{}", packed.len());
+        assert_eq!(decode(&packed).unwrap(), big);
+        assert!(decode(&packed[..packed.len() - 3]).is_err());
         assert!(decode(&[]).unwrap_err().contains("empty"));
         assert!(decode(&[7, 1, 2]).unwrap_err().contains("unknown format 7"));
         assert!(decode(&bytes[..bytes.len() - 3]).is_err());

@@ -465,6 +465,7 @@ impl SledStore {
         let mut cache = lock(&self.cache);
         // A commit since the read may have changed the group: then do not keep it.
         if cache.generation == generation && !cache.groups.contains_key(full_key) {
+            // The order may name groups that left since (a failed write): they are skipped.
             while cache.entries + weight(&entries) > CACHED_ENTRIES
                 && let Some(old) = cache.order.pop_front()
             {
@@ -563,29 +564,42 @@ impl Store for SledStore {
             let group = space.key(&pack::group_of(space.packing(), &key));
             grouped.entry(group).or_default().push((key, v));
         }
-        for (group, changes) in &mut grouped {
-            let mut entries = Arc::unwrap_or_clone(self.group(group)?);
-            pack::apply(&mut entries, std::mem::take(changes));
+        let mut written = Vec::with_capacity(grouped.len());
+        for (group, changes) in grouped {
+            let mut entries = Arc::unwrap_or_clone(self.group(&group)?);
+            pack::apply(&mut entries, changes);
             if entries.is_empty() {
                 sled_batch.remove(group.as_slice());
             } else {
                 let bytes = pack::encode(&entries).map_err(|e| self.backend(e))?;
                 sled_batch.insert(group.as_slice(), bytes);
             }
+            written.push((group, Arc::new(entries)));
         }
         let applied = self.tree.apply_batch(sled_batch);
         {
-            // Whatever was read before the change must not stay cached, nor be cached by a
-            // reader that started before it.
+            // Cached groups take their new contents (or leave, if the write failed), and a
+            // reader that started before the change must not cache what it read.
             let mut cache = lock(&self.cache);
             cache.generation += 1;
-            for group in grouped.keys() {
-                if let Some(gone) = cache.groups.remove(group) {
-                    cache.entries -= weight(&gone);
+            for (group, entries) in written {
+                let fresh = applied.is_ok().then(|| entries.clone());
+                let GroupCache {
+                    groups, entries: n, ..
+                } = &mut *cache;
+                if let Some(cached) = groups.get_mut(&group) {
+                    *n -= weight(cached);
+                    match fresh {
+                        Some(fresh) => {
+                            *n += weight(&fresh);
+                            *cached = fresh;
+                        }
+                        None => {
+                            groups.remove(&group);
+                        }
+                    }
                 }
             }
-            let GroupCache { groups, order, .. } = &mut *cache;
-            order.retain(|g| groups.contains_key(g));
         }
         applied.map_err(|e| self.backend(e))?;
         self.db.flush().map_err(|e| self.backend(e))?;
