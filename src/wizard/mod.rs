@@ -822,6 +822,72 @@ mod tests {
         assert!(wizard.update(Msg::SignInTenant).is_empty());
     }
 
+    fn an_empty_plan() -> plan::InstallPlan {
+        plan::InstallPlan {
+            sign_in: SignInMethod::default(),
+            single_sign_on: false,
+            tenant: crate::tenant::TenantEndpoint::default(),
+            tenant_name: "Contoso".into(),
+            directories: Vec::new(),
+            sync: crate::engine::sync::SyncSettings::new(
+                Vec::new(),
+                Vec::new(),
+                "c.onmicrosoft.com",
+            ),
+            alternate_sign_in: None,
+            features: Vec::new(),
+            start_sync: true,
+            tenant_id: "t".into(),
+            admin: Default::default(),
+            data_dir: std::env::temp_dir().join("never-written"),
+        }
+    }
+
+    fn step_of(effects: &[Effect]) -> (Ticket, apply::Step) {
+        match effects {
+            [Effect::Apply(ticket, job)] => (*ticket, job.step),
+            other => panic!("one step expected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn configuring_runs_steps_in_turn_retries_a_failed_one_and_stops_when_asked() {
+        let mut wizard = Wizard::new();
+        wizard.position = Position::Page(PageId::Configuring);
+        wizard.facts.configuring = Some(configuring::Configuring::new(an_empty_plan()));
+        let (first, step) = step_of(&wizard.next_step());
+        assert_eq!(step, apply::Step::CreateStore);
+        assert!(!wizard.can_go_back() && !wizard.can_go_next());
+        let done =
+            |step, outcome| Msg::ApplyDone(Ticket(0), Box::new(apply::Done { step, outcome }));
+        // An answer with another ticket is not the awaited one.
+        assert!(
+            wizard
+                .update(done(step, Ok((Default::default(), String::new()))))
+                .is_empty()
+        );
+        let answer =
+            |ticket, step, outcome| Msg::ApplyDone(ticket, Box::new(apply::Done { step, outcome }));
+        let effects = wizard.update(answer(first, step, Ok((Default::default(), "made".into()))));
+        let (second, step) = step_of(&effects);
+        assert_eq!(step, apply::Step::PrepareTenant);
+        // It fails: nothing more runs, Next stays off and the reason is on the page.
+        let effects = wizard.update(answer(second, step, Err("refused".into())));
+        assert!(effects.is_empty());
+        let problems = wizard.problems(PageId::Configuring);
+        assert!(problems[0].text().contains("refused"), "{problems:?}");
+        // Retry runs the failed step again, not the first one.
+        let (third, step) = step_of(&wizard.update(Msg::RetryApply));
+        assert_eq!(step, apply::Step::PrepareTenant);
+        // Cancel while it runs asks to stop after it; nothing follows.
+        assert!(wizard.update(Msg::Cancel).is_empty());
+        assert!(!wizard.confirming_cancel());
+        let effects = wizard.update(answer(third, step, Ok((Default::default(), "app".into()))));
+        assert!(effects.is_empty(), "stopped after the step");
+        let (_, step) = step_of(&wizard.update(Msg::RetryApply));
+        assert_eq!(step, apply::Step::SaveCredentials);
+    }
+
     #[test]
     fn cancel_asks_first_and_only_a_confirmation_closes() {
         let mut wizard = Wizard::new();
