@@ -37,6 +37,39 @@ pub enum Command {
     Sync(SyncCommand),
     /// Find objects in the connector spaces and the metaverse by name, sign-in name, mail or DN.
     Search(SearchArgs),
+    /// Connector accounts in Active Directory.
+    #[command(subcommand)]
+    Account(AccountCommand),
+}
+
+/// `skybridge account`.
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Create a connector account with the rights Skybridge needs, signed in as a domain
+    /// administrator. Its generated password goes to a file only its owner can read.
+    Create(CreateAccountArgs),
+}
+
+/// `skybridge account create`.
+#[derive(Debug, Args)]
+pub struct CreateAccountArgs {
+    /// The administrator who creates it.
+    #[command(flatten)]
+    pub admin: SignInArgs,
+    /// The OU or container to create it in.
+    #[arg(long, value_name = "DN")]
+    pub ou: String,
+    /// Its name (at most 20 characters).
+    #[arg(long)]
+    pub name: String,
+    /// Also let it write ms-DS-ConsistencyGuid of the users in these OUs or domains (managed
+    /// sourceAnchor); may be repeated.
+    #[arg(long, value_name = "DN")]
+    pub anchor_writeback: Vec<String>,
+    /// Where to write the generated password (created with owner-only permissions; an existing
+    /// file is not overwritten).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: PathBuf,
 }
 
 /// `skybridge wizard`.
@@ -45,6 +78,10 @@ pub struct WizardArgs {
     /// The data folder to install into (default: $XDG_DATA_HOME/skybridge or ~/.local/share/skybridge).
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// A JSON file of values to start the forms with (where the tenant is, which domain
+    /// controller); never passwords.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
 }
 
 /// The data folder of an installation.
@@ -444,6 +481,45 @@ pub fn probe_account(args: &SignInArgs, out: &mut dyn Write) -> anyhow::Result<(
     if !check.acceptable {
         anyhow::bail!("{} cannot be the connector account", args.user);
     }
+    Ok(())
+}
+
+/// Runs `account create`: the account is made, its password written to the file, its name
+/// printed.
+pub fn account_create(args: &CreateAccountArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    // Refuse before changing the directory if the password would have nowhere to go.
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    let mut file = file.open(&args.password_file).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create {} for the password: {e} (it must not exist yet)",
+            args.password_file.display()
+        )
+    })?;
+    let (mut session, _password) = args.admin.open()?;
+    let request = account::NewAccount {
+        parent_dn: args.ou.clone(),
+        name: args.name.clone(),
+        rights: account::Rights {
+            consistency_guid_ous: args.anchor_writeback.clone(),
+            ..account::Rights::default()
+        },
+    };
+    let created = match account::create(&mut session, &request) {
+        Ok(created) => created,
+        Err(e) => {
+            drop(file);
+            let _ = std::fs::remove_file(&args.password_file);
+            return Err(e.into());
+        }
+    };
+    session.close();
+    file.write_all(created.password.expose().as_bytes())?;
+    writeln!(out, "Created:   {}", created.dn)?;
+    writeln!(out, "Sign in as {}", created.account.bind_name())?;
+    writeln!(out, "Password:  in {}", args.password_file.display())?;
     Ok(())
 }
 

@@ -14,8 +14,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => open_wizard(None),
-        Some(Command::Wizard(args)) => open_wizard(args.data),
+        None => open_wizard(None, None),
+        Some(Command::Wizard(args)) => open_wizard(args.data, args.profile),
         Some(Command::Probe(Probe::Server(args))) => {
             skybridge::cli::probe_server(&args, &mut std::io::stdout().lock())
         }
@@ -33,6 +33,9 @@ fn main() -> ExitCode {
         Some(Command::Sync(command)) => {
             skybridge::cli::sync_command(&command, &mut std::io::stdout().lock())
         }
+        Some(Command::Account(skybridge::cli::AccountCommand::Create(args))) => {
+            skybridge::cli::account_create(&args, &mut std::io::stdout().lock())
+        }
         Some(Command::Search(args)) => {
             skybridge::cli::search_command(&args, &mut std::io::stdout().lock())
         }
@@ -48,9 +51,21 @@ fn main() -> ExitCode {
 }
 
 #[cfg(feature = "gui")]
-fn open_wizard(data: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+fn open_wizard(
+    data: Option<std::path::PathBuf>,
+    profile: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
     let data = data.unwrap_or_else(skybridge::engine::install::default_data_dir);
-    skybridge::ui::run(data).map_err(|e| {
+    // The folder also names the keychain entries: the same folder, however it was typed.
+    let data = std::path::absolute(&data)
+        .map_err(|e| anyhow::anyhow!("the data folder {} cannot be used: {e}", data.display()))?;
+    let profile = match profile {
+        Some(path) => {
+            skybridge::wizard::profile::Profile::load(&path).map_err(anyhow::Error::msg)?
+        }
+        None => Default::default(),
+    };
+    skybridge::ui::run(data, profile).map_err(|e| {
         anyhow::anyhow!(
             "the wizard window could not open: {e}. A desktop session is needed (on a server without one, run the commands listed by `skybridge --help`)."
         )
@@ -58,7 +73,10 @@ fn open_wizard(data: Option<std::path::PathBuf>) -> anyhow::Result<()> {
 }
 
 #[cfg(not(feature = "gui"))]
-fn open_wizard(_data: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+fn open_wizard(
+    _data: Option<std::path::PathBuf>,
+    _profile: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
     anyhow::bail!(
         "this build has no wizard window (it was built without the `gui` feature); run `skybridge --help` for the commands it has"
     )

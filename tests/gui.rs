@@ -551,7 +551,7 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     let data_dir = plan.data_dir.clone();
 
     // Configuring: every step runs for real, ending with the first synchronization.
-    harness.get_by_label("Next").click();
+    harness.get_by_label("Configure").click();
     // A spinner keeps asking for frames while a step runs: step, do not wait to settle.
     harness.run_steps(2);
     assert_eq!(

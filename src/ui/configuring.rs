@@ -36,7 +36,7 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
                     });
                     match state {
                         StepState::Done(line) if !line.is_empty() => {
-                            ui.label(egui::RichText::new(line).weak().small());
+                            ui.label(egui::RichText::new(line).weak());
                         }
                         StepState::Failed(why) => {
                             ui.label(egui::RichText::new(why).color(ui.visuals().error_fg_color));
@@ -48,24 +48,17 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
             }
         });
     ui.add_space(10.0);
-    ui.horizontal(|ui| {
-        let can_retry = !configuring.running()
-            && (configuring.failure().is_some() || configuring.stopping)
-            && !configuring.finished();
+    // Only the button that applies now: Stop while a step runs, Retry once it has stopped.
+    if configuring.running() {
         if ui
-            .add_enabled(can_retry, egui::Button::new(words.field(RETRY)))
-            .clicked()
-        {
-            msgs.push(Msg::RetryApply);
-        }
-        let can_stop = configuring.running() && !configuring.stopping;
-        if ui
-            .add_enabled(can_stop, egui::Button::new(words.field(STOP)))
+            .add_enabled(!configuring.stopping, egui::Button::new(words.field(STOP)))
             .clicked()
         {
             msgs.push(Msg::StopApply);
         }
-    });
+    } else if !configuring.finished() && ui.button(words.field(RETRY)).clicked() {
+        msgs.push(Msg::RetryApply);
+    }
     msgs
 }
 
@@ -75,18 +68,13 @@ pub fn complete(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
     let steps = text::page(PageId::Configuring);
     if let Some(configuring) = &wizard.facts().configuring {
         ui.label(egui::RichText::new(words.field(DONE_LIST)).strong());
-        egui::Grid::new("complete-steps")
-            .num_columns(2)
-            .spacing([16.0, 4.0])
-            .show(ui, |ui| {
-                for step in Step::ALL {
-                    if let StepState::Done(line) = configuring.state(step) {
-                        ui.label(egui::RichText::new(steps.field(step.field())).weak());
-                        ui.label(line);
-                        ui.end_row();
-                    }
-                }
-            });
+        for step in Step::ALL {
+            if let StepState::Done(line) = configuring.state(step) {
+                ui.add_space(4.0);
+                ui.label(egui::RichText::new(steps.field(step.field())).weak());
+                ui.label(line);
+            }
+        }
         ui.add_space(10.0);
     }
     ui.label(words.field(NEXT_STEPS));

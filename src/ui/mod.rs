@@ -57,13 +57,8 @@ impl Probes {
         probe: Box<probe::Probe>,
         ctx: &egui::Context,
     ) {
-        let sender = self.sender.clone();
-        let ctx = ctx.clone();
-        self.runtime.spawn(async move {
-            let result = probe::run(*probe).await;
-            // The window may be gone; then nobody waits for the answer.
-            let _ = sender.send(Msg::ProbeDone(ticket, result));
-            ctx.request_repaint();
+        self.spawn(ctx, async move {
+            Msg::ProbeDone(ticket, probe::run(*probe).await)
         });
     }
 
@@ -74,11 +69,18 @@ impl Probes {
         job: Box<crate::wizard::apply::Job>,
         ctx: &egui::Context,
     ) {
+        self.spawn(ctx, async move {
+            Msg::ApplyDone(ticket, Box::new(crate::wizard::apply::run(*job).await))
+        });
+    }
+
+    /// Runs work on the runtime and sends its answer back, with a repaint so it shows at once.
+    fn spawn(&self, ctx: &egui::Context, work: impl Future<Output = Msg> + Send + 'static) {
         let sender = self.sender.clone();
         let ctx = ctx.clone();
         self.runtime.spawn(async move {
-            let done = crate::wizard::apply::run(*job).await;
-            let _ = sender.send(Msg::ApplyDone(ticket, Box::new(done)));
+            // The window may be gone; then nobody waits for the answer.
+            let _ = sender.send(work.await);
             ctx.request_repaint();
         });
     }
@@ -110,10 +112,18 @@ pub struct SkybridgeApp {
 }
 
 impl SkybridgeApp {
-    /// A wizard at its first page, installing into `data_dir`.
-    pub fn new(data_dir: std::path::PathBuf) -> std::io::Result<Self> {
+    /// A wizard at its first page, installing into `data_dir`, its forms filled from
+    /// `profile`.
+    pub fn new(
+        data_dir: std::path::PathBuf,
+        profile: &crate::wizard::profile::Profile,
+    ) -> std::io::Result<Self> {
+        let mut wizard = Wizard::with_data_dir(data_dir);
+        for msg in profile.messages() {
+            wizard.update(msg);
+        }
         Ok(SkybridgeApp {
-            wizard: Wizard::with_data_dir(data_dir),
+            wizard,
             probes: Probes::new()?,
         })
     }
@@ -132,8 +142,12 @@ impl eframe::App for SkybridgeApp {
 /// The window icon (64×64 PNG).
 pub const ICON: &[u8] = include_bytes!("../../assets/icon.png");
 
-/// Opens the wizard window, installing into `data_dir`, and returns when it is closed.
-pub fn run(data_dir: std::path::PathBuf) -> eframe::Result {
+/// Opens the wizard window, installing into `data_dir` with the forms filled from `profile`,
+/// and returns when it is closed.
+pub fn run(
+    data_dir: std::path::PathBuf,
+    profile: crate::wizard::profile::Profile,
+) -> eframe::Result {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title(ShellText::WindowTitle.get())
         .with_app_id("skybridge")
@@ -150,7 +164,7 @@ pub fn run(data_dir: std::path::PathBuf) -> eframe::Result {
     eframe::run_native(
         ShellText::WindowTitle.get(),
         options,
-        Box::new(|_creation| Ok(Box::new(SkybridgeApp::new(data_dir)?))),
+        Box::new(move |_creation| Ok(Box::new(SkybridgeApp::new(data_dir, &profile)?))),
     )
 }
 

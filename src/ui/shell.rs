@@ -134,7 +134,10 @@ fn navigation(ui: &mut egui::Ui, wizard: &Wizard, msgs: &mut Vec<Msg>) {
     ui.add_space(6.0);
     ui.horizontal(|ui| {
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui.button(ShellText::Cancel.get()).clicked() {
+            // On the last page Exit is the way out; there is nothing left to cancel.
+            if wizard.position() != Position::Page(PageId::Complete)
+                && ui.button(ShellText::Cancel.get()).clicked()
+            {
                 msgs.push(Msg::Cancel);
             }
             if ui
@@ -157,12 +160,16 @@ fn navigation(ui: &mut egui::Ui, wizard: &Wizard, msgs: &mut Vec<Msg>) {
     ui.add_space(6.0);
 }
 
-/// Next reads "Exit" on the last page.
+/// Next reads "Configure" where it starts changing things and "Exit" on the last page.
 fn next_label(wizard: &Wizard) -> &'static str {
-    if wizard.position() == Position::Page(PageId::Complete) {
-        text::page(PageId::Complete).field(crate::wizard::configuring::EXIT)
-    } else {
-        ShellText::Next.get()
+    match wizard.position() {
+        Position::Page(PageId::ReadyToConfigure) => {
+            text::page(PageId::ReadyToConfigure).field(crate::wizard::ready::CONFIGURE)
+        }
+        Position::Page(PageId::Complete) => {
+            text::page(PageId::Complete).field(crate::wizard::configuring::EXIT)
+        }
+        _ => ShellText::Next.get(),
     }
 }
 

@@ -18,6 +18,7 @@ pub mod pilot;
 pub mod plan;
 pub mod probe;
 pub mod problem;
+pub mod profile;
 pub mod ready;
 pub mod signin;
 pub mod signin_config;
@@ -470,16 +471,21 @@ impl Wizard {
             plan: configuring.plan.clone(),
             carried: configuring.carried.clone(),
         };
-        let ticket = Ticket(self.next_ticket);
-        self.next_ticket += 1;
+        let ticket = self.fresh_ticket();
         self.applying = Some(ticket);
         vec![Effect::Apply(ticket, Box::new(job))]
     }
 
-    /// A probe with a fresh ticket, which becomes the awaited one of its kind.
-    fn ask(&mut self, probe: probe::Probe) -> Effect {
+    /// A ticket never handed out before.
+    fn fresh_ticket(&mut self) -> Ticket {
         let ticket = Ticket(self.next_ticket);
         self.next_ticket += 1;
+        ticket
+    }
+
+    /// A probe with a fresh ticket, which becomes the awaited one of its kind.
+    fn ask(&mut self, probe: probe::Probe) -> Effect {
+        let ticket = self.fresh_ticket();
         self.awaited.insert(probe.kind(), ticket);
         Effect::Probe(ticket, Box::new(probe))
     }

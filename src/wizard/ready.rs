@@ -17,6 +17,7 @@ pub const FIELDS: &[&str] = &[
     SUM_FEATURES,
     START_SYNC,
     STAGING,
+    CONFIGURE,
 ];
 /// Message ids of this page.
 pub const MESSAGES: &[&str] = &[NOT_READY, STAGING_NOTE];
@@ -41,6 +42,8 @@ pub const SUM_FEATURES: &str = "sum_features";
 pub const START_SYNC: &str = "start_sync";
 /// Staging mode.
 pub const STAGING: &str = "staging";
+/// The Next button of this page, which starts configuring.
+pub const CONFIGURE: &str = "configure";
 /// An earlier page stops the plan (detail: its name).
 pub const NOT_READY: &str = "not_ready";
 /// Staging mode exports nothing.
