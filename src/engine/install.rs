@@ -62,19 +62,36 @@ pub struct TenantConnection {
     pub budget_window_seconds: u64,
 }
 
-fn default_budget() -> usize {
+impl TenantConnection {
+    /// Where the engine signs in, as its own application.
+    pub fn endpoint(&self) -> TenantEndpoint {
+        TenantEndpoint {
+            authority: self.authority.clone(),
+            graph: self.graph.clone(),
+            client_id: self.client_id.clone(),
+            ca_file: self.ca_file.clone(),
+            ..TenantEndpoint::default()
+        }
+    }
+}
+
+/// The write budget a new installation gets.
+pub(crate) fn default_budget() -> usize {
     WriteLimiter::DEFAULT_BUDGET
 }
 
-fn default_window() -> u64 {
+/// Its window, in seconds.
+pub(crate) fn default_window() -> u64 {
     WriteLimiter::DEFAULT_WINDOW.as_secs()
 }
 
-fn default_service() -> String {
+/// The keychain service of the default installation.
+pub(crate) fn default_service() -> String {
     "skybridge".into()
 }
 
-fn default_history_days() -> u64 {
+/// Days of run history a new installation keeps.
+pub(crate) fn default_history_days() -> u64 {
     7
 }
 
@@ -247,14 +264,11 @@ impl Installation {
 
     /// Signs the engine in to the tenant with its application secret.
     pub async fn graph(&self, secret: Secret) -> Result<GraphClient, InstallError> {
-        let endpoint = TenantEndpoint {
-            authority: self.tenant.authority.clone(),
-            graph: self.tenant.graph.clone(),
-            client_id: self.tenant.client_id.clone(),
-            ca_file: self.tenant.ca_file.clone(),
-            ..TenantEndpoint::default()
-        };
-        let graph = endpoint.connect(&SignIn::ClientSecret(secret)).await?;
+        let graph = self
+            .tenant
+            .endpoint()
+            .connect(&SignIn::ClientSecret(secret))
+            .await?;
         let limiter = Arc::new(WriteLimiter::new(
             self.tenant.write_budget,
             Duration::from_secs(self.tenant.budget_window_seconds),

@@ -114,15 +114,13 @@ pub fn encode(entries: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<u8>, String> {
         return Ok(plain);
     }
     let plain_len = u32::try_from(plain.len()).map_err(|_| "a group over 4 GiB".to_string())?;
-    let compressed = COMPRESSOR.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.is_none() {
-            *c = Some(zstd::bulk::Compressor::new(LEVEL).map_err(|e| e.to_string())?);
-        }
-        match c.as_mut() {
-            Some(c) => c.compress(&plain).map_err(|e| e.to_string()),
-            None => Err("no compressor".to_string()),
-        }
+    let compressed = COMPRESSOR.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        let compressor = match &mut *slot {
+            Some(c) => c,
+            empty => empty.insert(zstd::bulk::Compressor::new(LEVEL).map_err(|e| e.to_string())?),
+        };
+        compressor.compress(&plain).map_err(|e| e.to_string())
     })?;
     let mut out = Vec::with_capacity(5 + compressed.len());
     out.push(FORMAT_ZSTD);
@@ -148,15 +146,17 @@ pub fn decode(bytes: &[u8]) -> Result<Entries, String> {
         FORMAT_ZSTD => {
             let (plain_len, body) = body.split_first_chunk::<4>().ok_or("a group cut short")?;
             let plain_len = u32::from_le_bytes(*plain_len) as usize;
-            inflated = DECOMPRESSOR.with(|d| {
-                let mut d = d.borrow_mut();
-                if d.is_none() {
-                    *d = Some(zstd::bulk::Decompressor::new().map_err(|e| e.to_string())?);
-                }
-                match d.as_mut() {
-                    Some(d) => d.decompress(body, plain_len).map_err(|e| e.to_string()),
-                    None => Err("no decompressor".to_string()),
-                }
+            inflated = DECOMPRESSOR.with(|slot| {
+                let mut slot = slot.borrow_mut();
+                let decompressor = match &mut *slot {
+                    Some(d) => d,
+                    empty => {
+                        empty.insert(zstd::bulk::Decompressor::new().map_err(|e| e.to_string())?)
+                    }
+                };
+                decompressor
+                    .decompress(body, plain_len)
+                    .map_err(|e| e.to_string())
             })?;
             if inflated.len() != plain_len {
                 return Err("a group shorter than its header says".into());

@@ -128,11 +128,7 @@ fn apply_change(
             o.deleted = true;
             batch.remove(Space::DnIndex, &dn_key(&scope.name, &o.dn));
             batch.put(Space::Connector, &k, &o)?;
-            batch.put(
-                Space::Dirty,
-                format!("{}/{anchor}", scope.name).as_bytes(),
-                &true,
-            )?;
+            batch.put(Space::Dirty, &k, &true)?;
             counts.deletes += 1;
         }
         return Ok(());
@@ -175,11 +171,7 @@ fn apply_change(
     };
     sync::index_dn(batch, &scope.name, &object.dn, &object.anchor, object.class)?;
     batch.put(Space::Connector, &k, &object)?;
-    batch.put(
-        Space::Dirty,
-        format!("{}/{anchor}", scope.name).as_bytes(),
-        &true,
-    )?;
+    batch.put(Space::Dirty, &k, &true)?;
     Ok(())
 }
 
@@ -247,12 +239,9 @@ pub fn import(
         for (_, mut o) in store.scan::<CsObject>(Space::Connector, prefix.as_bytes())? {
             if !o.deleted && !seen.contains(&o.anchor) {
                 o.deleted = true;
-                batch.put(Space::Connector, &o.key(), &o)?;
-                batch.put(
-                    Space::Dirty,
-                    format!("{}/{}", o.connector, o.anchor).as_bytes(),
-                    &true,
-                )?;
+                let k = o.key();
+                batch.put(Space::Connector, &k, &o)?;
+                batch.put(Space::Dirty, &k, &true)?;
                 counts.deletes += 1;
             }
         }
@@ -288,13 +277,19 @@ pub fn synchronize(
                 .flatten()
                 .is_some_and(|(anchor, _)| {
                     store
-                        .get_raw(Space::Dirty, format!("{connector}/{anchor}").as_bytes())
+                        .get_raw(Space::Dirty, &key(connector, &anchor))
                         .ok()
                         .flatten()
                         .is_some()
                 })
         });
     sync::ensure_join_index(store, settings)?;
+    // What imports marked changed (the sync step itself never marks anything).
+    let dirty: Vec<Vec<u8>> = store
+        .scan_raw(Space::Dirty, b"")?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
     let staged = Staged::new(store);
     let store: &dyn Store = &staged;
     let flush_every = 20_000;
@@ -322,8 +317,8 @@ pub fn synchronize(
             step(object)
         })?;
     } else {
-        for (k, _) in store.scan_raw(Space::Dirty, b"")? {
-            if let Some(object) = store.get::<CsObject>(Space::Connector, &k)? {
+        for k in &dirty {
+            if let Some(object) = store.get::<CsObject>(Space::Connector, k)? {
                 step(object)?;
             }
         }
@@ -347,8 +342,8 @@ pub fn synchronize(
             }
         }
     }
-    for (k, _) in store.scan_raw(Space::Dirty, b"")? {
-        batch.remove(Space::Dirty, &k);
+    for k in &dirty {
+        batch.remove(Space::Dirty, k);
     }
     store.commit(batch)?;
     staged.flush()?;

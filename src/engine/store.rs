@@ -263,10 +263,7 @@ impl<'a> Staged<'a> {
     fn overlay(
         &self,
     ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>>> {
-        // A panic while holding the lock leaves plain data behind: keep using it.
-        self.overlay
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.overlay)
     }
 
     /// Changes waiting.
@@ -356,6 +353,36 @@ const CACHED_ENTRIES: usize = 100_000;
 /// What a cached group counts for (an absent group is cached too).
 fn weight(entries: &Entries) -> usize {
     entries.len().max(1)
+}
+
+impl GroupCache {
+    /// Keeps a group read from the store, dropping the oldest to make room. (The order may
+    /// still name groups that left since: they are skipped.)
+    fn keep(&mut self, key: &[u8], entries: Arc<Entries>) {
+        while self.entries + weight(&entries) > CACHED_ENTRIES
+            && let Some(old) = self.order.pop_front()
+        {
+            self.forget(&old);
+        }
+        self.order.push_back(key.to_vec());
+        self.entries += weight(&entries);
+        self.groups.insert(key.to_vec(), entries);
+    }
+
+    /// Gives a cached group its new contents; a group not cached stays out.
+    fn refresh(&mut self, key: &[u8], entries: Arc<Entries>) {
+        if let Some(cached) = self.groups.get_mut(key) {
+            self.entries = self.entries - weight(cached) + weight(&entries);
+            *cached = entries;
+        }
+    }
+
+    /// Drops a group.
+    fn forget(&mut self, key: &[u8]) {
+        if let Some(gone) = self.groups.remove(key) {
+            self.entries -= weight(&gone);
+        }
+    }
 }
 
 /// The embedded store: one sled database in the data folder.
@@ -465,17 +492,7 @@ impl SledStore {
         let mut cache = lock(&self.cache);
         // A commit since the read may have changed the group: then do not keep it.
         if cache.generation == generation && !cache.groups.contains_key(full_key) {
-            // The order may name groups that left since (a failed write): they are skipped.
-            while cache.entries + weight(&entries) > CACHED_ENTRIES
-                && let Some(old) = cache.order.pop_front()
-            {
-                if let Some(gone) = cache.groups.remove(&old) {
-                    cache.entries -= weight(&gone);
-                }
-            }
-            cache.order.push_back(full_key.to_vec());
-            cache.entries += weight(&entries);
-            cache.groups.insert(full_key.to_vec(), entries.clone());
+            cache.keep(full_key, entries.clone());
         }
         Ok(entries)
     }
@@ -583,21 +600,10 @@ impl Store for SledStore {
             let mut cache = lock(&self.cache);
             cache.generation += 1;
             for (group, entries) in written {
-                let fresh = applied.is_ok().then(|| entries.clone());
-                let GroupCache {
-                    groups, entries: n, ..
-                } = &mut *cache;
-                if let Some(cached) = groups.get_mut(&group) {
-                    *n -= weight(cached);
-                    match fresh {
-                        Some(fresh) => {
-                            *n += weight(&fresh);
-                            *cached = fresh;
-                        }
-                        None => {
-                            groups.remove(&group);
-                        }
-                    }
+                if applied.is_ok() {
+                    cache.refresh(&group, entries);
+                } else {
+                    cache.forget(&group);
                 }
             }
         }

@@ -10,10 +10,24 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::plan::InstallPlan;
-use crate::engine::install::{DirectoryConnection, Installation, TenantConnection};
+use super::probe::blocking;
+use crate::engine::install::{self, DirectoryConnection, Installation, TenantConnection};
 use crate::engine::model::RunRecord;
 use crate::secret::Secret;
-use crate::tenant::{SignIn, TenantEndpoint};
+use crate::tenant::SignIn;
+
+/// Label id of [`Step::CreateStore`].
+pub const STEP_STORE: &str = "step_store";
+/// Label id of [`Step::PrepareTenant`].
+pub const STEP_TENANT: &str = "step_tenant";
+/// Label id of [`Step::SaveCredentials`].
+pub const STEP_CREDENTIALS: &str = "step_credentials";
+/// Label id of [`Step::ConfigureConnectors`].
+pub const STEP_CONNECTORS: &str = "step_connectors";
+/// Label id of [`Step::ConfigureRules`].
+pub const STEP_RULES: &str = "step_rules";
+/// Label id of [`Step::FirstSync`].
+pub const STEP_FIRST_SYNC: &str = "step_first_sync";
 
 /// One step of configuring, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -46,19 +60,13 @@ impl Step {
     /// The id of its label in the Configuring page's words.
     pub fn field(self) -> &'static str {
         match self {
-            Step::CreateStore => "step_store",
-            Step::PrepareTenant => "step_tenant",
-            Step::SaveCredentials => "step_credentials",
-            Step::ConfigureConnectors => "step_connectors",
-            Step::ConfigureRules => "step_rules",
-            Step::FirstSync => "step_first_sync",
+            Step::CreateStore => STEP_STORE,
+            Step::PrepareTenant => STEP_TENANT,
+            Step::SaveCredentials => STEP_CREDENTIALS,
+            Step::ConfigureConnectors => STEP_CONNECTORS,
+            Step::ConfigureRules => STEP_RULES,
+            Step::FirstSync => STEP_FIRST_SYNC,
         }
-    }
-
-    /// The step after this one.
-    pub fn next(self) -> Option<Step> {
-        let i = Step::ALL.iter().position(|&s| s == self)?;
-        Step::ALL.get(i + 1).copied()
     }
 }
 
@@ -67,8 +75,8 @@ impl Step {
 pub struct EngineApp {
     /// Its application (client) id.
     pub app_id: String,
-    /// Its object id.
-    pub object_id: String,
+    /// Its display name.
+    pub name: String,
     /// Its secret (kept in the keychain, never in a file).
     pub secret: Secret,
     /// The tenant's own authority, which client credentials need.
@@ -105,8 +113,8 @@ pub struct Done {
 /// The keychain service for an installation's secrets: `skybridge` for the default data
 /// folder, else one of its own so that two installations on one machine never share entries.
 pub fn keychain_service(data: &Path) -> String {
-    if data == crate::engine::install::default_data_dir() {
-        "skybridge".into()
+    if data == install::default_data_dir() {
+        install::default_service()
     } else {
         format!("skybridge:{}", data.display())
     }
@@ -129,51 +137,33 @@ pub async fn run(job: Job) -> Done {
         plan,
         mut carried,
     } = job;
+    let data = plan.data_dir.clone();
     let outcome = match step {
-        Step::CreateStore => {
-            let data = plan.data_dir.clone();
-            off_runtime(move || create_store(&data)).await
-        }
+        Step::CreateStore => blocking(move || create_store(&data)).await,
         Step::PrepareTenant => prepare_tenant(&plan, &mut carried).await,
-        Step::SaveCredentials => {
-            let installation = installation(&plan, &carried);
-            let plan = plan.clone();
-            let carried = carried.clone();
-            off_runtime(move || save_credentials(&plan, &carried, installation?)).await
-        }
-        Step::ConfigureConnectors => configure_connectors(&plan, &carried).await,
-        Step::ConfigureRules => {
-            let installation = installation(&plan, &carried);
-            let data = plan.data_dir.clone();
-            off_runtime(move || configure_rules(&data, installation?)).await
-        }
         Step::FirstSync if !plan.start_sync => Ok(
             "not started, as chosen: run `skybridge sync run --full` or start it from Additional tasks"
                 .into(),
         ),
-        Step::FirstSync => {
-            let data = plan.data_dir.clone();
-            off_runtime(move || first_sync(&data)).await
-        }
+        // The later steps work on the settings the plan and the application make.
+        later => match installation(&plan, &carried) {
+            Err(why) => Err(why),
+            Ok((installation, secret)) => match later {
+                Step::SaveCredentials => {
+                    blocking(move || save_credentials(&plan, &secret, &installation)).await
+                }
+                Step::ConfigureConnectors => configure_connectors(installation).await,
+                Step::ConfigureRules => {
+                    blocking(move || configure_rules(&data, &installation)).await
+                }
+                _ => blocking(move || first_sync(&data)).await,
+            },
+        },
     };
     Done {
         step,
         outcome: outcome.map(|line| (carried, line)),
     }
-}
-
-/// Runs blocking work that may start a runtime of its own (the keychain client, ldap3) on a
-/// plain thread, outside the caller's runtime.
-async fn off_runtime(
-    work: impl FnOnce() -> Result<String, String> + Send + 'static,
-) -> Result<String, String> {
-    let (send, receive) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        let _ = send.send(work());
-    });
-    receive
-        .await
-        .unwrap_or_else(|_| Err("the step stopped unexpectedly".into()))
 }
 
 fn create_store(data: &Path) -> Result<String, String> {
@@ -230,51 +220,47 @@ async fn prepare_tenant(plan: &InstallPlan, carried: &mut Carried) -> Result<Str
             .map_err(|e| format!("cannot give the application a secret: {e}"))?;
         carried.app = Some(EngineApp {
             app_id: app_id.to_string(),
-            object_id: object_id.to_string(),
+            name,
             secret,
             authority: tenant_authority(&plan.tenant.authority, &plan.tenant_id),
         });
     }
-    let Some(app) = &carried.app else {
-        return Err("no application".into());
-    };
+    let (installation, secret) = installation(plan, carried)?;
     // The engine signs in as the application, as every cycle will. A new secret can take a
     // little while to be accepted everywhere in a real tenant.
-    let endpoint = engine_endpoint(plan, app);
+    let endpoint = installation.tenant.endpoint();
     let mut last = String::new();
     for attempt in 0..6 {
         if attempt > 0 {
             tokio::time::sleep(Duration::from_secs(5)).await;
         }
         match endpoint
-            .connect(&SignIn::ClientSecret(app.secret.clone()))
+            .connect(&SignIn::ClientSecret(secret.clone()))
             .await
         {
-            Ok(_) => return Ok(format!("application {} ({})", app_name(), app.app_id)),
+            Ok(_) => {
+                let name = carried.app.as_ref().map_or("", |a| a.name.as_str());
+                return Ok(format!(
+                    "application {name} ({})",
+                    installation.tenant.client_id
+                ));
+            }
             Err(e) => last = e.to_string(),
         }
     }
     Err(format!(
         "the application {} was registered, but cannot sign in with its secret: {last}",
-        app.app_id
+        installation.tenant.client_id
     ))
 }
 
-fn engine_endpoint(plan: &InstallPlan, app: &EngineApp) -> TenantEndpoint {
-    TenantEndpoint {
-        authority: app.authority.clone(),
-        client_id: app.app_id.clone(),
-        ..plan.tenant.clone()
-    }
-}
-
-/// The settings file's contents for a plan.
-fn installation(plan: &InstallPlan, carried: &Carried) -> Result<Installation, String> {
+/// The settings file's contents for a plan, and the application secret that goes with them.
+fn installation(plan: &InstallPlan, carried: &Carried) -> Result<(Installation, Secret), String> {
     let app = carried
         .app
         .as_ref()
         .ok_or("the tenant is not prepared yet (retry Prepare the tenant)")?;
-    Ok(Installation {
+    let installation = Installation {
         sync: plan.sync.clone(),
         directories: plan
             .directories
@@ -292,29 +278,28 @@ fn installation(plan: &InstallPlan, carried: &Carried) -> Result<Installation, S
             graph: plan.tenant.graph.clone(),
             client_id: app.app_id.clone(),
             ca_file: plan.tenant.ca_file.clone(),
-            write_budget: crate::tenant::graph::WriteLimiter::DEFAULT_BUDGET,
-            budget_window_seconds: crate::tenant::graph::WriteLimiter::DEFAULT_WINDOW.as_secs(),
+            write_budget: install::default_budget(),
+            budget_window_seconds: install::default_window(),
         },
         keychain_service: keychain_service(&plan.data_dir),
-        history_days: 7,
-    })
+        history_days: install::default_history_days(),
+    };
+    Ok((installation, app.secret.clone()))
 }
 
 fn save_credentials(
     plan: &InstallPlan,
-    carried: &Carried,
-    installation: Installation,
+    secret: &Secret,
+    installation: &Installation,
 ) -> Result<String, String> {
     for d in &plan.directories {
         installation
             .store_directory_password(&d.connector, &d.password)
             .map_err(|e| format!("cannot keep {}'s password: {e}", d.connector))?;
     }
-    if let Some(app) = &carried.app {
-        installation
-            .store_client_secret(&app.secret)
-            .map_err(|e| format!("cannot keep the application secret: {e}"))?;
-    }
+    installation
+        .store_client_secret(secret)
+        .map_err(|e| format!("cannot keep the application secret: {e}"))?;
     Ok(format!(
         "{} entries in the keychain under '{}'",
         plan.directories.len() + 1,
@@ -322,34 +307,17 @@ fn save_credentials(
     ))
 }
 
-async fn configure_connectors(plan: &InstallPlan, carried: &Carried) -> Result<String, String> {
-    let installation = installation(plan, carried)?;
-    // Everything from what was saved, as the engine will read it.
-    let forests = {
-        let installation = installation.clone();
-        off_runtime(move || {
-            let sessions = installation
-                .directory_sessions()
-                .map_err(|e| e.to_string())?;
-            Ok(sessions
-                .iter()
-                .map(|(d, _)| d.connector.clone())
-                .collect::<Vec<_>>()
-                .join(", "))
-        })
-        .await?
-    };
-    let secret = {
-        let installation = installation.clone();
-        let (send, receive) = tokio::sync::oneshot::channel();
-        std::thread::spawn(move || {
-            let _ = send.send(installation.client_secret());
-        });
-        receive
-            .await
-            .map_err(|_| "the keychain read stopped unexpectedly".to_string())?
-            .map_err(|e| e.to_string())?
-    };
+async fn configure_connectors(installation: Installation) -> Result<String, String> {
+    // Everything from what was saved, as the engine will read it: the forests' sessions and the
+    // application secret, in one trip off the runtime.
+    let reader = installation.clone();
+    let (forests, secret) = blocking(move || {
+        let sessions = reader.directory_sessions().map_err(|e| e.to_string())?;
+        let secret = reader.client_secret().map_err(|e| e.to_string())?;
+        let forests: Vec<String> = sessions.iter().map(|(d, _)| d.connector.clone()).collect();
+        Ok((forests.join(", "), secret))
+    })
+    .await?;
     installation
         .graph(secret)
         .await
@@ -357,13 +325,13 @@ async fn configure_connectors(plan: &InstallPlan, carried: &Carried) -> Result<S
     Ok(format!("{forests}; tenant"))
 }
 
-fn configure_rules(data: &Path, installation: Installation) -> Result<String, String> {
+fn configure_rules(data: &Path, installation: &Installation) -> Result<String, String> {
     installation.save(data).map_err(|e| e.to_string())?;
     Ok(format!("{}", data.join("settings.json").display()))
 }
 
 fn first_sync(data: &Path) -> Result<String, String> {
-    let records = crate::engine::install::run_cycle(data, true).map_err(|e| e.to_string())?;
+    let records = install::run_cycle(data, true).map_err(|e| e.to_string())?;
     Ok(summarize(&records))
 }
 
@@ -386,7 +354,7 @@ pub fn summarize(records: &[RunRecord]) -> String {
             line
         })
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("\n")
 }
 
 #[cfg(test)]
@@ -403,16 +371,5 @@ mod tests {
             tenant_authority("https://127.0.0.1:8443/t1/", "t1"),
             "https://127.0.0.1:8443/t1"
         );
-    }
-
-    #[test]
-    fn steps_run_in_order_and_end() {
-        let mut step = Some(Step::CreateStore);
-        let mut seen = Vec::new();
-        while let Some(s) = step {
-            seen.push(s);
-            step = s.next();
-        }
-        assert_eq!(seen, Step::ALL);
     }
 }

@@ -4,7 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use super::apply::{Carried, Step};
+use super::apply::{
+    Carried, STEP_CONNECTORS, STEP_CREDENTIALS, STEP_FIRST_SYNC, STEP_RULES, STEP_STORE,
+    STEP_TENANT, Step,
+};
 use super::page::PageId;
 use super::plan::InstallPlan;
 use super::problem::Problem;
@@ -12,12 +15,12 @@ use super::{Draft, Facts};
 
 /// Field ids of the Configuring page.
 pub const FIELDS: &[&str] = &[
-    "step_store",
-    "step_tenant",
-    "step_credentials",
-    "step_connectors",
-    "step_rules",
-    "step_first_sync",
+    STEP_STORE,
+    STEP_TENANT,
+    STEP_CREDENTIALS,
+    STEP_CONNECTORS,
+    STEP_RULES,
+    STEP_FIRST_SYNC,
     RETRY,
     STOP,
 ];

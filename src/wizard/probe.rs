@@ -158,14 +158,19 @@ pub async fn run(probe: Probe) -> ProbeResult {
     }
 }
 
-/// Runs LDAP work, which blocks (ldap3's client drives a runtime of its own), off the async
-/// workers; a panic in it becomes an answer in words.
-async fn blocking<T: Send + 'static>(
+/// Runs work that blocks and may drive a runtime of its own (ldap3's client, the keychain
+/// client) on a plain thread, outside any async runtime; a panic in it becomes an answer in
+/// words.
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, String> + Send + 'static,
 ) -> Result<T, String> {
-    tokio::task::spawn_blocking(work)
+    let (send, receive) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(work());
+    });
+    receive
         .await
-        .unwrap_or_else(|e| Err(format!("the directory probe stopped unexpectedly: {e}")))
+        .unwrap_or_else(|_| Err("the work stopped unexpectedly (see the log)".into()))
 }
 
 fn group_lookup(
