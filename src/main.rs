@@ -39,6 +39,17 @@ fn main() -> ExitCode {
         Some(Command::Search(args)) => {
             skybridge::cli::search_command(&args, &mut std::io::stdout().lock())
         }
+        Some(Command::Plan(args)) => skybridge::cli::plan_command(
+            &args,
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        ),
+        Some(Command::Apply(args)) => {
+            skybridge::cli::apply_command(&args, &mut std::io::stdout().lock())
+        }
+        Some(Command::Settings(command)) => {
+            skybridge::cli::settings_command(&command, &mut std::io::stdout().lock())
+        }
         Some(Command::Emulator(args)) => args.config().and_then(skybridge::emulator::run),
     };
     match result {

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::directory::Entry;
 
 /// Where the immutableId comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", tag = "mode", content = "attribute")]
 pub enum AnchorMode {
     /// ms-DS-ConsistencyGuid when set, else objectGUID; written back.
@@ -234,7 +234,7 @@ pub fn builtin_exclusion(entry: &Entry) -> Option<&'static str> {
 }
 
 /// How the same person is recognised across forests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", tag = "by", content = "attribute")]
 pub enum Matching {
     /// Each user exists once across all forests: no joining.

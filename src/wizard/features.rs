@@ -49,7 +49,20 @@ pub const FEATURE_NOT_IN_BUILD: &str = "feature_not_in_build";
 pub const FEATURE_NEEDS_EXCHANGE: &str = "feature_needs_exchange";
 
 /// An optional feature.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
 pub enum Feature {
     /// Exchange hybrid deployment.
     ExchangeHybrid,

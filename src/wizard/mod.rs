@@ -12,6 +12,7 @@ pub mod directories;
 pub mod express;
 pub mod features;
 pub mod filtering;
+pub mod headless;
 pub mod identity;
 pub mod page;
 pub mod pilot;
@@ -20,6 +21,7 @@ pub mod probe;
 pub mod problem;
 pub mod profile;
 pub mod ready;
+pub mod settings;
 pub mod signin;
 pub mod signin_config;
 pub mod tenant;
@@ -125,6 +127,11 @@ pub struct Facts {
     pub finding_group: Option<String>,
     /// The plan being applied, once Configure was pressed.
     pub configuring: Option<configuring::Configuring>,
+    /// A settings import under way or finished (its notes stay to be read).
+    pub import: Option<settings::ImportRun>,
+    /// Why the last settings file could not be read, or where the settings were last exported
+    /// (`Ok(path)`) or why not.
+    pub settings_file: Option<Result<String, String>>,
 }
 
 /// A probe's ticket: the answer carrying the latest ticket of its kind is the one awaited.
@@ -178,6 +185,14 @@ pub enum Msg {
     TickContainer(String, String, bool),
     /// Typed in the OU search box.
     SetOuSearch(String),
+    /// Replaced a forest's whole selection (an imported settings file): (forest, selection).
+    SetOuSelection(String, filtering::OuSelection),
+    /// Chose a settings file to import (its secrets are looked up where it says).
+    ImportSettingsFrom(std::path::PathBuf),
+    /// A settings file read with its secrets: fill the pages from it.
+    ImportSettings(Box<settings::Imported>),
+    /// Chose where to export the settings.
+    ExportSettingsTo(std::path::PathBuf),
     /// Ticked or cleared staging mode.
     SetStaging(bool),
     /// Ticked or cleared "start synchronizing when configured".
@@ -492,6 +507,32 @@ impl Wizard {
 
     /// Applies what the administrator did and returns the work to carry out.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let mut effects = self.apply_msg(msg);
+        effects.extend(self.continue_import());
+        effects
+    }
+
+    /// Sends the next stages of a settings import while nothing it asked is unanswered.
+    fn continue_import(&mut self) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        while self.awaited.is_empty() {
+            let Some(mut import) = self.facts.import.take() else {
+                break;
+            };
+            let msgs = import.next_stage(&self.draft, &self.facts);
+            self.facts.import = Some(import);
+            let Some(msgs) = msgs else {
+                break;
+            };
+            for msg in msgs {
+                effects.extend(self.apply_msg(msg));
+            }
+        }
+        effects
+    }
+
+    /// Applies one message.
+    fn apply_msg(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::SetLicenceAccepted(accepted) => self.draft.licence_accepted = accepted,
             Msg::SetMode(mode) => self.draft.mode = Some(mode),
@@ -579,6 +620,37 @@ impl Wizard {
                 }
             }
             Msg::SetOuSearch(text) => self.draft.ou_search = text,
+            Msg::SetOuSelection(forest, selection) => {
+                if self.draft.ou_filters.contains_key(&forest) {
+                    self.draft.ou_filters.insert(forest, selection);
+                }
+            }
+            Msg::ImportSettingsFrom(path) => {
+                self.facts.settings_file = None;
+                return vec![self.ask(probe::Probe::ReadSettings { path })];
+            }
+            Msg::ImportSettings(imported) => {
+                // An import starts from a clean slate: forests added before are removed, so
+                // the result is the file's configuration, not a mixture.
+                self.draft.directories.clear();
+                self.draft.ou_filters.clear();
+                self.draft.pilot_groups.clear();
+                self.draft.confirmed.clear();
+                self.draft.features.clear();
+                self.facts.forests.clear();
+                self.facts.pilot_groups.clear();
+                self.facts.settings_file = None;
+                self.draft.mode = Some(InstallMode::Custom);
+                self.facts.import = Some(settings::ImportRun::new(*imported));
+            }
+            Msg::ExportSettingsTo(path) => {
+                let file = settings::SettingsFile::from_draft(&self.draft, &self.facts);
+                self.facts.settings_file = None;
+                return vec![self.ask(probe::Probe::WriteSettings {
+                    path,
+                    file: Box::new(file),
+                })];
+            }
             Msg::Confirm(page, message, yes) => {
                 if yes {
                     self.draft.confirmed.insert((page, message));
@@ -625,6 +697,15 @@ impl Wizard {
                     probe::ProbeResult::Directory(outcome) => {
                         self.facts.adding_directory = false;
                         self.directory_found(outcome.map(|found| *found));
+                    }
+                    probe::ProbeResult::ReadSettings(Ok(imported)) => {
+                        return self.apply_msg(Msg::ImportSettings(imported));
+                    }
+                    probe::ProbeResult::ReadSettings(Err(why)) => {
+                        self.facts.settings_file = Some(Err(why));
+                    }
+                    probe::ProbeResult::WriteSettings(outcome) => {
+                        self.facts.settings_file = Some(outcome);
                     }
                 }
             }
@@ -713,7 +794,7 @@ impl Wizard {
                     .as_ref()
                     .is_some_and(configuring::Configuring::running) =>
             {
-                return self.update(Msg::StopApply);
+                return self.apply_msg(Msg::StopApply);
             }
             Msg::Cancel => self.confirming_cancel = true,
             Msg::CancelDismissed => self.confirming_cancel = false,

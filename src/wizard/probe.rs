@@ -51,6 +51,18 @@ pub enum Probe {
         /// The code that was shown.
         prompt: Box<crate::tenant::auth::DeviceCodePrompt>,
     },
+    /// Read a settings file and look up the secrets it names.
+    ReadSettings {
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// Write the settings (and their schema beside them).
+    WriteSettings {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What to write.
+        file: Box<super::settings::SettingsFile>,
+    },
     /// Sign in to the tenant and read its organization and domains.
     TenantSignIn {
         /// Where the tenant is.
@@ -71,6 +83,8 @@ pub enum ProbeKind {
     Directory,
     /// [`Probe::FindGroup`].
     FindGroup,
+    /// [`Probe::ReadSettings`] and [`Probe::WriteSettings`].
+    SettingsFile,
 }
 
 impl Probe {
@@ -83,6 +97,7 @@ impl Probe {
             | Probe::DeviceCodeWait { .. } => ProbeKind::TenantSignIn,
             Probe::Directory { .. } => ProbeKind::Directory,
             Probe::FindGroup { .. } => ProbeKind::FindGroup,
+            Probe::ReadSettings { .. } | Probe::WriteSettings { .. } => ProbeKind::SettingsFile,
         }
     }
 }
@@ -98,6 +113,10 @@ pub enum ProbeResult {
     Directory(Result<Box<ForestFacts>, String>),
     /// A pilot group of a forest: found, or why not.
     FindGroup(String, Result<GroupFound, String>),
+    /// A settings file read with its secrets, or why it cannot be used.
+    ReadSettings(Result<Box<super::settings::Imported>, String>),
+    /// Where the settings were written, or why they were not.
+    WriteSettings(Result<String, String>),
 }
 
 impl ProbeResult {
@@ -107,6 +126,7 @@ impl ProbeResult {
             ProbeResult::TenantSignIn(_) | ProbeResult::DeviceCode(_) => ProbeKind::TenantSignIn,
             ProbeResult::Directory(_) => ProbeKind::Directory,
             ProbeResult::FindGroup(..) => ProbeKind::FindGroup,
+            ProbeResult::ReadSettings(_) | ProbeResult::WriteSettings(_) => ProbeKind::SettingsFile,
         }
     }
 }
@@ -155,6 +175,16 @@ pub async fn run(probe: Probe) -> ProbeResult {
                 blocking(move || group_lookup(&server, &account, &password, &bases, &typed)).await;
             ProbeResult::FindGroup(forest, answer)
         }
+        Probe::ReadSettings { path } => ProbeResult::ReadSettings(
+            blocking(move || super::settings::read(&path).map(Box::new)).await,
+        ),
+        Probe::WriteSettings { path, file } => ProbeResult::WriteSettings(
+            blocking(move || {
+                file.save(&path)?;
+                Ok(path.display().to_string())
+            })
+            .await,
+        ),
     }
 }
 

@@ -44,7 +44,17 @@ pub const SSO_NEEDS_CLOUD_SIGN_IN: &str = "sso_needs_cloud_sign_in";
 pub const NOT_CONFIGURED: &str = "not_configured";
 
 /// How people sign in with their on-premises password.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub enum SignInMethod {
     /// The tenant checks a hash of the password hash, synchronized from AD.

@@ -1,0 +1,156 @@
+//! The wizard without a window: `skybridge plan` and `skybridge apply` drive the same state
+//! machine the pages drive, carrying out its effects one at a time on this thread and sending
+//! the answers back, so a settings file meets exactly the checks and steps of the GUI.
+
+use super::apply;
+use super::settings::{ImportRun, Imported};
+use super::{Effect, Msg, PageId, Position, Problem, Severity, Wizard, probe};
+
+/// What the driver tells its caller while it works (a device code to enter, a step done).
+pub trait Observer {
+    /// A device-code sign-in waits: open `uri` and enter `code`.
+    fn device_code(&mut self, uri: &str, code: &str);
+    /// A configuring step finished: its name and what it did, or why it failed.
+    fn step(&mut self, step: apply::Step, outcome: &Result<String, String>);
+}
+
+/// A wizard driven headless.
+pub struct Headless {
+    wizard: Wizard,
+    runtime: tokio::runtime::Runtime,
+    shown_prompt: Option<(String, String)>,
+}
+
+impl Headless {
+    /// A wizard that installs into `data_dir`, with the licence accepted when `licence` is set.
+    pub fn new(data_dir: std::path::PathBuf, licence: bool) -> std::io::Result<Headless> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let mut headless = Headless {
+            wizard: Wizard::with_data_dir(data_dir),
+            runtime,
+            shown_prompt: None,
+        };
+        headless.send(Msg::SetLicenceAccepted(licence), &mut Quiet);
+        headless.send(Msg::SetMode(super::InstallMode::Custom), &mut Quiet);
+        Ok(headless)
+    }
+
+    /// The wizard's state.
+    pub fn wizard(&self) -> &Wizard {
+        &self.wizard
+    }
+
+    /// Sends a message and carries out every effect that follows, until none is left.
+    pub fn send(&mut self, msg: Msg, observer: &mut dyn Observer) {
+        let mut pending = std::collections::VecDeque::from(self.wizard.update(msg));
+        while let Some(effect) = pending.pop_front() {
+            self.show_prompt(observer);
+            let answer = match effect {
+                Effect::Close => continue,
+                Effect::Probe(ticket, question) => {
+                    Msg::ProbeDone(ticket, self.runtime.block_on(probe::run(*question)))
+                }
+                Effect::Apply(ticket, job) => {
+                    let done = self.runtime.block_on(apply::run(*job));
+                    let outcome = done.outcome.as_ref().map(|(_, line)| line.clone());
+                    observer.step(done.step, &outcome.map_err(Clone::clone));
+                    Msg::ApplyDone(ticket, Box::new(done))
+                }
+            };
+            pending.extend(self.wizard.update(answer));
+        }
+    }
+
+    fn show_prompt(&mut self, observer: &mut dyn Observer) {
+        let prompt = self.wizard.facts().device_prompt.clone();
+        if prompt.is_some() && prompt != self.shown_prompt {
+            if let Some((uri, code)) = &prompt {
+                observer.device_code(uri, code);
+            }
+            self.shown_prompt = prompt;
+        }
+    }
+
+    /// Imports a settings file read with its secrets, reading forests and signing in as the
+    /// pages would. Returns what could not be imported, in words.
+    pub fn import(&mut self, imported: Imported, observer: &mut dyn Observer) -> Vec<String> {
+        self.send(Msg::ImportSettings(Box::new(imported)), observer);
+        self.wizard
+            .facts()
+            .import
+            .as_ref()
+            .map(|run: &ImportRun| run.notes.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every problem of every page of the walk before Ready to configure, in page order.
+    pub fn problems(&self) -> Vec<Problem> {
+        self.wizard
+            .flow()
+            .into_iter()
+            .take_while(|&p| p != PageId::ReadyToConfigure)
+            .flat_map(|p| self.wizard.problems(p))
+            .collect()
+    }
+
+    /// Whether a problem stops the walk (an error, or a warning not acknowledged).
+    pub fn blocks(&self, problem: &Problem) -> bool {
+        match problem.severity {
+            Severity::Error => true,
+            Severity::Confirm => !self
+                .wizard
+                .draft()
+                .confirmed
+                .contains(&(problem.page, problem.message)),
+            Severity::Warning => false,
+        }
+    }
+
+    /// Walks with Next to Ready to configure; the page it stopped on when something blocks.
+    pub fn walk_to_ready(&mut self) -> Result<(), PageId> {
+        loop {
+            match self.wizard.position() {
+                Position::Page(PageId::ReadyToConfigure) => return Ok(()),
+                Position::Page(page) => {
+                    self.send(Msg::Next, &mut Quiet);
+                    if self.wizard.position() == Position::Page(page) {
+                        return Err(page);
+                    }
+                }
+                Position::EndOfBuild => return Err(PageId::ReadyToConfigure),
+            }
+        }
+    }
+
+    /// Presses Configure on Ready to configure and runs every step; each step is reported as
+    /// it finishes. Stops at the first step that fails (returns its reason).
+    pub fn configure(&mut self, observer: &mut dyn Observer) -> Result<(), String> {
+        self.walk_to_ready()
+            .map_err(|page| format!("the page {} still needs attention", page.key()))?;
+        self.send(Msg::Next, observer);
+        let configuring = self
+            .wizard
+            .facts()
+            .configuring
+            .as_ref()
+            .ok_or("configuring did not start")?;
+        match configuring.failure() {
+            Some((step, why)) => Err(format!(
+                "{}: {why}",
+                super::text::page(PageId::Configuring).field(step.field())
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+/// An observer that shows nothing.
+struct Quiet;
+
+impl Observer for Quiet {
+    fn device_code(&mut self, _: &str, _: &str) {}
+    fn step(&mut self, _: apply::Step, _: &Result<String, String>) {}
+}
