@@ -65,6 +65,10 @@ pub struct PlanArgs {
     /// Accept the licence terms (as the wizard's Welcome page asks).
     #[arg(long)]
     pub accept_licence: bool,
+    /// The data folder `apply` would install into, which is checked too (default:
+    /// $XDG_DATA_HOME/skybridge or ~/.local/share/skybridge).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -870,8 +874,11 @@ pub fn plan_command(
     out: &mut dyn Write,
     log: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    // Nothing is written: the data folder only has to be named.
-    let data = crate::engine::install::default_data_dir();
+    // Nothing is written; the data folder is only checked.
+    let data = args
+        .data
+        .clone()
+        .unwrap_or_else(crate::engine::install::default_data_dir);
     let (headless, notes) = headless_from(&args.file, data, args.accept_licence, log)?;
     let problems = headless.problems();
     let blocking = problems.iter().filter(|p| headless.blocks(p)).count();

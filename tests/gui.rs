@@ -19,6 +19,8 @@ struct State {
     wizard: Wizard,
     effects: Vec<Effect>,
     probes: Probes,
+    /// Messages a test sends as a file dialog would (a path chosen).
+    chosen: Vec<skybridge::wizard::Msg>,
 }
 
 static NEXT_DATA: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -28,6 +30,7 @@ fn harness() -> Harness<'static, State> {
     Harness::builder().with_size([920.0, 640.0]).build_ui_state(
         |ui, state: &mut State| {
             let mut msgs = state.probes.answers();
+            msgs.append(&mut state.chosen);
             msgs.extend(skybridge::ui::shell::show(ui, &state.wizard));
             for msg in msgs {
                 for effect in state.wizard.update(msg) {
@@ -50,6 +53,7 @@ fn harness() -> Harness<'static, State> {
             ))),
             effects: Vec::new(),
             probes: Probes::new().expect("runtime"),
+            chosen: Vec::new(),
         },
     )
 }
@@ -133,6 +137,7 @@ fn the_custom_walk_chooses_a_sign_in_method_and_federation_cannot_go_on() {
     harness.run();
     harness.get_by_label("Next").click();
     harness.run();
+    pass_required_components(&mut harness);
     assert_eq!(
         harness.state().wizard.position(),
         Position::Page(PageId::UserSignIn)
@@ -234,10 +239,19 @@ fn walk_to_tenant_page(harness: &mut Harness<'static, State>, custom: bool) {
     harness.get_by_label("Next").click();
     harness.run();
     if custom {
+        pass_required_components(harness);
         harness.get_by_label("Next").click();
         harness.run();
     }
     harness.get_by_label("Connect to your tenant");
+}
+
+/// On Required components: waits for the data folder's check, then presses Next.
+fn pass_required_components(harness: &mut Harness<'static, State>) {
+    harness.get_by_label("Where Skybridge keeps its data");
+    run_until(harness, |s| s.wizard.can_go_next());
+    harness.get_by_label("Next").click();
+    harness.run();
 }
 
 /// Points the tenant page at the emulator and fills in its administrator.
@@ -550,6 +564,29 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     assert!(!harness.state().wizard.plan().expect("a plan").sync.staging);
     let data_dir = plan.data_dir.clone();
 
+    // Export settings: the file dialog's answer is sent as the dialog would send it. The file
+    // names where each password is kept, never the password; its schema is written beside it.
+    let exported_dir =
+        std::env::temp_dir().join(format!("skybridge-gui-export-{}", std::process::id()));
+    std::fs::create_dir_all(&exported_dir).expect("export folder");
+    let exported = exported_dir.join("contoso-settings.json");
+    harness.get_by_label("Export settings…");
+    harness
+        .state_mut()
+        .chosen
+        .push(skybridge::wizard::Msg::ExportSettingsTo(exported.clone()));
+    run_until(&mut harness, |s| s.wizard.facts().export.is_some());
+    harness.get_by_label_contains("Settings exported (without passwords) to");
+    let text = std::fs::read_to_string(&exported).expect("exported settings");
+    assert!(!text.contains(created.password.expose()) && !text.contains(TENANT_PASSWORD));
+    assert!(exported_dir.join("settings.schema.json").is_file());
+    let mut file: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(
+        file["tenant"]["password"]["env"],
+        "SKYBRIDGE_TENANT_PASSWORD"
+    );
+    assert_eq!(file["pilot"], true);
+
     // Configuring: every step runs for real, ending with the first synchronization.
     harness.get_by_label("Configure").click();
     // A spinner keeps asking for frames while a step runs: step, do not wait to settle.
@@ -623,6 +660,88 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
             .any(|e| matches!(e, Effect::Close))
     );
     let _ = std::fs::remove_dir_all(data_dir);
+
+    // A new installation imports that file on Required components: the passwords come from
+    // keychain entries the file now names, the forest is read, the pilot group looked up, and
+    // every page is filled in as it was: Next goes straight through to Ready to configure.
+    let keychain = skybridge::tenant::auth::Keychain::new("skybridge-gui-import-test");
+    keychain
+        .store("tenant", &Secret::new(TENANT_PASSWORD))
+        .expect("keychain");
+    keychain
+        .store("contoso", &created.password)
+        .expect("keychain");
+    file["tenant"]["password"] = serde_json::json!({"keychain": {"service": "skybridge-gui-import-test", "entry": "tenant"}});
+    file["directories"][0]["password"] = serde_json::json!({"keychain": {"service": "skybridge-gui-import-test", "entry": "contoso"}});
+    std::fs::write(&exported, file.to_string()).expect("write");
+    let mut again = harness_for_import();
+    again.get_by_label("Where Skybridge keeps its data");
+    fill(
+        &mut again,
+        "Settings file to import (optional)",
+        &exported.display().to_string(),
+    );
+    again.get_by_label("Import settings").click();
+    again.run_steps(2);
+    run_until(&mut again, |s| {
+        s.wizard
+            .facts()
+            .import
+            .as_ref()
+            .is_some_and(|run| run.finished())
+            && s.wizard.can_go_next()
+    });
+    let notes = again
+        .state()
+        .wizard
+        .facts()
+        .import
+        .as_ref()
+        .map(|r| r.notes.clone());
+    assert_eq!(notes, Some(Vec::new()));
+    again.get_by_label_contains("Settings imported from");
+    for _ in 0..12 {
+        if again.state().wizard.position() == Position::Page(PageId::ReadyToConfigure) {
+            break;
+        }
+        let wizard = &again.state().wizard;
+        if let Position::Page(page) = wizard.position() {
+            assert!(
+                wizard.can_go_next(),
+                "{page:?} stops the imported walk: {:?}",
+                wizard.problems(page)
+            );
+        }
+        again.get_by_label("Next").click();
+        again.run_steps(2);
+    }
+    let replanned = again
+        .state()
+        .wizard
+        .plan()
+        .expect("the imported settings make a plan");
+    assert_eq!(replanned.sync.connectors, plan.sync.connectors);
+    assert_eq!(replanned.sync.pilot_groups, plan.sync.pilot_groups);
+    assert_eq!(replanned.alternate_sign_in, plan.alternate_sign_in);
+    assert_eq!(replanned.sync.anchor, plan.sync.anchor);
+    let _ = keychain.remove("tenant");
+    let _ = keychain.remove("contoso");
+    let _ = std::fs::remove_dir_all(exported_dir);
+}
+
+/// A window at Required components of a custom install, for importing settings.
+fn harness_for_import() -> Harness<'static, State> {
+    let mut harness = harness();
+    harness.run();
+    harness.get_by_label("I agree to the licence terms").click();
+    harness.run();
+    harness.get_by_label("Next").click();
+    harness.run();
+    harness.get_by_label("Customize the installation").click();
+    harness.run();
+    harness.get_by_label("Next").click();
+    harness.run();
+    harness
 }
 
 #[test]

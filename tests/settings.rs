@@ -125,11 +125,16 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
     let file = dir.join("contoso.json");
     std::fs::write(&file, settings.to_string()).expect("write");
     let file_arg = file.to_str().expect("utf-8 path");
+    let data = dir.join("data");
+    let data_arg = data.to_str().expect("utf-8 path");
     let tenant_pw = ("SKY_TEST_TENANT_PW", TENANT_PASSWORD);
     let directory_pw = ("SKY_TEST_DIRECTORY_PW", created.password.expose());
 
     // Without the passwords: each is named, and the pages that need them say what is missing.
-    let (ok, out, err) = skybridge(&["plan", file_arg, "--accept-licence"], &[]);
+    let (ok, out, err) = skybridge(
+        &["plan", file_arg, "--data", data_arg, "--accept-licence"],
+        &[],
+    );
     assert!(!ok, "{out}");
     assert!(out.contains("SKY_TEST_TENANT_PW is not set"), "{out}");
     assert!(out.contains("SKY_TEST_DIRECTORY_PW is not set"), "{out}");
@@ -142,7 +147,14 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
     // With them, the forest's own suffix is not a tenant domain: a warning that needs
     // acknowledging, named so that it can be added to the file; --json says the same.
     let (ok, out, _) = skybridge(
-        &["plan", file_arg, "--accept-licence", "--json"],
+        &[
+            "plan",
+            file_arg,
+            "--data",
+            data_arg,
+            "--accept-licence",
+            "--json",
+        ],
         &[tenant_pw, directory_pw],
     );
     assert!(!ok, "{out}");
@@ -156,7 +168,10 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
     assert_eq!(blocking[0]["severity"], "confirm");
 
     // Without the licence accepted, the Welcome page stops it first.
-    let (ok, out, _) = skybridge(&["plan", file_arg], &[tenant_pw, directory_pw]);
+    let (ok, out, _) = skybridge(
+        &["plan", file_arg, "--data", data_arg],
+        &[tenant_pw, directory_pw],
+    );
     assert!(
         !ok && out.contains("error: Welcome to Skybridge ›"),
         "{out}"
@@ -166,15 +181,13 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
     settings["acknowledged"] = json!(["sign_in_configuration/unverified_suffixes"]);
     std::fs::write(&file, settings.to_string()).expect("write");
     let (ok, out, err) = skybridge(
-        &["plan", file_arg, "--accept-licence"],
+        &["plan", file_arg, "--data", data_arg, "--accept-licence"],
         &[tenant_pw, directory_pw],
     );
     assert!(ok, "{out}{err}");
     assert!(out.contains("ready to apply (1 forest(s))"), "{out}");
 
     // Apply: every step, then the users of the one OU are in the tenant with their anchors.
-    let data = dir.join("data");
-    let data_arg = data.to_str().expect("utf-8 path");
     let (ok, out, err) = skybridge(
         &["apply", file_arg, "--accept-licence", "--data", data_arg],
         &[tenant_pw, directory_pw],
@@ -211,8 +224,11 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
         &[tenant_pw, directory_pw],
     );
     assert!(!ok, "{out}");
-    assert!(err.contains("configuring stopped"), "{err}");
-    assert!(out.contains("already"), "{out}");
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert!(
+        out.contains("error: Where Skybridge keeps its data › Data folder: This folder already holds a Skybridge installation"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@
 //! - [`Probes`]: runs the wizard's probes and configuring steps on a tokio runtime and hands
 //!   their answers back.
 
+pub mod components;
 pub mod configuring;
 pub mod directories;
 pub mod express;
@@ -74,6 +75,38 @@ impl Probes {
         });
     }
 
+    /// Opens the system's folder or file dialog without blocking the window; the chosen path
+    /// arrives through [`Probes::answers`] (nothing when the dialog is cancelled or the system
+    /// has none — the path can always be typed).
+    pub fn choose_path(&self, what: crate::wizard::PathFor, ctx: &egui::Context) {
+        use crate::wizard::PathFor;
+        let sender = self.sender.clone();
+        let ctx = ctx.clone();
+        self.runtime.spawn(async move {
+            let json = [("JSON", ["json"])];
+            let dialog = rfd::AsyncFileDialog::new();
+            let picked = match what {
+                PathFor::DataFolder => dialog.pick_folder().await,
+                PathFor::ImportSettings => {
+                    let (name, ext) = &json[0];
+                    dialog.add_filter(*name, ext).pick_file().await
+                }
+                PathFor::ExportSettings => {
+                    let (name, ext) = &json[0];
+                    dialog
+                        .add_filter(*name, ext)
+                        .set_file_name("skybridge-settings.json")
+                        .save_file()
+                        .await
+                }
+            };
+            if let Some(file) = picked {
+                let _ = sender.send(what.chosen(file.path().to_path_buf()));
+                ctx.request_repaint();
+            }
+        });
+    }
+
     /// Runs work on the runtime and sends its answer back, with a repaint so it shows at once.
     fn spawn(&self, ctx: &egui::Context, work: impl Future<Output = Msg> + Send + 'static) {
         let sender = self.sender.clone();
@@ -99,6 +132,7 @@ pub fn dispatch(wizard: &mut Wizard, probes: &Probes, ctx: &egui::Context, msgs:
                 Effect::Close => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
                 Effect::Probe(ticket, probe) => probes.start(ticket, probe, ctx),
                 Effect::Apply(ticket, job) => probes.start_step(ticket, job, ctx),
+                Effect::ChoosePath(what) => probes.choose_path(what, ctx),
             }
         }
     }

@@ -1,8 +1,8 @@
 //! The Ready to configure page: the plan in words, staging mode and "start synchronizing".
 
 use crate::wizard::ready::{
-    STAGING, START_SYNC, SUM_EXCEPT, SUM_FEATURES, SUM_FORESTS, SUM_PILOT, SUM_SCOPE, SUM_SIGN_IN,
-    SUM_TENANT, SUMMARY,
+    EXPORT, EXPORTED, STAGING, START_SYNC, SUM_EXCEPT, SUM_FEATURES, SUM_FORESTS, SUM_PILOT,
+    SUM_SCOPE, SUM_SIGN_IN, SUM_TENANT, SUMMARY,
 };
 use crate::wizard::text;
 use crate::wizard::{Msg, PageId, Wizard};
@@ -81,5 +81,14 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
     if ui.checkbox(&mut staging, words.field(STAGING)).changed() {
         msgs.push(Msg::SetStaging(staging));
     }
+    ui.add_space(8.0);
+    ui.horizontal(|ui| {
+        if ui.button(words.field(EXPORT)).clicked() {
+            msgs.push(Msg::Browse(crate::wizard::PathFor::ExportSettings));
+        }
+        if let Some(Ok(path)) = &wizard.facts().export {
+            ui.label(format!("{} {path}", words.field(EXPORTED)));
+        }
+    });
     msgs
 }

@@ -41,6 +41,7 @@ fn body(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) -> Vec<Msg> {
     match page {
         PageId::Welcome => super::welcome::show(ui, wizard),
         PageId::Express => super::express::show(ui, wizard),
+        PageId::RequiredComponents => super::components::show(ui, wizard),
         PageId::UserSignIn => super::signin::show(ui, wizard),
         PageId::ConnectTenant => super::tenant::show(ui, wizard),
         PageId::ConnectDirectories => super::directories::show(ui, wizard),

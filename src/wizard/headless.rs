@@ -29,12 +29,14 @@ impl Headless {
             .enable_all()
             .build()?;
         let mut headless = Headless {
-            wizard: Wizard::with_data_dir(data_dir),
+            wizard: Wizard::new(),
             runtime,
             shown_prompt: None,
         };
         headless.send(Msg::SetLicenceAccepted(licence), &mut Quiet);
         headless.send(Msg::SetMode(super::InstallMode::Custom), &mut Quiet);
+        // Setting the folder checks it, as entering Required components does.
+        headless.send(Msg::SetDataDir(data_dir), &mut Quiet);
         Ok(headless)
     }
 
@@ -49,7 +51,8 @@ impl Headless {
         while let Some(effect) = pending.pop_front() {
             self.show_prompt(observer);
             let answer = match effect {
-                Effect::Close => continue,
+                // Headless, paths come from the command line, never from a dialog.
+                Effect::Close | Effect::ChoosePath(_) => continue,
                 Effect::Probe(ticket, question) => {
                     Msg::ProbeDone(ticket, self.runtime.block_on(probe::run(*question)))
                 }

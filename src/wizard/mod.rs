@@ -7,6 +7,7 @@
 //! is testable without a window.
 
 pub mod apply;
+pub mod components;
 pub mod configuring;
 pub mod directories;
 pub mod express;
@@ -76,6 +77,8 @@ pub struct Draft {
     pub confirmed: std::collections::BTreeSet<(PageId, &'static str)>,
     /// The data folder to install into (`--data`, else the default).
     pub data_dir: std::path::PathBuf,
+    /// The settings file typed for import.
+    pub import_file: String,
 }
 
 impl Default for Draft {
@@ -102,6 +105,7 @@ impl Default for Draft {
             no_start_sync: false,
             confirmed: std::collections::BTreeSet::new(),
             data_dir: crate::engine::install::default_data_dir(),
+            import_file: String::new(),
         }
     }
 }
@@ -127,11 +131,14 @@ pub struct Facts {
     pub finding_group: Option<String>,
     /// The plan being applied, once Configure was pressed.
     pub configuring: Option<configuring::Configuring>,
+    /// The data folder checked last, and what the check found.
+    pub data_folder: Option<(std::path::PathBuf, components::FolderCheck)>,
     /// A settings import under way or finished (its notes stay to be read).
     pub import: Option<settings::ImportRun>,
-    /// Why the last settings file could not be read, or where the settings were last exported
-    /// (`Ok(path)`) or why not.
+    /// Why the last settings file could not be imported.
     pub settings_file: Option<Result<String, String>>,
+    /// Where the settings were last exported, or why they could not be.
+    pub export: Option<Result<String, String>>,
 }
 
 /// A probe's ticket: the answer carrying the latest ticket of its kind is the one awaited.
@@ -187,6 +194,12 @@ pub enum Msg {
     SetOuSearch(String),
     /// Replaced a forest's whole selection (an imported settings file): (forest, selection).
     SetOuSelection(String, filtering::OuSelection),
+    /// Typed or chose the data folder.
+    SetDataDir(std::path::PathBuf),
+    /// Pressed a Browse button: open the system's dialog for this path.
+    Browse(PathFor),
+    /// Typed the path of a settings file to import.
+    SetImportFile(String),
     /// Chose a settings file to import (its secrets are looked up where it says).
     ImportSettingsFrom(std::path::PathBuf),
     /// A settings file read with its secrets: fill the pages from it.
@@ -244,6 +257,31 @@ pub enum Effect {
     /// Run [`apply::run`] off the drawing thread and send back [`Msg::ApplyDone`] with this
     /// ticket.
     Apply(Ticket, Box<apply::Job>),
+    /// Open the system's folder or file dialog and send back [`PathFor::chosen`] for the path
+    /// chosen (nothing when the dialog is cancelled).
+    ChoosePath(PathFor),
+}
+
+/// What a file or folder dialog chooses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathFor {
+    /// The data folder.
+    DataFolder,
+    /// A settings file to import.
+    ImportSettings,
+    /// Where to export the settings.
+    ExportSettings,
+}
+
+impl PathFor {
+    /// The message that carries the chosen path.
+    pub fn chosen(self, path: std::path::PathBuf) -> Msg {
+        match self {
+            PathFor::DataFolder => Msg::SetDataDir(path),
+            PathFor::ImportSettings => Msg::ImportSettingsFrom(path),
+            PathFor::ExportSettings => Msg::ExportSettingsTo(path),
+        }
+    }
 }
 
 /// Where the walk is.
@@ -260,6 +298,7 @@ pub fn problems_of(page: PageId, draft: &Draft, facts: &Facts) -> Vec<Problem> {
     match page {
         PageId::Welcome => welcome::validate(draft),
         PageId::Express => express::validate(draft),
+        PageId::RequiredComponents => components::validate(draft, facts),
         PageId::UserSignIn => signin::validate(draft),
         PageId::ConnectTenant => tenant::validate(draft, facts),
         PageId::ConnectDirectories => directories::validate(draft, facts),
@@ -491,6 +530,16 @@ impl Wizard {
         vec![Effect::Apply(ticket, Box::new(job))]
     }
 
+    /// Checks the data folder as it now stands (a relative one needs no asking).
+    fn check_data_folder(&mut self) -> Vec<Effect> {
+        if !self.draft.data_dir.is_absolute() {
+            self.awaited.remove(&probe::ProbeKind::DataFolder);
+            return Vec::new();
+        }
+        let path = self.draft.data_dir.clone();
+        vec![self.ask(probe::Probe::DataFolder { path })]
+    }
+
     /// A ticket never handed out before.
     fn fresh_ticket(&mut self) -> Ticket {
         let ticket = Ticket(self.next_ticket);
@@ -625,7 +674,14 @@ impl Wizard {
                     self.draft.ou_filters.insert(forest, selection);
                 }
             }
+            Msg::SetDataDir(path) => {
+                self.draft.data_dir = path;
+                return self.check_data_folder();
+            }
+            Msg::Browse(what) => return vec![Effect::ChoosePath(what)],
+            Msg::SetImportFile(text) => self.draft.import_file = text,
             Msg::ImportSettingsFrom(path) => {
+                self.draft.import_file = path.display().to_string();
                 self.facts.settings_file = None;
                 return vec![self.ask(probe::Probe::ReadSettings { path })];
             }
@@ -645,7 +701,7 @@ impl Wizard {
             }
             Msg::ExportSettingsTo(path) => {
                 let file = settings::SettingsFile::from_draft(&self.draft, &self.facts);
-                self.facts.settings_file = None;
+                self.facts.export = None;
                 return vec![self.ask(probe::Probe::WriteSettings {
                     path,
                     file: Box::new(file),
@@ -705,7 +761,10 @@ impl Wizard {
                         self.facts.settings_file = Some(Err(why));
                     }
                     probe::ProbeResult::WriteSettings(outcome) => {
-                        self.facts.settings_file = Some(outcome);
+                        self.facts.export = Some(outcome);
+                    }
+                    probe::ProbeResult::DataFolder(path, check) => {
+                        self.facts.data_folder = Some((path, check));
                     }
                 }
             }
@@ -768,6 +827,9 @@ impl Wizard {
                         .position(|&p| p == page)
                         .and_then(|i| flow.get(i + 1));
                     self.position = next.map_or(Position::EndOfBuild, |&p| Position::Page(p));
+                    if self.position == Position::Page(PageId::RequiredComponents) {
+                        return self.check_data_folder();
+                    }
                 }
             }
             Msg::Back => {
@@ -843,6 +905,53 @@ mod tests {
         wizard.update(Msg::Next);
         assert!(!wizard.can_go_next(), "express or custom must be chosen");
         wizard.update(Msg::SetMode(InstallMode::Custom));
+        // Entering Required components checks the data folder; Next waits for the answer.
+        let effects = wizard.update(Msg::Next);
+        assert_eq!(
+            wizard.position(),
+            Position::Page(PageId::RequiredComponents)
+        );
+        let [Effect::Probe(ticket, check)] = effects.as_slice() else {
+            panic!("one folder check: {effects:?}");
+        };
+        let probe::Probe::DataFolder { path } = check.as_ref() else {
+            panic!("a folder check: {check:?}");
+        };
+        assert_eq!(path, &wizard.draft().data_dir);
+        assert!(!wizard.can_go_next());
+        wizard.update(Msg::ProbeDone(
+            *ticket,
+            probe::ProbeResult::DataFolder(path.clone(), components::FolderCheck::Usable),
+        ));
+        assert!(wizard.can_go_next());
+        // Another folder is checked afresh; the answer for it replaces the old one.
+        let effects = wizard.update(Msg::SetDataDir("/srv/skybridge-two".into()));
+        assert!(!wizard.can_go_next());
+        let [Effect::Probe(second, _)] = effects.as_slice() else {
+            panic!("a new check: {effects:?}");
+        };
+        wizard.update(Msg::ProbeDone(
+            *second,
+            probe::ProbeResult::DataFolder(
+                "/srv/skybridge-two".into(),
+                components::FolderCheck::Installed,
+            ),
+        ));
+        assert!(!wizard.can_go_next(), "an installed folder is refused");
+        wizard.update(Msg::SetDataDir(path.clone()));
+        wizard.update(Msg::ProbeDone(
+            *ticket,
+            probe::ProbeResult::DataFolder(path.clone(), components::FolderCheck::Usable),
+        ));
+        assert!(!wizard.can_go_next(), "an old answer is dropped");
+        let effects = wizard.update(Msg::SetDataDir(path.clone()));
+        let [Effect::Probe(third, _)] = effects.as_slice() else {
+            panic!("a new check: {effects:?}");
+        };
+        wizard.update(Msg::ProbeDone(
+            *third,
+            probe::ProbeResult::DataFolder(path.clone(), components::FolderCheck::Usable),
+        ));
         wizard.update(Msg::Next);
         assert_eq!(wizard.position(), Position::Page(PageId::UserSignIn));
         wizard.update(Msg::SetSingleSignOn(true));

@@ -12,6 +12,8 @@ pub enum PageId {
     Welcome,
     /// Express install or a customized one.
     Express,
+    /// The data folder, and importing settings.
+    RequiredComponents,
     /// How people sign in, and single sign-on.
     UserSignIn,
     /// A tenant administrator signs in.
@@ -41,6 +43,7 @@ impl PageId {
     pub const ALL: &'static [PageId] = &[
         PageId::Welcome,
         PageId::Express,
+        PageId::RequiredComponents,
         PageId::UserSignIn,
         PageId::ConnectTenant,
         PageId::ConnectDirectories,
@@ -59,6 +62,7 @@ impl PageId {
         match self {
             PageId::Welcome => "welcome",
             PageId::Express => "express",
+            PageId::RequiredComponents => "required_components",
             PageId::UserSignIn => "user_sign_in",
             PageId::ConnectTenant => "connect_tenant",
             PageId::ConnectDirectories => "connect_directories",
@@ -78,6 +82,7 @@ impl PageId {
         match self {
             PageId::Welcome => super::welcome::FIELDS,
             PageId::Express => super::express::FIELDS,
+            PageId::RequiredComponents => super::components::FIELDS,
             PageId::UserSignIn => super::signin::FIELDS,
             PageId::ConnectTenant => super::tenant::FIELDS,
             PageId::ConnectDirectories => super::directories::FIELDS,
@@ -97,6 +102,7 @@ impl PageId {
         match self {
             PageId::Welcome => super::welcome::MESSAGES,
             PageId::Express => super::express::MESSAGES,
+            PageId::RequiredComponents => super::components::MESSAGES,
             PageId::UserSignIn => super::signin::MESSAGES,
             PageId::ConnectTenant => super::tenant::MESSAGES,
             PageId::ConnectDirectories => super::directories::MESSAGES,
@@ -118,6 +124,7 @@ pub fn flow(draft: &Draft) -> Vec<PageId> {
     let mut pages = vec![PageId::Welcome, PageId::Express];
     match draft.mode {
         Some(InstallMode::Custom) => pages.extend([
+            PageId::RequiredComponents,
             PageId::UserSignIn,
             PageId::ConnectTenant,
             PageId::ConnectDirectories,
@@ -153,6 +160,7 @@ mod tests {
             [
                 PageId::Welcome,
                 PageId::Express,
+                PageId::RequiredComponents,
                 PageId::UserSignIn,
                 PageId::ConnectTenant,
                 PageId::ConnectDirectories,

@@ -154,13 +154,21 @@ mod tests {
     #[test]
     fn a_draft_with_a_blocking_page_is_no_plan_and_names_that_page() {
         let mut draft = Draft::default();
-        let facts = Facts::default();
+        let mut facts = Facts::default();
         assert_eq!(
             resolve(&draft, &facts).unwrap_err(),
             NotReady(PageId::Welcome)
         );
         draft.licence_accepted = true;
         draft.mode = Some(super::super::InstallMode::Custom);
+        assert_eq!(
+            resolve(&draft, &facts).unwrap_err(),
+            NotReady(PageId::RequiredComponents)
+        );
+        facts.data_folder = Some((
+            draft.data_dir.clone(),
+            super::super::components::FolderCheck::Usable,
+        ));
         assert_eq!(
             resolve(&draft, &facts).unwrap_err(),
             NotReady(PageId::ConnectTenant)

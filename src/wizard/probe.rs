@@ -51,6 +51,11 @@ pub enum Probe {
         /// The code that was shown.
         prompt: Box<crate::tenant::auth::DeviceCodePrompt>,
     },
+    /// Check that a data folder can be installed into.
+    DataFolder {
+        /// The folder.
+        path: std::path::PathBuf,
+    },
     /// Read a settings file and look up the secrets it names.
     ReadSettings {
         /// The file.
@@ -85,6 +90,8 @@ pub enum ProbeKind {
     FindGroup,
     /// [`Probe::ReadSettings`] and [`Probe::WriteSettings`].
     SettingsFile,
+    /// [`Probe::DataFolder`].
+    DataFolder,
 }
 
 impl Probe {
@@ -98,6 +105,7 @@ impl Probe {
             Probe::Directory { .. } => ProbeKind::Directory,
             Probe::FindGroup { .. } => ProbeKind::FindGroup,
             Probe::ReadSettings { .. } | Probe::WriteSettings { .. } => ProbeKind::SettingsFile,
+            Probe::DataFolder { .. } => ProbeKind::DataFolder,
         }
     }
 }
@@ -117,6 +125,8 @@ pub enum ProbeResult {
     ReadSettings(Result<Box<super::settings::Imported>, String>),
     /// Where the settings were written, or why they were not.
     WriteSettings(Result<String, String>),
+    /// A data folder and what its check found.
+    DataFolder(std::path::PathBuf, super::components::FolderCheck),
 }
 
 impl ProbeResult {
@@ -127,6 +137,7 @@ impl ProbeResult {
             ProbeResult::Directory(_) => ProbeKind::Directory,
             ProbeResult::FindGroup(..) => ProbeKind::FindGroup,
             ProbeResult::ReadSettings(_) | ProbeResult::WriteSettings(_) => ProbeKind::SettingsFile,
+            ProbeResult::DataFolder(..) => ProbeKind::DataFolder,
         }
     }
 }
@@ -174,6 +185,13 @@ pub async fn run(probe: Probe) -> ProbeResult {
             let answer =
                 blocking(move || group_lookup(&server, &account, &password, &bases, &typed)).await;
             ProbeResult::FindGroup(forest, answer)
+        }
+        Probe::DataFolder { path } => {
+            let checked = path.clone();
+            let check = blocking(move || Ok(super::components::check_folder(&checked)))
+                .await
+                .unwrap_or_else(super::components::FolderCheck::Unusable);
+            ProbeResult::DataFolder(path, check)
         }
         Probe::ReadSettings { path } => ProbeResult::ReadSettings(
             blocking(move || super::settings::read(&path).map(Box::new)).await,

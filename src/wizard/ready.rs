@@ -18,9 +18,11 @@ pub const FIELDS: &[&str] = &[
     START_SYNC,
     STAGING,
     CONFIGURE,
+    EXPORT,
+    EXPORTED,
 ];
 /// Message ids of this page.
-pub const MESSAGES: &[&str] = &[NOT_READY, STAGING_NOTE];
+pub const MESSAGES: &[&str] = &[NOT_READY, STAGING_NOTE, EXPORT_FAILED];
 
 /// The summary heading.
 pub const SUMMARY: &str = "summary";
@@ -44,6 +46,12 @@ pub const START_SYNC: &str = "start_sync";
 pub const STAGING: &str = "staging";
 /// The Next button of this page, which starts configuring.
 pub const CONFIGURE: &str = "configure";
+/// Export the settings to a file.
+pub const EXPORT: &str = "export";
+/// The settings were exported (followed by where).
+pub const EXPORTED: &str = "exported";
+/// The settings could not be exported (detail: why).
+pub const EXPORT_FAILED: &str = "export_failed";
 /// An earlier page stops the plan (detail: its name).
 pub const NOT_READY: &str = "not_ready";
 /// Staging mode exports nothing.
@@ -61,6 +69,9 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
     }
     if draft.staging {
         problems.push(Problem::warning(page, STAGING, STAGING_NOTE));
+    }
+    if let Some(Err(why)) = &facts.export {
+        problems.push(Problem::warning(page, EXPORT, EXPORT_FAILED).with_detail(why.clone()));
     }
     problems
 }

@@ -428,6 +428,9 @@ enum Stage {
     Choices,
     /// Forest `i`'s pilot group: look it up.
     Pilot(usize),
+    /// Nothing to send: reached once the last stage's probes have answered, so that an import
+    /// counts as finished only then.
+    Settled,
 }
 
 /// An import under way: the wizard sends each stage's messages when nothing it asked is still
@@ -454,6 +457,7 @@ impl ImportRun {
         if imported.file.pilot {
             stages.extend((0..n).map(Stage::Pilot));
         }
+        stages.push_back(Stage::Settled);
         let notes = imported.notes.clone();
         ImportRun {
             imported: Box::new(imported),
@@ -469,7 +473,7 @@ impl ImportRun {
         &self.imported.source
     }
 
-    /// Whether every stage has been sent.
+    /// Whether every stage has been sent and answered.
     pub fn finished(&self) -> bool {
         self.stages.is_empty()
     }
@@ -509,6 +513,7 @@ impl ImportRun {
                 ],
                 _ => Vec::new(),
             },
+            Stage::Settled => Vec::new(),
         })
     }
 
@@ -747,6 +752,11 @@ mod tests {
                 .iter()
                 .any(|m| matches!(m, Msg::Confirm(PageId::SignInConfiguration, _, true)))
         );
+        assert!(
+            !run.finished(),
+            "not before the choices' probes have answered"
+        );
+        assert_eq!(run.next_stage(&draft, &facts).map(|m| m.len()), Some(0));
         assert!(run.finished());
         assert!(run.next_stage(&draft, &facts).is_none());
     }

@@ -132,6 +132,7 @@ fn source(page: PageId) -> &'static str {
     match page {
         PageId::Welcome => include_str!("../../wizard-pages/welcome.toml"),
         PageId::Express => include_str!("../../wizard-pages/express.toml"),
+        PageId::RequiredComponents => include_str!("../../wizard-pages/required_components.toml"),
         PageId::UserSignIn => include_str!("../../wizard-pages/user_sign_in.toml"),
         PageId::ConnectTenant => include_str!("../../wizard-pages/connect_tenant.toml"),
         PageId::ConnectDirectories => include_str!("../../wizard-pages/connect_directories.toml"),
