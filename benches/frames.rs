@@ -14,6 +14,7 @@ use skybridge::directory::discovery::{Container, Domain, DomainStatus, Forest, S
 use skybridge::directory::rootdse::RootDse;
 use skybridge::secret::Secret;
 use skybridge::tenant::api;
+use skybridge::wizard::components::FolderCheck;
 use skybridge::wizard::directories::ForestFacts;
 use skybridge::wizard::probe::ProbeResult;
 use skybridge::wizard::tenant::TenantFacts;
@@ -108,6 +109,14 @@ fn wizard_on_ou_page() -> Wizard {
     w.update(Msg::SetLicenceAccepted(true));
     w.update(Msg::Next);
     w.update(Msg::SetMode(InstallMode::Custom));
+    // Required components: the data folder's check is answered as usable.
+    let asked = w.update(Msg::Next);
+    let folder = w.draft().data_dir.clone();
+    answer(
+        &mut w,
+        asked,
+        ProbeResult::DataFolder(folder, FolderCheck::Usable),
+    );
     w.update(Msg::Next);
     w.update(Msg::Next);
     w.update(Msg::SetTenantUser("admin@big.onmicrosoft.com".into()));

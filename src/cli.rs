@@ -817,6 +817,11 @@ impl crate::wizard::headless::Observer for Reporter<'_> {
         );
     }
 
+    fn progress(&mut self, phase: &crate::engine::install::CyclePhase, handled: u64) {
+        let line = crate::wizard::configuring::progress_text(phase, handled);
+        let _ = writeln!(self.0, "        {line}");
+    }
+
     fn step(&mut self, step: crate::wizard::apply::Step, outcome: &Result<String, String>) {
         use crate::wizard::{PageId, text};
         let label = text::page(PageId::Configuring).field(step.field());

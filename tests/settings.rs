@@ -200,6 +200,13 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
         );
     }
     assert!(!out.contains("FAILED"), "{out}");
+    // The first synchronization reports its progress object by object as it goes.
+    let contoso = forest.dns.to_lowercase();
+    assert!(
+        out.contains(&format!("Importing {contoso} — 250 objects so far")),
+        "{out}"
+    );
+    assert!(out.contains("Synchronizing into the metaverse — "), "{out}");
     let installed = std::fs::read_to_string(data.join("settings.json")).expect("settings.json");
     assert!(!installed.contains(created.password.expose()));
     assert!(!installed.contains(TENANT_PASSWORD));

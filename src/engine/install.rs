@@ -293,6 +293,27 @@ pub fn open_store(data: &Path) -> Result<SledStore, InstallError> {
 /// old history. Returns the runs it recorded. Blocking: LDAP runs on this thread, the tenant on
 /// a runtime of its own.
 pub fn run_cycle(data: &Path, full: bool) -> Result<Vec<RunRecord>, InstallError> {
+    run_cycle_observed(data, full, &|_, _| {})
+}
+
+/// What a cycle is doing, for a progress display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CyclePhase {
+    /// Importing a forest (the connector's name).
+    Import(String),
+    /// Synchronizing into the metaverse.
+    Synchronize,
+    /// Exporting to the tenant.
+    Export,
+}
+
+/// [`run_cycle`], telling `progress` what it is doing and how many objects it has handled in
+/// that phase (every few hundred objects).
+pub fn run_cycle_observed(
+    data: &Path,
+    full: bool,
+    progress: &(dyn Fn(CyclePhase, u64) + Sync),
+) -> Result<Vec<RunRecord>, InstallError> {
     let install = Installation::load(data)?;
     let store = open_store(data)?;
     let mut sessions = install.directory_sessions()?;
@@ -306,9 +327,19 @@ pub fn run_cycle(data: &Path, full: bool) -> Result<Vec<RunRecord>, InstallError
         else {
             continue;
         };
-        records.push(run::import(&store, session, scope, full)?);
+        let phase = CyclePhase::Import(scope.name.clone());
+        progress(phase.clone(), 0);
+        records.push(run::import_observed(&store, session, scope, full, &|n| {
+            progress(phase.clone(), n)
+        })?);
     }
-    records.push(run::synchronize(&store, &install.sync, full)?);
+    progress(CyclePhase::Synchronize, 0);
+    records.push(run::synchronize_observed(
+        &store,
+        &install.sync,
+        full,
+        &|n| progress(CyclePhase::Synchronize, n),
+    )?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -320,7 +351,9 @@ pub fn run_cycle(data: &Path, full: bool) -> Result<Vec<RunRecord>, InstallError
     let secret = install.client_secret()?;
     let exported = runtime.block_on(async {
         let graph = install.graph(secret).await?;
-        Ok::<_, InstallError>(run::export(&store, &install.sync, &graph).await?)
+        progress(CyclePhase::Export, 0);
+        let report = |n| progress(CyclePhase::Export, n);
+        Ok::<_, InstallError>(run::export_observed(&store, &install.sync, &graph, &report).await?)
     })?;
     let staging = install.sync.staging;
     records.push(exported);

@@ -184,6 +184,9 @@ fn base64_guid(guid: &[u8; 16]) -> String {
 /// marks, three per object): about 10,000 objects.
 const IMPORT_FLUSH_EVERY: usize = 30_000;
 
+/// How often a run reports how many objects it has handled.
+pub const PROGRESS_EVERY: u64 = 250;
+
 /// Imports a forest through DirSync: from scratch with `full` (objects not seen any more are
 /// marked deleted), else the changes since the stored cookie. Changes are committed about every
 /// 10,000 objects; the new cookie comes with the last commit, so an import cut short is read
@@ -194,7 +197,19 @@ pub fn import(
     scope: &ConnectorScope,
     full: bool,
 ) -> Result<RunRecord, RunError> {
+    import_observed(store, session, scope, full, &|_| {})
+}
+
+/// [`import`], telling `progress` how many objects it has read, every [`PROGRESS_EVERY`].
+pub fn import_observed(
+    store: &dyn Store,
+    session: &mut Session,
+    scope: &ConnectorScope,
+    full: bool,
+    progress: &dyn Fn(u64),
+) -> Result<RunRecord, RunError> {
     let started = now();
+    let mut read = 0u64;
     let mut counts = RunCounts::default();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     for (nc, _) in &scope.domains {
@@ -215,6 +230,10 @@ pub fn import(
             &domain_scope(nc),
             &cookie,
             |change| -> Result<(), RunError> {
+                read += 1;
+                if read.is_multiple_of(PROGRESS_EVERY) {
+                    progress(read);
+                }
                 if full {
                     seen.insert(base64_guid(&change.guid));
                 }
@@ -265,7 +284,19 @@ pub fn synchronize(
     settings: &SyncSettings,
     full: bool,
 ) -> Result<RunRecord, RunError> {
+    synchronize_observed(store, settings, full, &|_| {})
+}
+
+/// [`synchronize`], telling `progress` how many objects it has handled, every
+/// [`PROGRESS_EVERY`].
+pub fn synchronize_observed(
+    store: &dyn Store,
+    settings: &SyncSettings,
+    full: bool,
+    progress: &dyn Fn(u64),
+) -> Result<RunRecord, RunError> {
     let started = now();
+    let mut handled = 0u64;
     let mut counts = RunCounts::default();
     // Work collects in memory and reaches the store every few thousand changes.
     let outer = store;
@@ -296,6 +327,10 @@ pub fn synchronize(
     // People and other objects first, groups last: members must be joined to be resolved.
     let mut groups = Vec::new();
     let mut step = |object: CsObject| -> Result<(), StoreError> {
+        handled += 1;
+        if handled.is_multiple_of(PROGRESS_EVERY) {
+            progress(handled);
+        }
         if object.class == ObjectClass::Group {
             groups.push(object);
             return Ok(());
@@ -623,6 +658,16 @@ pub async fn export(
     settings: &SyncSettings,
     graph: &GraphClient,
 ) -> Result<RunRecord, RunError> {
+    export_observed(store, settings, graph, &|_| {}).await
+}
+
+/// [`export`], telling `progress` how many objects it has created in the tenant so far.
+pub async fn export_observed(
+    store: &dyn Store,
+    settings: &SyncSettings,
+    graph: &GraphClient,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<RunRecord, RunError> {
     let started = now();
     let mut counts = RunCounts::default();
     let mut errors = Vec::new();
@@ -777,6 +822,7 @@ pub async fn export(
             done.put(Space::Metaverse, mv.id.as_bytes(), &*mv)?;
         }
         store.commit(done)?;
+        progress(counts.adds);
     }
 
     // Updates of people and groups.

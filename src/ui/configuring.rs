@@ -41,6 +41,11 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
                         StepState::Failed(why) => {
                             ui.label(egui::RichText::new(why).color(ui.visuals().error_fg_color));
                         }
+                        StepState::Running => {
+                            if let Some(line) = progress_line(configuring) {
+                                ui.label(egui::RichText::new(line).weak());
+                            }
+                        }
                         _ => {}
                     }
                 });
@@ -79,4 +84,10 @@ pub fn complete(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
     }
     ui.label(words.field(NEXT_STEPS));
     Vec::new()
+}
+
+/// The running step's progress in words, if it reported any.
+fn progress_line(configuring: &crate::wizard::configuring::Configuring) -> Option<String> {
+    let (phase, handled) = configuring.progress.as_ref()?;
+    Some(crate::wizard::configuring::progress_text(phase, *handled))
 }

@@ -70,8 +70,17 @@ impl Probes {
         job: Box<crate::wizard::apply::Job>,
         ctx: &egui::Context,
     ) {
+        let sender = self.sender.clone();
+        let repaint = ctx.clone();
+        let report: crate::wizard::apply::Report = std::sync::Arc::new(move |phase, handled| {
+            let _ = sender.send(Msg::StepProgress(ticket, phase, handled));
+            repaint.request_repaint();
+        });
         self.spawn(ctx, async move {
-            Msg::ApplyDone(ticket, Box::new(crate::wizard::apply::run(*job).await))
+            Msg::ApplyDone(
+                ticket,
+                Box::new(crate::wizard::apply::run_reporting(*job, report).await),
+            )
         });
     }
 

@@ -132,6 +132,15 @@ pub fn tenant_authority(authority: &str, tenant_id: &str) -> String {
 
 /// Carries out one step.
 pub async fn run(job: Job) -> Done {
+    run_reporting(job, std::sync::Arc::new(|_, _| {})).await
+}
+
+/// Where a running step reports how far it has got (the first synchronization, object by
+/// object): what it is doing and how many objects it has handled.
+pub type Report = std::sync::Arc<dyn Fn(install::CyclePhase, u64) + Send + Sync>;
+
+/// [`run`], reporting progress to `report`.
+pub async fn run_reporting(job: Job, report: Report) -> Done {
     let Job {
         step,
         plan,
@@ -156,7 +165,7 @@ pub async fn run(job: Job) -> Done {
                 Step::ConfigureRules => {
                     blocking(move || configure_rules(&data, &installation)).await
                 }
-                _ => blocking(move || first_sync(&data)).await,
+                _ => blocking(move || first_sync(&data, &report)).await,
             },
         },
     };
@@ -330,8 +339,9 @@ fn configure_rules(data: &Path, installation: &Installation) -> Result<String, S
     Ok(format!("{}", data.join("settings.json").display()))
 }
 
-fn first_sync(data: &Path) -> Result<String, String> {
-    let records = install::run_cycle(data, true).map_err(|e| e.to_string())?;
+fn first_sync(data: &Path, report: &Report) -> Result<String, String> {
+    let records = install::run_cycle_observed(data, true, &|phase, n| report(phase, n))
+        .map_err(|e| e.to_string())?;
     Ok(summarize(&records))
 }
 

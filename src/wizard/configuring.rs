@@ -23,6 +23,10 @@ pub const FIELDS: &[&str] = &[
     STEP_FIRST_SYNC,
     RETRY,
     STOP,
+    PROGRESS_IMPORT,
+    PROGRESS_SYNC,
+    PROGRESS_EXPORT,
+    PROGRESS_OBJECTS,
 ];
 /// Message ids of the Configuring page.
 pub const MESSAGES: &[&str] = &[WORKING, FAILED, STOPPED];
@@ -32,6 +36,14 @@ pub const COMPLETE_FIELDS: &[&str] = &[DONE_LIST, NEXT_STEPS, EXIT];
 /// Message ids of the Complete page.
 pub const COMPLETE_MESSAGES: &[&str] = &[];
 
+/// Progress: importing a forest (followed by its name).
+pub const PROGRESS_IMPORT: &str = "progress_import";
+/// Progress: synchronizing.
+pub const PROGRESS_SYNC: &str = "progress_sync";
+/// Progress: exporting to the tenant.
+pub const PROGRESS_EXPORT: &str = "progress_export";
+/// Progress: after the count of objects.
+pub const PROGRESS_OBJECTS: &str = "progress_objects";
 /// The Retry button.
 pub const RETRY: &str = "retry";
 /// The Stop button.
@@ -48,6 +60,18 @@ pub const DONE_LIST: &str = "done_list";
 pub const NEXT_STEPS: &str = "next_steps";
 /// The Exit button.
 pub const EXIT: &str = "exit";
+
+/// A running step's progress in words: "Importing contoso.com — 1250 objects so far".
+pub fn progress_text(phase: &crate::engine::install::CyclePhase, handled: u64) -> String {
+    use crate::engine::install::CyclePhase;
+    let words = super::text::page(PageId::Configuring);
+    let doing = match phase {
+        CyclePhase::Import(forest) => format!("{} {forest}", words.field(PROGRESS_IMPORT)),
+        CyclePhase::Synchronize => words.field(PROGRESS_SYNC).to_string(),
+        CyclePhase::Export => words.field(PROGRESS_EXPORT).to_string(),
+    };
+    format!("{doing} — {handled} {}", words.field(PROGRESS_OBJECTS))
+}
 
 /// Where a step is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +97,8 @@ pub struct Configuring {
     pub carried: Carried,
     /// The administrator asked to stop after the running step.
     pub stopping: bool,
+    /// How far the running step has got: what it does and how many objects it has handled.
+    pub progress: Option<(crate::engine::install::CyclePhase, u64)>,
 }
 
 impl Configuring {
@@ -83,6 +109,7 @@ impl Configuring {
             steps: Step::ALL.iter().map(|&s| (s, StepState::Pending)).collect(),
             carried: Carried::default(),
             stopping: false,
+            progress: None,
         }
     }
 

@@ -12,6 +12,8 @@ pub trait Observer {
     fn device_code(&mut self, uri: &str, code: &str);
     /// A configuring step finished: its name and what it did, or why it failed.
     fn step(&mut self, step: apply::Step, outcome: &Result<String, String>);
+    /// The running step got further: what it does and how many objects it has handled.
+    fn progress(&mut self, phase: &crate::engine::install::CyclePhase, handled: u64);
 }
 
 /// A wizard driven headless.
@@ -57,7 +59,21 @@ impl Headless {
                     Msg::ProbeDone(ticket, self.runtime.block_on(probe::run(*question)))
                 }
                 Effect::Apply(ticket, job) => {
-                    let done = self.runtime.block_on(apply::run(*job));
+                    // Progress arrives while the step runs; the channel closes when it ends.
+                    let (send, receive) = std::sync::mpsc::channel();
+                    let report: apply::Report = std::sync::Arc::new(move |phase, handled| {
+                        let _ = send.send((phase, handled));
+                    });
+                    let step = job.step;
+                    let running = self.runtime.spawn(apply::run_reporting(*job, report));
+                    for (phase, handled) in receive {
+                        observer.progress(&phase, handled);
+                    }
+                    // A step that panicked has failed, like any other failure.
+                    let done = self.runtime.block_on(running).unwrap_or(apply::Done {
+                        step,
+                        outcome: Err("the step stopped unexpectedly (see the log)".into()),
+                    });
                     let outcome = done.outcome.as_ref().map(|(_, line)| line.clone());
                     observer.step(done.step, &outcome.map_err(Clone::clone));
                     Msg::ApplyDone(ticket, Box::new(done))
@@ -156,4 +172,5 @@ struct Quiet;
 impl Observer for Quiet {
     fn device_code(&mut self, _: &str, _: &str) {}
     fn step(&mut self, _: apply::Step, _: &Result<String, String>) {}
+    fn progress(&mut self, _: &crate::engine::install::CyclePhase, _: u64) {}
 }

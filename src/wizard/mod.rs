@@ -230,6 +230,8 @@ pub enum Msg {
     ProbeDone(Ticket, probe::ProbeResult),
     /// A configuring step finished.
     ApplyDone(Ticket, Box<apply::Done>),
+    /// A running configuring step got further: (its ticket, what it does, objects handled).
+    StepProgress(Ticket, crate::engine::install::CyclePhase, u64),
     /// Pressed Retry on the Configuring page: carry on from the first step not done.
     RetryApply,
     /// Pressed Stop: stop after the running step.
@@ -788,6 +790,7 @@ impl Wizard {
                 }
                 self.applying = None;
                 if let Some(configuring) = &mut self.facts.configuring {
+                    configuring.progress = None;
                     let state = match done.outcome {
                         Ok((carried, line)) => {
                             configuring.carried = carried;
@@ -798,6 +801,13 @@ impl Wizard {
                     configuring.steps.insert(done.step, state);
                 }
                 return self.next_step();
+            }
+            Msg::StepProgress(ticket, phase, handled) => {
+                if self.applying == Some(ticket)
+                    && let Some(configuring) = &mut self.facts.configuring
+                {
+                    configuring.progress = Some((phase, handled));
+                }
             }
             Msg::RetryApply => {
                 if let Some(configuring) = &mut self.facts.configuring
@@ -1064,7 +1074,26 @@ mod tests {
         );
         let answer =
             |ticket, step, outcome| Msg::ApplyDone(ticket, Box::new(apply::Done { step, outcome }));
+        // Progress of the running step is kept; a report for another ticket is not.
+        use crate::engine::install::CyclePhase;
+        let progress = |w: &Wizard| {
+            w.facts()
+                .configuring
+                .as_ref()
+                .and_then(|c| c.progress.clone())
+        };
+        wizard.update(Msg::StepProgress(
+            first,
+            CyclePhase::Import("f".into()),
+            250,
+        ));
+        wizard.update(Msg::StepProgress(Ticket(0), CyclePhase::Export, 9));
+        assert_eq!(
+            progress(&wizard),
+            Some((CyclePhase::Import("f".into()), 250))
+        );
         let effects = wizard.update(answer(first, step, Ok((Default::default(), "made".into()))));
+        assert_eq!(progress(&wizard), None, "a finished step has no progress");
         let (second, step) = step_of(&effects);
         assert_eq!(step, apply::Step::PrepareTenant);
         // It fails: nothing more runs, Next stays off and the reason is on the page.
