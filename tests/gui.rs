@@ -5,6 +5,7 @@
 mod common;
 
 use common::Forest;
+use common::tenant::{TENANT_PASSWORD, Tenant};
 use egui::accesskit::Toggled;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -175,61 +176,32 @@ fn the_custom_walk_chooses_a_sign_in_method_and_federation_cannot_go_on() {
     );
 }
 
-/// A tenant emulator on loopback, with its folder.
-struct Tenant {
-    rt: tokio::runtime::Runtime,
-    emulator: Option<skybridge::emulator::RunningEmulator>,
-    dir: std::path::PathBuf,
-}
-
-const TENANT_PASSWORD: &str = "Emulator-Admin-Pw-1";
-
-impl Tenant {
-    fn start(label: &str) -> Tenant {
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let dir =
-            std::env::temp_dir().join(format!("skybridge-gui-{label}-{}", std::process::id()));
-        let mut config = skybridge::emulator::EmulatorConfig::new(
-            "127.0.0.1:0".parse().expect("addr"),
-            dir.join("tenant"),
-        );
-        config.domains = vec!["contoso.com".into()];
-        config.admin_password = Some(Secret::new(TENANT_PASSWORD));
-        let emulator = rt
-            .block_on(skybridge::emulator::start(config))
-            .expect("the emulator starts");
-        Tenant {
-            rt,
-            emulator: Some(emulator),
-            dir,
-        }
-    }
-
-    fn emulator(&self) -> &skybridge::emulator::RunningEmulator {
-        self.emulator.as_ref().expect("running")
-    }
-}
-
-impl Drop for Tenant {
-    fn drop(&mut self) {
-        if let Some(e) = self.emulator.take() {
-            let _ = self.rt.block_on(e.stop());
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 const EXPRESS: &str =
     "Use express settings (one forest, password hash synchronization, everything synchronized)";
 
-/// Clicks through Welcome and Express settings (express or custom) and, for custom, User
-/// sign-in with its default.
-fn walk_to_tenant_page(harness: &mut Harness<'static, State>, custom: bool) {
+/// Accepts the licence on Welcome and goes on to Express settings.
+fn accept_licence(harness: &mut Harness<'static, State>) {
     harness.run();
     harness.get_by_label("I agree to the licence terms").click();
     harness.run();
     harness.get_by_label("Next").click();
     harness.run();
+}
+
+/// Clicks through Welcome and Express settings (custom) to Required components.
+fn walk_to_required_components(harness: &mut Harness<'static, State>) {
+    accept_licence(harness);
+    harness.get_by_label("Customize the installation").click();
+    harness.run();
+    harness.get_by_label("Next").click();
+    // The data folder's check shows a spinner: step, do not wait to settle.
+    harness.run_steps(2);
+}
+
+/// Clicks through Welcome and Express settings (express or custom) and, for custom, User
+/// sign-in with its default.
+fn walk_to_tenant_page(harness: &mut Harness<'static, State>, custom: bool) {
+    accept_licence(harness);
     let mode = if custom {
         "Customize the installation"
     } else {
@@ -238,6 +210,7 @@ fn walk_to_tenant_page(harness: &mut Harness<'static, State>, custom: bool) {
     harness.get_by_label(mode).click();
     harness.run();
     harness.get_by_label("Next").click();
+    // The data folder's check shows a spinner: step, do not wait to settle.
     harness.run_steps(2);
     if custom {
         pass_required_components(harness);
@@ -626,21 +599,7 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     let settings = std::fs::read_to_string(data_dir.join("settings.json")).expect("settings");
     assert!(!settings.contains(created.password.expose()));
     assert!(settings.contains("pilotGroups") || settings.contains("Pilot Sync Users"));
-    let endpoint = tenant.emulator().tenant_endpoint();
-    let admin = tenant.emulator().credentials.admin_upn.clone();
-    let users = tenant.rt.block_on(async {
-        let graph = endpoint
-            .connect(&skybridge::tenant::SignIn::Password {
-                user: admin,
-                password: Secret::new(TENANT_PASSWORD),
-            })
-            .await
-            .expect("admin sign-in");
-        graph
-            .collect("users?$select=userPrincipalName,onPremisesImmutableId&$top=999")
-            .await
-            .expect("users")
-    });
+    let users = tenant.users();
     let synced = users
         .iter()
         .filter(|u| u["onPremisesImmutableId"].is_string())
@@ -733,15 +692,7 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
 /// A window at Required components of a custom install, for importing settings.
 fn harness_for_import() -> Harness<'static, State> {
     let mut harness = harness();
-    harness.run();
-    harness.get_by_label("I agree to the licence terms").click();
-    harness.run();
-    harness.get_by_label("Next").click();
-    harness.run();
-    harness.get_by_label("Customize the installation").click();
-    harness.run();
-    harness.get_by_label("Next").click();
-    harness.run_steps(2);
+    walk_to_required_components(&mut harness);
     run_until(&mut harness, |s| s.wizard.can_go_next());
     harness
 }

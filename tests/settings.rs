@@ -4,67 +4,10 @@
 
 mod common;
 
+use common::tenant::{TENANT_PASSWORD, Tenant};
 use common::{Forest, temp_dir};
 use serde_json::{Value, json};
 use skybridge::directory::account::{self, NewAccount, Rights};
-use skybridge::secret::Secret;
-
-const TENANT_PASSWORD: &str = "Emulator-Admin-Pw-7";
-
-/// The emulator in this process, on loopback; the binary reaches it like a remote tenant.
-struct Tenant {
-    rt: tokio::runtime::Runtime,
-    emulator: Option<skybridge::emulator::RunningEmulator>,
-}
-
-impl Tenant {
-    fn start(dir: &std::path::Path) -> Tenant {
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let mut config = skybridge::emulator::EmulatorConfig::new(
-            "127.0.0.1:0".parse().expect("addr"),
-            dir.join("tenant"),
-        );
-        config.domains = vec!["contoso.com".into()];
-        config.admin_password = Some(Secret::new(TENANT_PASSWORD));
-        let emulator = rt
-            .block_on(skybridge::emulator::start(config))
-            .expect("the emulator starts");
-        Tenant {
-            rt,
-            emulator: Some(emulator),
-        }
-    }
-
-    fn emulator(&self) -> &skybridge::emulator::RunningEmulator {
-        self.emulator.as_ref().expect("running")
-    }
-
-    fn users(&self) -> Vec<Value> {
-        let endpoint = self.emulator().tenant_endpoint();
-        let admin = self.emulator().credentials.admin_upn.clone();
-        self.rt.block_on(async {
-            let graph = endpoint
-                .connect(&skybridge::tenant::SignIn::Password {
-                    user: admin,
-                    password: Secret::new(TENANT_PASSWORD),
-                })
-                .await
-                .expect("admin sign-in");
-            graph
-                .collect("users?$select=id,userPrincipalName,onPremisesImmutableId&$top=999")
-                .await
-                .expect("users")
-        })
-    }
-}
-
-impl Drop for Tenant {
-    fn drop(&mut self) {
-        if let Some(e) = self.emulator.take() {
-            let _ = self.rt.block_on(e.stop());
-        }
-    }
-}
 
 fn skybridge(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_skybridge"))
@@ -98,7 +41,7 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
     )
     .expect("a connector account");
     let dir = temp_dir("settings-file");
-    let tenant = Tenant::start(&dir);
+    let tenant = Tenant::start("settings-file");
     let endpoint = tenant.emulator().tenant_endpoint();
     let users_ou = format!("OU=Users,OU=Corp,{}", forest.base_dn);
     let settings = json!({

@@ -4,7 +4,7 @@
 
 use super::apply;
 use super::settings::{ImportRun, Imported};
-use super::{Effect, Msg, PageId, Position, Problem, Severity, Wizard, probe};
+use super::{Effect, Msg, PageId, Position, Problem, Wizard, probe};
 
 /// What the driver tells its caller while it works (a device code to enter, a step done).
 pub trait Observer {
@@ -117,15 +117,7 @@ impl Headless {
 
     /// Whether a problem stops the walk (an error, or a warning not acknowledged).
     pub fn blocks(&self, problem: &Problem) -> bool {
-        match problem.severity {
-            Severity::Error => true,
-            Severity::Confirm => !self
-                .wizard
-                .draft()
-                .confirmed
-                .contains(&(problem.page, problem.message)),
-            Severity::Warning => false,
-        }
+        super::blocks(problem, self.wizard.draft())
     }
 
     /// Walks with Next to Ready to configure; the page it stopped on when something blocks.

@@ -295,6 +295,15 @@ pub enum Position {
     EndOfBuild,
 }
 
+/// Whether a problem stops Next: an error, or a warning not confirmed with "continue anyway".
+pub fn blocks(problem: &Problem, draft: &Draft) -> bool {
+    match problem.severity {
+        Severity::Error => true,
+        Severity::Confirm => !draft.confirmed.contains(&(problem.page, problem.message)),
+        Severity::Warning => false,
+    }
+}
+
 /// The problems of a page for a draft and what probes learned.
 pub fn problems_of(page: PageId, draft: &Draft, facts: &Facts) -> Vec<Problem> {
     match page {
@@ -411,11 +420,7 @@ impl Wizard {
     /// Whether Next may be pressed now.
     pub fn can_go_next(&self) -> bool {
         match self.position {
-            Position::Page(page) => self.problems(page).iter().all(|p| match p.severity {
-                Severity::Warning => true,
-                Severity::Confirm => self.draft.confirmed.contains(&(p.page, p.message)),
-                Severity::Error => false,
-            }),
+            Position::Page(page) => !self.problems(page).iter().any(|p| blocks(p, &self.draft)),
             Position::EndOfBuild => false,
         }
     }

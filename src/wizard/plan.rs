@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::features::Feature;
 use super::page::{PageId, flow};
-use super::{Draft, Facts, Severity, SignInMethod};
+use super::{Draft, Facts, SignInMethod};
 use crate::engine::sync::{ConnectorScope, SyncSettings};
 use crate::secret::Secret;
 
@@ -63,11 +63,7 @@ pub fn resolve(draft: &Draft, facts: &Facts) -> Result<InstallPlan, NotReady> {
         }
         let blocked = super::problems_of(page, draft, facts)
             .iter()
-            .any(|p| match p.severity {
-                Severity::Error => true,
-                Severity::Confirm => !draft.confirmed.contains(&(p.page, p.message)),
-                Severity::Warning => false,
-            });
+            .any(|p| super::blocks(p, draft));
         if blocked {
             return Err(NotReady(page));
         }

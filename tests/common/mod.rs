@@ -8,6 +8,8 @@
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
+pub mod tenant;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

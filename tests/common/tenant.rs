@@ -1,0 +1,75 @@
+//! The tenant emulator in the test process, on loopback: a binary or window under test reaches
+//! it as it would a remote tenant. Stopped, and its folder removed, when dropped.
+
+use serde_json::Value;
+use skybridge::secret::Secret;
+
+/// The emulator administrator's password in tests.
+pub const TENANT_PASSWORD: &str = "Emulator-Admin-Pw-1";
+
+/// A running emulator with its folder.
+pub struct Tenant {
+    /// The runtime it runs on (tests use it to call the tenant too).
+    pub rt: tokio::runtime::Runtime,
+    emulator: Option<skybridge::emulator::RunningEmulator>,
+    dir: std::path::PathBuf,
+}
+
+impl Tenant {
+    /// Starts one with `contoso.com` verified, its data in a folder named after `label`.
+    pub fn start(label: &str) -> Tenant {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let dir = std::env::temp_dir().join(format!(
+            "skybridge-tenant-{label}-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4()
+        ));
+        let mut config = skybridge::emulator::EmulatorConfig::new(
+            "127.0.0.1:0".parse().expect("addr"),
+            dir.join("tenant"),
+        );
+        config.domains = vec!["contoso.com".into()];
+        config.admin_password = Some(Secret::new(TENANT_PASSWORD));
+        let emulator = rt
+            .block_on(skybridge::emulator::start(config))
+            .expect("the emulator starts");
+        Tenant {
+            rt,
+            emulator: Some(emulator),
+            dir,
+        }
+    }
+
+    /// The running emulator.
+    pub fn emulator(&self) -> &skybridge::emulator::RunningEmulator {
+        self.emulator.as_ref().expect("running")
+    }
+
+    /// Every user of the tenant, read by its administrator through Graph.
+    pub fn users(&self) -> Vec<Value> {
+        let endpoint = self.emulator().tenant_endpoint();
+        let admin = self.emulator().credentials.admin_upn.clone();
+        self.rt.block_on(async {
+            let graph = endpoint
+                .connect(&skybridge::tenant::SignIn::Password {
+                    user: admin,
+                    password: Secret::new(TENANT_PASSWORD),
+                })
+                .await
+                .expect("admin sign-in");
+            graph
+                .collect("users?$select=id,userPrincipalName,onPremisesImmutableId&$top=999")
+                .await
+                .expect("users")
+        })
+    }
+}
+
+impl Drop for Tenant {
+    fn drop(&mut self) {
+        if let Some(e) = self.emulator.take() {
+            let _ = self.rt.block_on(e.stop());
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
