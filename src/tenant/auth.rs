@@ -811,50 +811,124 @@ impl Keychain {
         }
     }
 
-    fn entry(&self, name: &str) -> Result<keyring::Entry, TenantError> {
-        keyring::Entry::new(&self.service, name).map_err(|e| TenantError::Keychain {
-            action: "open an entry",
-            detail: e.to_string(),
-        })
+    /// Runs one keychain operation on the entry `name`.
+    ///
+    /// Operations of this process take turns: the Secret Service of GNOME is known to abort
+    /// when many sessions open at once, and nothing here needs two at a time. When the service
+    /// went away during the call (it crashed, or was restarted by the session's service manager)
+    /// the operation is tried again a few times, with pauses, before its error is reported.
+    fn with_entry<T>(
+        &self,
+        name: &str,
+        action: &'static str,
+        op: impl Fn(&keyring::Entry) -> keyring::Result<T>,
+    ) -> Result<T, TenantError> {
+        static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _turn = TURN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry =
+            keyring::Entry::new(&self.service, name).map_err(|e| TenantError::Keychain {
+                action: "open an entry",
+                detail: e.to_string(),
+            })?;
+        let mut pauses = KEYCHAIN_PAUSES.iter();
+        loop {
+            match op(&entry) {
+                Err(e) if service_vanished(&e) => match pauses.next() {
+                    Some(pause) => std::thread::sleep(*pause),
+                    None => {
+                        return Err(TenantError::Keychain {
+                            action,
+                            detail: e.to_string(),
+                        });
+                    }
+                },
+                Err(e) => {
+                    return Err(TenantError::Keychain {
+                        action,
+                        detail: e.to_string(),
+                    });
+                }
+                Ok(value) => return Ok(value),
+            }
+        }
     }
 
     /// Stores a secret under `name`.
     pub fn store(&self, name: &str, secret: &Secret) -> Result<(), TenantError> {
-        self.entry(name)?
-            .set_password(secret.expose())
-            .map_err(|e| TenantError::Keychain {
-                action: "store a secret",
-                detail: e.to_string(),
-            })
+        self.with_entry(name, "store a secret", |entry| {
+            entry.set_password(secret.expose())
+        })
     }
 
     /// Reads a secret; `None` when there is none.
     pub fn load(&self, name: &str) -> Result<Option<Secret>, TenantError> {
-        match self.entry(name)?.get_password() {
+        self.with_entry(name, "read a secret", |entry| match entry.get_password() {
             Ok(value) => Ok(Some(Secret::new(value))),
             Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(TenantError::Keychain {
-                action: "read a secret",
-                detail: e.to_string(),
-            }),
-        }
+            Err(e) => Err(e),
+        })
     }
 
     /// Removes a secret (no error when there is none).
     pub fn remove(&self, name: &str) -> Result<(), TenantError> {
-        match self.entry(name)?.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(TenantError::Keychain {
-                action: "remove a secret",
-                detail: e.to_string(),
-            }),
-        }
+        self.with_entry(name, "remove a secret", |entry| {
+            match entry.delete_credential() {
+                Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+                Err(e) => Err(e),
+            }
+        })
     }
+}
+
+/// The pauses before each new try of a keychain operation whose service went away.
+const KEYCHAIN_PAUSES: [std::time::Duration; 3] = [
+    std::time::Duration::from_millis(250),
+    std::time::Duration::from_secs(1),
+    std::time::Duration::from_secs(3),
+];
+
+/// Whether a keychain error says the service itself went away (rather than refusing): the
+/// D-Bus names of "no one owns the name" and "the owner left without answering". Only the
+/// Secret Service on Linux reports these; other platforms never match.
+fn service_vanished(error: &keyring::Error) -> bool {
+    let keyring::Error::PlatformFailure(inner) = error else {
+        return false;
+    };
+    let text = inner.to_string();
+    [
+        "org.freedesktop.DBus.Error.NoReply",
+        "org.freedesktop.DBus.Error.ServiceUnknown",
+        "org.freedesktop.DBus.Error.NameHasNoOwner",
+    ]
+    .iter()
+    .any(|name| text.contains(name))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_vanished_secret_service_is_tried_again() {
+        let failure = |text: &str| {
+            keyring::Error::PlatformFailure(Box::new(std::io::Error::other(text.to_string())))
+        };
+        assert!(service_vanished(&failure(
+            "zbus error: org.freedesktop.DBus.Error.NoReply: Message recipient disconnected"
+        )));
+        assert!(service_vanished(&failure(
+            "org.freedesktop.DBus.Error.ServiceUnknown: The name is not activatable"
+        )));
+        assert!(!service_vanished(&failure(
+            "org.freedesktop.Secret.Error.IsLocked"
+        )));
+        assert!(!service_vanished(&keyring::Error::NoStorageAccess(
+            Box::new(std::io::Error::other("org.freedesktop.DBus.Error.NoReply"))
+        )));
+        assert!(!service_vanished(&keyring::Error::NoEntry));
+    }
 
     #[test]
     fn authorities_are_split_into_base_and_tenant() {
