@@ -64,6 +64,9 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
         "syncSelected": true,
         "matching": {"by": "mail"},
         "anchor": {"mode": "managed"},
+        // An attribute the default rules do not copy, kept in the tenant as an extension.
+        "features": ["directoryExtensions"],
+        "directoryExtensions": ["telephoneNumber"],
     });
     let file = dir.join("contoso.json");
     std::fs::write(&file, settings.to_string()).expect("write");
@@ -167,6 +170,36 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
         .count();
     assert!(!expected.is_empty());
     assert_eq!(synced, expected.len(), "{expected:?}");
+
+    // The directory extension: registered on the engine's application, and each user's
+    // telephone number (as the seed gave it) in that property.
+    assert!(out.contains("1 directory extensions"), "{out}");
+    let installed: Value = serde_json::from_str(&installed).expect("settings JSON");
+    let property = installed["sync"]["extensions"][0]["property"]
+        .as_str()
+        .expect("the extension's tenant property")
+        .to_string();
+    assert!(
+        property.starts_with("extension_") && property.ends_with("_telephoneNumber"),
+        "{property}"
+    );
+    let mut want: Vec<String> = common::seeded_with("contoso", "user", "telephoneNumber")
+        .into_iter()
+        .filter(|(dn, _)| {
+            dn.to_lowercase()
+                .ends_with(&format!(",{}", users_ou.to_lowercase()))
+        })
+        .filter_map(|(_, phone)| phone)
+        .collect();
+    let mut got: Vec<String> = tenant
+        .users_with(&format!("id,onPremisesImmutableId,{property}"))
+        .into_iter()
+        .filter_map(|u| u[&property].as_str().map(str::to_string))
+        .collect();
+    want.sort();
+    got.sort();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
 
     // The same file again into the same folder: refused, nothing changed.
     let (ok, out, err) = skybridge(

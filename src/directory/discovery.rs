@@ -143,6 +143,8 @@ pub struct SchemaAttribute {
     pub single_valued: bool,
     /// schemaIDGUID, for access-control entries that name it.
     pub schema_id_guid: Option<String>,
+    /// Computed by the server when read (never stored, never in a change stream).
+    pub constructed: bool,
 }
 
 /// One class of the schema.
@@ -155,6 +157,8 @@ pub struct SchemaClass {
     pub superior: Option<String>,
     /// Attributes it may or must hold (including system ones).
     pub attributes: Vec<String>,
+    /// Auxiliary classes whose attributes it also holds.
+    pub auxiliary: Vec<String>,
 }
 
 impl Schema {
@@ -163,6 +167,34 @@ impl Schema {
         self.attributes
             .iter()
             .find(|a| a.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The names of the attributes an object of `class` may hold: its own, those of the
+    /// classes it derives from, and those of every auxiliary class on the way.
+    pub fn attributes_of(&self, class: &str) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut todo = vec![class.to_lowercase()];
+        while let Some(name) = todo.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            let Some(c) = self
+                .classes
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(&name))
+            else {
+                continue;
+            };
+            out.extend(c.attributes.iter().cloned());
+            todo.extend(c.auxiliary.iter().map(|a| a.to_lowercase()));
+            if let Some(superior) = &c.superior
+                && !superior.eq_ignore_ascii_case(&c.name)
+            {
+                todo.push(superior.to_lowercase());
+            }
+        }
+        out
     }
 }
 
@@ -432,6 +464,7 @@ fn read_schema(session: &mut Session, schema_nc: &str) -> Result<Schema, Directo
             "oMSyntax",
             "isSingleValued",
             "schemaIDGUID",
+            "systemFlags",
         ],
         PAGE,
         |e: Entry| -> Result<(), DirectoryError> {
@@ -445,6 +478,8 @@ fn read_schema(session: &mut Session, schema_nc: &str) -> Result<Schema, Directo
                         .first("schemaIDGUID")
                         .and_then(|b| <[u8; 16]>::try_from(b).ok())
                         .map(|g| guid_to_string(&g)),
+                    // FLAG_ATTR_IS_CONSTRUCTED.
+                    constructed: e.number("systemFlags").is_some_and(|f| f & 4 != 0),
                 });
             }
             Ok(())
@@ -461,6 +496,8 @@ fn read_schema(session: &mut Session, schema_nc: &str) -> Result<Schema, Directo
             "mustContain",
             "systemMayContain",
             "systemMustContain",
+            "auxiliaryClass",
+            "systemAuxiliaryClass",
         ],
         PAGE,
         |e: Entry| -> Result<(), DirectoryError> {
@@ -476,10 +513,17 @@ fn read_schema(session: &mut Session, schema_nc: &str) -> Result<Schema, Directo
                 .collect();
                 attributes.sort_unstable();
                 attributes.dedup();
+                let mut auxiliary: Vec<String> = ["auxiliaryClass", "systemAuxiliaryClass"]
+                    .iter()
+                    .flat_map(|a| e.texts(a))
+                    .collect();
+                auxiliary.sort_unstable();
+                auxiliary.dedup();
                 schema.classes.push(SchemaClass {
                     name,
                     superior: e.text("subClassOf"),
                     attributes,
+                    auxiliary,
                 });
             }
             Ok(())

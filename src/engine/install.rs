@@ -329,9 +329,14 @@ pub fn run_cycle_observed(
         };
         let phase = CyclePhase::Import(scope.name.clone());
         progress(phase.clone(), 0);
-        records.push(run::import_observed(&store, session, scope, full, &|n| {
-            progress(phase.clone(), n)
-        })?);
+        records.push(run::import_observed(
+            &store,
+            session,
+            scope,
+            full,
+            &install.sync.read_also(),
+            &|n| progress(phase.clone(), n),
+        )?);
     }
     progress(CyclePhase::Synchronize, 0);
     records.push(run::synchronize_observed(

@@ -100,8 +100,15 @@ fn cookie_key(connector: &str, nc: &str) -> Vec<u8> {
 
 /// Everything the import reads: all classes of the whole domain. Scope is decided at sync, so
 /// an object that moves out of the selected OUs is seen leaving.
-fn domain_scope(nc: &str) -> ImportScope {
+fn domain_scope(nc: &str, also: &[String]) -> ImportScope {
     let mut scope = ImportScope::new(vec![nc.to_string()]);
+    if !also.is_empty() {
+        scope.attributes = crate::directory::import::DEFAULT_ATTRIBUTES
+            .iter()
+            .map(|a| a.to_string())
+            .chain(also.iter().cloned())
+            .collect();
+    }
     scope.classes = vec![
         ObjectClass::User,
         ObjectClass::Group,
@@ -197,15 +204,18 @@ pub fn import(
     scope: &ConnectorScope,
     full: bool,
 ) -> Result<RunRecord, RunError> {
-    import_observed(store, session, scope, full, &|_| {})
+    import_observed(store, session, scope, full, &[], &|_| {})
 }
 
-/// [`import`], telling `progress` how many objects it has read, every [`PROGRESS_EVERY`].
+/// [`import`], reading `also` besides the default attributes (see
+/// [`SyncSettings::read_also`](super::sync::SyncSettings::read_also)) and telling `progress`
+/// how many objects it has read, every [`PROGRESS_EVERY`].
 pub fn import_observed(
     store: &dyn Store,
     session: &mut Session,
     scope: &ConnectorScope,
     full: bool,
+    also: &[String],
     progress: &dyn Fn(u64),
 ) -> Result<RunRecord, RunError> {
     let started = now();
@@ -227,7 +237,7 @@ pub fn import_observed(
         let outcome = delta::dirsync(
             session,
             nc,
-            &domain_scope(nc),
+            &domain_scope(nc, also),
             &cookie,
             |change| -> Result<(), RunError> {
                 read += 1;

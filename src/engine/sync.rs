@@ -46,6 +46,9 @@ pub struct SyncSettings {
     /// failing on the conflict ("soft match").
     #[serde(default)]
     pub soft_match: bool,
+    /// Attributes copied into tenant extension properties.
+    #[serde(default)]
+    pub extensions: Vec<super::extensions::Extension>,
 }
 
 impl SyncSettings {
@@ -67,7 +70,29 @@ impl SyncSettings {
             staging: false,
             devices: false,
             soft_match: false,
+            extensions: Vec::new(),
         }
+    }
+
+    /// Attributes the rules use besides the ones every import reads: a chosen anchor or
+    /// matching attribute, and the directory extensions.
+    pub fn read_also(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        if let AnchorMode::Attribute(name) = &self.anchor {
+            names.push(name.clone());
+        }
+        if let Matching::Attribute(name) = &self.matching {
+            names.push(name.clone());
+        }
+        names.extend(self.extensions.iter().map(|e| e.attribute.clone()));
+        names.retain(|n| {
+            !crate::directory::import::DEFAULT_ATTRIBUTES
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(n))
+        });
+        names.sort_by_key(|n| n.to_lowercase());
+        names.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        names
     }
 }
 
@@ -574,6 +599,7 @@ fn recompute_with(
             put(&mut desired, "employeeId", first("employeeID"));
             let uac = entry.number("userAccountControl").unwrap_or(512);
             desired.insert("accountEnabled".into(), json!(uac & 2 == 0));
+            put_extensions(&mut desired, settings, &sources, |e| e.users);
         }
         MvKind::Group => {
             let group_type = entry.number("groupType").unwrap_or(0);
@@ -596,6 +622,7 @@ fn recompute_with(
             put(&mut desired, "mailNickname", nickname);
             desired.insert("securityEnabled".into(), json!(security));
             desired.insert("mailEnabled".into(), json!(false));
+            put_extensions(&mut desired, settings, &sources, |e| e.groups);
             // Graph has no immutableId on groups: a group is matched by its tenant id alone.
             if !security || mail_enabled {
                 mv.not_exportable = Some(
@@ -633,6 +660,23 @@ fn recompute_with(
     }
     mv.desired = Value::Object(desired);
     Ok(())
+}
+
+/// The directory extensions for one object: each from the first source holding a value the
+/// tenant takes (the primary source first, as for every other attribute).
+fn put_extensions(
+    desired: &mut Map<String, Value>,
+    settings: &SyncSettings,
+    sources: &[std::borrow::Cow<'_, CsObject>],
+    applies: impl Fn(&super::extensions::Extension) -> bool,
+) {
+    for extension in settings.extensions.iter().filter(|e| applies(e)) {
+        if let Some(value) = sources.iter().find_map(|s| {
+            super::extensions::tenant_value(extension, &s.values(&extension.attribute))
+        }) {
+            desired.insert(extension.property.clone(), value);
+        }
+    }
 }
 
 /// Two people of different forests (or a person and a cloud account) can fall back to the same
@@ -708,6 +752,16 @@ pub fn pending_exports(store: &dyn Store) -> Result<Vec<PendingExport>, StoreErr
     Ok(out)
 }
 
+/// Whether a property the rules stopped giving a value is cleared in the tenant: the optional
+/// ones. The sign-in name, nickname, display name and anchor always have a value while the
+/// object is exported, so their absence means the value could not be made, not that it is gone.
+fn clearable(property: &str) -> bool {
+    !matches!(
+        property,
+        "userPrincipalName" | "mailNickname" | "displayName" | "onPremisesImmutableId"
+    )
+}
+
 /// The pending export of one metaverse object, if it has one.
 pub fn pending_for(mv: &MvObject) -> Option<PendingExport> {
     let text = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
@@ -777,6 +831,14 @@ pub fn pending_for(mv: &MvObject) -> Option<PendingExport> {
             let was = mv.exported.get(k).cloned().unwrap_or(Value::Null);
             if &was != v {
                 changes.insert(k.clone(), (was, v.clone()));
+            }
+        }
+        // A value cleared in Active Directory is cleared in the tenant too (set to null).
+        if let Some(exported) = mv.exported.as_object() {
+            for (k, was) in exported {
+                if !map.contains_key(k) && k != "members" && !was.is_null() && clearable(k) {
+                    changes.insert(k.clone(), (was.clone(), Value::Null));
+                }
             }
         }
     }

@@ -434,7 +434,7 @@ impl GraphClient {
         Ok((text(&answer, "keyId"), Secret::new(secret)))
     }
 
-    /// Creates a directory extension property on an application.
+    /// Creates a directory extension property on an application (single-valued).
     pub async fn create_extension_property(
         &self,
         application_object_id: &str,
@@ -442,12 +442,37 @@ impl GraphClient {
         data_type: &str,
         target_objects: &[&str],
     ) -> Result<Value, TenantError> {
+        self.create_extension_property_of(
+            application_object_id,
+            name,
+            data_type,
+            false,
+            target_objects,
+        )
+        .await
+    }
+
+    /// Creates a directory extension property on an application, holding one value or a
+    /// collection of them.
+    pub async fn create_extension_property_of(
+        &self,
+        application_object_id: &str,
+        name: &str,
+        data_type: &str,
+        multi_valued: bool,
+        target_objects: &[&str],
+    ) -> Result<Value, TenantError> {
+        let mut body =
+            json!({ "name": name, "dataType": data_type, "targetObjects": target_objects });
+        if multi_valued {
+            body["isMultiValued"] = json!(true);
+        }
         self.post(
             &format!(
                 "applications/{}/extensionProperties",
                 encode(application_object_id)
             ),
-            &json!({ "name": name, "dataType": data_type, "targetObjects": target_objects }),
+            &body,
         )
         .await
     }

@@ -3,8 +3,8 @@
 //!
 //! - [`shell`]: the frame every page shares (page list, heading, Back / Next / Cancel).
 //! - [`welcome`], [`express`], [`signin`], [`tenant`], [`directories`], [`signin_config`],
-//!   [`filtering`], [`identity`], [`pilot`], [`features`], [`ready`], [`configuring`]: the
-//!   bodies of the pages, one module each; [`widgets`]: what they share.
+//!   [`filtering`], [`identity`], [`pilot`], [`features`], [`extensions`], [`ready`],
+//!   [`configuring`]: the bodies of the pages, one module each; [`widgets`]: what they share.
 //! - [`Probes`]: runs the wizard's probes and configuring steps on a tokio runtime and hands
 //!   their answers back.
 
@@ -12,6 +12,7 @@ pub mod components;
 pub mod configuring;
 pub mod directories;
 pub mod express;
+pub mod extensions;
 pub mod features;
 pub mod filtering;
 pub mod identity;

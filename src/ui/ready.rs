@@ -1,7 +1,7 @@
 //! The Ready to configure page: the plan in words, staging mode and "start synchronizing".
 
 use crate::wizard::ready::{
-    EXPORT, EXPORTED, STAGING, START_SYNC, SUM_EXCEPT, SUM_FEATURES, SUM_FORESTS, SUM_PILOT,
+    EXPORT, EXPORTED, STAGING, START_SYNC, SUM_EXCEPT, SUM_EXTENSIONS, SUM_FEATURES, SUM_FORESTS, SUM_PILOT,
     SUM_SCOPE, SUM_SIGN_IN, SUM_TENANT, SUMMARY,
 };
 use crate::wizard::text;
@@ -57,6 +57,15 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
                 plan.features
                     .iter()
                     .map(|f| features.field(f.field()).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            (
+                SUM_EXTENSIONS,
+                plan.sync
+                    .extensions
+                    .iter()
+                    .map(|e| e.attribute.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
             ),

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::plan::InstallPlan;
 use super::probe::blocking;
+use crate::engine::extensions;
 use crate::engine::install::{self, DirectoryConnection, Installation, TenantConnection};
 use crate::engine::model::RunRecord;
 use crate::secret::Secret;
@@ -75,6 +76,8 @@ impl Step {
 pub struct EngineApp {
     /// Its application (client) id.
     pub app_id: String,
+    /// Its object id (where its extension properties are registered).
+    pub object_id: String,
     /// Its display name.
     pub name: String,
     /// Its secret (kept in the keychain, never in a file).
@@ -229,11 +232,13 @@ async fn prepare_tenant(plan: &InstallPlan, carried: &mut Carried) -> Result<Str
             .map_err(|e| format!("cannot give the application a secret: {e}"))?;
         carried.app = Some(EngineApp {
             app_id: app_id.to_string(),
+            object_id: object_id.to_string(),
             name,
             secret,
             authority: tenant_authority(&plan.tenant.authority, &plan.tenant_id),
         });
     }
+    let registered = register_extensions(plan, carried).await?;
     let (installation, secret) = installation(plan, carried)?;
     // The engine signs in as the application, as every cycle will. A new secret can take a
     // little while to be accepted everywhere in a real tenant.
@@ -249,10 +254,11 @@ async fn prepare_tenant(plan: &InstallPlan, carried: &mut Carried) -> Result<Str
         {
             Ok(_) => {
                 let name = carried.app.as_ref().map_or("", |a| a.name.as_str());
-                return Ok(format!(
-                    "application {name} ({})",
-                    installation.tenant.client_id
-                ));
+                let mut line = format!("application {name} ({})", installation.tenant.client_id);
+                if registered > 0 {
+                    line.push_str(&format!(", {registered} directory extensions"));
+                }
+                return Ok(line);
             }
             Err(e) => last = e.to_string(),
         }
@@ -263,14 +269,69 @@ async fn prepare_tenant(plan: &InstallPlan, carried: &mut Carried) -> Result<Str
     ))
 }
 
+/// Registers the plan's directory extensions on the engine's application, each once: a retry
+/// finds the ones an earlier try registered. Returns how many the application has.
+async fn register_extensions(plan: &InstallPlan, carried: &Carried) -> Result<usize, String> {
+    if plan.sync.extensions.is_empty() {
+        return Ok(0);
+    }
+    let app = carried
+        .app
+        .as_ref()
+        .ok_or("the engine's application is not registered yet")?;
+    let admin = plan.admin.graph().ok_or(
+        "the administrator's sign-in is no longer at hand: go back to Connect to the tenant and sign in again",
+    )?;
+    let existing: Vec<String> = admin
+        .extension_properties(&app.object_id)
+        .await
+        .map_err(|e| format!("cannot list the application's extension properties: {e}"))?
+        .iter()
+        .filter_map(|p| p["name"].as_str().map(str::to_lowercase))
+        .collect();
+    for extension in &plan.sync.extensions {
+        let property = extensions::property_name(&app.app_id, &extension.attribute);
+        if existing.contains(&property.to_lowercase()) {
+            continue;
+        }
+        let mut targets = Vec::new();
+        if extension.users {
+            targets.push("User");
+        }
+        if extension.groups {
+            targets.push("Group");
+        }
+        admin
+            .create_extension_property_of(
+                &app.object_id,
+                &extensions::name_part(&extension.attribute),
+                extension.data_type.tenant_name(),
+                extension.multi_valued,
+                &targets,
+            )
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot register {} as a directory extension: {e}",
+                    extension.attribute
+                )
+            })?;
+    }
+    Ok(plan.sync.extensions.len())
+}
+
 /// The settings file's contents for a plan, and the application secret that goes with them.
 fn installation(plan: &InstallPlan, carried: &Carried) -> Result<(Installation, Secret), String> {
     let app = carried
         .app
         .as_ref()
         .ok_or("the tenant is not prepared yet (retry Prepare the tenant)")?;
+    let mut sync = plan.sync.clone();
+    for extension in &mut sync.extensions {
+        extension.property = extensions::property_name(&app.app_id, &extension.attribute);
+    }
     let installation = Installation {
-        sync: plan.sync.clone(),
+        sync,
         directories: plan
             .directories
             .iter()

@@ -129,9 +129,12 @@ impl Feature {
 
     /// Whether this build carries the feature out. Password hash synchronization is recorded
     /// (it is the sign-in method's own feature) although the engine does not copy hashes yet;
-    /// the others need pages and engine work that come later.
+    /// directory extensions are synchronized; the others need engine work that comes later.
     fn in_build(self) -> bool {
-        matches!(self, Feature::PasswordHashSync)
+        matches!(
+            self,
+            Feature::PasswordHashSync | Feature::DirectoryExtensions
+        )
     }
 
     /// Whether it can be chosen with this draft and what the forests offer.

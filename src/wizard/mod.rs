@@ -11,6 +11,7 @@ pub mod components;
 pub mod configuring;
 pub mod directories;
 pub mod express;
+pub mod extensions;
 pub mod features;
 pub mod filtering;
 pub mod headless;
@@ -69,6 +70,10 @@ pub struct Draft {
     pub pilot_groups: std::collections::BTreeMap<String, String>,
     /// Optional features ticked.
     pub features: std::collections::BTreeSet<features::Feature>,
+    /// Attributes chosen as directory extensions (LDAP names).
+    pub extensions: std::collections::BTreeSet<String>,
+    /// The text in the directory extensions' search box.
+    pub extension_search: String,
     /// Configure in staging mode: import and synchronize, never export.
     pub staging: bool,
     /// Do not start synchronizing once configured.
@@ -101,6 +106,8 @@ impl Default for Draft {
             pilot_enabled: false,
             pilot_groups: std::collections::BTreeMap::new(),
             features: std::collections::BTreeSet::new(),
+            extensions: std::collections::BTreeSet::new(),
+            extension_search: String::new(),
             staging: false,
             no_start_sync: false,
             confirmed: std::collections::BTreeSet::new(),
@@ -212,6 +219,10 @@ pub enum Msg {
     SetStartSync(bool),
     /// Ticked or cleared an optional feature.
     SetFeature(features::Feature, bool),
+    /// Chose (`true`) or removed an attribute as a directory extension.
+    SetExtension(String, bool),
+    /// Typed in the directory extensions' search box.
+    SetExtensionSearch(String),
     /// Chose everyone (`false`) or a pilot group's members.
     SetPilotEnabled(bool),
     /// Typed a forest's pilot group: (forest, name or DN).
@@ -318,6 +329,7 @@ pub fn problems_of(page: PageId, draft: &Draft, facts: &Facts) -> Vec<Problem> {
         PageId::IdentifyingUsers => identity::validate(draft, facts),
         PageId::FilterUsers => pilot::validate(draft, facts),
         PageId::OptionalFeatures => features::validate(draft, facts),
+        PageId::DirectoryExtensions => extensions::validate(draft, facts),
         PageId::ReadyToConfigure => ready::validate(draft, facts),
         PageId::Configuring => configuring::validate(draft, facts),
         PageId::Complete => Vec::new(),
@@ -676,6 +688,14 @@ impl Wizard {
                 }
             }
             Msg::SetOuSearch(text) => self.draft.ou_search = text,
+            Msg::SetExtensionSearch(text) => self.draft.extension_search = text,
+            Msg::SetExtension(name, on) => {
+                if on {
+                    self.draft.extensions.insert(name);
+                } else {
+                    self.draft.extensions.remove(&name);
+                }
+            }
             Msg::SetOuSelection(forest, selection) => {
                 if self.draft.ou_filters.contains_key(&forest) {
                     self.draft.ou_filters.insert(forest, selection);
@@ -700,6 +720,7 @@ impl Wizard {
                 self.draft.pilot_groups.clear();
                 self.draft.confirmed.clear();
                 self.draft.features.clear();
+                self.draft.extensions.clear();
                 self.facts.forests.clear();
                 self.facts.pilot_groups.clear();
                 self.facts.settings_file = None;

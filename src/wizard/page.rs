@@ -3,6 +3,7 @@
 
 use super::Draft;
 use super::express::InstallMode;
+use super::features::Feature;
 
 /// One page of the wizard. Adding a variant makes every exhaustive `match` over pages fail to
 /// compile until the new page has its validator, its words and its view.
@@ -30,6 +31,8 @@ pub enum PageId {
     FilterUsers,
     /// Exchange, writeback, filtering and extension features.
     OptionalFeatures,
+    /// Forest attributes copied to the tenant as extension properties.
+    DirectoryExtensions,
     /// The summary before anything is changed.
     ReadyToConfigure,
     /// The plan being applied, step by step.
@@ -52,6 +55,7 @@ impl PageId {
         PageId::IdentifyingUsers,
         PageId::FilterUsers,
         PageId::OptionalFeatures,
+        PageId::DirectoryExtensions,
         PageId::ReadyToConfigure,
         PageId::Configuring,
         PageId::Complete,
@@ -71,6 +75,7 @@ impl PageId {
             PageId::IdentifyingUsers => "identifying_users",
             PageId::FilterUsers => "filter_users",
             PageId::OptionalFeatures => "optional_features",
+            PageId::DirectoryExtensions => "directory_extensions",
             PageId::ReadyToConfigure => "ready_to_configure",
             PageId::Configuring => "configuring",
             PageId::Complete => "complete",
@@ -91,6 +96,7 @@ impl PageId {
             PageId::IdentifyingUsers => super::identity::FIELDS,
             PageId::FilterUsers => super::pilot::FIELDS,
             PageId::OptionalFeatures => super::features::FIELDS,
+            PageId::DirectoryExtensions => super::extensions::FIELDS,
             PageId::ReadyToConfigure => super::ready::FIELDS,
             PageId::Configuring => super::configuring::FIELDS,
             PageId::Complete => super::configuring::COMPLETE_FIELDS,
@@ -111,6 +117,7 @@ impl PageId {
             PageId::IdentifyingUsers => super::identity::MESSAGES,
             PageId::FilterUsers => super::pilot::MESSAGES,
             PageId::OptionalFeatures => super::features::MESSAGES,
+            PageId::DirectoryExtensions => super::extensions::MESSAGES,
             PageId::ReadyToConfigure => super::ready::MESSAGES,
             PageId::Configuring => super::configuring::MESSAGES,
             PageId::Complete => super::configuring::COMPLETE_MESSAGES,
@@ -123,20 +130,27 @@ impl PageId {
 pub fn flow(draft: &Draft) -> Vec<PageId> {
     let mut pages = vec![PageId::Welcome, PageId::Express];
     match draft.mode {
-        Some(InstallMode::Custom) => pages.extend([
-            PageId::RequiredComponents,
-            PageId::UserSignIn,
-            PageId::ConnectTenant,
-            PageId::ConnectDirectories,
-            PageId::SignInConfiguration,
-            PageId::DomainOuFiltering,
-            PageId::IdentifyingUsers,
-            PageId::FilterUsers,
-            PageId::OptionalFeatures,
-            PageId::ReadyToConfigure,
-            PageId::Configuring,
-            PageId::Complete,
-        ]),
+        Some(InstallMode::Custom) => {
+            pages.extend([
+                PageId::RequiredComponents,
+                PageId::UserSignIn,
+                PageId::ConnectTenant,
+                PageId::ConnectDirectories,
+                PageId::SignInConfiguration,
+                PageId::DomainOuFiltering,
+                PageId::IdentifyingUsers,
+                PageId::FilterUsers,
+                PageId::OptionalFeatures,
+            ]);
+            if draft.features.contains(&Feature::DirectoryExtensions) {
+                pages.push(PageId::DirectoryExtensions);
+            }
+            pages.extend([
+                PageId::ReadyToConfigure,
+                PageId::Configuring,
+                PageId::Complete,
+            ]);
+        }
         Some(InstallMode::Express) => pages.push(PageId::ConnectTenant),
         None => {}
     }
@@ -174,5 +188,13 @@ mod tests {
                 PageId::Complete
             ]
         );
+        draft.features.insert(Feature::DirectoryExtensions);
+        let pages = flow(&draft);
+        let at = pages
+            .iter()
+            .position(|p| *p == PageId::DirectoryExtensions)
+            .expect("the extensions page with its feature");
+        assert_eq!(pages[at - 1], PageId::OptionalFeatures);
+        assert_eq!(pages[at + 1], PageId::ReadyToConfigure);
     }
 }

@@ -15,6 +15,7 @@ pub const FIELDS: &[&str] = &[
     SUM_EXCEPT,
     SUM_PILOT,
     SUM_FEATURES,
+    SUM_EXTENSIONS,
     START_SYNC,
     STAGING,
     CONFIGURE,
@@ -40,6 +41,8 @@ pub const SUM_EXCEPT: &str = "sum_except";
 pub const SUM_PILOT: &str = "sum_pilot";
 /// Features line.
 pub const SUM_FEATURES: &str = "sum_features";
+/// Directory extensions line.
+pub const SUM_EXTENSIONS: &str = "sum_extensions";
 /// Start synchronizing when configured.
 pub const START_SYNC: &str = "start_sync";
 /// Staging mode.

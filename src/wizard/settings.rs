@@ -195,6 +195,10 @@ pub struct SettingsFile {
     /// Optional features.
     #[serde(default)]
     pub features: Vec<Feature>,
+    /// Attributes copied to the tenant as directory extensions (with the
+    /// `directoryExtensions` feature), by their LDAP names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub directory_extensions: Vec<String>,
     /// Staging mode: import and synchronize, export nothing.
     #[serde(default)]
     pub staging: bool,
@@ -269,6 +273,7 @@ impl SettingsFile {
             anchor: draft.anchor.clone(),
             pilot: draft.pilot_enabled,
             features: draft.features.iter().copied().collect(),
+            directory_extensions: draft.extensions.iter().cloned().collect(),
             staging: draft.staging,
             start_sync: !draft.no_start_sync,
             acknowledged: draft
@@ -600,6 +605,9 @@ impl ImportRun {
         for feature in &file.features {
             msgs.push(Msg::SetFeature(*feature, true));
         }
+        for attribute in &file.directory_extensions {
+            msgs.push(Msg::SetExtension(attribute.clone(), true));
+        }
         for acknowledged in &file.acknowledged {
             match acknowledgement(acknowledged) {
                 Some((page, message)) => msgs.push(Msg::Confirm(page, message, true)),
@@ -661,6 +669,7 @@ mod tests {
             anchor: AnchorMode::Managed,
             pilot: false,
             features: vec![Feature::PasswordHashSync],
+            directory_extensions: Vec::new(),
             staging: false,
             start_sync: true,
             acknowledged: vec!["sign_in_configuration/unverified_suffixes".into()],

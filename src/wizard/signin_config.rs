@@ -207,6 +207,7 @@ mod tests {
             om_syntax: None,
             single_valued: single,
             schema_id_guid: None,
+            constructed: false,
         }
     }
 

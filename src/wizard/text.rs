@@ -143,6 +143,9 @@ fn source(page: PageId) -> &'static str {
         PageId::IdentifyingUsers => include_str!("../../wizard-pages/identifying_users.toml"),
         PageId::FilterUsers => include_str!("../../wizard-pages/filter_users.toml"),
         PageId::OptionalFeatures => include_str!("../../wizard-pages/optional_features.toml"),
+        PageId::DirectoryExtensions => {
+            include_str!("../../wizard-pages/directory_extensions.toml")
+        }
         PageId::ReadyToConfigure => include_str!("../../wizard-pages/ready_to_configure.toml"),
         PageId::Configuring => include_str!("../../wizard-pages/configuring.toml"),
         PageId::Complete => include_str!("../../wizard-pages/complete.toml"),

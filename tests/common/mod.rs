@@ -209,6 +209,14 @@ impl Drop for Forest {
 
 /// The entries of a seed LDIF file whose only structural class is `class`, by DN.
 pub fn seeded(forest: &str, class: &str) -> Vec<String> {
+    seeded_with(forest, class, "dn")
+        .into_iter()
+        .map(|(dn, _)| dn)
+        .collect()
+}
+
+/// The DN and the first value of `attribute` (if any) of every object of `class` in a seed.
+pub fn seeded_with(forest: &str, class: &str, attribute: &str) -> Vec<(String, Option<String>)> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/{forest}.ldif"));
     let text = std::fs::read_to_string(&path).expect("seed LDIF is readable");
     let mut found = Vec::new();
@@ -228,7 +236,15 @@ pub fn seeded(forest: &str, class: &str) -> Vec<String> {
             continue;
         };
         if lines.iter().any(|l| *l == format!("objectClass: {class}")) {
-            found.push(dn);
+            let value = lines.iter().find_map(|l| {
+                if let Some(b64) = l.strip_prefix(&format!("{attribute}:: ")) {
+                    let bytes = BASE64.decode(b64.trim()).ok()?;
+                    String::from_utf8(bytes).ok()
+                } else {
+                    l.strip_prefix(&format!("{attribute}: ")).map(str::to_string)
+                }
+            });
+            found.push((dn, value));
         }
     }
     found

@@ -47,6 +47,12 @@ impl Tenant {
 
     /// Every user of the tenant, read by its administrator through Graph.
     pub fn users(&self) -> Vec<Value> {
+        self.users_with("id,userPrincipalName,onPremisesImmutableId")
+    }
+
+    /// Every user of the tenant with these properties (`$select`, as v1.0 needs it for
+    /// extension properties).
+    pub fn users_with(&self, select: &str) -> Vec<Value> {
         let endpoint = self.emulator().tenant_endpoint();
         let admin = self.emulator().credentials.admin_upn.clone();
         self.rt.block_on(async {
@@ -58,7 +64,7 @@ impl Tenant {
                 .await
                 .expect("admin sign-in");
             graph
-                .collect("users?$select=id,userPrincipalName,onPremisesImmutableId&$top=999")
+                .collect(&format!("users?$select={select}&$top=999"))
                 .await
                 .expect("users")
         })

@@ -216,12 +216,16 @@ fn bound_ids(req: &Req, name: &str, value: &Value) -> GraphResult<Vec<(String, K
     Ok(out)
 }
 
-fn check_properties(body: &Map<String, Value>, creating: bool) -> GraphResult<()> {
+fn check_properties(req: &Req, body: &Map<String, Value>, creating: bool) -> GraphResult<()> {
     for (name, value) in body {
         if name.starts_with("@odata.")
             || name == "members@odata.bind"
             || name == "owners@odata.bind"
         {
+            continue;
+        }
+        if name.starts_with("extension_") {
+            super::users::check_extension(req, name, value, "Group")?;
             continue;
         }
         if READ_ONLY.iter().any(|r| r.eq_ignore_ascii_case(name)) {
@@ -268,7 +272,7 @@ fn check_properties(body: &Map<String, Value>, creating: bool) -> GraphResult<()
 
 fn create(req: &Req) -> GraphResult<Reply> {
     let body = req.body_object()?;
-    check_properties(&body, true)?;
+    check_properties(req, &body, true)?;
     for name in REQUIRED {
         if body.get(*name).is_none_or(Value::is_null) {
             return Err(GraphError::bad_request(format!(
@@ -437,7 +441,7 @@ fn add(req: &Req, group: &str, member: &str, kind: Kind) -> GraphResult<()> {
 
 fn update(req: &Req, mut record: Record) -> GraphResult<Reply> {
     let body = req.body_object()?;
-    check_properties(&body, false)?;
+    check_properties(req, &body, false)?;
     let id = record.id().to_owned();
     if body.contains_key("owners@odata.bind") {
         return Err(GraphError::bad_request(

@@ -187,17 +187,65 @@ pub fn seed_user(
     Ok(id)
 }
 
-/// Whether `name` is a directory extension registered for `target` (`User`, `Group`).
-pub fn is_extension_for(req: &Req, name: &str, target: &str) -> GraphResult<bool> {
+/// Checks a directory extension value in a create or update body of a `target` (`User`,
+/// `Group`): the property must be registered for that target, and the value must fit its
+/// documented data type (strings up to 256 characters, binary up to 256 bytes in base64,
+/// 32- and 64-bit integers, booleans, ISO 8601 times), as an array when it is multi-valued.
+/// `null` clears it.
+pub fn check_extension(req: &Req, name: &str, value: &Value, target: &str) -> GraphResult<()> {
     let defs: Vec<Value> = req.t.store.meta("extensions")?.unwrap_or_default();
-    Ok(defs.iter().any(|d| {
+    let Some(def) = defs.iter().find(|d| {
         d["name"]
             .as_str()
             .is_some_and(|n| n.eq_ignore_ascii_case(name))
             && d["targetObjects"]
                 .as_array()
                 .is_some_and(|ts| ts.iter().any(|t| t.as_str() == Some(target)))
-    }))
+    }) else {
+        return Err(GraphError::bad_request(format!(
+            "Property '{name}' is neither a declared property nor a registered extension property of '{target}'."
+        )));
+    };
+    if value.is_null() {
+        return Ok(());
+    }
+    let data_type = def["dataType"].as_str().unwrap_or("String");
+    let fits = |v: &Value| match data_type {
+        "String" => v.as_str().is_some_and(|s| s.chars().count() <= 256),
+        "Binary" => v.as_str().is_some_and(|s| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .is_ok_and(|b| b.len() <= 256)
+        }),
+        "Boolean" => v.is_boolean(),
+        "Integer" => v.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+        "LargeInteger" => v.is_i64(),
+        "DateTime" => v
+            .as_str()
+            .is_some_and(|s| {
+                time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                    .is_ok()
+            }),
+        _ => false,
+    };
+    let ok = if def["isMultiValued"].as_bool() == Some(true) {
+        value.as_array().is_some_and(|a| a.iter().all(fits))
+    } else {
+        fits(value)
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(GraphError::bad_request(format!(
+            "The value given for extension property '{name}' does not match its data type {data_type}{}.",
+            if def["isMultiValued"].as_bool() == Some(true) {
+                " (a collection)"
+            } else {
+                ""
+            }
+        )))
+    }
 }
 
 /// Looks a user up by id or userPrincipalName.
@@ -329,11 +377,7 @@ fn check_properties(req: &Req, body: &Map<String, Value>) -> GraphResult<()> {
             )));
         }
         if name.starts_with("extension_") {
-            if !is_extension_for(req, name, "User")? {
-                return Err(GraphError::bad_request(format!(
-                    "Property '{name}' is neither a declared property nor a registered extension property of 'User'."
-                )));
-            }
+            check_extension(req, name, value, "User")?;
             continue;
         }
         if !WRITABLE.iter().any(|w| w == name) {
