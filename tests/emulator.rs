@@ -2369,6 +2369,62 @@ async fn extension_properties_rules() {
         .status,
         400
     );
+    // Values must fit the documented data type: strings up to 256 characters, 32-bit integers,
+    // collections for multi-valued properties; null clears. Groups take them too.
+    let patch = |body: serde_json::Value| {
+        let env = &env;
+        let user = user.clone();
+        async move {
+            env.graph("PATCH", &format!("/v1.0/users/{user}"), Some(body))
+                .await
+                .status
+        }
+    };
+    assert_eq!(patch(json!({ name.clone(): "x".repeat(257) })).await, 400);
+    assert_eq!(patch(json!({ name.clone(): 7 })).await, 400);
+    assert_eq!(patch(json!({ name.clone(): null })).await, 204);
+    let declare = |body: serde_json::Value| {
+        let env = &env;
+        let path = path.clone();
+        async move { env.graph("POST", &path, Some(body)).await }
+    };
+    let count =
+        declare(json!({"name": "badPwdCount", "dataType": "Integer", "targetObjects": ["User"]}))
+            .await;
+    assert_eq!(count.status, 201, "{}", count.body);
+    let count = count.body["name"].as_str().unwrap().to_owned();
+    assert_eq!(patch(json!({ count.clone(): 3 })).await, 204);
+    assert_eq!(patch(json!({ count.clone(): 4_294_967_296i64 })).await, 400);
+    assert_eq!(patch(json!({ count.clone(): "3" })).await, 400);
+    let phones = declare(json!({"name": "otherMobile", "dataType": "String", "isMultiValued": true, "targetObjects": ["User", "Group"]})).await;
+    assert_eq!(phones.status, 201, "{}", phones.body);
+    assert_eq!(phones.body["isMultiValued"], true);
+    let phones = phones.body["name"].as_str().unwrap().to_owned();
+    assert_eq!(patch(json!({ phones.clone(): ["1", "2"] })).await, 204);
+    assert_eq!(patch(json!({ phones.clone(): "1" })).await, 400);
+    let group = env
+        .graph(
+            "POST",
+            "/v1.0/groups",
+            Some(
+                json!({"displayName": "Ext", "mailNickname": "ext", "mailEnabled": false,
+                "securityEnabled": true, phones.clone(): ["3"]}),
+            ),
+        )
+        .await;
+    assert_eq!(group.status, 201, "{}", group.body);
+    // A user-only property is refused on a group.
+    let group_id = group.body["id"].as_str().unwrap();
+    assert_eq!(
+        env.graph(
+            "PATCH",
+            &format!("/v1.0/groups/{group_id}"),
+            Some(json!({ count.clone(): 1 }))
+        )
+        .await
+        .status,
+        400
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -506,6 +506,29 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
         3,
         "hybrid, public folders and group writeback say why"
     );
+    harness
+        .get_by_label("Directory extension attribute sync")
+        .click();
+    harness.run();
+    harness.get_by_label("Next").click();
+    harness.run();
+
+    // Directory extensions: the real schema's user attributes; the search is case-sensitive,
+    // so "Number" finds telephoneNumber and "number" finds nothing; Next needs a choice.
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::DirectoryExtensions)
+    );
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+    harness.get_by_label_contains("Choose at least one attribute");
+    fill(&mut harness, "Search attributes", "number");
+    assert_eq!(harness.query_all_by_label("telephoneNumber").count(), 0);
+    fill(&mut harness, "Search attributes", "Number");
+    assert!(harness.query_by_label("employeeNumber").is_some());
+    harness.get_by_label("telephoneNumber").click();
+    harness.run();
+    harness.get_by_label("1 of 100 chosen");
+    assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
     harness.get_by_label("Next").click();
     harness.run();
 
@@ -529,6 +552,14 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     assert!(plan.sync.initial_domain.ends_with(".onmicrosoft.com"));
     assert_eq!(plan.sync.pilot_groups.len(), 1);
     assert!(plan.start_sync && !plan.sync.staging);
+    let extensions: Vec<&str> = plan
+        .sync
+        .extensions
+        .iter()
+        .map(|e| e.attribute.as_str())
+        .collect();
+    assert_eq!(extensions, ["telephoneNumber"]);
+    harness.get_by_label("telephoneNumber");
     let staging = "Enable staging mode: synchronize, but export nothing to the tenant";
     harness.get_by_label(staging).click();
     harness.run();
@@ -684,6 +715,7 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     assert_eq!(replanned.sync.pilot_groups, plan.sync.pilot_groups);
     assert_eq!(replanned.alternate_sign_in, plan.alternate_sign_in);
     assert_eq!(replanned.sync.anchor, plan.sync.anchor);
+    assert_eq!(replanned.sync.extensions, plan.sync.extensions);
     let _ = keychain.remove("tenant");
     let _ = keychain.remove("contoso");
     let _ = std::fs::remove_dir_all(exported_dir);

@@ -168,7 +168,8 @@ fn iso_time(text: &str) -> Option<String> {
         _ => return None,
     };
     let n = |r: std::ops::Range<usize>| full[r].parse::<u32>().ok();
-    let (month, day, hour, minute, second) = (n(4..6)?, n(6..8)?, n(8..10)?, n(10..12)?, n(12..14)?);
+    let (month, day, hour, minute, second) =
+        (n(4..6)?, n(6..8)?, n(8..10)?, n(10..12)?, n(12..14)?);
     if !(1..=12).contains(&month)
         || !(1..=31).contains(&day)
         || hour > 23
@@ -207,7 +208,10 @@ mod tests {
     fn syntaxes_map_to_the_documented_types_and_references_do_not() {
         assert_eq!(DataType::for_syntax("2.5.5.12"), Some(DataType::String));
         assert_eq!(DataType::for_syntax("2.5.5.9"), Some(DataType::Integer));
-        assert_eq!(DataType::for_syntax("2.5.5.16"), Some(DataType::LargeInteger));
+        assert_eq!(
+            DataType::for_syntax("2.5.5.16"),
+            Some(DataType::LargeInteger)
+        );
         assert_eq!(DataType::for_syntax("2.5.5.10"), Some(DataType::Binary));
         assert_eq!(DataType::for_syntax("2.5.5.11"), Some(DataType::DateTime));
         for reference in ["2.5.5.1", "2.5.5.7", "2.5.5.14", "2.5.5.2", "2.5.5.15"] {
@@ -218,7 +222,10 @@ mod tests {
     #[test]
     fn names_follow_the_tenant_convention() {
         assert_eq!(
-            property_name("5bfc8fda-cfc9-43a9-a6de-214ea9d15fdb", "msDS-cloudExtensionAttribute1"),
+            property_name(
+                "5bfc8fda-cfc9-43a9-a6de-214ea9d15fdb",
+                "msDS-cloudExtensionAttribute1"
+            ),
             "extension_5bfc8fdacfc943a9a6de214ea9d15fdb_msDS_cloudExtensionAttribute1"
         );
     }
@@ -238,7 +245,10 @@ mod tests {
             Some(Value::from(133_497_216_000_000_000i64))
         );
         let b = extension(DataType::Boolean, false);
-        assert_eq!(tenant_value(&b, &[b"TRUE".to_vec()]), Some(Value::Bool(true)));
+        assert_eq!(
+            tenant_value(&b, &[b"TRUE".to_vec()]),
+            Some(Value::Bool(true))
+        );
         assert_eq!(tenant_value(&b, &[b"yes".to_vec()]), None);
         let bin = extension(DataType::Binary, false);
         assert_eq!(tenant_value(&bin, &[vec![0, 255]]), Some("AP8=".into()));

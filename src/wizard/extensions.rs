@@ -205,7 +205,9 @@ mod tests {
         let mut facts = Facts::default();
         draft
             .directories
-            .push(super::super::directories::AddedDirectory::for_tests("contoso.test"));
+            .push(super::super::directories::AddedDirectory::for_tests(
+                "contoso.test",
+            ));
         facts.forests.insert(
             "contoso.test".into(),
             super::super::directories::ForestFacts::for_tests("contoso.test", schema()),
@@ -236,9 +238,8 @@ mod tests {
     fn the_search_is_case_sensitive() {
         let (draft, facts) = with_forest();
         let all = candidates(&draft, &facts);
-        let names = |s: &str| -> Vec<String> {
-            matching(&all, s).iter().map(|c| c.name.clone()).collect()
-        };
+        let names =
+            |s: &str| -> Vec<String> { matching(&all, s).iter().map(|c| c.name.clone()).collect() };
         assert_eq!(names("Number"), ["employeeNumber", "telephoneNumber"]);
         assert!(names("number").is_empty());
         assert_eq!(names("").len(), all.len());

@@ -241,7 +241,8 @@ pub fn seeded_with(forest: &str, class: &str, attribute: &str) -> Vec<(String, O
                     let bytes = BASE64.decode(b64.trim()).ok()?;
                     String::from_utf8(bytes).ok()
                 } else {
-                    l.strip_prefix(&format!("{attribute}: ")).map(str::to_string)
+                    l.strip_prefix(&format!("{attribute}: "))
+                        .map(str::to_string)
                 }
             });
             found.push((dn, value));

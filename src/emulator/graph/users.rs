@@ -221,12 +221,9 @@ pub fn check_extension(req: &Req, name: &str, value: &Value, target: &str) -> Gr
         "Boolean" => v.is_boolean(),
         "Integer" => v.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
         "LargeInteger" => v.is_i64(),
-        "DateTime" => v
-            .as_str()
-            .is_some_and(|s| {
-                time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                    .is_ok()
-            }),
+        "DateTime" => v.as_str().is_some_and(|s| {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).is_ok()
+        }),
         _ => false,
     };
     let ok = if def["isMultiValued"].as_bool() == Some(true) {
