@@ -509,7 +509,58 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     harness
         .get_by_label("Directory extension attribute sync")
         .click();
+    harness.get_by_label("App and attribute filtering").click();
     harness.run();
+    harness.get_by_label("Next").click();
+    harness.run();
+
+    // App filtering: every service starts ticked; with none, Next says to choose one. With
+    // rights management alone, only mail and the attributes every object needs are listed.
+    for service in [
+        "Exchange Online",
+        "SharePoint Online",
+        "Teams",
+        "Intune",
+        "Dynamics 365",
+        "Rights management (information protection)",
+        "Applications of other vendors (every attribute)",
+    ] {
+        let node = harness.get_by_label(service);
+        assert_eq!(node.accesskit_node().toggled(), Some(Toggled::True));
+        node.click();
+        harness.run();
+    }
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+    harness.get_by_label_contains("Tick at least one service");
+    harness
+        .get_by_label("Rights management (information protection)")
+        .click();
+    harness.run();
+    harness.get_by_label("Next").click();
+    harness.run();
+
+    // Attribute filtering: required attributes cannot be cleared; clearing mail is allowed,
+    // with a warning that a chosen service reads it.
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::AttributeFiltering)
+    );
+    assert!(harness.query_by_label("department").is_none());
+    // Each attribute's box is labelled with its name (the tenant property beside it may have
+    // the same name).
+    let upn = harness
+        .query_all_by_label("userPrincipalName")
+        .find(|n| n.accesskit_node().toggled().is_some())
+        .expect("the userPrincipalName box");
+    assert!(upn.accesskit_node().is_disabled());
+    harness
+        .query_all_by_label("mail")
+        .find(|n| n.accesskit_node().toggled() == Some(Toggled::True))
+        .expect("the mail box, ticked")
+        .click();
+    harness.run();
+    harness.get_by_label_contains("read by a service you chose");
+    assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
     harness.get_by_label("Next").click();
     harness.run();
 
@@ -559,6 +610,14 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
         .map(|e| e.attribute.as_str())
         .collect();
     assert_eq!(extensions, ["telephoneNumber"]);
+    for left_out in ["mail", "department", "title", "givenName"] {
+        assert!(
+            plan.sync.excluded_attributes.contains(left_out),
+            "{left_out}: {:?}",
+            plan.sync.excluded_attributes
+        );
+    }
+    assert!(!plan.sync.excluded_attributes.contains("userPrincipalName"));
     harness.get_by_label("telephoneNumber");
     let staging = "Enable staging mode: synchronize, but export nothing to the tenant";
     harness.get_by_label(staging).click();
@@ -716,6 +775,10 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     assert_eq!(replanned.alternate_sign_in, plan.alternate_sign_in);
     assert_eq!(replanned.sync.anchor, plan.sync.anchor);
     assert_eq!(replanned.sync.extensions, plan.sync.extensions);
+    assert_eq!(
+        replanned.sync.excluded_attributes,
+        plan.sync.excluded_attributes
+    );
     let _ = keychain.remove("tenant");
     let _ = keychain.remove("contoso");
     let _ = std::fs::remove_dir_all(exported_dir);

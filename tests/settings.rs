@@ -64,9 +64,11 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
         "syncSelected": true,
         "matching": {"by": "mail"},
         "anchor": {"mode": "managed"},
-        // An attribute the default rules do not copy, kept in the tenant as an extension.
-        "features": ["directoryExtensions"],
+        // An attribute the default rules do not copy, kept in the tenant as an extension; and
+        // one they do copy, left out by attribute filtering.
+        "features": ["directoryExtensions", "appAttributeFiltering"],
         "directoryExtensions": ["telephoneNumber"],
+        "excludedAttributes": ["department"],
     });
     let file = dir.join("contoso.json");
     std::fs::write(&file, settings.to_string()).expect("write");
@@ -191,11 +193,21 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
         })
         .filter_map(|(_, phone)| phone)
         .collect();
-    let mut got: Vec<String> = tenant
-        .users_with(&format!("id,onPremisesImmutableId,{property}"))
-        .into_iter()
+    let users = tenant.users_with(&format!(
+        "id,onPremisesImmutableId,jobTitle,department,{property}"
+    ));
+    let mut got: Vec<String> = users
+        .iter()
         .filter_map(|u| u[&property].as_str().map(str::to_string))
         .collect();
+    // Attribute filtering: the seed gives these users departments and titles; titles are
+    // copied, departments are not.
+    assert!(users.iter().any(|u| u["jobTitle"].is_string()));
+    assert!(users.iter().all(|u| u["department"].is_null()), "{users:?}");
+    assert_eq!(
+        installed["sync"]["excludedAttributes"],
+        json!(["department"])
+    );
     want.sort();
     got.sort();
     assert!(!want.is_empty());

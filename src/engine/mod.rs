@@ -3,6 +3,7 @@
 //!
 //! - [`rules`]: the default rules as pure functions (exclusions, sourceAnchor, tenant UPN, joins).
 //! - [`model`]: connector-space and metaverse objects, pending exports, run records.
+//! - [`attributes`]: the catalogue of attributes copied to the tenant (app and attribute filtering).
 //! - [`extensions`]: directory extensions (forest attributes kept in tenant extension properties).
 //! - [`sync`]: scoping, joins, projection and the tenant state each identity should have.
 //! - [`run`]: the run profiles (import, sync, export, anchor write-back) and the run history.
@@ -11,6 +12,7 @@
 //! - [`search`]: finding objects in the connector spaces and the metaverse.
 //! - [`store`]: the storage trait and the embedded sled store, committed in atomic steps.
 
+pub mod attributes;
 pub mod extensions;
 pub mod install;
 pub mod model;

@@ -49,6 +49,10 @@ pub struct SyncSettings {
     /// Attributes copied into tenant extension properties.
     #[serde(default)]
     pub extensions: Vec<super::extensions::Extension>,
+    /// Active Directory attributes of the catalogue ([`super::attributes::FLOWS`]) that are not
+    /// copied to the tenant (app and attribute filtering). Required ones are copied anyway.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub excluded_attributes: BTreeSet<String>,
 }
 
 impl SyncSettings {
@@ -71,7 +75,17 @@ impl SyncSettings {
             devices: false,
             soft_match: false,
             extensions: Vec::new(),
+            excluded_attributes: BTreeSet::new(),
         }
+    }
+
+    /// Whether the rules copy this Active Directory attribute of the catalogue to the tenant.
+    pub fn copies(&self, source: &str) -> bool {
+        super::attributes::flow(source).is_none_or(|f| f.required)
+            || !self
+                .excluded_attributes
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case(source))
     }
 
     /// Attributes the rules use besides the ones every import reads: a chosen anchor or
@@ -526,6 +540,14 @@ fn recompute_with(
         .ok()
         .and_then(|parts| parts.into_iter().next())
         .map(|(_, v)| v);
+    // An attribute app and attribute filtering left out is never copied.
+    let kept = |name: &str| -> Option<String> {
+        if settings.copies(name) {
+            first(name)
+        } else {
+            None
+        }
+    };
     let mut desired = Map::new();
     fn put(desired: &mut Map<String, Value>, k: &str, v: Option<String>) {
         if let Some(v) = v {
@@ -584,19 +606,19 @@ fn recompute_with(
                     .or_else(|| first("name"))
                     .or_else(|| rdn.clone()),
             );
-            put(&mut desired, "givenName", first("givenName"));
-            put(&mut desired, "surname", first("sn"));
-            put(&mut desired, "mail", first("mail"));
-            put(&mut desired, "department", first("department"));
-            put(&mut desired, "jobTitle", first("title"));
-            put(&mut desired, "companyName", first("company"));
+            put(&mut desired, "givenName", kept("givenName"));
+            put(&mut desired, "surname", kept("sn"));
+            put(&mut desired, "mail", kept("mail"));
+            put(&mut desired, "department", kept("department"));
+            put(&mut desired, "jobTitle", kept("title"));
+            put(&mut desired, "companyName", kept("company"));
             put(
                 &mut desired,
                 "officeLocation",
-                first("physicalDeliveryOfficeName"),
+                kept("physicalDeliveryOfficeName"),
             );
-            put(&mut desired, "mobilePhone", first("mobile"));
-            put(&mut desired, "employeeId", first("employeeID"));
+            put(&mut desired, "mobilePhone", kept("mobile"));
+            put(&mut desired, "employeeId", kept("employeeID"));
             let uac = entry.number("userAccountControl").unwrap_or(512);
             desired.insert("accountEnabled".into(), json!(uac & 2 == 0));
             put_extensions(&mut desired, settings, &sources, |e| e.users);
@@ -613,7 +635,7 @@ fn recompute_with(
                     .or_else(|| first("cn"))
                     .or_else(|| rdn.clone()),
             );
-            put(&mut desired, "description", first("description"));
+            put(&mut desired, "description", kept("description"));
             let nickname = first("mailNickname")
                 .or_else(|| first("sAMAccountName"))
                 .or_else(|| first("cn"))
@@ -858,6 +880,34 @@ pub fn pending_for(mv: &MvObject) -> Option<PendingExport> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_gone_from_active_directory_is_cleared_but_names_are_never_blanked() {
+        let mv = MvObject {
+            id: "mv1".into(),
+            kind: MvKind::Person,
+            sources: Vec::new(),
+            desired: json!({"userPrincipalName": "a@contoso.com", "accountEnabled": true}),
+            tenant_id: Some("t1".into()),
+            exported: json!({"userPrincipalName": "a@contoso.com", "displayName": "A",
+                "department": "Sales", "accountEnabled": true, "members": []}),
+            not_exportable: None,
+            error: None,
+            deleting: false,
+            in_flight: false,
+            write_back: false,
+        };
+        let Some(PendingExport {
+            change: ExportChange::Update { changes },
+            ..
+        }) = pending_for(&mv)
+        else {
+            panic!("an update");
+        };
+        let names: Vec<&str> = changes.keys().map(String::as_str).collect();
+        assert_eq!(names, ["department"]);
+        assert_eq!(changes["department"], (json!("Sales"), Value::Null));
+    }
     use crate::directory::Entry;
     use crate::engine::store::SledStore;
 

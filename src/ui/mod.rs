@@ -3,11 +3,12 @@
 //!
 //! - [`shell`]: the frame every page shares (page list, heading, Back / Next / Cancel).
 //! - [`welcome`], [`express`], [`signin`], [`tenant`], [`directories`], [`signin_config`],
-//!   [`filtering`], [`identity`], [`pilot`], [`features`], [`extensions`], [`ready`],
+//!   [`filtering`], [`identity`], [`pilot`], [`features`], [`app_filter`], [`extensions`], [`ready`],
 //!   [`configuring`]: the bodies of the pages, one module each; [`widgets`]: what they share.
 //! - [`Probes`]: runs the wizard's probes and configuring steps on a tokio runtime and hands
 //!   their answers back.
 
+pub mod app_filter;
 pub mod components;
 pub mod configuring;
 pub mod directories;

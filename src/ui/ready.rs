@@ -1,8 +1,8 @@
 //! The Ready to configure page: the plan in words, staging mode and "start synchronizing".
 
 use crate::wizard::ready::{
-    EXPORT, EXPORTED, STAGING, START_SYNC, SUM_EXCEPT, SUM_EXTENSIONS, SUM_FEATURES, SUM_FORESTS,
-    SUM_PILOT, SUM_SCOPE, SUM_SIGN_IN, SUM_TENANT, SUMMARY,
+    EXPORT, EXPORTED, STAGING, START_SYNC, SUM_EXCEPT, SUM_EXCLUDED, SUM_EXTENSIONS, SUM_FEATURES,
+    SUM_FORESTS, SUM_PILOT, SUM_SCOPE, SUM_SIGN_IN, SUM_TENANT, SUMMARY,
 };
 use crate::wizard::text;
 use crate::wizard::{Msg, PageId, Wizard};
@@ -57,6 +57,15 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
                 plan.features
                     .iter()
                     .map(|f| features.field(f.field()).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            (
+                SUM_EXCLUDED,
+                plan.sync
+                    .excluded_attributes
+                    .iter()
+                    .cloned()
                     .collect::<Vec<_>>()
                     .join(", "),
             ),

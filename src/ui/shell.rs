@@ -50,6 +50,8 @@ fn body(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) -> Vec<Msg> {
         PageId::IdentifyingUsers => super::identity::show(ui, wizard),
         PageId::FilterUsers => super::pilot::show(ui, wizard),
         PageId::OptionalFeatures => super::features::show(ui, wizard),
+        PageId::AppFiltering => super::app_filter::apps(ui, wizard),
+        PageId::AttributeFiltering => super::app_filter::attributes(ui, wizard),
         PageId::DirectoryExtensions => super::extensions::show(ui, wizard),
         PageId::ReadyToConfigure => super::ready::show(ui, wizard),
         PageId::Configuring => super::configuring::show(ui, wizard),

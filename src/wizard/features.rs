@@ -129,11 +129,14 @@ impl Feature {
 
     /// Whether this build carries the feature out. Password hash synchronization is recorded
     /// (it is the sign-in method's own feature) although the engine does not copy hashes yet;
-    /// directory extensions are synchronized; the others need engine work that comes later.
+    /// app and attribute filtering and directory extensions are carried out; the others need
+    /// engine work that comes later.
     fn in_build(self) -> bool {
         matches!(
             self,
-            Feature::PasswordHashSync | Feature::DirectoryExtensions
+            Feature::PasswordHashSync
+                | Feature::DirectoryExtensions
+                | Feature::AppAttributeFiltering
         )
     }
 

@@ -6,6 +6,7 @@
 //! function of the draft ([`page::flow`]) and each page has a pure validator, so the whole walk
 //! is testable without a window.
 
+pub mod app_filter;
 pub mod apply;
 pub mod components;
 pub mod configuring;
@@ -70,6 +71,10 @@ pub struct Draft {
     pub pilot_groups: std::collections::BTreeMap<String, String>,
     /// Optional features ticked.
     pub features: std::collections::BTreeSet<features::Feature>,
+    /// The cloud services in use (app filtering; all until the administrator says otherwise).
+    pub services: std::collections::BTreeSet<crate::engine::attributes::Service>,
+    /// Attributes the chosen services read that the administrator left out (LDAP names).
+    pub unticked_attributes: std::collections::BTreeSet<String>,
     /// Attributes chosen as directory extensions (LDAP names).
     pub extensions: std::collections::BTreeSet<String>,
     /// The text in the directory extensions' search box.
@@ -106,6 +111,11 @@ impl Default for Draft {
             pilot_enabled: false,
             pilot_groups: std::collections::BTreeMap::new(),
             features: std::collections::BTreeSet::new(),
+            services: crate::engine::attributes::Service::ALL
+                .iter()
+                .copied()
+                .collect(),
+            unticked_attributes: std::collections::BTreeSet::new(),
             extensions: std::collections::BTreeSet::new(),
             extension_search: String::new(),
             staging: false,
@@ -219,6 +229,10 @@ pub enum Msg {
     SetStartSync(bool),
     /// Ticked or cleared an optional feature.
     SetFeature(features::Feature, bool),
+    /// Ticked or cleared a cloud service on App filtering.
+    SetService(crate::engine::attributes::Service, bool),
+    /// Ticked (`true`) or cleared an attribute on Attribute filtering (its LDAP name).
+    SetAttribute(String, bool),
     /// Chose (`true`) or removed an attribute as a directory extension.
     SetExtension(String, bool),
     /// Typed in the directory extensions' search box.
@@ -329,6 +343,8 @@ pub fn problems_of(page: PageId, draft: &Draft, facts: &Facts) -> Vec<Problem> {
         PageId::IdentifyingUsers => identity::validate(draft, facts),
         PageId::FilterUsers => pilot::validate(draft, facts),
         PageId::OptionalFeatures => features::validate(draft, facts),
+        PageId::AppFiltering => app_filter::validate_apps(draft, facts),
+        PageId::AttributeFiltering => app_filter::validate_attributes(draft, facts),
         PageId::DirectoryExtensions => extensions::validate(draft, facts),
         PageId::ReadyToConfigure => ready::validate(draft, facts),
         PageId::Configuring => configuring::validate(draft, facts),
@@ -689,6 +705,22 @@ impl Wizard {
             }
             Msg::SetOuSearch(text) => self.draft.ou_search = text,
             Msg::SetExtensionSearch(text) => self.draft.extension_search = text,
+            Msg::SetService(service, on) => {
+                if on {
+                    self.draft.services.insert(service);
+                } else {
+                    self.draft.services.remove(&service);
+                }
+            }
+            Msg::SetAttribute(name, on) => {
+                if on {
+                    self.draft
+                        .unticked_attributes
+                        .retain(|u| !u.eq_ignore_ascii_case(&name));
+                } else {
+                    self.draft.unticked_attributes.insert(name);
+                }
+            }
             Msg::SetExtension(name, on) => {
                 if on {
                     self.draft.extensions.insert(name);
@@ -721,6 +753,11 @@ impl Wizard {
                 self.draft.confirmed.clear();
                 self.draft.features.clear();
                 self.draft.extensions.clear();
+                self.draft.unticked_attributes.clear();
+                self.draft.services = crate::engine::attributes::Service::ALL
+                    .iter()
+                    .copied()
+                    .collect();
                 self.facts.forests.clear();
                 self.facts.pilot_groups.clear();
                 self.facts.settings_file = None;

@@ -31,6 +31,10 @@ pub enum PageId {
     FilterUsers,
     /// Exchange, writeback, filtering and extension features.
     OptionalFeatures,
+    /// The cloud services in use (app filtering).
+    AppFiltering,
+    /// The attributes they read, some of which can be left out.
+    AttributeFiltering,
     /// Forest attributes copied to the tenant as extension properties.
     DirectoryExtensions,
     /// The summary before anything is changed.
@@ -55,6 +59,8 @@ impl PageId {
         PageId::IdentifyingUsers,
         PageId::FilterUsers,
         PageId::OptionalFeatures,
+        PageId::AppFiltering,
+        PageId::AttributeFiltering,
         PageId::DirectoryExtensions,
         PageId::ReadyToConfigure,
         PageId::Configuring,
@@ -75,6 +81,8 @@ impl PageId {
             PageId::IdentifyingUsers => "identifying_users",
             PageId::FilterUsers => "filter_users",
             PageId::OptionalFeatures => "optional_features",
+            PageId::AppFiltering => "app_filtering",
+            PageId::AttributeFiltering => "attribute_filtering",
             PageId::DirectoryExtensions => "directory_extensions",
             PageId::ReadyToConfigure => "ready_to_configure",
             PageId::Configuring => "configuring",
@@ -96,6 +104,8 @@ impl PageId {
             PageId::IdentifyingUsers => super::identity::FIELDS,
             PageId::FilterUsers => super::pilot::FIELDS,
             PageId::OptionalFeatures => super::features::FIELDS,
+            PageId::AppFiltering => super::app_filter::APP_FIELDS,
+            PageId::AttributeFiltering => super::app_filter::ATTRIBUTE_FIELDS,
             PageId::DirectoryExtensions => super::extensions::FIELDS,
             PageId::ReadyToConfigure => super::ready::FIELDS,
             PageId::Configuring => super::configuring::FIELDS,
@@ -117,6 +127,8 @@ impl PageId {
             PageId::IdentifyingUsers => super::identity::MESSAGES,
             PageId::FilterUsers => super::pilot::MESSAGES,
             PageId::OptionalFeatures => super::features::MESSAGES,
+            PageId::AppFiltering => super::app_filter::APP_MESSAGES,
+            PageId::AttributeFiltering => super::app_filter::ATTRIBUTE_MESSAGES,
             PageId::DirectoryExtensions => super::extensions::MESSAGES,
             PageId::ReadyToConfigure => super::ready::MESSAGES,
             PageId::Configuring => super::configuring::MESSAGES,
@@ -142,6 +154,9 @@ pub fn flow(draft: &Draft) -> Vec<PageId> {
                 PageId::FilterUsers,
                 PageId::OptionalFeatures,
             ]);
+            if draft.features.contains(&Feature::AppAttributeFiltering) {
+                pages.extend([PageId::AppFiltering, PageId::AttributeFiltering]);
+            }
             if draft.features.contains(&Feature::DirectoryExtensions) {
                 pages.push(PageId::DirectoryExtensions);
             }
@@ -196,5 +211,20 @@ mod tests {
             .expect("the extensions page with its feature");
         assert_eq!(pages[at - 1], PageId::OptionalFeatures);
         assert_eq!(pages[at + 1], PageId::ReadyToConfigure);
+        draft.features.insert(Feature::AppAttributeFiltering);
+        let pages = flow(&draft);
+        let at = pages
+            .iter()
+            .position(|p| *p == PageId::AppFiltering)
+            .expect("the app filtering page with its feature");
+        assert_eq!(
+            pages[at - 1..at + 3],
+            [
+                PageId::OptionalFeatures,
+                PageId::AppFiltering,
+                PageId::AttributeFiltering,
+                PageId::DirectoryExtensions
+            ]
+        );
     }
 }

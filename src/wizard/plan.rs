@@ -122,6 +122,9 @@ pub fn resolve(draft: &Draft, facts: &Facts) -> Result<InstallPlan, NotReady> {
     sync.anchor = draft.anchor.clone();
     sync.pilot_groups = pilot_groups;
     sync.staging = draft.staging;
+    if Feature::AppAttributeFiltering.is_on(draft, facts) {
+        sync.excluded_attributes = super::app_filter::excluded(draft);
+    }
     if Feature::DirectoryExtensions.is_on(draft, facts) {
         // Their tenant property is named once the engine's application is registered.
         sync.extensions = super::extensions::chosen(draft, facts);

@@ -16,6 +16,7 @@ pub const FIELDS: &[&str] = &[
     SUM_PILOT,
     SUM_FEATURES,
     SUM_EXTENSIONS,
+    SUM_EXCLUDED,
     START_SYNC,
     STAGING,
     CONFIGURE,
@@ -43,6 +44,8 @@ pub const SUM_PILOT: &str = "sum_pilot";
 pub const SUM_FEATURES: &str = "sum_features";
 /// Directory extensions line.
 pub const SUM_EXTENSIONS: &str = "sum_extensions";
+/// Attributes left out line.
+pub const SUM_EXCLUDED: &str = "sum_excluded";
 /// Start synchronizing when configured.
 pub const START_SYNC: &str = "start_sync";
 /// Staging mode.

@@ -195,6 +195,13 @@ pub struct SettingsFile {
     /// Optional features.
     #[serde(default)]
     pub features: Vec<Feature>,
+    /// The cloud services in use (with the `appAttributeFiltering` feature; all when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<crate::engine::attributes::Service>>,
+    /// Attributes the chosen services read that are not synchronized (with the
+    /// `appAttributeFiltering` feature), by their LDAP names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excluded_attributes: Vec<String>,
     /// Attributes copied to the tenant as directory extensions (with the
     /// `directoryExtensions` feature), by their LDAP names.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -273,6 +280,9 @@ impl SettingsFile {
             anchor: draft.anchor.clone(),
             pilot: draft.pilot_enabled,
             features: draft.features.iter().copied().collect(),
+            services: (draft.services.len() != crate::engine::attributes::Service::ALL.len())
+                .then(|| draft.services.iter().copied().collect()),
+            excluded_attributes: draft.unticked_attributes.iter().cloned().collect(),
             directory_extensions: draft.extensions.iter().cloned().collect(),
             staging: draft.staging,
             start_sync: !draft.no_start_sync,
@@ -605,6 +615,14 @@ impl ImportRun {
         for feature in &file.features {
             msgs.push(Msg::SetFeature(*feature, true));
         }
+        if let Some(services) = &file.services {
+            for &service in crate::engine::attributes::Service::ALL {
+                msgs.push(Msg::SetService(service, services.contains(&service)));
+            }
+        }
+        for attribute in &file.excluded_attributes {
+            msgs.push(Msg::SetAttribute(attribute.clone(), false));
+        }
         for attribute in &file.directory_extensions {
             msgs.push(Msg::SetExtension(attribute.clone(), true));
         }
@@ -669,6 +687,8 @@ mod tests {
             anchor: AnchorMode::Managed,
             pilot: false,
             features: vec![Feature::PasswordHashSync],
+            services: None,
+            excluded_attributes: Vec::new(),
             directory_extensions: Vec::new(),
             staging: false,
             start_sync: true,

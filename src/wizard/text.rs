@@ -143,6 +143,8 @@ fn source(page: PageId) -> &'static str {
         PageId::IdentifyingUsers => include_str!("../../wizard-pages/identifying_users.toml"),
         PageId::FilterUsers => include_str!("../../wizard-pages/filter_users.toml"),
         PageId::OptionalFeatures => include_str!("../../wizard-pages/optional_features.toml"),
+        PageId::AppFiltering => include_str!("../../wizard-pages/app_filtering.toml"),
+        PageId::AttributeFiltering => include_str!("../../wizard-pages/attribute_filtering.toml"),
         PageId::DirectoryExtensions => {
             include_str!("../../wizard-pages/directory_extensions.toml")
         }
