@@ -284,7 +284,119 @@ fn the_tenant_sign_in_runs_against_the_emulator_and_a_wrong_password_is_explaine
     assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
     harness.get_by_label("Next").click();
     harness.run();
-    assert_eq!(harness.state().wizard.position(), Position::EndOfBuild);
+    // The express install asks for the forest's enterprise administrator next.
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::ConnectDirectories)
+    );
+    harness.get_by_label("Enterprise administrator");
+    assert!(harness.query_by_label("Use an existing account").is_none());
+}
+
+#[test]
+fn the_express_install_creates_its_connector_account_and_synchronizes_the_whole_forest() {
+    let forest = Forest::private("contoso");
+    let tenant = Tenant::start("express");
+    let mut harness = harness();
+    walk_to_tenant_page(&mut harness, false);
+    fill_tenant(&mut harness, &tenant);
+    fill(&mut harness, "Password", TENANT_PASSWORD);
+    press_and_wait(&mut harness, "Sign in", |s| {
+        s.wizard.facts().tenant.is_some()
+    });
+    harness.get_by_label("Next").click();
+    harness.run();
+
+    // Connect your directories: the enterprise administrator signs in once; Skybridge creates
+    // the connector account and reads the forest with it.
+    fill(&mut harness, "Domain controller", &forest.url);
+    let ca = forest.ca_file.display().to_string();
+    fill(&mut harness, "Trusted CA file (optional)", &ca);
+    fill(&mut harness, "Enterprise administrator", &forest.admin);
+    fill(
+        &mut harness,
+        "Administrator's password",
+        forest.admin_password(),
+    );
+    press_and_wait(&mut harness, "Add directory", |s| {
+        !s.wizard.draft().directories.is_empty() || s.wizard.facts().directory_probe.is_some()
+    });
+    let wizard = &harness.state().wizard;
+    assert!(
+        wizard.facts().directory_probe.is_none(),
+        "{:?}",
+        wizard
+            .facts()
+            .directory_probe
+            .as_ref()
+            .map(|r| r.as_ref().err())
+    );
+    let added = &wizard.draft().directories[0];
+    let connector = added.form.account.clone();
+    assert!(
+        connector.starts_with(&format!("{}\\SKY_", forest.netbios)),
+        "{connector}"
+    );
+    assert_ne!(added.form.password.expose(), forest.admin_password());
+    harness.get_by_label_contains("Created the connector account");
+    // The new account is an ordinary one that may read changes; it was checked as itself.
+    let facts = &wizard.facts().forests[&added.forest];
+    assert!(facts.account.acceptable && facts.account.can_read_changes);
+    assert!(facts.account.privileged_groups.is_empty());
+    harness.get_by_label("Next").click();
+    harness.run();
+
+    // Sign-in configuration: the forest's own suffix is not a tenant domain.
+    harness.get_by_label("Sign-in names: suffixes and attribute");
+    harness
+        .get_by_label("I understand; continue anyway")
+        .click();
+    harness.run();
+    harness.get_by_label("Next").click();
+    harness.run();
+
+    // Ready to configure: the express settings, then configuring for real.
+    let plan = harness.state().wizard.plan().expect("a plan");
+    assert_eq!(plan.directories.len(), 1);
+    assert_eq!(plan.directories[0].account.to_string(), connector);
+    assert_eq!(plan.sync.connectors[0].included, [forest.base_dn.clone()]);
+    assert!(plan.sync.pilot_groups.is_empty() && plan.start_sync);
+    harness.get_by_label("Configure").click();
+    harness.run_steps(2);
+    run_until(&mut harness, |s| {
+        s.wizard
+            .facts()
+            .configuring
+            .as_ref()
+            .is_some_and(|c| !c.running() && (c.finished() || c.failure().is_some()))
+    });
+    let configuring = harness.state().wizard.facts().configuring.clone();
+    let configuring = configuring.expect("configuring");
+    assert!(configuring.finished(), "{:?}", configuring.failure());
+    harness.get_by_label("Next").click();
+    harness.run();
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::Complete)
+    );
+
+    // Every user of the forest is in the tenant with its anchor; the administrator's
+    // password is nowhere in the installation.
+    let seeded = common::seeded("contoso", "user");
+    let synced = tenant
+        .users()
+        .into_iter()
+        .filter(|u| u["onPremisesImmutableId"].is_string())
+        .count();
+    assert_eq!(synced, seeded.len());
+    let settings =
+        std::fs::read_to_string(plan.data_dir.join("settings.json")).expect("settings.json");
+    assert!(
+        settings.contains(&connector.replace('\\', "\\\\")),
+        "{settings}"
+    );
+    assert!(!settings.contains(forest.admin_password()));
+    let _ = std::fs::remove_dir_all(&plan.data_dir);
 }
 
 #[test]

@@ -2,8 +2,10 @@
 
 use super::widgets::{form_grid, text_row};
 use crate::secret::Secret;
+use crate::wizard::InstallMode;
 use crate::wizard::directories::{
-    ACCOUNT, ADD, ADDED, CA_FILE, CONNECTING, PASSWORD, REMOVE, SERVER, STARTTLS,
+    ACCOUNT, ADD, ADDED, ADMIN_ACCOUNT, ADMIN_PASSWORD, CA_FILE, CONNECTING, CREATE_NEW, CREATED,
+    PASSWORD, REMOVE, SERVER, STARTTLS, USE_EXISTING, creates_account,
 };
 use crate::wizard::probe::ProbeKind;
 use crate::wizard::text;
@@ -25,16 +27,34 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
             }
         });
     }
+    if let Some(created) = &wizard.facts().created_connector {
+        ui.label(format!("{} {created}", words.field(CREATED)));
+    }
     ui.add_space(8.0);
     let form = &draft.directory_form;
+    let creating = creates_account(draft);
+    // The express install always creates the account: it offers no choice.
+    if draft.mode != Some(InstallMode::Express) {
+        if ui.radio(!creating, words.field(USE_EXISTING)).clicked() {
+            msgs.push(Msg::SetDirectoryCreateAccount(false));
+        }
+        if ui.radio(creating, words.field(CREATE_NEW)).clicked() {
+            msgs.push(Msg::SetDirectoryCreateAccount(true));
+        }
+    }
+    let (account_label, password_label) = if creating {
+        (words.field(ADMIN_ACCOUNT), words.field(ADMIN_PASSWORD))
+    } else {
+        (words.field(ACCOUNT), words.field(PASSWORD))
+    };
     form_grid("directory-form").show(ui, |ui| {
         if let Some(v) = text_row(ui, words.field(SERVER), &form.server, false) {
             msgs.push(Msg::SetDirectoryServer(v));
         }
-        if let Some(v) = text_row(ui, words.field(ACCOUNT), &form.account, false) {
+        if let Some(v) = text_row(ui, account_label, &form.account, false) {
             msgs.push(Msg::SetDirectoryAccount(v));
         }
-        if let Some(v) = text_row(ui, words.field(PASSWORD), form.password.expose(), true) {
+        if let Some(v) = text_row(ui, password_label, form.password.expose(), true) {
             msgs.push(Msg::SetDirectoryPassword(Secret::new(v)));
         }
         if let Some(v) = text_row(ui, words.field(CA_FILE), &form.ca_file, false) {

@@ -12,7 +12,19 @@ use crate::secret::Secret;
 
 /// Field ids of this page.
 pub const FIELDS: &[&str] = &[
-    SERVER, ACCOUNT, PASSWORD, STARTTLS, CA_FILE, ADD, ADDED, REMOVE,
+    SERVER,
+    ACCOUNT,
+    PASSWORD,
+    STARTTLS,
+    CA_FILE,
+    ADD,
+    ADDED,
+    REMOVE,
+    USE_EXISTING,
+    CREATE_NEW,
+    ADMIN_ACCOUNT,
+    ADMIN_PASSWORD,
+    CREATED,
 ];
 /// Message ids of this page.
 pub const MESSAGES: &[&str] = &[
@@ -26,6 +38,7 @@ pub const MESSAGES: &[&str] = &[
     CONNECT_FAILED,
     ACCOUNT_REFUSED,
     ALREADY_ADDED,
+    EXPRESS_ONE_FOREST,
 ];
 
 /// The domain controller (`ldaps://dc1.contoso.com`).
@@ -64,6 +77,18 @@ pub const CONNECT_FAILED: &str = "connect_failed";
 pub const ACCOUNT_REFUSED: &str = "account_refused";
 /// The forest is in the list already.
 pub const ALREADY_ADDED: &str = "already_added";
+/// Use an existing connector account.
+pub const USE_EXISTING: &str = "use_existing";
+/// Create a new connector account with an enterprise administrator's sign-in.
+pub const CREATE_NEW: &str = "create_new";
+/// The enterprise administrator (the account field while creating).
+pub const ADMIN_ACCOUNT: &str = "admin_account";
+/// Their password.
+pub const ADMIN_PASSWORD: &str = "admin_password";
+/// A connector account was created (followed by which, and where).
+pub const CREATED: &str = "created";
+/// The express install connects one forest.
+pub const EXPRESS_ONE_FOREST: &str = "express_one_forest";
 
 /// The form of the forest being added.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -78,6 +103,9 @@ pub struct DirectoryForm {
     pub starttls: bool,
     /// CA file (empty: the system's trust store).
     pub ca_file: String,
+    /// Create a new connector account: `account` and `password` are then an enterprise
+    /// administrator's, used once to create it and never kept.
+    pub create_account: bool,
 }
 
 /// A forest that was added.
@@ -261,7 +289,16 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
     if draft.directories.is_empty() {
         problems.push(Problem::error(page, ADDED, ADD_A_DIRECTORY));
     }
+    if draft.mode == Some(super::InstallMode::Express) && draft.directories.len() > 1 {
+        problems.push(Problem::error(page, ADDED, EXPRESS_ONE_FOREST));
+    }
     problems
+}
+
+/// Whether adding the form's forest creates a connector account (the express install always
+/// does: it asks for an enterprise administrator only).
+pub fn creates_account(draft: &Draft) -> bool {
+    draft.directory_form.create_account || draft.mode == Some(super::InstallMode::Express)
 }
 
 #[cfg(test)]
@@ -282,6 +319,24 @@ mod tests {
             .into_iter()
             .map(|p| p.message)
             .collect()
+    }
+
+    #[test]
+    fn the_express_install_creates_the_account_and_connects_one_forest() {
+        let mut draft = Draft::default();
+        assert!(!creates_account(&draft));
+        draft.directory_form.create_account = true;
+        assert!(creates_account(&draft));
+        draft.directory_form.create_account = false;
+        draft.mode = Some(super::super::InstallMode::Express);
+        assert!(creates_account(&draft));
+        draft.directories = vec![
+            AddedDirectory::for_tests("contoso.test"),
+            AddedDirectory::for_tests("fabrikam.test"),
+        ];
+        assert_eq!(messages(&draft), [EXPRESS_ONE_FOREST]);
+        draft.mode = Some(super::super::InstallMode::Custom);
+        assert!(messages(&draft).is_empty());
     }
 
     #[test]

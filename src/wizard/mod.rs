@@ -136,6 +136,8 @@ pub struct Facts {
     pub signing_in: bool,
     /// The code a device-code sign-in waits for: (where to enter it, the code).
     pub device_prompt: Option<(String, String)>,
+    /// The connector account created last (name and DN), to say so on the page.
+    pub created_connector: Option<String>,
     /// The outcome of adding the forest in the form, when it was not added.
     pub directory_probe: Option<Result<directories::ForestFacts, String>>,
     /// A forest is being added.
@@ -199,6 +201,8 @@ pub enum Msg {
     SetDirectoryStartTls(bool),
     /// Typed a CA file.
     SetDirectoryCaFile(String),
+    /// Chose to create a new connector account (`true`) or to use an existing one.
+    SetDirectoryCreateAccount(bool),
     /// Pressed Add directory.
     AddDirectory,
     /// Removed an added forest (by name).
@@ -619,7 +623,22 @@ impl Wizard {
     fn apply_msg(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::SetLicenceAccepted(accepted) => self.draft.licence_accepted = accepted,
-            Msg::SetMode(mode) => self.draft.mode = Some(mode),
+            Msg::SetMode(mode) => {
+                self.draft.mode = Some(mode);
+                if mode == InstallMode::Express {
+                    // The express install's own settings, whatever a custom walk chose before.
+                    self.draft.sign_in = SignInMethod::PasswordHashSync;
+                    self.draft.single_sign_on = false;
+                    self.draft.sync_selected = false;
+                    self.draft.pilot_enabled = false;
+                    self.draft.features.clear();
+                    self.draft.extensions.clear();
+                    self.draft.alternate_sign_in = None;
+                    self.draft.anchor = crate::engine::rules::AnchorMode::Managed;
+                    self.draft.matching = crate::engine::rules::Matching::Mail;
+                    self.draft.no_start_sync = false;
+                }
+            }
             Msg::SetSignIn(method) => {
                 self.draft.sign_in = method;
                 // Single sign-on goes only with some methods: a method without it clears it.
@@ -663,15 +682,28 @@ impl Wizard {
             Msg::SetDirectoryPassword(v) => self.directory_input(|f| f.password = v),
             Msg::SetDirectoryStartTls(v) => self.directory_input(|f| f.starttls = v),
             Msg::SetDirectoryCaFile(v) => self.directory_input(|f| f.ca_file = v),
+            Msg::SetDirectoryCreateAccount(v) => self.directory_input(|f| f.create_account = v),
             Msg::AddDirectory => {
                 let Ok((server, account)) = self.draft.directory_form.parsed() else {
                     return Vec::new();
                 };
-                let probe = probe::Probe::Directory {
-                    server,
-                    account,
-                    password: self.draft.directory_form.password.clone(),
+                let password = self.draft.directory_form.password.clone();
+                let probe = if directories::creates_account(&self.draft) {
+                    probe::Probe::CreateConnector {
+                        server,
+                        admin: account,
+                        password,
+                        hash_sync: features::Feature::PasswordHashSync
+                            .is_on(&self.draft, &self.facts),
+                    }
+                } else {
+                    probe::Probe::Directory {
+                        server,
+                        account,
+                        password,
+                    }
                 };
+                self.facts.created_connector = None;
                 self.facts.directory_probe = None;
                 self.facts.adding_directory = true;
                 return vec![self.ask(probe)];
@@ -819,6 +851,24 @@ impl Wizard {
                         self.facts.adding_directory = false;
                         self.directory_found(outcome.map(|found| *found));
                     }
+                    probe::ProbeResult::ConnectorCreated(outcome) => {
+                        self.facts.adding_directory = false;
+                        match outcome {
+                            Ok(created) => {
+                                // From here on the forest is read with the new account; the
+                                // administrator's password is forgotten.
+                                let created = *created;
+                                let form = &mut self.draft.directory_form;
+                                form.account = created.account.clone();
+                                form.password = created.password;
+                                form.create_account = false;
+                                self.facts.created_connector =
+                                    Some(format!("{} ({})", created.account, created.dn));
+                                self.directory_found(Ok(created.facts));
+                            }
+                            Err(why) => self.facts.directory_probe = Some(Err(why)),
+                        }
+                    }
                     probe::ProbeResult::ReadSettings(Ok(imported)) => {
                         return self.apply_msg(Msg::ImportSettings(imported));
                     }
@@ -945,6 +995,27 @@ impl Wizard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn choosing_express_puts_back_the_express_settings() {
+        let mut wizard = Wizard::new();
+        wizard.update(Msg::SetMode(InstallMode::Custom));
+        wizard.update(Msg::SetSignIn(SignInMethod::PassThrough));
+        wizard.update(Msg::SetSyncSelected(true));
+        wizard.update(Msg::SetPilotEnabled(true));
+        wizard.update(Msg::SetFeature(
+            features::Feature::DirectoryExtensions,
+            true,
+        ));
+        wizard.update(Msg::SetAnchor(crate::engine::rules::AnchorMode::Attribute(
+            "employeeID".into(),
+        )));
+        wizard.update(Msg::SetMode(InstallMode::Express));
+        let draft = wizard.draft();
+        assert_eq!(draft.sign_in, SignInMethod::PasswordHashSync);
+        assert!(!draft.sync_selected && !draft.pilot_enabled && draft.features.is_empty());
+        assert_eq!(draft.anchor, crate::engine::rules::AnchorMode::Managed);
+    }
 
     #[test]
     fn next_is_refused_until_the_licence_is_accepted() {

@@ -137,8 +137,9 @@ impl PageId {
     }
 }
 
-/// The pages the administrator walks through for this draft, in order. The express install's
-/// own pages are not in this build yet: its walk ends at the tenant page.
+/// The pages the administrator walks through for this draft, in order. The express install
+/// asks for the tenant and one forest's enterprise administrator, shows the forest's sign-in
+/// suffixes, and goes on to Ready to configure.
 pub fn flow(draft: &Draft) -> Vec<PageId> {
     let mut pages = vec![PageId::Welcome, PageId::Express];
     match draft.mode {
@@ -166,7 +167,14 @@ pub fn flow(draft: &Draft) -> Vec<PageId> {
                 PageId::Complete,
             ]);
         }
-        Some(InstallMode::Express) => pages.push(PageId::ConnectTenant),
+        Some(InstallMode::Express) => pages.extend([
+            PageId::ConnectTenant,
+            PageId::ConnectDirectories,
+            PageId::SignInConfiguration,
+            PageId::ReadyToConfigure,
+            PageId::Configuring,
+            PageId::Complete,
+        ]),
         None => {}
     }
     pages
@@ -181,8 +189,19 @@ mod tests {
         let mut draft = Draft::default();
         assert_eq!(flow(&draft), [PageId::Welcome, PageId::Express]);
         draft.mode = Some(InstallMode::Express);
-        assert!(!flow(&draft).contains(&PageId::UserSignIn));
-        assert_eq!(flow(&draft).last(), Some(&PageId::ConnectTenant));
+        assert_eq!(
+            flow(&draft),
+            [
+                PageId::Welcome,
+                PageId::Express,
+                PageId::ConnectTenant,
+                PageId::ConnectDirectories,
+                PageId::SignInConfiguration,
+                PageId::ReadyToConfigure,
+                PageId::Configuring,
+                PageId::Complete
+            ]
+        );
         draft.mode = Some(InstallMode::Custom);
         assert_eq!(
             flow(&draft),

@@ -23,6 +23,18 @@ pub enum Probe {
         /// Its password.
         password: Secret,
     },
+    /// Sign in to a domain controller as an enterprise administrator, create a connector
+    /// account with the rights synchronization needs, and read the forest as that account.
+    CreateConnector {
+        /// The domain controller.
+        server: crate::directory::ServerSpec,
+        /// The enterprise administrator (used for this once, never kept).
+        admin: crate::directory::AccountName,
+        /// Their password.
+        password: Secret,
+        /// Grant "replicating directory changes all" (password hash synchronization).
+        hash_sync: bool,
+    },
     /// Look up a pilot group in a forest.
     FindGroup {
         /// The forest (its answer is filed under it).
@@ -102,7 +114,7 @@ impl Probe {
             Probe::TenantSignIn { .. }
             | Probe::DeviceCodeStart { .. }
             | Probe::DeviceCodeWait { .. } => ProbeKind::TenantSignIn,
-            Probe::Directory { .. } => ProbeKind::Directory,
+            Probe::Directory { .. } | Probe::CreateConnector { .. } => ProbeKind::Directory,
             Probe::FindGroup { .. } => ProbeKind::FindGroup,
             Probe::ReadSettings { .. } | Probe::WriteSettings { .. } => ProbeKind::SettingsFile,
             Probe::DataFolder { .. } => ProbeKind::DataFolder,
@@ -119,6 +131,8 @@ pub enum ProbeResult {
     DeviceCode(Result<Box<crate::tenant::auth::DeviceCodePrompt>, String>),
     /// A forest: what was learned, or why it could not be read (in words).
     Directory(Result<Box<ForestFacts>, String>),
+    /// A connector account created and its forest read, or why not (in words).
+    ConnectorCreated(Result<Box<CreatedConnector>, String>),
     /// A pilot group of a forest: found, or why not.
     FindGroup(String, Result<GroupFound, String>),
     /// A settings file read with its secrets, or why it cannot be used.
@@ -134,7 +148,7 @@ impl ProbeResult {
     pub fn kind(&self) -> ProbeKind {
         match self {
             ProbeResult::TenantSignIn(_) | ProbeResult::DeviceCode(_) => ProbeKind::TenantSignIn,
-            ProbeResult::Directory(_) => ProbeKind::Directory,
+            ProbeResult::Directory(_) | ProbeResult::ConnectorCreated(_) => ProbeKind::Directory,
             ProbeResult::FindGroup(..) => ProbeKind::FindGroup,
             ProbeResult::ReadSettings(_) | ProbeResult::WriteSettings(_) => ProbeKind::SettingsFile,
             ProbeResult::DataFolder(..) => ProbeKind::DataFolder,
@@ -174,6 +188,15 @@ pub async fn run(probe: Probe) -> ProbeResult {
             .await;
             ProbeResult::Directory(answer)
         }
+        Probe::CreateConnector {
+            server,
+            admin,
+            password,
+            hash_sync,
+        } => ProbeResult::ConnectorCreated(
+            blocking(move || create_connector(&server, &admin, &password, hash_sync).map(Box::new))
+                .await,
+        ),
         Probe::FindGroup {
             forest,
             server,
@@ -242,6 +265,86 @@ fn read_forest(
     let forest = crate::directory::discovery::discover(&mut session, password)?;
     let account = crate::directory::account::check(&mut session)?;
     Ok(ForestFacts { forest, account })
+}
+
+/// A connector account Skybridge created, and its forest as that account reads it.
+#[derive(Debug, Clone)]
+pub struct CreatedConnector {
+    /// The forest, with the new account's check.
+    pub facts: ForestFacts,
+    /// The new account (`NETBIOS\SKY_…`).
+    pub account: String,
+    /// Its generated password (goes to the keychain with the installation).
+    pub password: Secret,
+    /// Its DN, to say where it is.
+    pub dn: String,
+}
+
+/// Creates a connector account in the forest root domain's Users container with an enterprise
+/// administrator's session, grants it change reading (and the sourceAnchor write-back) on every
+/// domain that answers, and reads the forest again as the new account, as the engine will.
+fn create_connector(
+    server: &crate::directory::ServerSpec,
+    admin: &crate::directory::AccountName,
+    password: &Secret,
+    hash_sync: bool,
+) -> Result<CreatedConnector, String> {
+    use crate::directory::account::{self, NewAccount, PrivilegedGroup, Rights};
+    use crate::directory::discovery::DomainStatus;
+    let mut session =
+        crate::directory::Session::open(server, admin, password).map_err(|e| e.to_string())?;
+    let check = account::check(&mut session).map_err(|e| e.to_string())?;
+    if !check
+        .privileged_groups
+        .contains(&PrivilegedGroup::EnterpriseAdmins)
+    {
+        return Err(format!(
+            "{admin} is not a member of Enterprise Admins, which creating a connector account needs. Sign in with an enterprise administrator, or choose to use an existing account."
+        ));
+    }
+    let forest =
+        crate::directory::discovery::discover(&mut session, password).map_err(|e| e.to_string())?;
+    let Some(root) = forest.domains.iter().find(|d| d.forest_root) else {
+        return Err("the forest root domain could not be found".into());
+    };
+    let name = format!("SKY_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let rights = |nc: &str| Rights {
+        password_hash_sync: hash_sync,
+        consistency_guid_ous: vec![nc.to_string()],
+        writeback_ous: Vec::new(),
+    };
+    let created = account::create(
+        &mut session,
+        &NewAccount {
+            parent_dn: format!("CN=Users,{}", root.naming_context),
+            name,
+            rights: rights(&root.naming_context),
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    for domain in forest.domains.iter().filter(|d| !d.forest_root) {
+        if matches!(domain.status, DomainStatus::Reachable { .. }) {
+            account::grant(
+                &mut session,
+                &created.sid,
+                &domain.naming_context,
+                &rights(&domain.naming_context),
+            )
+            .map_err(|e| format!("{} was created, but {e}", created.account))?;
+        }
+    }
+    let mut own = crate::directory::Session::open(server, &created.account, &created.password)
+        .map_err(|e| format!("{} was created, but cannot sign in: {e}", created.account))?;
+    let checked = account::check(&mut own).map_err(|e| e.to_string())?;
+    Ok(CreatedConnector {
+        facts: ForestFacts {
+            forest,
+            account: checked,
+        },
+        account: created.account.to_string(),
+        password: created.password,
+        dn: created.dn,
+    })
 }
 
 fn clock() -> std::sync::Arc<dyn crate::clock::Clock> {
