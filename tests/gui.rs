@@ -359,7 +359,10 @@ fn the_express_install_creates_its_connector_account_and_synchronizes_the_whole_
     let plan = harness.state().wizard.plan().expect("a plan");
     assert_eq!(plan.directories.len(), 1);
     assert_eq!(plan.directories[0].account.to_string(), connector);
-    assert_eq!(plan.sync.connectors[0].included, [forest.base_dn.clone()]);
+    assert_eq!(
+        plan.sync.connectors[0].included,
+        std::slice::from_ref(&forest.base_dn)
+    );
     assert!(plan.sync.pilot_groups.is_empty() && plan.start_sync);
     harness.get_by_label("Configure").click();
     harness.run_steps(2);
