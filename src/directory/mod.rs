@@ -15,6 +15,7 @@
 //! - [`account`]: is an account fit to be the connector account; creating one.
 //! - [`import`]: paged full import, streaming.
 //! - [`delta`]: incremental import by DirSync, or by update-number watermarks.
+//! - [`sso`]: the computer account seamless single sign-on needs in each forest.
 //! - [`write`](mod@write): adding, changing and removing objects, as writeback needs.
 
 pub mod account;
@@ -29,6 +30,7 @@ pub mod rootdse;
 pub mod security;
 pub mod server;
 pub mod session;
+pub mod sso;
 pub mod tls;
 pub mod write;
 
