@@ -880,11 +880,19 @@ fn the_single_sign_on_account_is_created_then_renewed_with_a_new_key() {
     let made = skybridge::directory::sso::ensure_account(&mut admin, &forest.base_dn)
         .expect("the single sign-on account");
     assert!(made.created);
-    assert!(made.dn.starts_with("CN=AZUREADSSOACC,CN=Computers,"), "{}", made.dn);
+    assert!(
+        made.dn.starts_with("CN=AZUREADSSOACC,CN=Computers,"),
+        "{}",
+        made.dn
+    );
     let entry = admin
         .read(
             &made.dn,
-            &["servicePrincipalName", "userAccountControl", "sAMAccountName"],
+            &[
+                "servicePrincipalName",
+                "userAccountControl",
+                "sAMAccountName",
+            ],
         )
         .expect("read")
         .expect("it exists");
@@ -893,7 +901,10 @@ fn the_single_sign_on_account_is_created_then_renewed_with_a_new_key() {
         Some("HTTP/autologon.microsoftazuread-sso.com")
     );
     assert_eq!(entry.number("userAccountControl"), Some(4096));
-    assert_eq!(entry.text("sAMAccountName").as_deref(), Some("AZUREADSSOACC$"));
+    assert_eq!(
+        entry.text("sAMAccountName").as_deref(),
+        Some("AZUREADSSOACC$")
+    );
     // Its password is its key: the account signs in with it.
     let name = format!("{}\\AZUREADSSOACC$", forest.netbios);
     sign_in(&forest, &name, made.password.expose())
@@ -901,8 +912,8 @@ fn the_single_sign_on_account_is_created_then_renewed_with_a_new_key() {
         .close();
 
     // Made again: the same object, a new key; the old one no longer works.
-    let renewed = skybridge::directory::sso::ensure_account(&mut admin, &forest.base_dn)
-        .expect("renewed");
+    let renewed =
+        skybridge::directory::sso::ensure_account(&mut admin, &forest.base_dn).expect("renewed");
     assert!(!renewed.created);
     assert_eq!(renewed.dn, made.dn);
     assert_ne!(renewed.password.expose(), made.password.expose());

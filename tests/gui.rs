@@ -423,6 +423,11 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     let tenant = Tenant::start("directories");
     let mut harness = harness();
     walk_to_tenant_page(&mut harness, true);
+    // Single sign-on goes with hash sync (its box is clicked in the sign-in test).
+    harness
+        .state_mut()
+        .wizard
+        .update(skybridge::wizard::Msg::SetSingleSignOn(true));
     fill_tenant(&mut harness, &tenant);
     fill(&mut harness, "Password", TENANT_PASSWORD);
     press_and_wait(&mut harness, "Sign in", |s| {
@@ -698,6 +703,33 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     harness.get_by_label("Next").click();
     harness.run();
 
+    // Single sign-on: an ordinary account is refused at Verify; the forest's administrator is
+    // verified, to be used once while configuring.
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::SingleSignOn)
+    );
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+    let sso_checked = |s: &State| {
+        s.wizard.facts().verifying_sso.is_none() && !s.wizard.facts().sso_checks.is_empty()
+    };
+    fill(
+        &mut harness,
+        "Domain administrator",
+        &created.account.bind_name(),
+    );
+    fill(&mut harness, "Password", created.password.expose());
+    press_and_wait(&mut harness, "Verify", sso_checked);
+    harness.get_by_label_contains("cannot create the single sign-on account");
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+    fill(&mut harness, "Domain administrator", &forest.admin);
+    fill(&mut harness, "Password", forest.admin_password());
+    press_and_wait(&mut harness, "Verify", sso_checked);
+    harness.get_by_label_contains("Verified");
+    assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
+    harness.get_by_label("Next").click();
+    harness.run();
+
     // Ready to configure: the draft is a plan, and the plan is what was chosen.
     harness.get_by_label("What will be configured");
     let plan = harness.state().wizard.plan().expect("a plan");
@@ -798,11 +830,25 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
         Position::Page(PageId::Complete)
     );
     harness.get_by_label("What was done");
+    harness.get_by_label_contains("each chosen forest now has its AZUREADSSOACC");
+
+    // Single sign-on's computer account is in the forest; its administrator's password is not
+    // in the installation.
+    let sso_dn = format!("CN=AZUREADSSOACC,CN=Computers,{}", forest.base_dn);
+    assert!(
+        forest
+            .admin_session()
+            .read(&sso_dn, &["servicePrincipalName"])
+            .expect("read")
+            .is_some(),
+        "{sso_dn}"
+    );
 
     // The installation is real: its settings hold no secret, and the pilot group's users are
     // in the tenant with their anchors.
     let settings = std::fs::read_to_string(data_dir.join("settings.json")).expect("settings");
     assert!(!settings.contains(created.password.expose()));
+    assert!(!settings.contains(forest.admin_password()));
     assert!(settings.contains("pilotGroups") || settings.contains("Pilot Sync Users"));
     let users = tenant.users();
     let synced = users
@@ -836,6 +882,15 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     keychain
         .store("contoso", &created.password)
         .expect("keychain");
+    keychain
+        .store("sso", &forest.admin_secret())
+        .expect("keychain");
+    assert_eq!(
+        file["directories"][0]["ssoAdmin"]["password"]["env"],
+        "SKYBRIDGE_SSO_PASSWORD_CONTOSO_TEST"
+    );
+    file["directories"][0]["ssoAdmin"]["password"] =
+        serde_json::json!({"keychain": {"service": "skybridge-gui-import-test", "entry": "sso"}});
     file["tenant"]["password"] = serde_json::json!({"keychain": {"service": "skybridge-gui-import-test", "entry": "tenant"}});
     file["directories"][0]["password"] = serde_json::json!({"keychain": {"service": "skybridge-gui-import-test", "entry": "contoso"}});
     std::fs::write(&exported, file.to_string()).expect("write");
@@ -896,6 +951,8 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     );
     let _ = keychain.remove("tenant");
     let _ = keychain.remove("contoso");
+    let _ = keychain.remove("sso");
+    assert_eq!(replanned.sso.len(), 1);
     let _ = std::fs::remove_dir_all(exported_dir);
 }
 

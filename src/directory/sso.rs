@@ -57,7 +57,10 @@ pub fn ensure_account(session: &mut Session, nc: &str) -> Result<SsoAccount, Dir
         Vec::new(),
         "looking for the single sign-on account",
     )?;
-    let names: Vec<Vec<u8>> = SERVICE_NAMES.iter().map(|s| s.as_bytes().to_vec()).collect();
+    let names: Vec<Vec<u8>> = SERVICE_NAMES
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
     if let Some(existing) = found.first() {
         let dn = existing.dn.clone();
         write::replace(

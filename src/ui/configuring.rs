@@ -1,8 +1,7 @@
 //! The Configuring page (each step with its state, Retry and Stop) and the Complete page.
 
 use super::shell::{Mark, step_marker};
-use crate::wizard::apply::Step;
-use crate::wizard::configuring::{DONE_LIST, NEXT_STEPS, RETRY, STOP, StepState};
+use crate::wizard::configuring::{DONE_LIST, NEXT_STEPS, RETRY, SSO_NEXT, STOP, StepState};
 use crate::wizard::text;
 use crate::wizard::{Msg, PageId, Wizard};
 
@@ -17,7 +16,7 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         .num_columns(2)
         .spacing([10.0, 6.0])
         .show(ui, |ui| {
-            for step in Step::ALL {
+            for &step in configuring.steps.keys() {
                 let state = configuring.state(step);
                 match state {
                     StepState::Running => {
@@ -73,7 +72,7 @@ pub fn complete(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
     let steps = text::page(PageId::Configuring);
     if let Some(configuring) = &wizard.facts().configuring {
         ui.label(egui::RichText::new(words.field(DONE_LIST)).strong());
-        for step in Step::ALL {
+        for &step in configuring.steps.keys() {
             if let StepState::Done(line) = configuring.state(step) {
                 ui.add_space(4.0);
                 ui.label(egui::RichText::new(steps.field(step.field())).weak());
@@ -83,6 +82,15 @@ pub fn complete(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         ui.add_space(10.0);
     }
     ui.label(words.field(NEXT_STEPS));
+    if wizard
+        .facts()
+        .configuring
+        .as_ref()
+        .is_some_and(|c| !c.plan.sso.is_empty())
+    {
+        ui.add_space(6.0);
+        ui.label(words.field(SSO_NEXT));
+    }
     Vec::new()
 }
 

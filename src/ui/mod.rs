@@ -3,7 +3,8 @@
 //!
 //! - [`shell`]: the frame every page shares (page list, heading, Back / Next / Cancel).
 //! - [`welcome`], [`express`], [`signin`], [`tenant`], [`directories`], [`signin_config`],
-//!   [`filtering`], [`identity`], [`pilot`], [`features`], [`app_filter`], [`extensions`], [`ready`],
+//!   [`filtering`], [`identity`], [`pilot`], [`features`], [`app_filter`], [`extensions`], [`sso`],
+//!   [`ready`],
 //!   [`configuring`]: the bodies of the pages, one module each; [`widgets`]: what they share.
 //! - [`Probes`]: runs the wizard's probes and configuring steps on a tokio runtime and hands
 //!   their answers back.
@@ -22,6 +23,7 @@ pub mod ready;
 pub mod shell;
 pub mod signin;
 pub mod signin_config;
+pub mod sso;
 pub mod tenant;
 pub mod welcome;
 pub mod widgets;

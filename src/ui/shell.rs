@@ -53,6 +53,7 @@ fn body(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) -> Vec<Msg> {
         PageId::AppFiltering => super::app_filter::apps(ui, wizard),
         PageId::AttributeFiltering => super::app_filter::attributes(ui, wizard),
         PageId::DirectoryExtensions => super::extensions::show(ui, wizard),
+        PageId::SingleSignOn => super::sso::show(ui, wizard),
         PageId::ReadyToConfigure => super::ready::show(ui, wizard),
         PageId::Configuring => super::configuring::show(ui, wizard),
         PageId::Complete => super::configuring::complete(ui, wizard),

@@ -17,6 +17,6 @@ pub fn text_row(ui: &mut egui::Ui, label: &str, value: &str, password: bool) -> 
 }
 
 /// A two-column grid for [`text_row`]s.
-pub fn form_grid(id: &str) -> egui::Grid {
+pub fn form_grid(id: impl std::hash::Hash + std::fmt::Debug) -> egui::Grid {
     egui::Grid::new(id).num_columns(2).spacing([12.0, 6.0])
 }

@@ -25,6 +25,8 @@ pub const STEP_TENANT: &str = "step_tenant";
 pub const STEP_CREDENTIALS: &str = "step_credentials";
 /// Label id of [`Step::ConfigureConnectors`].
 pub const STEP_CONNECTORS: &str = "step_connectors";
+/// Label id of [`Step::SingleSignOn`].
+pub const STEP_SSO: &str = "step_sso";
 /// Label id of [`Step::ConfigureRules`].
 pub const STEP_RULES: &str = "step_rules";
 /// Label id of [`Step::FirstSync`].
@@ -41,6 +43,8 @@ pub enum Step {
     SaveCredentials,
     /// Each forest signed in to with the saved credentials, and the tenant as the application.
     ConfigureConnectors,
+    /// The single sign-on computer account in each forest that has it (only when chosen).
+    SingleSignOn,
     /// The settings file with the synchronization rules.
     ConfigureRules,
     /// The first full import, synchronization and export (unless not wanted).
@@ -49,14 +53,23 @@ pub enum Step {
 
 impl Step {
     /// Every step, in order.
-    pub const ALL: [Step; 6] = [
+    pub const ALL: [Step; 7] = [
         Step::CreateStore,
         Step::PrepareTenant,
         Step::SaveCredentials,
         Step::ConfigureConnectors,
+        Step::SingleSignOn,
         Step::ConfigureRules,
         Step::FirstSync,
     ];
+
+    /// The steps a plan takes, in order (single sign-on only when it has forests for it).
+    pub fn of(plan: &InstallPlan) -> Vec<Step> {
+        Step::ALL
+            .into_iter()
+            .filter(|&s| s != Step::SingleSignOn || !plan.sso.is_empty())
+            .collect()
+    }
 
     /// The id of its label in the Configuring page's words.
     pub fn field(self) -> &'static str {
@@ -65,6 +78,7 @@ impl Step {
             Step::PrepareTenant => STEP_TENANT,
             Step::SaveCredentials => STEP_CREDENTIALS,
             Step::ConfigureConnectors => STEP_CONNECTORS,
+            Step::SingleSignOn => STEP_SSO,
             Step::ConfigureRules => STEP_RULES,
             Step::FirstSync => STEP_FIRST_SYNC,
         }
@@ -153,6 +167,7 @@ pub async fn run_reporting(job: Job, report: Report) -> Done {
     let outcome = match step {
         Step::CreateStore => blocking(move || create_store(&data)).await,
         Step::PrepareTenant => prepare_tenant(&plan, &mut carried).await,
+        Step::SingleSignOn => blocking(move || single_sign_on(&plan)).await,
         Step::FirstSync if !plan.start_sync => Ok(
             "not started, as chosen: run `skybridge sync run --full` or start it from Additional tasks"
                 .into(),
@@ -176,6 +191,44 @@ pub async fn run_reporting(job: Job, report: Report) -> Done {
         step,
         outcome: outcome.map(|line| (carried, line)),
     }
+}
+
+/// Creates (or renews) the single sign-on computer account in each chosen forest's root domain,
+/// signing in once with the administrator given for it; their password is not kept.
+fn single_sign_on(plan: &InstallPlan) -> Result<String, String> {
+    let mut lines = Vec::new();
+    for forest in &plan.sso {
+        let Some(root) = plan
+            .sync
+            .connectors
+            .iter()
+            .find(|c| c.name == forest.connector)
+            .and_then(|c| {
+                c.domains
+                    .iter()
+                    .find(|(_, dns)| dns.eq_ignore_ascii_case(&forest.connector))
+            })
+            .map(|(nc, _)| nc.clone())
+        else {
+            return Err(format!(
+                "{}: the forest root domain is not among its domains",
+                forest.connector
+            ));
+        };
+        let mut session =
+            crate::directory::Session::open(&forest.server, &forest.account, &forest.password)
+                .map_err(|e| format!("{}: {e}", forest.connector))?;
+        let made = crate::directory::sso::ensure_account(&mut session, &root)
+            .map_err(|e| format!("{}: {e}", forest.connector))?;
+        session.close();
+        let verb = if made.created {
+            "created"
+        } else {
+            "given a new key"
+        };
+        lines.push(format!("{}: {} {verb}", forest.connector, made.dn));
+    }
+    Ok(lines.join("; "))
 }
 
 fn create_store(data: &Path) -> Result<String, String> {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::apply::{
-    Carried, STEP_CONNECTORS, STEP_CREDENTIALS, STEP_FIRST_SYNC, STEP_RULES, STEP_STORE,
+    Carried, STEP_CONNECTORS, STEP_CREDENTIALS, STEP_FIRST_SYNC, STEP_RULES, STEP_SSO, STEP_STORE,
     STEP_TENANT, Step,
 };
 use super::page::PageId;
@@ -19,6 +19,7 @@ pub const FIELDS: &[&str] = &[
     STEP_TENANT,
     STEP_CREDENTIALS,
     STEP_CONNECTORS,
+    STEP_SSO,
     STEP_RULES,
     STEP_FIRST_SYNC,
     RETRY,
@@ -32,7 +33,7 @@ pub const FIELDS: &[&str] = &[
 pub const MESSAGES: &[&str] = &[WORKING, FAILED, STOPPED];
 
 /// Field ids of the Complete page.
-pub const COMPLETE_FIELDS: &[&str] = &[DONE_LIST, NEXT_STEPS, EXIT];
+pub const COMPLETE_FIELDS: &[&str] = &[DONE_LIST, NEXT_STEPS, SSO_NEXT, EXIT];
 /// Message ids of the Complete page.
 pub const COMPLETE_MESSAGES: &[&str] = &[];
 
@@ -58,6 +59,8 @@ pub const STOPPED: &str = "stopped";
 pub const DONE_LIST: &str = "done_list";
 /// What to do next.
 pub const NEXT_STEPS: &str = "next_steps";
+/// What single sign-on still needs (only when it was set up).
+pub const SSO_NEXT: &str = "sso_next";
 /// The Exit button.
 pub const EXIT: &str = "exit";
 
@@ -104,9 +107,13 @@ pub struct Configuring {
 impl Configuring {
     /// Every step pending.
     pub fn new(plan: InstallPlan) -> Configuring {
+        let steps = Step::of(&plan)
+            .into_iter()
+            .map(|s| (s, StepState::Pending))
+            .collect();
         Configuring {
             plan: Box::new(plan),
-            steps: Step::ALL.iter().map(|&s| (s, StepState::Pending)).collect(),
+            steps,
             carried: Carried::default(),
             stopping: false,
             progress: None,
@@ -120,9 +127,10 @@ impl Configuring {
 
     /// The first step that has not succeeded.
     pub fn next_to_run(&self) -> Option<Step> {
-        Step::ALL
-            .into_iter()
-            .find(|&s| !matches!(self.state(s), StepState::Done(_)))
+        self.steps
+            .iter()
+            .find(|(_, state)| !matches!(state, StepState::Done(_)))
+            .map(|(&s, _)| s)
     }
 
     /// A step is under way.

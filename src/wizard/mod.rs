@@ -27,6 +27,7 @@ pub mod ready;
 pub mod settings;
 pub mod signin;
 pub mod signin_config;
+pub mod sso;
 pub mod tenant;
 pub mod text;
 pub mod welcome;
@@ -75,6 +76,8 @@ pub struct Draft {
     pub services: std::collections::BTreeSet<crate::engine::attributes::Service>,
     /// Attributes the chosen services read that the administrator left out (LDAP names).
     pub unticked_attributes: std::collections::BTreeSet<String>,
+    /// Single sign-on credentials and skips, per forest (in memory only).
+    pub sso: std::collections::BTreeMap<String, sso::SsoEntry>,
     /// Attributes chosen as directory extensions (LDAP names).
     pub extensions: std::collections::BTreeSet<String>,
     /// The text in the directory extensions' search box.
@@ -116,6 +119,7 @@ impl Default for Draft {
                 .copied()
                 .collect(),
             unticked_attributes: std::collections::BTreeSet::new(),
+            sso: std::collections::BTreeMap::new(),
             extensions: std::collections::BTreeSet::new(),
             extension_search: String::new(),
             staging: false,
@@ -136,6 +140,10 @@ pub struct Facts {
     pub signing_in: bool,
     /// The code a device-code sign-in waits for: (where to enter it, the code).
     pub device_prompt: Option<(String, String)>,
+    /// Each forest's single sign-on administrator, checked (or why not).
+    pub sso_checks: std::collections::BTreeMap<String, Result<(), String>>,
+    /// The forest whose single sign-on administrator is being checked.
+    pub verifying_sso: Option<String>,
     /// The connector account created last (name and DN), to say so on the page.
     pub created_connector: Option<String>,
     /// The outcome of adding the forest in the form, when it was not added.
@@ -237,6 +245,14 @@ pub enum Msg {
     SetService(crate::engine::attributes::Service, bool),
     /// Ticked (`true`) or cleared an attribute on Attribute filtering (its LDAP name).
     SetAttribute(String, bool),
+    /// Typed a forest's single sign-on administrator: (forest, account).
+    SetSsoAccount(String, String),
+    /// Typed their password: (forest, password).
+    SetSsoPassword(String, crate::secret::Secret),
+    /// Skipped a forest for single sign-on, or took it back: (forest, skip).
+    SetSsoSkip(String, bool),
+    /// Pressed Verify for a forest's single sign-on administrator.
+    VerifySso(String),
     /// Chose (`true`) or removed an attribute as a directory extension.
     SetExtension(String, bool),
     /// Typed in the directory extensions' search box.
@@ -350,6 +366,7 @@ pub fn problems_of(page: PageId, draft: &Draft, facts: &Facts) -> Vec<Problem> {
         PageId::AppFiltering => app_filter::validate_apps(draft, facts),
         PageId::AttributeFiltering => app_filter::validate_attributes(draft, facts),
         PageId::DirectoryExtensions => extensions::validate(draft, facts),
+        PageId::SingleSignOn => sso::validate(draft, facts),
         PageId::ReadyToConfigure => ready::validate(draft, facts),
         PageId::Configuring => configuring::validate(draft, facts),
         PageId::Complete => Vec::new(),
@@ -511,6 +528,42 @@ impl Wizard {
             return;
         }
         self.facts.directory_probe = Some(outcome);
+    }
+
+    /// New single sign-on input for a forest: its earlier check no longer holds.
+    fn sso_input(&mut self, forest: &str) {
+        sso::forget(&mut self.facts.sso_checks, forest);
+        if self.facts.verifying_sso.as_deref() == Some(forest) {
+            self.facts.verifying_sso = None;
+            self.awaited.remove(&probe::ProbeKind::SsoAdmin);
+        }
+    }
+
+    /// Checks a forest's single sign-on administrator at its domain controller.
+    fn verify_sso(&mut self, forest: String) -> Vec<Effect> {
+        let entry = sso::entry(&self.draft, &forest).into_owned();
+        let Some(added) = self.draft.directories.iter().find(|d| d.forest == forest) else {
+            return Vec::new();
+        };
+        let Ok((server, _)) = added.form.parsed() else {
+            return Vec::new();
+        };
+        let account = match crate::directory::AccountName::parse(entry.account.trim()) {
+            Ok(account) => account,
+            Err(e) => {
+                self.facts.sso_checks.insert(forest, Err(e.to_string()));
+                return Vec::new();
+            }
+        };
+        let probe = probe::Probe::VerifySsoAdmin {
+            forest: forest.clone(),
+            server,
+            account,
+            password: entry.password,
+        };
+        self.facts.sso_checks.remove(&forest);
+        self.facts.verifying_sso = Some(forest);
+        vec![self.ask(probe)]
     }
 
     /// Looks a forest's pilot group up, with the forest's connector account.
@@ -737,6 +790,16 @@ impl Wizard {
             }
             Msg::SetOuSearch(text) => self.draft.ou_search = text,
             Msg::SetExtensionSearch(text) => self.draft.extension_search = text,
+            Msg::SetSsoAccount(forest, account) => {
+                self.sso_input(&forest);
+                self.draft.sso.entry(forest).or_default().account = account;
+            }
+            Msg::SetSsoPassword(forest, password) => {
+                self.sso_input(&forest);
+                self.draft.sso.entry(forest).or_default().password = password;
+            }
+            Msg::SetSsoSkip(forest, skip) => self.draft.sso.entry(forest).or_default().skip = skip,
+            Msg::VerifySso(forest) => return self.verify_sso(forest),
             Msg::SetService(service, on) => {
                 if on {
                     self.draft.services.insert(service);
@@ -814,6 +877,8 @@ impl Wizard {
             Msg::RemoveDirectory(forest) => {
                 self.draft.directories.retain(|d| d.forest != forest);
                 self.draft.ou_filters.remove(&forest);
+                self.draft.sso.remove(&forest);
+                self.facts.sso_checks.remove(&forest);
                 self.facts.forests.remove(&forest);
             }
             Msg::ProbeDone(ticket, result) => {
@@ -850,6 +915,10 @@ impl Wizard {
                     probe::ProbeResult::Directory(outcome) => {
                         self.facts.adding_directory = false;
                         self.directory_found(outcome.map(|found| *found));
+                    }
+                    probe::ProbeResult::SsoVerified(forest, outcome) => {
+                        self.facts.verifying_sso = None;
+                        self.facts.sso_checks.insert(forest, outcome);
                     }
                     probe::ProbeResult::ConnectorCreated(outcome) => {
                         self.facts.adding_directory = false;
@@ -1180,6 +1249,7 @@ mod tests {
             tenant_id: "t".into(),
             admin: Default::default(),
             data_dir: std::env::temp_dir().join("never-written"),
+            sso: Vec::new(),
         }
     }
 

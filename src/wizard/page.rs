@@ -37,6 +37,8 @@ pub enum PageId {
     AttributeFiltering,
     /// Forest attributes copied to the tenant as extension properties.
     DirectoryExtensions,
+    /// A domain administrator per forest, to create the single sign-on account.
+    SingleSignOn,
     /// The summary before anything is changed.
     ReadyToConfigure,
     /// The plan being applied, step by step.
@@ -62,6 +64,7 @@ impl PageId {
         PageId::AppFiltering,
         PageId::AttributeFiltering,
         PageId::DirectoryExtensions,
+        PageId::SingleSignOn,
         PageId::ReadyToConfigure,
         PageId::Configuring,
         PageId::Complete,
@@ -84,6 +87,7 @@ impl PageId {
             PageId::AppFiltering => "app_filtering",
             PageId::AttributeFiltering => "attribute_filtering",
             PageId::DirectoryExtensions => "directory_extensions",
+            PageId::SingleSignOn => "single_sign_on",
             PageId::ReadyToConfigure => "ready_to_configure",
             PageId::Configuring => "configuring",
             PageId::Complete => "complete",
@@ -107,6 +111,7 @@ impl PageId {
             PageId::AppFiltering => super::app_filter::APP_FIELDS,
             PageId::AttributeFiltering => super::app_filter::ATTRIBUTE_FIELDS,
             PageId::DirectoryExtensions => super::extensions::FIELDS,
+            PageId::SingleSignOn => super::sso::FIELDS,
             PageId::ReadyToConfigure => super::ready::FIELDS,
             PageId::Configuring => super::configuring::FIELDS,
             PageId::Complete => super::configuring::COMPLETE_FIELDS,
@@ -130,6 +135,7 @@ impl PageId {
             PageId::AppFiltering => super::app_filter::APP_MESSAGES,
             PageId::AttributeFiltering => super::app_filter::ATTRIBUTE_MESSAGES,
             PageId::DirectoryExtensions => super::extensions::MESSAGES,
+            PageId::SingleSignOn => super::sso::MESSAGES,
             PageId::ReadyToConfigure => super::ready::MESSAGES,
             PageId::Configuring => super::configuring::MESSAGES,
             PageId::Complete => super::configuring::COMPLETE_MESSAGES,
@@ -160,6 +166,9 @@ pub fn flow(draft: &Draft) -> Vec<PageId> {
             }
             if draft.features.contains(&Feature::DirectoryExtensions) {
                 pages.push(PageId::DirectoryExtensions);
+            }
+            if super::sso::wanted(draft) {
+                pages.push(PageId::SingleSignOn);
             }
             pages.extend([
                 PageId::ReadyToConfigure,

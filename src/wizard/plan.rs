@@ -49,6 +49,8 @@ pub struct InstallPlan {
     pub admin: super::tenant::AdminSession,
     /// The data folder to install into.
     pub data_dir: std::path::PathBuf,
+    /// The forests whose single sign-on account is created, with their administrators.
+    pub sso: Vec<super::sso::PlannedSso>,
 }
 
 /// Why the draft is not a plan yet: the first page of the walk with a problem that blocks.
@@ -147,6 +149,7 @@ pub fn resolve(draft: &Draft, facts: &Facts) -> Result<InstallPlan, NotReady> {
         tenant_id: tenant.tenant_id.clone(),
         admin: tenant.admin.clone(),
         data_dir: draft.data_dir.clone(),
+        sso: super::sso::planned(draft, facts),
     })
 }
 

@@ -35,6 +35,18 @@ pub enum Probe {
         /// Grant "replicating directory changes all" (password hash synchronization).
         hash_sync: bool,
     },
+    /// Sign in to a forest as the administrator given for single sign-on and check they may
+    /// create its computer account.
+    VerifySsoAdmin {
+        /// The forest (its answer is filed under it).
+        forest: String,
+        /// The domain controller.
+        server: crate::directory::ServerSpec,
+        /// The administrator.
+        account: crate::directory::AccountName,
+        /// Their password.
+        password: Secret,
+    },
     /// Look up a pilot group in a forest.
     FindGroup {
         /// The forest (its answer is filed under it).
@@ -104,6 +116,8 @@ pub enum ProbeKind {
     SettingsFile,
     /// [`Probe::DataFolder`].
     DataFolder,
+    /// [`Probe::VerifySsoAdmin`].
+    SsoAdmin,
 }
 
 impl Probe {
@@ -115,6 +129,7 @@ impl Probe {
             | Probe::DeviceCodeStart { .. }
             | Probe::DeviceCodeWait { .. } => ProbeKind::TenantSignIn,
             Probe::Directory { .. } | Probe::CreateConnector { .. } => ProbeKind::Directory,
+            Probe::VerifySsoAdmin { .. } => ProbeKind::SsoAdmin,
             Probe::FindGroup { .. } => ProbeKind::FindGroup,
             Probe::ReadSettings { .. } | Probe::WriteSettings { .. } => ProbeKind::SettingsFile,
             Probe::DataFolder { .. } => ProbeKind::DataFolder,
@@ -131,6 +146,8 @@ pub enum ProbeResult {
     DeviceCode(Result<Box<crate::tenant::auth::DeviceCodePrompt>, String>),
     /// A forest: what was learned, or why it could not be read (in words).
     Directory(Result<Box<ForestFacts>, String>),
+    /// A forest's single sign-on administrator checked, or why they cannot be used.
+    SsoVerified(String, Result<(), String>),
     /// A connector account created and its forest read, or why not (in words).
     ConnectorCreated(Result<Box<CreatedConnector>, String>),
     /// A pilot group of a forest: found, or why not.
@@ -152,6 +169,7 @@ impl ProbeResult {
             ProbeResult::FindGroup(..) => ProbeKind::FindGroup,
             ProbeResult::ReadSettings(_) | ProbeResult::WriteSettings(_) => ProbeKind::SettingsFile,
             ProbeResult::DataFolder(..) => ProbeKind::DataFolder,
+            ProbeResult::SsoVerified(..) => ProbeKind::SsoAdmin,
         }
     }
 }
@@ -187,6 +205,15 @@ pub async fn run(probe: Probe) -> ProbeResult {
             })
             .await;
             ProbeResult::Directory(answer)
+        }
+        Probe::VerifySsoAdmin {
+            forest,
+            server,
+            account,
+            password,
+        } => {
+            let answer = blocking(move || verify_sso_admin(&server, &account, &password)).await;
+            ProbeResult::SsoVerified(forest, answer)
         }
         Probe::CreateConnector {
             server,
@@ -265,6 +292,29 @@ fn read_forest(
     let forest = crate::directory::discovery::discover(&mut session, password)?;
     let account = crate::directory::account::check(&mut session)?;
     Ok(ForestFacts { forest, account })
+}
+
+/// Whether an account may create the single sign-on computer account: it signs in, and it is
+/// a domain administrator (or an enterprise administrator) of the forest.
+fn verify_sso_admin(
+    server: &crate::directory::ServerSpec,
+    account: &crate::directory::AccountName,
+    password: &Secret,
+) -> Result<(), String> {
+    use crate::directory::account::PrivilegedGroup;
+    let mut session =
+        crate::directory::Session::open(server, account, password).map_err(|e| e.to_string())?;
+    let check = crate::directory::account::check(&mut session).map_err(|e| e.to_string())?;
+    let groups = &check.privileged_groups;
+    if groups.contains(&PrivilegedGroup::DomainAdmins)
+        || groups.contains(&PrivilegedGroup::EnterpriseAdmins)
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "{account} signed in, but is not a member of Domain Admins or Enterprise Admins, which creating the single sign-on account needs"
+        ))
+    }
 }
 
 /// A connector account Skybridge created, and its forest as that account reads it.

@@ -74,18 +74,28 @@ impl SecretRef {
     /// The environment variable an exported file names for a forest's connector password:
     /// `SKYBRIDGE_DIRECTORY_PASSWORD_` and the forest's name in capitals, other characters `_`.
     pub fn directory_env(forest: &str) -> SecretRef {
-        let name: String = forest
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_uppercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        SecretRef::Env(format!("SKYBRIDGE_DIRECTORY_PASSWORD_{name}"))
+        SecretRef::Env(format!("SKYBRIDGE_DIRECTORY_PASSWORD_{}", env_part(forest)))
     }
+
+    /// The environment variable an exported file names for a forest's single sign-on
+    /// administrator: `SKYBRIDGE_SSO_PASSWORD_` and the forest's name, as above.
+    pub fn sso_env(forest: &str) -> SecretRef {
+        SecretRef::Env(format!("SKYBRIDGE_SSO_PASSWORD_{}", env_part(forest)))
+    }
+}
+
+/// A forest's name as part of an environment variable: capitals, other characters `_`.
+fn env_part(forest: &str) -> String {
+    forest
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// The tenant and how its administrator signs in.
@@ -150,6 +160,23 @@ pub struct DirectorySettings {
     /// The pilot group (name or DN), with `pilot`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pilot_group: Option<String>,
+    /// The domain administrator who creates this forest's single sign-on account (with
+    /// `singleSignOn`), used once while configuring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso_admin: Option<SsoAdmin>,
+    /// Leave this forest without single sign-on (with `singleSignOn`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sso_skip: bool,
+}
+
+/// A forest's single sign-on administrator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SsoAdmin {
+    /// The administrator (`CONTOSO\admin`).
+    pub account: String,
+    /// Where their password is.
+    pub password: SecretRef,
 }
 
 fn yes() -> bool {
@@ -256,6 +283,17 @@ impl SettingsFile {
                         excluded: s.excluded.clone(),
                     }),
                     pilot_group,
+                    sso_admin: (super::sso::wanted(draft)
+                        && !super::sso::entry(draft, &added.forest).skip)
+                        .then(|| SsoAdmin {
+                            account: super::sso::entry(draft, &added.forest)
+                                .account
+                                .trim()
+                                .to_string(),
+                            password: SecretRef::sso_env(&added.forest),
+                        }),
+                    sso_skip: super::sso::wanted(draft)
+                        && super::sso::entry(draft, &added.forest).skip,
                 }
             })
             .collect();
@@ -386,6 +424,9 @@ pub struct Imported {
     pub tenant_password: Option<Secret>,
     /// Each forest's connector password, when found (same order as the file).
     pub directory_passwords: Vec<Option<Secret>>,
+    /// Each forest's single sign-on administrator's password, when the file names one and it
+    /// was found (same order as the file).
+    pub sso_passwords: Vec<Option<Secret>>,
     /// What could not be found, in words.
     pub notes: Vec<String>,
 }
@@ -423,11 +464,24 @@ pub fn resolve(file: SettingsFile, source: &str) -> Imported {
             )
         })
         .collect();
+    let sso_passwords = file
+        .directories
+        .iter()
+        .map(|d| {
+            d.sso_admin.as_ref().and_then(|admin| {
+                look_up(
+                    format!("the password of {} (single sign-on)", admin.account),
+                    &admin.password,
+                )
+            })
+        })
+        .collect();
     Imported {
         source: source.to_string(),
         file,
         tenant_password,
         directory_passwords,
+        sso_passwords,
         notes,
     }
 }
@@ -443,6 +497,8 @@ enum Stage {
     Choices,
     /// Forest `i`'s pilot group: look it up.
     Pilot(usize),
+    /// Forest `i`'s single sign-on administrator: verify them, or skip the forest.
+    Sso(usize),
     /// Nothing to send: reached once the last stage's probes have answered, so that an import
     /// counts as finished only then.
     Settled,
@@ -471,6 +527,9 @@ impl ImportRun {
         stages.push_back(Stage::Choices);
         if imported.file.pilot {
             stages.extend((0..n).map(Stage::Pilot));
+        }
+        if imported.file.single_sign_on {
+            stages.extend((0..n).map(Stage::Sso));
         }
         stages.push_back(Stage::Settled);
         let notes = imported.notes.clone();
@@ -528,6 +587,22 @@ impl ImportRun {
                 ],
                 _ => Vec::new(),
             },
+            Stage::Sso(i) => {
+                let d = &file.directories[i];
+                match (self.forests.get(&i), &d.sso_admin) {
+                    (Some(forest), _) if d.sso_skip => vec![Msg::SetSsoSkip(forest.clone(), true)],
+                    (Some(forest), Some(admin)) => {
+                        let mut msgs =
+                            vec![Msg::SetSsoAccount(forest.clone(), admin.account.clone())];
+                        if let Some(password) = &self.imported.sso_passwords[i] {
+                            msgs.push(Msg::SetSsoPassword(forest.clone(), password.clone()));
+                            msgs.push(Msg::VerifySso(forest.clone()));
+                        }
+                        msgs
+                    }
+                    _ => Vec::new(),
+                }
+            }
             Stage::Settled => Vec::new(),
         })
     }
@@ -680,6 +755,8 @@ mod tests {
                     excluded: vec!["OU=Lab,DC=contoso,DC=com".into()],
                 }),
                 pilot_group: None,
+                sso_admin: None,
+                sso_skip: false,
             }],
             alternate_sign_in: None,
             sync_selected: true,

@@ -145,6 +145,7 @@ fn source(page: PageId) -> &'static str {
         PageId::OptionalFeatures => include_str!("../../wizard-pages/optional_features.toml"),
         PageId::AppFiltering => include_str!("../../wizard-pages/app_filtering.toml"),
         PageId::AttributeFiltering => include_str!("../../wizard-pages/attribute_filtering.toml"),
+        PageId::SingleSignOn => include_str!("../../wizard-pages/single_sign_on.toml"),
         PageId::DirectoryExtensions => {
             include_str!("../../wizard-pages/directory_extensions.toml")
         }
