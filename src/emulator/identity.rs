@@ -41,6 +41,9 @@ struct Grant {
     client_id: String,
     scope: String,
     expires: SystemTime,
+    /// The application permissions of an application's token, fixed when it is issued.
+    #[serde(default)]
+    roles: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,6 +258,13 @@ fn issue(
             client_id: client_id.to_owned(),
             scope: scope.to_owned(),
             expires,
+            roles: match &subject {
+                Subject::App(app_id) => {
+                    super::graph::permissions::roles_of(&t.store, &t.client_id, app_id)
+                        .unwrap_or_default()
+                }
+                Subject::User(_) => Vec::new(),
+            },
         },
     );
     let granted: Vec<&str> = scope
@@ -277,6 +287,7 @@ fn issue(
                 client_id: client_id.to_owned(),
                 scope: scope.to_owned(),
                 expires: now + REFRESH_LIFETIME,
+                roles: Vec::new(),
             };
             if let Err(e) = t
                 .store
@@ -891,6 +902,7 @@ pub fn authenticate(t: &Tenant, headers: &HeaderMap) -> Result<Caller, GraphErro
         Subject::User(id) => Caller::User { id: id.clone() },
         Subject::App(app_id) => Caller::App {
             app_id: app_id.clone(),
+            roles: grant.roles.clone(),
         },
     })
 }

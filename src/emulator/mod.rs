@@ -272,6 +272,7 @@ fn open_tenant(config: &EmulatorConfig, tls: bool) -> Result<(Tenant, Credential
             meta
         }
     };
+    graph::permissions::ensure_graph_service_principal(&store).map_err(graph_error)?;
     for domain in &config.domains {
         let name = domain.trim().to_lowercase();
         let mut record = match store.domain(&name).map_err(graph_error)? {

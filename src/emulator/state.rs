@@ -24,6 +24,8 @@ pub enum Caller {
     App {
         /// The application (client) id.
         app_id: String,
+        /// The application permissions its token carries (`User.ReadWrite.All`, …).
+        roles: Vec<String>,
     },
 }
 

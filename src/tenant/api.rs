@@ -413,6 +413,52 @@ impl GraphClient {
             .await
     }
 
+    /// The service principal of an application in this tenant, by its appId (Microsoft
+    /// Graph's is `00000003-0000-0000-c000-000000000000`), with its app roles.
+    pub async fn service_principal_of(&self, app_id: &str) -> Result<Option<Value>, TenantError> {
+        let found = self
+            .collect(&format!(
+                "servicePrincipals?$filter=appId eq '{}'&$select=id,appId,displayName,appRoles",
+                app_id.replace('\'', "''")
+            ))
+            .await?;
+        Ok(found.into_iter().next())
+    }
+
+    /// The app roles (application permissions) assigned to a client service principal.
+    pub async fn app_role_assignments(
+        &self,
+        service_principal_id: &str,
+    ) -> Result<Vec<Value>, TenantError> {
+        self.collect(&format!(
+            "servicePrincipals/{}/appRoleAssignments",
+            encode(service_principal_id)
+        ))
+        .await
+    }
+
+    /// Grants a client service principal an app role of a resource (an application
+    /// permission, such as Microsoft Graph's `User.ReadWrite.All`).
+    pub async fn grant_app_role(
+        &self,
+        resource_id: &str,
+        principal_id: &str,
+        app_role_id: &str,
+    ) -> Result<Value, TenantError> {
+        self.post(
+            &format!(
+                "servicePrincipals/{}/appRoleAssignedTo",
+                encode(resource_id)
+            ),
+            &json!({
+                "principalId": principal_id,
+                "resourceId": resource_id,
+                "appRoleId": app_role_id,
+            }),
+        )
+        .await
+    }
+
     /// Adds a client secret to an application; the secret is returned once, as a [`Secret`].
     pub async fn add_password(
         &self,

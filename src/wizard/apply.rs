@@ -92,6 +92,8 @@ pub struct EngineApp {
     pub app_id: String,
     /// Its object id (where its extension properties are registered).
     pub object_id: String,
+    /// Its service principal's id (what its permissions are granted to).
+    pub service_principal_id: String,
     /// Its display name.
     pub name: String,
     /// Its secret (kept in the keychain, never in a file).
@@ -275,10 +277,13 @@ async fn prepare_tenant(plan: &InstallPlan, carried: &mut Carried) -> Result<Str
         let (Some(app_id), Some(object_id)) = (app["appId"].as_str(), app["id"].as_str()) else {
             return Err("the tenant registered the application but gave no appId or id".into());
         };
-        admin
+        let sp = admin
             .create_service_principal(app_id)
             .await
             .map_err(|e| format!("cannot create the application's service principal: {e}"))?;
+        let Some(sp_id) = sp["id"].as_str() else {
+            return Err("the tenant created the service principal but gave no id".into());
+        };
         let (_, secret) = admin
             .add_password(object_id, "Skybridge sync engine")
             .await
@@ -286,11 +291,13 @@ async fn prepare_tenant(plan: &InstallPlan, carried: &mut Carried) -> Result<Str
         carried.app = Some(EngineApp {
             app_id: app_id.to_string(),
             object_id: object_id.to_string(),
+            service_principal_id: sp_id.to_string(),
             name,
             secret,
             authority: tenant_authority(&plan.tenant.authority, &plan.tenant_id),
         });
     }
+    let granted = grant_permissions(plan, carried).await?;
     let registered = register_extensions(plan, carried).await?;
     let (installation, secret) = installation(plan, carried)?;
     // The engine signs in as the application, as every cycle will. A new secret can take a
@@ -307,7 +314,11 @@ async fn prepare_tenant(plan: &InstallPlan, carried: &mut Carried) -> Result<Str
         {
             Ok(_) => {
                 let name = carried.app.as_ref().map_or("", |a| a.name.as_str());
-                let mut line = format!("application {name} ({})", installation.tenant.client_id);
+                let mut line = format!(
+                    "application {name} ({}) with {}",
+                    installation.tenant.client_id,
+                    granted.join(", ")
+                );
                 if registered > 0 {
                     line.push_str(&format!(", {registered} directory extensions"));
                 }
@@ -320,6 +331,67 @@ async fn prepare_tenant(plan: &InstallPlan, carried: &mut Carried) -> Result<Str
         "the application {} was registered, but cannot sign in with its secret: {last}",
         installation.tenant.client_id
     ))
+}
+
+/// The Microsoft Graph application permissions the engine's application needs: creating,
+/// changing and deleting users and groups (and their members), and reading the directory
+/// (the tenant's domains and organization, objects by id, deleted items).
+pub const ENGINE_PERMISSIONS: &[&str] = &[
+    "User.ReadWrite.All",
+    "Group.ReadWrite.All",
+    "Directory.Read.All",
+];
+
+/// Microsoft Graph's application id.
+const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+
+/// Grants the engine's application [`ENGINE_PERMISSIONS`] on Microsoft Graph (the
+/// administrator's consent), each once: a retry finds the ones granted before.
+async fn grant_permissions(
+    plan: &InstallPlan,
+    carried: &Carried,
+) -> Result<Vec<&'static str>, String> {
+    let app = carried
+        .app
+        .as_ref()
+        .ok_or("the engine's application is not registered yet")?;
+    let admin = plan.admin.graph().ok_or(
+        "the administrator's sign-in is no longer at hand: go back to Connect to the tenant and sign in again",
+    )?;
+    let graph = admin
+        .service_principal_of(GRAPH_APP_ID)
+        .await
+        .map_err(|e| format!("cannot find Microsoft Graph's service principal: {e}"))?
+        .ok_or("the tenant has no service principal for Microsoft Graph")?;
+    let graph_id = graph["id"].as_str().unwrap_or_default().to_string();
+    let held: Vec<String> = admin
+        .app_role_assignments(&app.service_principal_id)
+        .await
+        .map_err(|e| format!("cannot list the application's permissions: {e}"))?
+        .iter()
+        .filter(|a| a["resourceId"].as_str() == Some(graph_id.as_str()))
+        .filter_map(|a| a["appRoleId"].as_str().map(str::to_string))
+        .collect();
+    let roles = graph["appRoles"].as_array().cloned().unwrap_or_default();
+    for &permission in ENGINE_PERMISSIONS {
+        let Some(role_id) = roles
+            .iter()
+            .find(|r| r["value"].as_str() == Some(permission))
+            .and_then(|r| r["id"].as_str())
+        else {
+            return Err(format!(
+                "Microsoft Graph offers no application permission {permission} in this tenant"
+            ));
+        };
+        if held.iter().any(|h| h == role_id) {
+            continue;
+        }
+        admin
+            .grant_app_role(&graph_id, &app.service_principal_id, role_id)
+            .await
+            .map_err(|e| format!("cannot grant the application {permission}: {e}"))?;
+    }
+    Ok(ENGINE_PERMISSIONS.to_vec())
 }
 
 /// Registers the plan's directory extensions on the engine's application, each once: a retry

@@ -65,6 +65,18 @@ pub fn applications(req: &Req) -> GraphResult<Reply> {
             list(req, &sp_listing, all(req, Kind::ServicePrincipal)?)
         }
         (["servicePrincipals"], Method::POST) => create_sp(req),
+        (["servicePrincipals", id, "appRoleAssignedTo"], _) => {
+            let Some(record) = req.t.store.get(Kind::ServicePrincipal, id)? else {
+                return Err(GraphError::not_found(id));
+            };
+            super::permissions::assignments(req, &record, true)
+        }
+        (["servicePrincipals", id, "appRoleAssignments"], _) => {
+            let Some(record) = req.t.store.get(Kind::ServicePrincipal, id)? else {
+                return Err(GraphError::not_found(id));
+            };
+            super::permissions::assignments(req, &record, false)
+        }
         (["servicePrincipals", id], method) => {
             let Some(record) = req.t.store.get(Kind::ServicePrincipal, id)? else {
                 return Err(GraphError::not_found(id));

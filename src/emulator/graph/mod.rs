@@ -10,6 +10,7 @@ pub mod delta;
 pub mod directory;
 pub mod domains;
 pub mod groups;
+pub mod permissions;
 pub mod users;
 
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -165,8 +166,11 @@ pub fn counts_as_write(req: &Req) -> bool {
     counted_write(&req.method, &req.segs)
 }
 
-/// Runs one Graph request: the write budget, then the handler.
+/// Runs one Graph request: the caller's permissions, the write budget, then the handler.
 pub fn execute(req: &Req) -> Reply {
+    if let Err(denied) = permissions::check(req) {
+        return error_reply(req, denied);
+    }
     if counts_as_write(req) {
         let taken = req
             .t
