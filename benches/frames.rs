@@ -95,6 +95,7 @@ fn big_forest() -> ForestFacts {
             acceptable: true,
             findings: Vec::new(),
         },
+        anchor_write: Vec::new(),
     }
 }
 

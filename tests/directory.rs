@@ -925,3 +925,41 @@ fn the_single_sign_on_account_is_created_then_renewed_with_a_new_key() {
         BindFailure::WrongPassword
     );
 }
+
+#[test]
+fn the_server_says_whether_a_connector_account_may_write_the_anchor_back() {
+    let forest = Forest::private("contoso");
+    let mut admin = forest.admin_session();
+    let mut sample = |name: &str, rights: Rights| {
+        let created = account::create(
+            &mut admin,
+            &NewAccount {
+                parent_dn: format!("OU=Service Accounts,OU=Corp,{}", forest.base_dn),
+                name: name.into(),
+                rights,
+            },
+        )
+        .expect("a connector account");
+        let mut session =
+            Session::open(&forest.server(), &created.account, &created.password).expect("signs in");
+        account::sample_write_right(&mut session, &forest.base_dn, "mS-DS-ConsistencyGuid")
+            .expect("asked")
+            .expect("the domain has users")
+    };
+    let plain = sample("sky-plain-01", Rights::default());
+    assert!(!plain.writable, "{plain:?}");
+    let granted = sample(
+        "sky-anchor-01",
+        Rights {
+            consistency_guid_ous: vec![forest.base_dn.clone()],
+            ..Rights::default()
+        },
+    );
+    assert!(granted.writable, "{granted:?}");
+    assert!(
+        granted
+            .dn
+            .to_lowercase()
+            .ends_with(&forest.base_dn.to_lowercase())
+    );
+}

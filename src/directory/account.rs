@@ -550,3 +550,54 @@ mod tests {
         }
     }
 }
+
+/// Whether the signed-in account may write `attribute` on a sample object, as the server's
+/// own access check says (`allowedAttributesEffective`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct WriteSample {
+    /// The object the server was asked about.
+    pub dn: String,
+    /// Whether the attribute is among those the account may write there.
+    pub writable: bool,
+}
+
+/// Asks the server whether the signed-in account may write `attribute` on an ordinary user of
+/// the domain `nc` (the first one found that is not a built-in account). `None` when the
+/// domain has no such user.
+pub fn sample_write_right(
+    session: &mut Session,
+    nc: &str,
+    attribute: &str,
+) -> Result<Option<WriteSample>, DirectoryError> {
+    enum Stop {
+        Found(Entry),
+        Failed(DirectoryError),
+    }
+    impl From<DirectoryError> for Stop {
+        fn from(e: DirectoryError) -> Self {
+            Stop::Failed(e)
+        }
+    }
+    let outcome = session.search_paged(
+        nc,
+        ldap3::Scope::Subtree,
+        "(&(objectCategory=person)(objectClass=user)(!(isCriticalSystemObject=TRUE)))",
+        &["allowedAttributesEffective"],
+        1,
+        |entry| Err::<(), Stop>(Stop::Found(entry)),
+    );
+    match outcome {
+        Ok(()) => Ok(None),
+        Err(Stop::Failed(e)) => Err(e),
+        Err(Stop::Found(entry)) => {
+            let writable = entry
+                .texts("allowedAttributesEffective")
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(attribute));
+            Ok(Some(WriteSample {
+                dn: entry.dn,
+                writable,
+            }))
+        }
+    }
+}

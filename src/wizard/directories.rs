@@ -124,6 +124,9 @@ pub struct ForestFacts {
     pub forest: Forest,
     /// The account's check.
     pub account: AccountCheck,
+    /// Whether the account may write `ms-DS-ConsistencyGuid` on a sample user of each domain
+    /// (the managed sourceAnchor writes it back); empty when it was not asked.
+    pub anchor_write: Vec<crate::directory::account::WriteSample>,
 }
 
 #[cfg(test)]
@@ -162,6 +165,7 @@ impl ForestFacts {
                 acceptable: true,
                 findings: Vec::new(),
             },
+            anchor_write: Vec::new(),
         }
     }
 }

@@ -28,6 +28,7 @@ pub const MESSAGES: &[&str] = &[
     ANCHOR_MULTI_VALUED,
     ANCHOR_NAME_LIKE,
     ONE_FOREST,
+    ANCHOR_NOT_WRITABLE,
 ];
 
 /// The matching choice.
@@ -62,6 +63,8 @@ pub const ANCHOR_MULTI_VALUED: &str = "anchor_multi_valued";
 pub const ANCHOR_NAME_LIKE: &str = "anchor_name_like";
 /// Matching does not matter with one forest.
 pub const ONE_FOREST: &str = "one_forest";
+/// The connector account cannot write the managed anchor back (detail: account, sample, forest).
+pub const ANCHOR_NOT_WRITABLE: &str = "anchor_not_writable";
 
 /// Attributes that change when a person's name or address changes.
 const NAME_LIKE: &[&str] = &[
@@ -136,6 +139,25 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
             }
         }
     }
+    if draft.anchor == AnchorMode::Managed {
+        for added in &draft.directories {
+            let Some(found) = facts.forests.get(&added.forest) else {
+                continue;
+            };
+            if let Some(sample) = found.anchor_write.iter().find(|s| !s.writable) {
+                problems.push(
+                    Problem::warning(page, ANCHOR_MANAGED, ANCHOR_NOT_WRITABLE).with_detail(
+                        format!(
+                            "{} on {} ({})",
+                            added.form.account.trim(),
+                            sample.dn,
+                            added.forest
+                        ),
+                    ),
+                );
+            }
+        }
+    }
     if draft.directories.len() < 2 && draft.matching != Matching::Mail {
         problems.push(Problem::warning(page, MATCHING, ONE_FOREST));
     }
@@ -152,6 +174,44 @@ mod tests {
             .into_iter()
             .map(|p| (p.message, p.severity))
             .collect()
+    }
+
+    #[test]
+    fn a_connector_account_that_cannot_write_the_anchor_back_is_warned_about() {
+        use crate::directory::account::WriteSample;
+        use crate::wizard::directories::{AddedDirectory, ForestFacts};
+        let mut draft = Draft::default();
+        draft
+            .directories
+            .push(AddedDirectory::for_tests("contoso.test"));
+        let mut facts = Facts::default();
+        let mut found = ForestFacts::for_tests("contoso.test", Default::default());
+        found.anchor_write = vec![WriteSample {
+            dn: "CN=Ann,OU=Staff,DC=contoso,DC=test".into(),
+            writable: false,
+        }];
+        facts.forests.insert("contoso.test".into(), found);
+        let problems = validate(&draft, &facts);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].message, ANCHOR_NOT_WRITABLE);
+        assert_eq!(problems[0].severity, Severity::Warning);
+        assert!(
+            problems[0]
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.contains("CN=Ann"))
+        );
+        // A chosen attribute is never written back: no warning.
+        draft.anchor = AnchorMode::Attribute("objectGUID".into());
+        assert!(
+            validate(&draft, &facts)
+                .iter()
+                .all(|p| p.message != ANCHOR_NOT_WRITABLE)
+        );
+        // Writable: nothing to say.
+        draft.anchor = AnchorMode::Managed;
+        facts.forests.get_mut("contoso.test").unwrap().anchor_write[0].writable = true;
+        assert!(validate(&draft, &facts).is_empty());
     }
 
     #[test]

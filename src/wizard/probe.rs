@@ -291,7 +291,40 @@ fn read_forest(
     let mut session = crate::directory::Session::open(server, account, password)?;
     let forest = crate::directory::discovery::discover(&mut session, password)?;
     let account = crate::directory::account::check(&mut session)?;
-    Ok(ForestFacts { forest, account })
+    let anchor_write = anchor_write_samples(&mut session, &forest);
+    Ok(ForestFacts {
+        forest,
+        account,
+        anchor_write,
+    })
+}
+
+/// Asks each reachable domain whether the signed-in account may write `ms-DS-ConsistencyGuid`
+/// on one of its users. A domain that cannot answer is left out: this is advice, not a check
+/// that stops anything.
+fn anchor_write_samples(
+    session: &mut crate::directory::Session,
+    forest: &crate::directory::discovery::Forest,
+) -> Vec<crate::directory::account::WriteSample> {
+    forest
+        .domains
+        .iter()
+        .filter(|d| {
+            matches!(
+                d.status,
+                crate::directory::discovery::DomainStatus::Reachable { .. }
+            )
+        })
+        .filter_map(|d| {
+            crate::directory::account::sample_write_right(
+                session,
+                &d.naming_context,
+                "mS-DS-ConsistencyGuid",
+            )
+            .ok()
+            .flatten()
+        })
+        .collect()
 }
 
 /// Whether an account may create the single sign-on computer account: it signs in, and it is
@@ -386,10 +419,12 @@ fn create_connector(
     let mut own = crate::directory::Session::open(server, &created.account, &created.password)
         .map_err(|e| format!("{} was created, but cannot sign in: {e}", created.account))?;
     let checked = account::check(&mut own).map_err(|e| e.to_string())?;
+    let anchor_write = anchor_write_samples(&mut own, &forest);
     Ok(CreatedConnector {
         facts: ForestFacts {
             forest,
             account: checked,
+            anchor_write,
         },
         account: created.account.to_string(),
         password: created.password,

@@ -247,9 +247,14 @@ mod tests {
             findings: Vec::new(),
         };
         let mut facts = Facts::default();
-        facts
-            .forests
-            .insert("contoso.test".into(), ForestFacts { forest, account });
+        facts.forests.insert(
+            "contoso.test".into(),
+            ForestFacts {
+                forest,
+                account,
+                anchor_write: Vec::new(),
+            },
+        );
         let domain = |id: &str, verified: bool| Domain {
             id: id.into(),
             is_verified: verified,
