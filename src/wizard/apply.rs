@@ -29,6 +29,37 @@ pub const STEP_CONNECTORS: &str = "step_connectors";
 pub const STEP_SSO: &str = "step_sso";
 /// Label id of [`Step::ConfigureRules`].
 pub const STEP_RULES: &str = "step_rules";
+/// What [`Step::CreateStore`] did (`{path}`).
+pub const DONE_STORE: &str = "done_store";
+/// What [`Step::PrepareTenant`] did (`{name}`, `{client_id}`, `{permissions}`).
+pub const DONE_TENANT: &str = "done_tenant";
+/// Added to [`DONE_TENANT`] when directory extensions were registered (`{n}`).
+pub const DONE_EXTENSIONS: &str = "done_extensions";
+/// What [`Step::SaveCredentials`] did (`{n}`, `{service}`).
+pub const DONE_CREDENTIALS: &str = "done_credentials";
+/// What [`Step::ConfigureConnectors`] did (`{forests}`).
+pub const DONE_CONNECTORS: &str = "done_connectors";
+/// A single sign-on account created (`{forest}`, `{dn}`).
+pub const DONE_SSO_CREATED: &str = "done_sso_created";
+/// A single sign-on account given a new key (`{forest}`, `{dn}`).
+pub const DONE_SSO_RENEWED: &str = "done_sso_renewed";
+/// What [`Step::ConfigureRules`] did (`{path}`).
+pub const DONE_RULES: &str = "done_rules";
+/// The first synchronization was not wanted.
+pub const DONE_NOT_STARTED: &str = "done_not_started";
+/// One run of the first synchronization (`{profile}`, `{connector}`, `{adds}`, `{updates}`,
+/// `{deletes}`).
+pub const DONE_RUN: &str = "done_run";
+/// Added to [`DONE_RUN`] when the run had errors (`{n}`).
+pub const DONE_RUN_ERRORS: &str = "done_run_errors";
+/// Added to [`DONE_RUN`] when the run did not complete (`{outcome}`).
+pub const DONE_RUN_OUTCOME: &str = "done_run_outcome";
+
+/// The Configuring page's words, where the step results are.
+fn words() -> &'static super::text::PageText {
+    super::text::page(super::page::PageId::Configuring)
+}
+
 /// Label id of [`Step::FirstSync`].
 pub const STEP_FIRST_SYNC: &str = "step_first_sync";
 
@@ -170,10 +201,7 @@ pub async fn run_reporting(job: Job, report: Report) -> Done {
         Step::CreateStore => blocking(move || create_store(&data)).await,
         Step::PrepareTenant => prepare_tenant(&plan, &mut carried).await,
         Step::SingleSignOn => blocking(move || single_sign_on(&plan)).await,
-        Step::FirstSync if !plan.start_sync => Ok(
-            "not started, as chosen: run `skybridge sync run --full` or start it from Additional tasks"
-                .into(),
-        ),
+        Step::FirstSync if !plan.start_sync => Ok(words().field(DONE_NOT_STARTED).to_string()),
         // The later steps work on the settings the plan and the application make.
         later => match installation(&plan, &carried) {
             Err(why) => Err(why),
@@ -223,12 +251,12 @@ fn single_sign_on(plan: &InstallPlan) -> Result<String, String> {
         let made = crate::directory::sso::ensure_account(&mut session, &root)
             .map_err(|e| format!("{}: {e}", forest.connector))?;
         session.close();
-        let verb = if made.created {
-            "created"
+        let done = if made.created {
+            DONE_SSO_CREATED
         } else {
-            "given a new key"
+            DONE_SSO_RENEWED
         };
-        lines.push(format!("{}: {} {verb}", forest.connector, made.dn));
+        lines.push(words().field_with(done, &[("forest", &forest.connector), ("dn", &made.dn)]));
     }
     Ok(lines.join("; "))
 }
@@ -250,7 +278,7 @@ fn create_store(data: &Path) -> Result<String, String> {
     }
     let store = data.join("store");
     crate::engine::store::SledStore::open(&store).map_err(|e| e.to_string())?;
-    Ok(format!("{}", store.display()))
+    Ok(words().field_with(DONE_STORE, &[("path", &store.display().to_string())]))
 }
 
 /// The name the engine's application gets in the tenant.
@@ -314,13 +342,18 @@ async fn prepare_tenant(plan: &InstallPlan, carried: &mut Carried) -> Result<Str
         {
             Ok(_) => {
                 let name = carried.app.as_ref().map_or("", |a| a.name.as_str());
-                let mut line = format!(
-                    "application {name} ({}) with {}",
-                    installation.tenant.client_id,
-                    granted.join(", ")
+                let mut line = words().field_with(
+                    DONE_TENANT,
+                    &[
+                        ("name", name),
+                        ("client_id", &installation.tenant.client_id),
+                        ("permissions", &granted.join(", ")),
+                    ],
                 );
                 if registered > 0 {
-                    line.push_str(&format!(", {registered} directory extensions"));
+                    line.push_str(
+                        &words().field_with(DONE_EXTENSIONS, &[("n", &registered.to_string())]),
+                    );
                 }
                 return Ok(line);
             }
@@ -495,10 +528,12 @@ fn save_credentials(
     installation
         .store_client_secret(secret)
         .map_err(|e| format!("cannot keep the application secret: {e}"))?;
-    Ok(format!(
-        "{} entries in the keychain under '{}'",
-        plan.directories.len() + 1,
-        installation.keychain_service
+    Ok(words().field_with(
+        DONE_CREDENTIALS,
+        &[
+            ("n", &(plan.directories.len() + 1).to_string()),
+            ("service", &installation.keychain_service),
+        ],
     ))
 }
 
@@ -517,12 +552,15 @@ async fn configure_connectors(installation: Installation) -> Result<String, Stri
         .graph(secret)
         .await
         .map_err(|e| format!("the engine cannot sign in to the tenant: {e}"))?;
-    Ok(format!("{forests}; tenant"))
+    Ok(words().field_with(DONE_CONNECTORS, &[("forests", &forests)]))
 }
 
 fn configure_rules(data: &Path, installation: &Installation) -> Result<String, String> {
     installation.save(data).map_err(|e| e.to_string())?;
-    Ok(format!("{}", data.join("settings.json").display()))
+    Ok(words().field_with(
+        DONE_RULES,
+        &[("path", &data.join("settings.json").display().to_string())],
+    ))
 }
 
 fn first_sync(data: &Path, report: &Report) -> Result<String, String> {
@@ -537,15 +575,21 @@ pub fn summarize(records: &[RunRecord]) -> String {
         .iter()
         .map(|r| {
             let c = &r.counts;
-            let mut line = format!(
-                "{} {}: {} added, {} updated, {} deleted",
-                r.profile, r.connector, c.adds, c.updates, c.deletes
+            let mut line = words().field_with(
+                DONE_RUN,
+                &[
+                    ("profile", &r.profile.to_string()),
+                    ("connector", &r.connector),
+                    ("adds", &c.adds.to_string()),
+                    ("updates", &c.updates.to_string()),
+                    ("deletes", &c.deletes.to_string()),
+                ],
             );
             if !r.errors.is_empty() {
-                line += &format!(", {} errors", r.errors.len());
+                line += &words().field_with(DONE_RUN_ERRORS, &[("n", &r.errors.len().to_string())]);
             }
             if r.outcome != "completed" {
-                line += &format!(" ({})", r.outcome);
+                line += &words().field_with(DONE_RUN_OUTCOME, &[("outcome", &r.outcome)]);
             }
             line
         })

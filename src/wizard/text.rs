@@ -40,6 +40,20 @@ impl PageText {
     pub fn message<'a>(&'a self, id: &'a str) -> &'a str {
         self.messages.get(id).map_or(id, String::as_str)
     }
+
+    /// A field whose words name values in braces (`{path}`), with the values put in.
+    pub fn field_with(&self, id: &str, values: &[(&str, &str)]) -> String {
+        fill(self.field(id), values)
+    }
+}
+
+/// Puts each value in place of its `{name}` in a text.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
 }
 
 /// Words shared by every page.
