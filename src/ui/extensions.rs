@@ -27,7 +27,8 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         }
     });
     let shown = matching(&all, &draft.extension_search);
-    let height = (ui.available_height() - 40.0).max(160.0);
+    // Room below for the "before you continue" list the shell draws.
+    let height = (ui.available_height() - 110.0).max(160.0);
     ui.columns(2, |columns| {
         columns[0].label(egui::RichText::new(words.field(AVAILABLE)).strong());
         let row = columns[0].spacing().interact_size.y;
