@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 use skybridge::engine::rules::{AnchorMode, Matching};
 use skybridge::secret::Secret;
+use skybridge::wizard::features::Feature;
 use skybridge::wizard::{Msg, PageId, Wizard};
 
 /// The messages that put arbitrary text into the draft.
@@ -25,6 +26,12 @@ fn text_messages(text: &str) -> Vec<Msg> {
         Msg::SetMatching(Matching::Attribute(t.clone())),
         Msg::SetAnchor(AnchorMode::Attribute(t.clone())),
         Msg::SetPilotGroup("contoso.test".into(), t.clone()),
+        Msg::SetImportFile(t.clone()),
+        Msg::SetExtensionSearch(t.clone()),
+        Msg::SetExtension(t.clone(), true),
+        Msg::SetAttribute(t.clone(), false),
+        Msg::SetSsoAccount("contoso.test".into(), t.clone()),
+        Msg::SetSsoPassword("contoso.test".into(), Secret::new(t.clone())),
         Msg::TickContainer("contoso.test".into(), t, true),
     ]
 }
@@ -35,6 +42,10 @@ proptest! {
     #[test]
     fn any_text_in_any_field_is_accepted_or_explained(text in any::<String>()) {
         let mut wizard = Wizard::new();
+        // The feature pages in the walk, so their checks see the text too.
+        let _ = wizard.update(Msg::SetSingleSignOn(true));
+        let _ = wizard.update(Msg::SetFeature(Feature::DirectoryExtensions, true));
+        let _ = wizard.update(Msg::SetFeature(Feature::AppAttributeFiltering, true));
         for msg in text_messages(&text) {
             // Pressing the buttons with that input must not start anything unreasonable either:
             // effects are only data here, nothing runs.
@@ -43,6 +54,7 @@ proptest! {
         let _ = wizard.update(Msg::SignInTenant);
         let _ = wizard.update(Msg::AddDirectory);
         let _ = wizard.update(Msg::FindPilotGroup("contoso.test".into()));
+        let _ = wizard.update(Msg::VerifySso("contoso.test".into()));
         for &page in PageId::ALL {
             for problem in wizard.problems(page) {
                 prop_assert!(!problem.text().trim().is_empty(), "{page:?}: {problem:?}");
