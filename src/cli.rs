@@ -37,6 +37,9 @@ pub enum Command {
     Sync(SyncCommand),
     /// Find objects in the connector spaces and the metaverse by name, sign-in name, mail or DN.
     Search(SearchArgs),
+    /// The installed service: run it, ask how it is doing, stop it.
+    #[command(subcommand)]
+    Service(ServiceCommand),
     /// Connector accounts in Active Directory.
     #[command(subcommand)]
     Account(AccountCommand),
@@ -170,6 +173,26 @@ pub enum SyncCommand {
     Pending(DataArgs),
     /// The run history.
     History(DataArgs),
+}
+
+/// `skybridge service`.
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Run the service in the foreground: it holds the store, runs a cycle at once and then
+    /// every interval, and answers `skybridge sync`, `search` and the wizard. Stops on
+    /// `skybridge service stop`, SIGTERM or Ctrl-C, after the running cycle.
+    Run {
+        /// Minutes between cycles.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=10080))]
+        interval_minutes: u64,
+        /// The data folder.
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Whether the service runs, and what it is doing.
+    Status(DataArgs),
+    /// Stop the service after its running cycle, and wait until it has.
+    Stop(DataArgs),
 }
 
 /// `skybridge search`.
@@ -697,11 +720,142 @@ fn write_run(out: &mut dyn Write, r: &crate::engine::model::RunRecord) -> std::i
     Ok(())
 }
 
-/// Runs a `sync` command.
+/// Asks the service of `dir` when one runs; `None` when none does (the store can then be opened
+/// here). A request the service could not carry out is an error.
+fn via_service(
+    dir: &std::path::Path,
+    request: crate::service::protocol::Request,
+) -> anyhow::Result<Option<crate::service::protocol::Response>> {
+    use crate::service::client::{Reach, ask};
+    use crate::service::protocol::Response;
+    match ask(dir, &request)? {
+        Reach::Answer(Response::Failed(why)) => anyhow::bail!("the service could not: {why}"),
+        Reach::Answer(answer) => Ok(Some(answer)),
+        Reach::NotRunning | Reach::Stale => Ok(None),
+    }
+}
+
+/// Runs a `service` command.
+pub fn service_command(command: &ServiceCommand, out: &mut dyn Write) -> anyhow::Result<()> {
+    use crate::service::client::{Reach, ask};
+    use crate::service::protocol::{Request, Response};
+    match command {
+        ServiceCommand::Run {
+            interval_minutes,
+            data,
+        } => {
+            #[cfg(unix)]
+            {
+                let options = crate::service::server::ServiceOptions {
+                    interval: std::time::Duration::from_secs(interval_minutes * 60),
+                };
+                crate::service::server::run(&data.dir(), options)?;
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = (interval_minutes, data);
+                return Err(crate::service::ServiceError::Unsupported.into());
+            }
+        }
+        ServiceCommand::Status(data) => {
+            let dir = data.dir();
+            match ask(&dir, &Request::Status)? {
+                Reach::Answer(Response::Status(s)) => {
+                    if data.json {
+                        print_json(out, &s)?;
+                    } else {
+                        writeln!(out, "Running:             yes (process {})", s.pid)?;
+                        writeln!(out, "Data folder:         {}", s.data_dir)?;
+                        writeln!(
+                            out,
+                            "Cycle:               {}",
+                            if s.cycle_running {
+                                "running now"
+                            } else {
+                                "idle"
+                            }
+                        )?;
+                        writeln!(out, "Cycles since start:  {}", s.cycles_done)?;
+                        writeln!(out, "Every:               {} minutes", s.interval_minutes)?;
+                        writeln!(
+                            out,
+                            "Staging mode:        {}",
+                            if s.staging {
+                                "on (nothing is exported)"
+                            } else {
+                                "off"
+                            }
+                        )?;
+                        writeln!(out, "Pending exports:     {}", s.pending_exports)?;
+                        if let Some(last) = &s.last_cycle {
+                            writeln!(
+                                out,
+                                "Last cycle:          {}",
+                                last.error.as_deref().unwrap_or("completed")
+                            )?;
+                        }
+                    }
+                }
+                Reach::Answer(other) => {
+                    anyhow::bail!("unexpected answer from the service: {other:?}")
+                }
+                Reach::NotRunning => anyhow::bail!(
+                    "no Skybridge service runs for {}; start it with `skybridge service run --data {}`",
+                    dir.display(),
+                    dir.display()
+                ),
+                Reach::Stale => anyhow::bail!(
+                    "no Skybridge service runs for {}: one stopped unexpectedly and left its socket; `skybridge service run --data {}` starts it again",
+                    dir.display(),
+                    dir.display()
+                ),
+            }
+        }
+        ServiceCommand::Stop(data) => {
+            let dir = data.dir();
+            let socket = dir.join(crate::service::protocol::SOCKET_NAME);
+            match ask(&dir, &Request::Stop)? {
+                Reach::Answer(Response::Stopping) => {
+                    writeln!(out, "stopping after the running cycle…")?;
+                    // The service removes its socket as it leaves.
+                    while socket.exists() {
+                        std::thread::sleep(std::time::Duration::from_millis(200));
+                    }
+                    writeln!(out, "stopped")?;
+                }
+                Reach::Answer(other) => {
+                    anyhow::bail!("unexpected answer from the service: {other:?}")
+                }
+                Reach::NotRunning => writeln!(out, "no service was running")?,
+                Reach::Stale => {
+                    std::fs::remove_file(&socket)?;
+                    writeln!(
+                        out,
+                        "no service was running (removed the socket a stopped one left behind)"
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs a `sync` command. When the service runs it holds the store: the command is then
+/// asked of it.
 pub fn sync_command(command: &SyncCommand, out: &mut dyn Write) -> anyhow::Result<()> {
     use crate::engine::{install, run, sync};
+    use crate::service::protocol::{Request, Response};
     match command {
         SyncCommand::Run { full, data } => {
+            if let Some(Response::Queued) =
+                via_service(&data.dir(), Request::RunNow { full: *full })?
+            {
+                writeln!(
+                    out,
+                    "the running service starts the cycle now; follow it with `skybridge service status` and `skybridge sync history`"
+                )?;
+                return Ok(());
+            }
             let records = install::run_cycle(&data.dir(), *full)?;
             if data.json {
                 print_json(out, &records)?;
@@ -715,9 +869,16 @@ pub fn sync_command(command: &SyncCommand, out: &mut dyn Write) -> anyhow::Resul
             }
         }
         SyncCommand::Status(data) => {
-            let store = install::open_store(&data.dir())?;
-            let pending = sync::pending_exports(&store)?;
-            let history = run::history(&store)?;
+            let (pending, history) = match (
+                via_service(&data.dir(), Request::Pending)?,
+                via_service(&data.dir(), Request::History)?,
+            ) {
+                (Some(Response::Pending(p)), Some(Response::History(h))) => (p, h),
+                _ => {
+                    let store = install::open_store(&data.dir())?;
+                    (sync::pending_exports(&store)?, run::history(&store)?)
+                }
+            };
             let last: Vec<_> = history.iter().rev().take(5).cloned().collect();
             if data.json {
                 print_json(
@@ -733,8 +894,10 @@ pub fn sync_command(command: &SyncCommand, out: &mut dyn Write) -> anyhow::Resul
             }
         }
         SyncCommand::Pending(data) => {
-            let store = install::open_store(&data.dir())?;
-            let pending = sync::pending_exports(&store)?;
+            let pending = match via_service(&data.dir(), Request::Pending)? {
+                Some(Response::Pending(p)) => p,
+                _ => sync::pending_exports(&install::open_store(&data.dir())?)?,
+            };
             if data.json {
                 print_json(out, &pending)?;
             } else {
@@ -769,8 +932,10 @@ pub fn sync_command(command: &SyncCommand, out: &mut dyn Write) -> anyhow::Resul
             }
         }
         SyncCommand::History(data) => {
-            let store = install::open_store(&data.dir())?;
-            let history = run::history(&store)?;
+            let history = match via_service(&data.dir(), Request::History)? {
+                Some(Response::History(h)) => h,
+                _ => run::history(&install::open_store(&data.dir())?)?,
+            };
             if data.json {
                 print_json(out, &history)?;
             } else {
@@ -785,8 +950,18 @@ pub fn sync_command(command: &SyncCommand, out: &mut dyn Write) -> anyhow::Resul
 
 /// Runs `search`.
 pub fn search_command(args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let store = crate::engine::install::open_store(&args.data.dir())?;
-    let hits = crate::engine::search::search(&store, &args.text, 200)?;
+    use crate::service::protocol::{Request, Response};
+    let asked = Request::Search {
+        text: args.text.clone(),
+        limit: 200,
+    };
+    let hits = match via_service(&args.data.dir(), asked)? {
+        Some(Response::Found(hits)) => hits,
+        _ => {
+            let store = crate::engine::install::open_store(&args.data.dir())?;
+            crate::engine::search::search(&store, &args.text, 200)?
+        }
+    };
     if args.data.json {
         print_json(out, &hits)?;
     } else {

@@ -7,6 +7,7 @@
 //! - [`wizard`]: the install wizard as data: pages, the administrator's draft, validation.
 //! - [`directory`]: reaching Active Directory domain controllers over LDAP.
 //! - [`engine`]: the sync engine (rules, store, run profiles).
+//! - [`service`]: the installed service (`skybridge service run`) and its control channel.
 //! - [`tenant`]: signing in to the cloud tenant and Microsoft Graph.
 //! - [`emulator`]: the tenant emulator, a stand-in for Microsoft Graph and its sign-in endpoints.
 //! - [`secret`]: passwords in memory that never reach logs or files.
@@ -22,6 +23,7 @@ pub mod directory;
 pub mod emulator;
 pub mod engine;
 pub mod secret;
+pub mod service;
 pub mod tenant;
 #[cfg(feature = "gui")]
 pub mod ui;

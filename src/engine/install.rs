@@ -316,6 +316,18 @@ pub fn run_cycle_observed(
 ) -> Result<Vec<RunRecord>, InstallError> {
     let install = Installation::load(data)?;
     let store = open_store(data)?;
+    run_cycle_on(&store, &install, data, full, progress)
+}
+
+/// [`run_cycle_observed`] on a store already open (the service keeps its store open between
+/// cycles). Blocking, and must not be called from inside an async runtime: it starts one.
+pub fn run_cycle_on(
+    store: &SledStore,
+    install: &Installation,
+    data: &Path,
+    full: bool,
+    progress: &(dyn Fn(CyclePhase, u64) + Sync),
+) -> Result<Vec<RunRecord>, InstallError> {
     let mut sessions = install.directory_sessions()?;
     let mut records = Vec::new();
     for (connection, session) in sessions.iter_mut() {
@@ -330,7 +342,7 @@ pub fn run_cycle_observed(
         let phase = CyclePhase::Import(scope.name.clone());
         progress(phase.clone(), 0);
         records.push(run::import_observed(
-            &store,
+            store,
             session,
             scope,
             full,
@@ -340,7 +352,7 @@ pub fn run_cycle_observed(
     }
     progress(CyclePhase::Synchronize, 0);
     records.push(run::synchronize_observed(
-        &store,
+        store,
         &install.sync,
         full,
         &|n| progress(CyclePhase::Synchronize, n),
@@ -358,13 +370,13 @@ pub fn run_cycle_observed(
         let graph = install.graph(secret).await?;
         progress(CyclePhase::Export, 0);
         let report = |n| progress(CyclePhase::Export, n);
-        Ok::<_, InstallError>(run::export_observed(&store, &install.sync, &graph, &report).await?)
+        Ok::<_, InstallError>(run::export_observed(store, &install.sync, &graph, &report).await?)
     })?;
     let staging = install.sync.staging;
     records.push(exported);
     if !staging {
         for (connection, session) in sessions.iter_mut() {
-            run::write_back_anchors(&store, &connection.connector, session)?;
+            run::write_back_anchors(store, &connection.connector, session)?;
         }
     }
     let cutoff = std::time::SystemTime::now()
@@ -372,7 +384,7 @@ pub fn run_cycle_observed(
         .map(|d| d.as_secs())
         .unwrap_or(0)
         .saturating_sub(install.history_days * 24 * 3600);
-    run::purge_history(&store, cutoff)?;
+    run::purge_history(store, cutoff)?;
     for (_, session) in sessions {
         session.close();
     }

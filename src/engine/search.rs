@@ -2,14 +2,14 @@
 //! sign-in name, mail or DN contains some text — what an administrator looks for when asking
 //! "why did this user not sync?".
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::model::{CsObject, MvObject};
 use super::store::{Space, Store, StoreError, StoreExt};
 use super::sync::pending_for;
 
 /// One hit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "in")]
 pub enum Hit {
     /// A connector-space object.

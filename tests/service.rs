@@ -1,0 +1,211 @@
+//! The installed service against real servers: installed by `skybridge apply`, started with
+//! `skybridge service run`, its first cycle brings the users into the tenant; while it runs it
+//! alone holds the store and the CLI asks it (history, run now); a second service is refused;
+//! `service stop` ends it cleanly; a service killed outright leaves a stale socket that is
+//! recognised, and the CLI then opens the store itself.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::tenant::{TENANT_PASSWORD, Tenant};
+use common::{Forest, temp_dir};
+use serde_json::{Value, json};
+use skybridge::directory::account::{self, NewAccount, Rights};
+
+fn skybridge(args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_skybridge"))
+        .args(args)
+        .output()
+        .expect("skybridge runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn start_service(data: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_skybridge"))
+        .args(["service", "run", "--interval-minutes", "60", "--data", data])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the service starts")
+}
+
+/// The service's status, once it answers.
+fn status(data: &str) -> Option<Value> {
+    let (ok, out, _) = skybridge(&["service", "status", "--json", "--data", data]);
+    ok.then(|| serde_json::from_str(&out).expect("status JSON"))
+}
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < limit,
+            "{what} took longer than {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn the_service_holds_the_store_runs_cycles_and_answers_the_cli() {
+    let forest = Forest::private("contoso");
+    let mut admin = forest.admin_session();
+    let created = account::create(
+        &mut admin,
+        &NewAccount {
+            parent_dn: format!("OU=Service Accounts,OU=Corp,{}", forest.base_dn),
+            name: "sky-svc-01".into(),
+            rights: Rights {
+                consistency_guid_ous: vec![forest.base_dn.clone()],
+                ..Rights::default()
+            },
+        },
+    )
+    .expect("a connector account");
+    let dir = temp_dir("service");
+    let tenant = Tenant::start("service");
+    let endpoint = tenant.emulator().tenant_endpoint();
+    let users_ou = format!("OU=Users,OU=Corp,{}", forest.base_dn);
+    let settings = json!({
+        "version": 1,
+        "signIn": "passwordHashSync",
+        "tenant": {
+            "authority": endpoint.authority,
+            "graph": endpoint.graph,
+            "clientId": endpoint.client_id,
+            "user": tenant.emulator().credentials.admin_upn,
+            "password": {"env": "SKY_SVC_TENANT_PW"},
+        },
+        "directories": [{
+            "server": forest.url,
+            "caFile": forest.ca_file,
+            "account": created.account.bind_name(),
+            "password": {"env": "SKY_SVC_DIRECTORY_PW"},
+            "ouFilter": {"included": [users_ou]},
+        }],
+        "syncSelected": true,
+        "matching": {"by": "mail"},
+        "anchor": {"mode": "managed"},
+        "acknowledged": ["sign_in_configuration/unverified_suffixes"],
+    });
+    let file = dir.join("service.json");
+    std::fs::write(&file, settings.to_string()).expect("write");
+    let data = dir.join("data");
+    let data_arg = data.to_str().expect("utf-8 path");
+    // Installed without the first synchronization: the service's first cycle does it.
+    let applied = Command::new(env!("CARGO_BIN_EXE_skybridge"))
+        .args(["apply", file.to_str().expect("utf-8"), "--accept-licence"])
+        .args(["--no-first-sync", "--data", data_arg])
+        .env("SKY_SVC_TENANT_PW", TENANT_PASSWORD)
+        .env("SKY_SVC_DIRECTORY_PW", created.password.expose())
+        .output()
+        .expect("apply runs");
+    assert!(
+        applied.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&applied.stdout),
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    let (ok, _, err) = skybridge(&["service", "status", "--data", data_arg]);
+    assert!(!ok && err.contains("no Skybridge service runs"), "{err}");
+
+    let mut service = start_service(data_arg);
+    wait_for("the service's socket", Duration::from_secs(30), || {
+        status(data_arg).is_some()
+    });
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(data.join("skybridge.sock"))
+            .expect("socket")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "only the owner may connect");
+    }
+    // The first cycle runs at once and brings the OU's users into the tenant.
+    wait_for("the first cycle", Duration::from_secs(180), || {
+        status(data_arg).is_some_and(|s| s["cyclesDone"].as_u64() >= Some(1))
+    });
+    let first = status(data_arg).expect("status");
+    assert_eq!(first["lastCycle"]["error"], Value::Null, "{first}");
+    assert_eq!(first["pid"].as_u64(), Some(u64::from(service.id())));
+    let expected = common::seeded("contoso", "user")
+        .into_iter()
+        .filter(|dn| {
+            dn.to_lowercase()
+                .ends_with(&format!(",{}", users_ou.to_lowercase()))
+        })
+        .count();
+    let synced = tenant
+        .users()
+        .into_iter()
+        .filter(|u| u["onPremisesImmutableId"].is_string())
+        .count();
+    assert_eq!(synced, expected);
+
+    // The service holds the store: the CLI's reads and "run now" go through it.
+    let (ok, out, err) = skybridge(&["sync", "history", "--json", "--data", data_arg]);
+    assert!(ok, "{err}");
+    let history: Vec<Value> = serde_json::from_str(&out).expect("history JSON");
+    assert!(history.iter().any(|r| r["profile"] == "export"), "{out}");
+    let (ok, out, err) = skybridge(&["search", "--json", "--data", data_arg, "Corp"]);
+    assert!(ok, "{err}");
+    assert!(
+        !serde_json::from_str::<Vec<Value>>(&out)
+            .expect("hits")
+            .is_empty()
+    );
+    let (ok, out, err) = skybridge(&["sync", "run", "--data", data_arg]);
+    assert!(
+        ok && out.contains("the running service starts the cycle now"),
+        "{out}{err}"
+    );
+    wait_for("the asked-for cycle", Duration::from_secs(180), || {
+        status(data_arg).is_some_and(|s| s["cyclesDone"].as_u64() >= Some(2))
+    });
+    // A second service for the same folder is refused.
+    let (ok, _, err) = skybridge(&["service", "run", "--data", data_arg]);
+    assert!(!ok && err.contains("already runs"), "{err}");
+
+    // Stop: the service ends by itself and takes its socket with it.
+    let (ok, out, err) = skybridge(&["service", "stop", "--data", data_arg]);
+    assert!(ok && out.contains("stopped"), "{out}{err}");
+    let ended = service.wait().expect("the service ends");
+    assert!(ended.success(), "{ended:?}");
+    assert!(!data.join("skybridge.sock").exists());
+
+    // Killed outright: the socket stays, is recognised as stale, and the CLI opens the store.
+    let mut service = start_service(data_arg);
+    wait_for("the service's socket", Duration::from_secs(30), || {
+        status(data_arg).is_some()
+    });
+    service.kill().expect("SIGKILL");
+    service.wait().expect("reaped");
+    assert!(data.join("skybridge.sock").exists());
+    let (ok, _, err) = skybridge(&["service", "status", "--data", data_arg]);
+    assert!(!ok && err.contains("stopped unexpectedly"), "{err}");
+    let (ok, out, err) = skybridge(&["sync", "history", "--json", "--data", data_arg]);
+    assert!(
+        ok,
+        "the store opens once the dead service let go of it: {err}"
+    );
+    assert!(
+        !serde_json::from_str::<Vec<Value>>(&out)
+            .expect("history")
+            .is_empty()
+    );
+    // And a new service replaces the stale socket.
+    let mut service = start_service(data_arg);
+    wait_for("the restarted service", Duration::from_secs(30), || {
+        status(data_arg).is_some()
+    });
+    let (ok, _, err) = skybridge(&["service", "stop", "--data", data_arg]);
+    assert!(ok, "{err}");
+    assert!(service.wait().expect("ends").success());
+}
