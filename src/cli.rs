@@ -40,6 +40,9 @@ pub enum Command {
     /// The installed service: run it, ask how it is doing, stop it.
     #[command(subcommand)]
     Service(ServiceCommand),
+    /// An installation's settings after install: apply a change, list and export versions.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Connector accounts in Active Directory.
     #[command(subcommand)]
     Account(AccountCommand),
@@ -193,6 +196,111 @@ pub enum ServiceCommand {
     Status(DataArgs),
     /// Stop the service after its running cycle, and wait until it has.
     Stop(DataArgs),
+}
+
+/// `skybridge config`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Apply changed settings (a settings.json edited, or exported by `config export`): through
+    /// the running service, or to the store when none runs. Settings locked after install are
+    /// refused with the reason.
+    Apply {
+        /// The new settings (the format of the data folder's settings.json).
+        file: PathBuf,
+        /// The data folder.
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Every applied settings version with its time and what changed.
+    History(DataArgs),
+    /// Write one settings version (as settings.json) to a file, or print it.
+    Export {
+        /// The version (see `config history`).
+        #[arg(long)]
+        version: u64,
+        /// Where to write it (default: print it).
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// The data folder.
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+/// Runs a `config` command.
+pub fn config_command(command: &ConfigCommand, out: &mut dyn Write) -> anyhow::Result<()> {
+    use crate::engine::config;
+    let versions = |data: &DataArgs| -> anyhow::Result<Vec<config::SettingsVersion>> {
+        use crate::service::protocol::{Request, Response};
+        match via_service(&data.dir(), Request::SettingsHistory)? {
+            Some(Response::SettingsHistory(all)) => Ok(all),
+            _ => Ok(config::versions(&crate::engine::install::open_store(
+                &data.dir(),
+            )?)?),
+        }
+    };
+    match command {
+        ConfigCommand::Apply { file, data } => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let new: crate::engine::install::Installation = serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{} is not a settings.json: {e}", file.display()))?;
+            let applied = crate::service::change_settings(&data.dir(), &new)?;
+            if data.json {
+                print_json(out, &applied)?;
+            } else {
+                writeln!(out, "applied as settings version {}:", applied.version)?;
+                for change in &applied.changes {
+                    writeln!(out, "  {change}")?;
+                }
+                if applied.full_sync {
+                    writeln!(
+                        out,
+                        "the next cycle is a full one (the scope or the rules changed)"
+                    )?;
+                }
+            }
+        }
+        ConfigCommand::History(data) => {
+            let all = versions(data)?;
+            if data.json {
+                print_json(out, &all)?;
+            } else {
+                for v in &all {
+                    writeln!(out, "version {} (applied {})", v.version, v.applied)?;
+                    for change in &v.changes {
+                        writeln!(out, "  {change}")?;
+                    }
+                }
+            }
+        }
+        ConfigCommand::Export {
+            version,
+            output,
+            data,
+        } => {
+            let all = versions(data)?;
+            let Some(found) = all.iter().find(|v| v.version == *version) else {
+                anyhow::bail!(
+                    "there is no settings version {version}; `skybridge config history` lists them"
+                );
+            };
+            let text = serde_json::to_string_pretty(&found.settings)?;
+            match output {
+                Some(path) => {
+                    std::fs::write(path, text + "\n")
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    writeln!(
+                        out,
+                        "settings version {version} written to {}",
+                        path.display()
+                    )?;
+                }
+                None => writeln!(out, "{text}")?,
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `skybridge search`.

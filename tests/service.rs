@@ -169,6 +169,99 @@ fn the_service_holds_the_store_runs_cycles_and_answers_the_cli() {
     wait_for("the asked-for cycle", Duration::from_secs(180), || {
         status(data_arg).is_some_and(|s| s["cyclesDone"].as_u64() >= Some(2))
     });
+    // A change of scope through the change API (what Additional tasks uses): one more OU.
+    // Its users arrive with the next (full) cycle; nobody already there is created again.
+    let before: std::collections::BTreeMap<String, String> = tenant
+        .users()
+        .into_iter()
+        .filter_map(|u| {
+            Some((
+                u["onPremisesImmutableId"].as_str()?.to_string(),
+                u["id"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    let sales_ou = format!("OU=Sales,OU=Staff,{}", forest.base_dn);
+    let sales = common::seeded("contoso", "user")
+        .into_iter()
+        .filter(|dn| {
+            dn.to_lowercase()
+                .ends_with(&format!(",{}", sales_ou.to_lowercase()))
+        })
+        .count();
+    assert!(sales > 0);
+    let mut changed: Value = serde_json::from_str(
+        &std::fs::read_to_string(data.join("settings.json")).expect("settings.json"),
+    )
+    .expect("JSON");
+    changed["sync"]["connectors"][0]["included"]
+        .as_array_mut()
+        .expect("included")
+        .push(json!(sales_ou));
+    let change_file = dir.join("changed.json");
+    std::fs::write(&change_file, changed.to_string()).expect("write");
+    let change_arg = change_file.to_str().expect("utf-8");
+    let cycles = status(data_arg).expect("status")["cyclesDone"]
+        .as_u64()
+        .expect("count");
+    let (ok, out, err) = skybridge(&["config", "apply", change_arg, "--data", data_arg]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("applied as settings version 2"), "{out}");
+    assert!(
+        out.contains(&format!("now synchronizes {sales_ou}")),
+        "{out}"
+    );
+    wait_for(
+        "the cycle after the change",
+        Duration::from_secs(180),
+        || {
+            status(data_arg).is_some_and(|s| {
+                s["cyclesDone"].as_u64() > Some(cycles) && s["cycleRunning"] == false
+            })
+        },
+    );
+    let after = tenant.users();
+    let synced: Vec<&Value> = after
+        .iter()
+        .filter(|u| u["onPremisesImmutableId"].is_string())
+        .collect();
+    assert_eq!(synced.len(), expected + sales);
+    for u in &synced {
+        let anchor = u["onPremisesImmutableId"].as_str().expect("anchor");
+        if let Some(id) = before.get(anchor) {
+            assert_eq!(
+                u["id"].as_str(),
+                Some(id.as_str()),
+                "{anchor} was recreated"
+            );
+        }
+    }
+    let (ok, out, err) = skybridge(&["config", "history", "--json", "--data", data_arg]);
+    assert!(ok, "{err}");
+    let versions: Vec<Value> = serde_json::from_str(&out).expect("versions");
+    assert_eq!(versions.len(), 2, "{out}");
+    assert_eq!(versions[1]["version"], 2);
+    assert!(
+        versions[1]["changes"][0]
+            .as_str()
+            .is_some_and(|c| c.contains("OU=Sales"))
+    );
+    // A locked setting is refused with its reason, and nothing changes.
+    changed["sync"]["anchor"] = json!({"mode": "attribute", "attribute": "employeeID"});
+    std::fs::write(&change_file, changed.to_string()).expect("write");
+    let (ok, _, err) = skybridge(&["config", "apply", change_arg, "--data", data_arg]);
+    assert!(
+        !ok && err.contains("sourceAnchor cannot change after install"),
+        "{err}"
+    );
+    let (_, out, _) = skybridge(&["config", "history", "--json", "--data", data_arg]);
+    assert_eq!(
+        serde_json::from_str::<Vec<Value>>(&out)
+            .expect("versions")
+            .len(),
+        2
+    );
+
     // A second service for the same folder is refused.
     let (ok, _, err) = skybridge(&["service", "run", "--data", data_arg]);
     assert!(!ok && err.contains("already runs"), "{err}");

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::RunRecord;
 use super::run::{self, RunError};
-use super::store::SledStore;
+use super::store::{SledStore, Store as _};
 use super::sync::SyncSettings;
 use crate::clock::SystemClock;
 use crate::directory::{AccountName, ServerSpec, Session};
@@ -328,6 +328,11 @@ pub fn run_cycle_on(
     full: bool,
     progress: &(dyn Fn(CyclePhase, u64) + Sync),
 ) -> Result<Vec<RunRecord>, InstallError> {
+    // A settings change of scope or rules asked for a full cycle.
+    let due = store
+        .get_raw(super::store::Space::Meta, super::config::FULL_SYNC_DUE)?
+        .is_some();
+    let full = full || due;
     let mut sessions = install.directory_sessions()?;
     let mut records = Vec::new();
     for (connection, session) in sessions.iter_mut() {
@@ -387,6 +392,11 @@ pub fn run_cycle_on(
     run::purge_history(store, cutoff)?;
     for (_, session) in sessions {
         session.close();
+    }
+    if due && records.iter().all(|r| r.outcome == "completed") {
+        let mut batch = super::store::Batch::default();
+        batch.remove(super::store::Space::Meta, super::config::FULL_SYNC_DUE);
+        store.commit(batch)?;
     }
     Ok(records)
 }

@@ -3,6 +3,7 @@
 //!
 //! - [`rules`]: the default rules as pure functions (exclusions, sourceAnchor, tenant UPN, joins).
 //! - [`model`]: connector-space and metaverse objects, pending exports, run records.
+//! - [`config`]: settings after install: locked settings, differences, kept versions.
 //! - [`attributes`]: the catalogue of attributes copied to the tenant (app and attribute filtering).
 //! - [`extensions`]: directory extensions (forest attributes kept in tenant extension properties).
 //! - [`sync`]: scoping, joins, projection and the tenant state each identity should have.
@@ -13,6 +14,7 @@
 //! - [`store`]: the storage trait and the embedded sled store, committed in atomic steps.
 
 pub mod attributes;
+pub mod config;
 pub mod extensions;
 pub mod install;
 pub mod model;

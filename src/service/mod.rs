@@ -12,7 +12,40 @@ pub mod protocol;
 #[cfg(unix)]
 pub mod server;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use crate::engine::config::{Applied, ChangeError};
+use crate::engine::install::Installation;
+
+/// Applies changed settings to the installation in `data` — what the Additional tasks pages and
+/// `skybridge config apply` do. With a service running, the service applies them and starts
+/// the cycle they need at once; with none, they are applied to the store here and the next
+/// cycle (full when the scope or the rules changed) picks them up. Locked settings are refused
+/// either way, and a change that fails leaves the previous settings in use.
+pub fn change_settings(data: &Path, new: &Installation) -> Result<Applied, ChangeError> {
+    use client::{Reach, ask};
+    use protocol::{Request, Response};
+    let request = Request::ApplySettings {
+        settings: Box::new(new.clone()),
+    };
+    match ask(data, &request).map_err(|e| ChangeError::Failed(e.to_string()))? {
+        Reach::Answer(Response::Applied(applied)) => Ok(applied),
+        Reach::Answer(Response::Refused(locked)) => Err(ChangeError::Locked(locked)),
+        Reach::Answer(Response::Failed(why)) => Err(ChangeError::Failed(why)),
+        Reach::Answer(other) => Err(ChangeError::Failed(format!(
+            "unexpected answer from the service: {other:?}"
+        ))),
+        Reach::NotRunning | Reach::Stale => {
+            let store = crate::engine::install::open_store(data)
+                .map_err(|e| ChangeError::Failed(e.to_string()))?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            crate::engine::config::apply_change(&store, data, new, now)
+        }
+    }
+}
 
 /// What can go wrong with the service.
 #[derive(Debug, thiserror::Error)]

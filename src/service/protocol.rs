@@ -10,7 +10,7 @@ use crate::engine::search::Hit;
 pub const SOCKET_NAME: &str = "skybridge.sock";
 
 /// A request to the running service.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "request")]
 pub enum Request {
     /// What the service is doing.
@@ -30,6 +30,13 @@ pub enum Request {
         text: String,
         /// At most this many.
         limit: usize,
+    },
+    /// Every applied settings version.
+    SettingsHistory,
+    /// Apply changed settings (the scope, staging mode, …) to the running installation.
+    ApplySettings {
+        /// The whole new settings (as in `settings.json`; no secrets).
+        settings: Box<crate::engine::install::Installation>,
     },
     /// Stop after the running cycle.
     Stop,
@@ -83,6 +90,12 @@ pub enum Response {
     History(Vec<RunRecord>),
     /// [`Request::Search`].
     Found(Vec<Hit>),
+    /// [`Request::SettingsHistory`].
+    SettingsHistory(Vec<crate::engine::config::SettingsVersion>),
+    /// [`Request::ApplySettings`]: applied as this version; a cycle follows.
+    Applied(crate::engine::config::Applied),
+    /// [`Request::ApplySettings`]: refused, because these settings cannot change after install.
+    Refused(Vec<crate::engine::config::Locked>),
     /// [`Request::Stop`]: the service stops after the running cycle.
     Stopping,
     /// The request could not be carried out.

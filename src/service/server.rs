@@ -42,7 +42,8 @@ impl Default for ServiceOptions {
 /// What the service's parts share.
 struct Shared {
     data: PathBuf,
-    install: Installation,
+    /// The settings in use; a cycle takes a copy when it starts.
+    install: Mutex<Installation>,
     store: Arc<SledStore>,
     options: ServiceOptions,
     cycle_running: AtomicBool,
@@ -81,7 +82,7 @@ pub fn run(data: &Path, options: ServiceOptions) -> Result<(), ServiceError> {
     let store = Arc::new(install::open_store(&data)?);
     let shared = Arc::new(Shared {
         data: data.clone(),
-        install,
+        install: Mutex::new(install),
         store,
         options,
         cycle_running: AtomicBool::new(false),
@@ -170,13 +171,12 @@ async fn start_cycle(shared: Arc<Shared>) {
     let spawned = std::thread::Builder::new()
         .name("skybridge-cycle".into())
         .spawn(move || {
-            let result = install::run_cycle_on(
-                &worker.store,
-                &worker.install,
-                &worker.data,
-                full,
-                &|_, _| {},
-            );
+            let settings = match worker.install.lock() {
+                Ok(settings) => settings.clone(),
+                Err(poisoned) => poisoned.into_inner().clone(),
+            };
+            let result =
+                install::run_cycle_on(&worker.store, &settings, &worker.data, full, &|_, _| {});
             let error = match result {
                 Ok(records) => records
                     .iter()
@@ -289,7 +289,11 @@ fn respond(shared: &Shared, scheduler: &Scheduler, request: Request) -> Response
                 cycles_done: shared.cycles_done.load(Ordering::SeqCst),
                 last_cycle: shared.last.lock().ok().and_then(|l| l.clone()),
                 interval_minutes: shared.options.interval.as_secs() / 60,
-                staging: shared.install.sync.staging,
+                staging: shared
+                    .install
+                    .lock()
+                    .map(|i| i.sync.staging)
+                    .unwrap_or(false),
                 pending_exports: pending.len(),
             }),
             Err(e) => failed(e),
@@ -308,6 +312,28 @@ fn respond(shared: &Shared, scheduler: &Scheduler, request: Request) -> Response
         Request::History => run::history(store).map_or_else(failed, Response::History),
         Request::Search { text, limit } => {
             search::search(store, &text, limit.min(10_000)).map_or_else(failed, Response::Found)
+        }
+        Request::SettingsHistory => {
+            crate::engine::config::versions(store).map_or_else(failed, Response::SettingsHistory)
+        }
+        Request::ApplySettings { settings } => {
+            use crate::engine::config::{ChangeError, apply_change};
+            // One change at a time, and never while another request reads the settings.
+            let Ok(mut current) = shared.install.lock() else {
+                return Response::Failed("the service's settings are unusable; restart it".into());
+            };
+            match apply_change(store, &shared.data, &settings, now_secs()) {
+                Ok(applied) => {
+                    *current = *settings;
+                    if applied.full_sync {
+                        shared.next_full.store(true, Ordering::SeqCst);
+                    }
+                    scheduler.run_now();
+                    Response::Applied(applied)
+                }
+                Err(ChangeError::Locked(locked)) => Response::Refused(locked),
+                Err(e) => Response::Failed(e.to_string()),
+            }
         }
         Request::Stop => {
             // No new cycle starts from here; the service leaves once this is answered.

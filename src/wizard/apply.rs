@@ -557,6 +557,18 @@ async fn configure_connectors(installation: Installation) -> Result<String, Stri
 
 fn configure_rules(data: &Path, installation: &Installation) -> Result<String, String> {
     installation.save(data).map_err(|e| e.to_string())?;
+    // The installation's settings are version 1 of its settings history.
+    let store = install::open_store(data).map_err(|e| e.to_string())?;
+    if crate::engine::config::versions(&store)
+        .map_err(|e| e.to_string())?
+        .is_empty()
+    {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        crate::engine::config::record(&store, installation, now).map_err(|e| e.to_string())?;
+    }
     Ok(words().field_with(
         DONE_RULES,
         &[("path", &data.join("settings.json").display().to_string())],
