@@ -13,6 +13,7 @@ use skybridge::directory::account::{self, NewAccount, Rights};
 use skybridge::secret::Secret;
 use skybridge::ui::Probes;
 use skybridge::wizard::filtering::Tick;
+use skybridge::wizard::probe::ProbeKind;
 use skybridge::wizard::signin_config::{SuffixState, suffixes};
 use skybridge::wizard::{Effect, PageId, Position, Wizard};
 
@@ -28,6 +29,16 @@ static NEXT_DATA: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsiz
 
 /// The window as the application runs it: probes run for real on their own runtime.
 fn harness() -> Harness<'static, State> {
+    // Each window installs into a folder of its own, never the real data folder.
+    harness_at(std::env::temp_dir().join(format!(
+        "skybridge-gui-data-{}-{}",
+        std::process::id(),
+        NEXT_DATA.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )))
+}
+
+/// The window for the data folder `data` (an installation there opens Additional tasks).
+fn harness_at(data: std::path::PathBuf) -> Harness<'static, State> {
     Harness::builder().with_size([920.0, 640.0]).build_ui_state(
         |ui, state: &mut State| {
             let mut msgs = state.probes.answers();
@@ -46,12 +57,7 @@ fn harness() -> Harness<'static, State> {
             }
         },
         State {
-            // Each window installs into a folder of its own, never the real data folder.
-            wizard: Wizard::with_data_dir(std::env::temp_dir().join(format!(
-                "skybridge-gui-data-{}-{}",
-                std::process::id(),
-                NEXT_DATA.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            ))),
+            wizard: Wizard::with_data_dir(data),
             effects: Vec::new(),
             probes: Probes::new().expect("runtime"),
             chosen: Vec::new(),
@@ -1042,4 +1048,136 @@ fn a_device_code_sign_in_shows_the_code_and_goes_on_once_it_is_entered() {
     let facts = facts.expect("answered").expect("signed in");
     assert_eq!(facts.user.to_lowercase(), admin.to_lowercase());
     assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
+}
+
+#[test]
+fn an_installed_folder_opens_on_additional_tasks_where_staging_holds_back_exports() {
+    let forest = Forest::private("contoso");
+    let mut admin = forest.admin_session();
+    let created = account::create(
+        &mut admin,
+        &NewAccount {
+            parent_dn: format!("OU=Service Accounts,OU=Corp,{}", forest.base_dn),
+            name: "sky-tasks-01".into(),
+            rights: Rights {
+                consistency_guid_ous: vec![forest.base_dn.clone()],
+                ..Rights::default()
+            },
+        },
+    )
+    .expect("a connector account");
+    let tenant = Tenant::start("tasks");
+    let endpoint = tenant.emulator().tenant_endpoint();
+    let users_ou = format!("OU=Users,OU=Corp,{}", forest.base_dn);
+    let dir = std::env::temp_dir().join(format!("skybridge-gui-tasks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("folder");
+    let file = dir.join("settings.json");
+    let settings = serde_json::json!({
+        "version": 1,
+        "signIn": "passwordHashSync",
+        "tenant": {
+            "authority": endpoint.authority, "graph": endpoint.graph,
+            "clientId": endpoint.client_id,
+            "user": tenant.emulator().credentials.admin_upn,
+            "password": {"env": "SKY_TASKS_TENANT_PW"},
+        },
+        "directories": [{
+            "server": forest.url, "caFile": forest.ca_file,
+            "account": created.account.bind_name(),
+            "password": {"env": "SKY_TASKS_DIRECTORY_PW"},
+            "ouFilter": {"included": [users_ou]},
+        }],
+        "syncSelected": true,
+        "matching": {"by": "mail"},
+        "anchor": {"mode": "managed"},
+        "acknowledged": ["sign_in_configuration/unverified_suffixes"],
+    });
+    std::fs::write(&file, settings.to_string()).expect("write");
+    let data = dir.join("data");
+    let applied = std::process::Command::new(env!("CARGO_BIN_EXE_skybridge"))
+        .args([
+            "apply",
+            file.to_str().expect("utf-8"),
+            "--accept-licence",
+            "--data",
+        ])
+        .arg(&data)
+        .env("SKY_TASKS_TENANT_PW", TENANT_PASSWORD)
+        .env("SKY_TASKS_DIRECTORY_PW", created.password.expose())
+        .output()
+        .expect("apply runs");
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stdout)
+    );
+
+    // Running the wizard again on that folder opens Additional tasks, not the install.
+    let mut harness = harness_at(data.clone());
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::AdditionalTasks)
+    );
+    run_until(&mut harness, |s| s.wizard.facts().installed.is_some());
+    // The page's heading and its one entry in the page list.
+    assert_eq!(harness.query_all_by_label("Additional tasks").count(), 2);
+    harness.get_by_label_contains("No service runs for this folder");
+    // A locked setting is shown, not editable, with its reason.
+    harness.get_by_label("sourceAnchor");
+    harness.get_by_label_contains("each person's identity in the tenant");
+    assert!(harness.query_by_label("Apply").is_none());
+
+    // Staging on: the change is shown before it is applied, then kept as version 2.
+    harness.get_by_label("Configure staging mode").click();
+    harness.run();
+    harness
+        .get_by_label("Staging mode: import and synchronize, but export nothing to the tenant")
+        .click();
+    harness.run();
+    harness.get_by_label("• staging mode: on (nothing is exported)");
+    harness.get_by_label("Apply").click();
+    harness.step();
+    run_until(&mut harness, |s| {
+        s.wizard.facts().task_change.is_some() && !s.wizard.probing(ProbeKind::TaskChange)
+    });
+    harness.get_by_label("Applied as settings version 2.");
+    let installed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(data.join("settings.json")).expect("settings"),
+    )
+    .expect("JSON");
+    assert_eq!(installed["sync"]["staging"], true);
+
+    // A change in Active Directory, then a cycle: nothing reaches the tenant, and the
+    // pending exports show the change object by object.
+    let before = tenant.users_with("id,onPremisesImmutableId,department");
+    let someone = common::seeded("contoso", "user")
+        .into_iter()
+        .find(|dn| {
+            dn.to_lowercase()
+                .ends_with(&format!(",{}", users_ou.to_lowercase()))
+        })
+        .expect("a user of the OU");
+    skybridge::directory::write::replace(
+        &mut admin,
+        &someone,
+        vec![("department".into(), vec![b"Held Back".to_vec()])],
+    )
+    .expect("department changed");
+    harness.get_by_label("View pending exports").click();
+    harness.run();
+    harness.get_by_label("Run a cycle now").click();
+    harness.step();
+    run_until(&mut harness, |s| {
+        s.wizard.facts().task_cycle.is_some()
+            && !s.wizard.probing(ProbeKind::TaskChange)
+            && !s.wizard.probing(ProbeKind::Installed)
+    });
+    let cycle = harness.state().wizard.facts().task_cycle.clone();
+    assert!(matches!(cycle, Some(Ok(_))), "{cycle:?}");
+    let after = tenant.users_with("id,onPremisesImmutableId,department");
+    assert_eq!(before, after, "staging mode exports nothing");
+    harness.get_by_label_contains("department: ");
+    harness.get_by_label_contains("Held Back");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -46,32 +46,43 @@ pub struct Locked {
 /// The way forward for every locked setting.
 const NEW_INSTALLATION: &str = "To change it, export the settings, install Skybridge anew with the change, and import them there.";
 
-/// The locked settings that `new` would change.
-pub fn locked_changes(old: &Installation, new: &Installation) -> Vec<Locked> {
-    let mut out = Vec::new();
-    if old.sync.anchor != new.sync.anchor {
-        out.push(Locked {
+/// The settings that cannot change after install, each with its reason: the sourceAnchor,
+/// the matching across forests, group-based filtering (in that order).
+pub fn locks() -> [Locked; 3] {
+    [
+        Locked {
             setting: "sourceAnchor".into(),
             reason: format!(
                 "The anchor is each person's identity in the tenant: another one would make every synchronized person a new one. {NEW_INSTALLATION}"
             ),
-        });
-    }
-    if old.sync.matching != new.sync.matching {
-        out.push(Locked {
+        },
+        Locked {
             setting: "matching across forests".into(),
             reason: format!(
                 "Identities were joined with the current rule; another rule would split or merge people already in the tenant. {NEW_INSTALLATION}"
             ),
-        });
-    }
-    if old.sync.pilot_groups.is_empty() != new.sync.pilot_groups.is_empty() {
-        out.push(Locked {
+        },
+        Locked {
             setting: "group-based filtering".into(),
             reason: format!(
                 "Synchronizing only a pilot group's members is meant for a trial; turning it on or off after install is not supported. {NEW_INSTALLATION}"
             ),
-        });
+        },
+    ]
+}
+
+/// The locked settings that `new` would change.
+pub fn locked_changes(old: &Installation, new: &Installation) -> Vec<Locked> {
+    let [anchor, matching, pilot] = locks();
+    let mut out = Vec::new();
+    if old.sync.anchor != new.sync.anchor {
+        out.push(anchor);
+    }
+    if old.sync.matching != new.sync.matching {
+        out.push(matching);
+    }
+    if old.sync.pilot_groups.is_empty() != new.sync.pilot_groups.is_empty() {
+        out.push(pilot);
     }
     out
 }

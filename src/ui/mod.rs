@@ -4,7 +4,7 @@
 //! - [`shell`]: the frame every page shares (page list, heading, Back / Next / Cancel).
 //! - [`welcome`], [`express`], [`signin`], [`tenant`], [`directories`], [`signin_config`],
 //!   [`filtering`], [`identity`], [`pilot`], [`features`], [`app_filter`], [`extensions`], [`sso`],
-//!   [`ready`],
+//!   [`ready`], [`tasks`] (Additional tasks),
 //!   [`configuring`]: the bodies of the pages, one module each; [`widgets`]: what they share.
 //! - [`Probes`]: runs the wizard's probes and configuring steps on a tokio runtime and hands
 //!   their answers back.
@@ -24,6 +24,7 @@ pub mod shell;
 pub mod signin;
 pub mod signin_config;
 pub mod sso;
+pub mod tasks;
 pub mod tenant;
 pub mod welcome;
 pub mod widgets;

@@ -40,6 +40,7 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
 fn body(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) -> Vec<Msg> {
     match page {
         PageId::Welcome => super::welcome::show(ui, wizard),
+        PageId::AdditionalTasks => super::tasks::show(ui, wizard),
         PageId::Express => super::express::show(ui, wizard),
         PageId::RequiredComponents => super::components::show(ui, wizard),
         PageId::UserSignIn => super::signin::show(ui, wizard),
@@ -140,8 +141,10 @@ fn navigation(ui: &mut egui::Ui, wizard: &Wizard, msgs: &mut Vec<Msg>) {
     ui.horizontal(|ui| {
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             // On the last page Exit is the way out; there is nothing left to cancel.
-            if wizard.position() != Position::Page(PageId::Complete)
-                && ui.button(ShellText::Cancel.get()).clicked()
+            if !matches!(
+                wizard.position(),
+                Position::Page(PageId::Complete | PageId::AdditionalTasks)
+            ) && ui.button(ShellText::Cancel.get()).clicked()
             {
                 msgs.push(Msg::Cancel);
             }
@@ -171,7 +174,7 @@ fn next_label(wizard: &Wizard) -> &'static str {
         Position::Page(PageId::ReadyToConfigure) => {
             text::page(PageId::ReadyToConfigure).field(crate::wizard::ready::CONFIGURE)
         }
-        Position::Page(PageId::Complete) => {
+        Position::Page(PageId::Complete | PageId::AdditionalTasks) => {
             text::page(PageId::Complete).field(crate::wizard::configuring::EXIT)
         }
         _ => ShellText::Next.get(),

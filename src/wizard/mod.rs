@@ -28,6 +28,7 @@ pub mod settings;
 pub mod signin;
 pub mod signin_config;
 pub mod sso;
+pub mod tasks;
 pub mod tenant;
 pub mod text;
 pub mod welcome;
@@ -40,6 +41,10 @@ pub use signin::SignInMethod;
 /// What the administrator has entered so far.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Draft {
+    /// The data folder holds an installation: the wizard shows Additional tasks only.
+    pub additional: bool,
+    /// What is chosen on Additional tasks.
+    pub tasks: tasks::TasksDraft,
     /// The licence terms were accepted on the Welcome page.
     pub licence_accepted: bool,
     /// Express or custom install (none chosen yet).
@@ -97,6 +102,8 @@ pub struct Draft {
 impl Default for Draft {
     fn default() -> Self {
         Draft {
+            additional: false,
+            tasks: tasks::TasksDraft::default(),
             licence_accepted: false,
             mode: None,
             sign_in: SignInMethod::default(),
@@ -140,6 +147,12 @@ pub struct Facts {
     pub signing_in: bool,
     /// The code a device-code sign-in waits for: (where to enter it, the code).
     pub device_prompt: Option<(String, String)>,
+    /// The installed configuration (Additional tasks), or why it could not be read.
+    pub installed: Option<Result<Box<tasks::Installed>, String>>,
+    /// The last change applied from Additional tasks, or why it was not.
+    pub task_change: Option<Result<crate::engine::config::Applied, String>>,
+    /// The last cycle asked for from Additional tasks, or why it failed.
+    pub task_cycle: Option<Result<String, String>>,
     /// Each forest's single sign-on administrator, checked (or why not).
     pub sso_checks: std::collections::BTreeMap<String, Result<(), String>>,
     /// The forest whose single sign-on administrator is being checked.
@@ -245,6 +258,16 @@ pub enum Msg {
     SetService(crate::engine::attributes::Service, bool),
     /// Ticked (`true`) or cleared an attribute on Attribute filtering (its LDAP name).
     SetAttribute(String, bool),
+    /// Chose a task on Additional tasks.
+    ChooseTask(tasks::Task),
+    /// Ticked or cleared staging mode on Additional tasks.
+    SetTaskStaging(bool),
+    /// Pressed Apply on Additional tasks.
+    ApplyTaskChange,
+    /// Pressed "Run a cycle now" on Additional tasks.
+    RunCycleNow,
+    /// Read the installation again (Additional tasks).
+    RefreshInstalled,
     /// Typed a forest's single sign-on administrator: (forest, account).
     SetSsoAccount(String, String),
     /// Typed their password: (forest, password).
@@ -353,6 +376,7 @@ pub fn blocks(problem: &Problem, draft: &Draft) -> bool {
 pub fn problems_of(page: PageId, draft: &Draft, facts: &Facts) -> Vec<Problem> {
     match page {
         PageId::Welcome => welcome::validate(draft),
+        PageId::AdditionalTasks => Vec::new(),
         PageId::Express => express::validate(draft),
         PageId::RequiredComponents => components::validate(draft, facts),
         PageId::UserSignIn => signin::validate(draft),
@@ -407,9 +431,14 @@ impl Wizard {
         }
     }
 
-    /// A wizard that installs into `data_dir`.
+    /// A wizard that installs into `data_dir`; when the folder already holds an installation,
+    /// one that opens on Additional tasks for it.
     pub fn with_data_dir(data_dir: std::path::PathBuf) -> Self {
         let mut wizard = Self::new();
+        if data_dir.join("settings.json").is_file() {
+            wizard.draft.additional = true;
+            wizard.position = Position::Page(PageId::AdditionalTasks);
+        }
         wizard.draft.data_dir = data_dir;
         wizard
     }
@@ -790,6 +819,31 @@ impl Wizard {
             }
             Msg::SetOuSearch(text) => self.draft.ou_search = text,
             Msg::SetExtensionSearch(text) => self.draft.extension_search = text,
+            Msg::ChooseTask(task) => self.draft.tasks.task = task,
+            Msg::SetTaskStaging(on) => self.draft.tasks.staging = Some(on),
+            Msg::RefreshInstalled => {
+                let data = self.draft.data_dir.clone();
+                return vec![self.ask(probe::Probe::LoadInstalled { data })];
+            }
+            Msg::ApplyTaskChange => {
+                let Some(Ok(installed)) = &self.facts.installed else {
+                    return Vec::new();
+                };
+                let Some(settings) = tasks::staging_change(&self.draft, installed) else {
+                    return Vec::new();
+                };
+                self.facts.task_change = None;
+                let data = self.draft.data_dir.clone();
+                return vec![self.ask(probe::Probe::ApplyChange {
+                    data,
+                    settings: Box::new(settings),
+                })];
+            }
+            Msg::RunCycleNow => {
+                self.facts.task_cycle = None;
+                let data = self.draft.data_dir.clone();
+                return vec![self.ask(probe::Probe::RunCycle { data })];
+            }
             Msg::SetSsoAccount(forest, account) => {
                 self.sso_input(&forest);
                 self.draft.sso.entry(forest).or_default().account = account;
@@ -916,6 +970,20 @@ impl Wizard {
                         self.facts.adding_directory = false;
                         self.directory_found(outcome.map(|found| *found));
                     }
+                    probe::ProbeResult::Installed(outcome) => self.facts.installed = Some(outcome),
+                    probe::ProbeResult::TaskChanged(outcome) => {
+                        if outcome.is_ok() {
+                            self.draft.tasks.staging = None;
+                        }
+                        self.facts.task_change = Some(outcome);
+                        let data = self.draft.data_dir.clone();
+                        return vec![self.ask(probe::Probe::LoadInstalled { data })];
+                    }
+                    probe::ProbeResult::TaskCycle(outcome) => {
+                        self.facts.task_cycle = Some(outcome);
+                        let data = self.draft.data_dir.clone();
+                        return vec![self.ask(probe::Probe::LoadInstalled { data })];
+                    }
                     probe::ProbeResult::SsoVerified(forest, outcome) => {
                         self.facts.verifying_sso = None;
                         self.facts.sso_checks.insert(forest, outcome);
@@ -952,7 +1020,12 @@ impl Wizard {
                     }
                 }
             }
-            Msg::Next if self.position == Position::Page(PageId::Complete) => {
+            Msg::Next
+                if matches!(
+                    self.position,
+                    Position::Page(PageId::Complete | PageId::AdditionalTasks)
+                ) =>
+            {
                 return vec![Effect::Close];
             }
             Msg::Next

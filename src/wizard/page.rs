@@ -11,6 +11,8 @@ use super::features::Feature;
 pub enum PageId {
     /// Licence acceptance.
     Welcome,
+    /// An installed configuration: its settings, changes, history and pending exports.
+    AdditionalTasks,
     /// Express install or a customized one.
     Express,
     /// The data folder, and importing settings.
@@ -51,6 +53,7 @@ impl PageId {
     /// Every page, in registry order.
     pub const ALL: &'static [PageId] = &[
         PageId::Welcome,
+        PageId::AdditionalTasks,
         PageId::Express,
         PageId::RequiredComponents,
         PageId::UserSignIn,
@@ -74,6 +77,7 @@ impl PageId {
     pub fn key(self) -> &'static str {
         match self {
             PageId::Welcome => "welcome",
+            PageId::AdditionalTasks => "additional_tasks",
             PageId::Express => "express",
             PageId::RequiredComponents => "required_components",
             PageId::UserSignIn => "user_sign_in",
@@ -98,6 +102,7 @@ impl PageId {
     pub fn fields(self) -> &'static [&'static str] {
         match self {
             PageId::Welcome => super::welcome::FIELDS,
+            PageId::AdditionalTasks => super::tasks::FIELDS,
             PageId::Express => super::express::FIELDS,
             PageId::RequiredComponents => super::components::FIELDS,
             PageId::UserSignIn => super::signin::FIELDS,
@@ -122,6 +127,7 @@ impl PageId {
     pub fn messages(self) -> &'static [&'static str] {
         match self {
             PageId::Welcome => super::welcome::MESSAGES,
+            PageId::AdditionalTasks => super::tasks::MESSAGES,
             PageId::Express => super::express::MESSAGES,
             PageId::RequiredComponents => super::components::MESSAGES,
             PageId::UserSignIn => super::signin::MESSAGES,
@@ -147,6 +153,10 @@ impl PageId {
 /// asks for the tenant and one forest's enterprise administrator, shows the forest's sign-in
 /// suffixes, and goes on to Ready to configure.
 pub fn flow(draft: &Draft) -> Vec<PageId> {
+    // An installed configuration is changed from Additional tasks, never installed again.
+    if draft.additional {
+        return vec![PageId::AdditionalTasks];
+    }
     let mut pages = vec![PageId::Welcome, PageId::Express];
     match draft.mode {
         Some(InstallMode::Custom) => {

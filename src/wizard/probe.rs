@@ -47,6 +47,23 @@ pub enum Probe {
         /// Their password.
         password: Secret,
     },
+    /// Read an installed configuration (through its service, or its store).
+    LoadInstalled {
+        /// The data folder.
+        data: std::path::PathBuf,
+    },
+    /// Apply changed settings to an installation (the change API of `skybridge config apply`).
+    ApplyChange {
+        /// The data folder.
+        data: std::path::PathBuf,
+        /// The new settings.
+        settings: Box<crate::engine::install::Installation>,
+    },
+    /// Run a cycle of an installation (its service's, when one runs).
+    RunCycle {
+        /// The data folder.
+        data: std::path::PathBuf,
+    },
     /// Look up a pilot group in a forest.
     FindGroup {
         /// The forest (its answer is filed under it).
@@ -118,6 +135,10 @@ pub enum ProbeKind {
     DataFolder,
     /// [`Probe::VerifySsoAdmin`].
     SsoAdmin,
+    /// [`Probe::LoadInstalled`].
+    Installed,
+    /// [`Probe::ApplyChange`] and [`Probe::RunCycle`].
+    TaskChange,
 }
 
 impl Probe {
@@ -130,6 +151,8 @@ impl Probe {
             | Probe::DeviceCodeWait { .. } => ProbeKind::TenantSignIn,
             Probe::Directory { .. } | Probe::CreateConnector { .. } => ProbeKind::Directory,
             Probe::VerifySsoAdmin { .. } => ProbeKind::SsoAdmin,
+            Probe::LoadInstalled { .. } => ProbeKind::Installed,
+            Probe::ApplyChange { .. } | Probe::RunCycle { .. } => ProbeKind::TaskChange,
             Probe::FindGroup { .. } => ProbeKind::FindGroup,
             Probe::ReadSettings { .. } | Probe::WriteSettings { .. } => ProbeKind::SettingsFile,
             Probe::DataFolder { .. } => ProbeKind::DataFolder,
@@ -146,6 +169,12 @@ pub enum ProbeResult {
     DeviceCode(Result<Box<crate::tenant::auth::DeviceCodePrompt>, String>),
     /// A forest: what was learned, or why it could not be read (in words).
     Directory(Result<Box<ForestFacts>, String>),
+    /// An installed configuration read, or why not.
+    Installed(Result<Box<super::tasks::Installed>, String>),
+    /// A settings change applied, or why not.
+    TaskChanged(Result<crate::engine::config::Applied, String>),
+    /// A cycle ran (its summary, empty when the service started it), or why not.
+    TaskCycle(Result<String, String>),
     /// A forest's single sign-on administrator checked, or why they cannot be used.
     SsoVerified(String, Result<(), String>),
     /// A connector account created and its forest read, or why not (in words).
@@ -170,6 +199,8 @@ impl ProbeResult {
             ProbeResult::ReadSettings(_) | ProbeResult::WriteSettings(_) => ProbeKind::SettingsFile,
             ProbeResult::DataFolder(..) => ProbeKind::DataFolder,
             ProbeResult::SsoVerified(..) => ProbeKind::SsoAdmin,
+            ProbeResult::Installed(_) => ProbeKind::Installed,
+            ProbeResult::TaskChanged(_) | ProbeResult::TaskCycle(_) => ProbeKind::TaskChange,
         }
     }
 }
@@ -205,6 +236,18 @@ pub async fn run(probe: Probe) -> ProbeResult {
             })
             .await;
             ProbeResult::Directory(answer)
+        }
+        Probe::LoadInstalled { data } => {
+            ProbeResult::Installed(blocking(move || super::tasks::load(&data).map(Box::new)).await)
+        }
+        Probe::ApplyChange { data, settings } => ProbeResult::TaskChanged(
+            blocking(move || {
+                crate::service::change_settings(&data, &settings).map_err(|e| e.to_string())
+            })
+            .await,
+        ),
+        Probe::RunCycle { data } => {
+            ProbeResult::TaskCycle(blocking(move || super::tasks::run_cycle(&data)).await)
         }
         Probe::VerifySsoAdmin {
             forest,

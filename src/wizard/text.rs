@@ -145,6 +145,7 @@ impl ShellText {
 fn source(page: PageId) -> &'static str {
     match page {
         PageId::Welcome => include_str!("../../wizard-pages/welcome.toml"),
+        PageId::AdditionalTasks => include_str!("../../wizard-pages/additional_tasks.toml"),
         PageId::Express => include_str!("../../wizard-pages/express.toml"),
         PageId::RequiredComponents => include_str!("../../wizard-pages/required_components.toml"),
         PageId::UserSignIn => include_str!("../../wizard-pages/user_sign_in.toml"),

@@ -1,0 +1,365 @@
+//! The Additional tasks page: the task list, then the chosen task — the configuration with its
+//! locked settings and reasons, staging mode with the change shown before it is applied, the
+//! run history with a small chart of adds, updates and deletes per run, and the pending exports
+//! with each object's changes.
+
+use crate::engine::config::{differences, locks};
+use crate::engine::model::ExportChange;
+use crate::wizard::probe::ProbeKind;
+use crate::wizard::tasks::{
+    ADDS, ANCHOR, APPLIED, APPLY, CHANGE_FAILED, CHANGES, CYCLE_DONE, CYCLE_FAILED, DELETES,
+    FORESTS, HISTORY_CHART, Installed, LOAD_FAILED, LOADING, LOCKED, MATCHING, NO_CHANGES,
+    NOTHING_PENDING, PILOT, RUN_NOW, SCOPE, SERVICE_RUNNING, SERVICE_STOPPED, SETTING, STAGING,
+    STAGING_BOX, Task, UPDATES, VALUE, VERSION, staging_change,
+};
+use crate::wizard::text::{self, PageText};
+use crate::wizard::{Msg, PageId, Wizard};
+
+/// Draws the page body and returns what the administrator did.
+pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
+    let words = text::page(PageId::AdditionalTasks);
+    let mut msgs = Vec::new();
+    let installed = match &wizard.facts().installed {
+        None => {
+            if !wizard.probing(ProbeKind::Installed) {
+                msgs.push(Msg::RefreshInstalled);
+            }
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(words.field(LOADING));
+            });
+            return msgs;
+        }
+        Some(Err(why)) => {
+            ui.label(format!("{} {why}", words.message(LOAD_FAILED)));
+            return msgs;
+        }
+        Some(Ok(installed)) => installed,
+    };
+    match &installed.service {
+        Some(status) => {
+            ui.label(words.field_with(SERVICE_RUNNING, &[("pid", &status.pid.to_string())]))
+        }
+        None => ui.label(egui::RichText::new(words.field(SERVICE_STOPPED)).weak()),
+    };
+    ui.add_space(6.0);
+    ui.horizontal(|ui| {
+        for task in Task::ALL {
+            if ui
+                .selectable_label(wizard.draft().tasks.task == task, words.field(task.field()))
+                .clicked()
+            {
+                msgs.push(Msg::ChooseTask(task));
+            }
+        }
+    });
+    ui.separator();
+    match wizard.draft().tasks.task {
+        Task::Configuration => configuration(ui, words, installed),
+        Task::Staging => staging(ui, words, wizard, installed, &mut msgs),
+        Task::History => {
+            run_now(ui, words, wizard, &mut msgs);
+            history(ui, words, installed);
+        }
+        Task::Pending => {
+            run_now(ui, words, wizard, &mut msgs);
+            pending(ui, words, installed);
+        }
+    }
+    msgs
+}
+
+fn configuration(ui: &mut egui::Ui, words: &PageText, installed: &Installed) {
+    let s = &installed.settings;
+    let [anchor, matching, pilot] = locks();
+    let scope: Vec<String> = s
+        .sync
+        .connectors
+        .iter()
+        .map(|c| {
+            let mut line = format!("{}: {}", c.name, c.included.join("; "));
+            if !c.excluded.is_empty() {
+                line += &format!(" (not {})", c.excluded.join("; "));
+            }
+            line
+        })
+        .collect();
+    let rows: Vec<(&str, String, Option<String>)> = vec![
+        (
+            FORESTS,
+            s.directories
+                .iter()
+                .map(|d| format!("{} ({})", d.connector, d.account))
+                .collect::<Vec<_>>()
+                .join(", "),
+            None,
+        ),
+        (SCOPE, scope.join("\n"), None),
+        (ANCHOR, format!("{:?}", s.sync.anchor), Some(anchor.reason)),
+        (
+            MATCHING,
+            format!("{:?}", s.sync.matching),
+            Some(matching.reason),
+        ),
+        (
+            PILOT,
+            if s.sync.pilot_groups.is_empty() {
+                "-".to_string()
+            } else {
+                s.sync
+                    .pilot_groups
+                    .values()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            },
+            Some(pilot.reason),
+        ),
+        (
+            STAGING,
+            if s.sync.staging { "on" } else { "off" }.to_string(),
+            None,
+        ),
+    ];
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        if let Some(last) = installed.versions.last() {
+            ui.label(
+                egui::RichText::new(
+                    words.field_with(VERSION, &[("version", &last.version.to_string())]),
+                )
+                .weak(),
+            );
+        }
+        egui::Grid::new("installed-settings")
+            .num_columns(2)
+            .spacing([16.0, 6.0])
+            .striped(true)
+            .show(ui, |ui| {
+                ui.label(egui::RichText::new(words.field(SETTING)).strong());
+                ui.label(egui::RichText::new(words.field(VALUE)).strong());
+                ui.end_row();
+                for (field, value, why) in rows {
+                    ui.label(words.field(field));
+                    ui.vertical(|ui| {
+                        ui.label(value);
+                        if let Some(why) = why.filter(|w| !w.is_empty()) {
+                            ui.label(
+                                egui::RichText::new(format!("{} {why}", words.field(LOCKED)))
+                                    .weak(),
+                            );
+                        }
+                    });
+                    ui.end_row();
+                }
+            });
+    });
+}
+
+fn staging(
+    ui: &mut egui::Ui,
+    words: &PageText,
+    wizard: &Wizard,
+    installed: &Installed,
+    msgs: &mut Vec<Msg>,
+) {
+    let mut on = wizard
+        .draft()
+        .tasks
+        .staging
+        .unwrap_or(installed.settings.sync.staging);
+    if ui.checkbox(&mut on, words.field(STAGING_BOX)).changed() {
+        msgs.push(Msg::SetTaskStaging(on));
+    }
+    ui.add_space(6.0);
+    let change = staging_change(wizard.draft(), installed);
+    match &change {
+        Some(new) => {
+            ui.label(egui::RichText::new(words.field(CHANGES)).strong());
+            for line in differences(&installed.settings, new) {
+                ui.label(format!("• {line}"));
+            }
+        }
+        None => {
+            ui.label(egui::RichText::new(words.field(NO_CHANGES)).weak());
+        }
+    }
+    ui.add_space(6.0);
+    ui.horizontal(|ui| {
+        let busy = wizard.probing(ProbeKind::TaskChange);
+        if ui
+            .add_enabled(
+                change.is_some() && !busy,
+                egui::Button::new(words.field(APPLY)),
+            )
+            .clicked()
+        {
+            msgs.push(Msg::ApplyTaskChange);
+        }
+        if busy {
+            ui.spinner();
+        }
+    });
+    match &wizard.facts().task_change {
+        Some(Ok(applied)) => {
+            ui.label(words.field_with(APPLIED, &[("version", &applied.version.to_string())]));
+        }
+        Some(Err(why)) => {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("{} {why}", words.message(CHANGE_FAILED)),
+            );
+        }
+        None => {}
+    }
+}
+
+fn run_now(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &mut Vec<Msg>) {
+    ui.horizontal(|ui| {
+        let busy = wizard.probing(ProbeKind::TaskChange);
+        if ui
+            .add_enabled(!busy, egui::Button::new(words.field(RUN_NOW)))
+            .clicked()
+        {
+            msgs.push(Msg::RunCycleNow);
+        }
+        if busy {
+            ui.spinner();
+        }
+        match &wizard.facts().task_cycle {
+            Some(Ok(summary)) => {
+                ui.label(format!(
+                    "{} {}",
+                    words.field(CYCLE_DONE),
+                    summary.replace('\n', "; ")
+                ));
+            }
+            Some(Err(why)) => {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("{} {why}", words.message(CYCLE_FAILED)),
+                );
+            }
+            None => {}
+        }
+    });
+    ui.add_space(6.0);
+}
+
+fn history(ui: &mut egui::Ui, words: &PageText, installed: &Installed) {
+    let exports: Vec<_> = installed
+        .history
+        .iter()
+        .filter(|r| r.profile == "export")
+        .rev()
+        .take(24)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    ui.label(egui::RichText::new(words.field(HISTORY_CHART)).weak());
+    chart(ui, words, &exports);
+    ui.add_space(8.0);
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        egui::Grid::new("run-history")
+            .num_columns(5)
+            .spacing([14.0, 4.0])
+            .striped(true)
+            .show(ui, |ui| {
+                for r in installed.history.iter().rev() {
+                    ui.label(format!("{} {}", r.profile, r.connector));
+                    ui.label(format!("+{} {}", r.counts.adds, words.field(ADDS)));
+                    ui.label(format!("~{} {}", r.counts.updates, words.field(UPDATES)));
+                    ui.label(format!("-{} {}", r.counts.deletes, words.field(DELETES)));
+                    ui.label(&r.outcome);
+                    ui.end_row();
+                }
+            });
+    });
+}
+
+/// Bars per export run: adds, updates and deletes side by side, scaled to the largest.
+fn chart(ui: &mut egui::Ui, words: &PageText, runs: &[&crate::engine::model::RunRecord]) {
+    let (rect, _) = ui.allocate_exact_size(
+        egui::vec2(ui.available_width().min(560.0), 90.0),
+        egui::Sense::hover(),
+    );
+    let painter = ui.painter_at(rect);
+    painter.rect_stroke(
+        rect,
+        2.0,
+        egui::Stroke::new(1.0, ui.visuals().weak_text_color()),
+        egui::StrokeKind::Inside,
+    );
+    let largest = runs
+        .iter()
+        .map(|r| r.counts.adds.max(r.counts.updates).max(r.counts.deletes))
+        .max()
+        .unwrap_or(0)
+        .max(1) as f32;
+    let colours = [
+        egui::Color32::from_rgb(80, 170, 100),
+        egui::Color32::from_rgb(80, 130, 200),
+        egui::Color32::from_rgb(210, 90, 80),
+    ];
+    let slot = rect.width() / runs.len().max(1) as f32;
+    let bar = (slot / 4.0).min(10.0);
+    for (i, r) in runs.iter().enumerate() {
+        let x = rect.left() + slot * i as f32 + slot / 2.0 - bar * 1.5;
+        for (k, n) in [r.counts.adds, r.counts.updates, r.counts.deletes]
+            .into_iter()
+            .enumerate()
+        {
+            let h = (rect.height() - 8.0) * (n as f32 / largest);
+            let left = x + bar * k as f32;
+            painter.rect_filled(
+                egui::Rect::from_min_max(
+                    egui::pos2(left, rect.bottom() - 4.0 - h),
+                    egui::pos2(left + bar - 1.0, rect.bottom() - 4.0),
+                ),
+                0.0,
+                colours[k],
+            );
+        }
+    }
+    ui.horizontal(|ui| {
+        for (k, field) in [ADDS, UPDATES, DELETES].into_iter().enumerate() {
+            ui.colored_label(colours[k], words.field(field));
+        }
+    });
+}
+
+fn pending(ui: &mut egui::Ui, words: &PageText, installed: &Installed) {
+    if installed.pending.is_empty() {
+        ui.label(egui::RichText::new(words.field(NOTHING_PENDING)).weak());
+        return;
+    }
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        for p in &installed.pending {
+            let what = match &p.change {
+                ExportChange::Add { .. } => "add",
+                ExportChange::Update { .. } => "update",
+                ExportChange::Delete => "delete",
+            };
+            ui.label(
+                egui::RichText::new(format!(
+                    "{what} {:?} {} ({})",
+                    p.kind, p.name, p.display_name
+                ))
+                .strong(),
+            );
+            if let ExportChange::Update { changes } = &p.change {
+                for (property, (was, will)) in changes {
+                    ui.label(format!("    {property}: {was} -> {will}"));
+                }
+            }
+            if !p.members_added.is_empty() || !p.members_removed.is_empty() {
+                ui.label(format!(
+                    "    members +{} -{}",
+                    p.members_added.len(),
+                    p.members_removed.len()
+                ));
+            }
+            ui.label(egui::RichText::new(format!("    {}", p.reason)).weak());
+        }
+    });
+}
