@@ -267,9 +267,9 @@ fn history(ui: &mut egui::Ui, words: &PageText, installed: &Installed) {
             .show(ui, |ui| {
                 for r in installed.history.iter().rev() {
                     ui.label(format!("{} {}", r.profile, r.connector));
-                    ui.label(format!("+{} {}", r.counts.adds, words.field(ADDS)));
-                    ui.label(format!("~{} {}", r.counts.updates, words.field(UPDATES)));
-                    ui.label(format!("-{} {}", r.counts.deletes, words.field(DELETES)));
+                    ui.label(format!("{} {}", r.counts.adds, words.field(ADDS)));
+                    ui.label(format!("{} {}", r.counts.updates, words.field(UPDATES)));
+                    ui.label(format!("{} {}", r.counts.deletes, words.field(DELETES)));
                     ui.label(&r.outcome);
                     ui.end_row();
                 }
