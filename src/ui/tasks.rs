@@ -225,23 +225,24 @@ fn run_now(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &mut Vec<
         if busy {
             ui.spinner();
         }
-        match &wizard.facts().task_cycle {
-            Some(Ok(summary)) => {
-                ui.label(format!(
-                    "{} {}",
-                    words.field(CYCLE_DONE),
-                    summary.replace('\n', "; ")
-                ));
-            }
-            Some(Err(why)) => {
-                ui.colored_label(
-                    ui.visuals().error_fg_color,
-                    format!("{} {why}", words.message(CYCLE_FAILED)),
-                );
-            }
-            None => {}
-        }
     });
+    // Below the button, where a long summary can wrap.
+    match &wizard.facts().task_cycle {
+        Some(Ok(summary)) => {
+            ui.label(format!(
+                "{} {}",
+                words.field(CYCLE_DONE),
+                summary.replace('\n', "; ")
+            ));
+        }
+        Some(Err(why)) => {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("{} {why}", words.message(CYCLE_FAILED)),
+            );
+        }
+        None => {}
+    }
     ui.add_space(6.0);
 }
 
