@@ -43,6 +43,9 @@ pub enum Command {
     /// An installation's settings after install: apply a change, list and export versions.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Check a live installation: domain controllers, sign-ins, delta cookies, clocks, the
+    /// tenant token, the write budget and the last runs' errors. Fails when a check fails.
+    Troubleshoot(DataArgs),
     /// Connector accounts in Active Directory.
     #[command(subcommand)]
     Account(AccountCommand),
@@ -225,6 +228,37 @@ pub enum ConfigCommand {
         #[command(flatten)]
         data: DataArgs,
     },
+}
+
+/// Runs `troubleshoot`.
+pub fn troubleshoot_command(data: &DataArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    use crate::engine::troubleshoot::{self, Outcome};
+    use crate::service::protocol::{Request, Response};
+    let checks = match via_service(&data.dir(), Request::Troubleshoot)? {
+        Some(Response::Checks(checks)) => checks,
+        _ => {
+            let store = crate::engine::install::open_store(&data.dir())?;
+            let history = crate::engine::run::history(&store)?;
+            troubleshoot::run(&data.dir(), &store, &history)
+        }
+    };
+    if data.json {
+        print_json(out, &checks)?;
+    } else {
+        for c in &checks {
+            let mark = match c.outcome {
+                Outcome::Pass => "ok  ",
+                Outcome::Warn => "warn",
+                Outcome::Fail => "FAIL",
+            };
+            writeln!(out, "{mark}  {}: {}", c.name, c.detail)?;
+        }
+    }
+    let failed = checks.iter().filter(|c| c.outcome == Outcome::Fail).count();
+    if failed > 0 {
+        anyhow::bail!("{failed} check(s) failed");
+    }
+    Ok(())
 }
 
 /// Runs a `config` command.

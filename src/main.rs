@@ -36,6 +36,9 @@ fn main() -> ExitCode {
         Some(Command::Account(skybridge::cli::AccountCommand::Create(args))) => {
             skybridge::cli::account_create(&args, &mut std::io::stdout().lock())
         }
+        Some(Command::Troubleshoot(data)) => {
+            skybridge::cli::troubleshoot_command(&data, &mut std::io::stdout().lock())
+        }
         Some(Command::Config(command)) => {
             skybridge::cli::config_command(&command, &mut std::io::stdout().lock())
         }

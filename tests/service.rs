@@ -262,6 +262,30 @@ fn the_service_holds_the_store_runs_cycles_and_answers_the_cli() {
         2
     );
 
+    // The troubleshooting checklist, asked of the running service: everything passes.
+    let (ok, out, err) = skybridge(&["troubleshoot", "--json", "--data", data_arg]);
+    assert!(ok, "{out}{err}");
+    let checks: Vec<Value> = serde_json::from_str(&out).expect("checks");
+    let names: Vec<&str> = checks.iter().filter_map(|c| c["name"].as_str()).collect();
+    for expected in ["settings", "tenant token", "write budget", "last runs"] {
+        assert!(names.contains(&expected), "{expected}: {names:?}");
+    }
+    let contoso = forest.dns.to_lowercase();
+    for part in [
+        "domain controller and sign-in",
+        "reading changes",
+        "delta cookie",
+        "clock",
+    ] {
+        let name = format!("{contoso}: {part}");
+        let found = checks.iter().find(|c| c["name"] == name.as_str());
+        assert_eq!(
+            found.map(|c| c["outcome"].clone()),
+            Some(json!("pass")),
+            "{name}: {out}"
+        );
+    }
+
     // A second service for the same folder is refused.
     let (ok, _, err) = skybridge(&["service", "run", "--data", data_arg]);
     assert!(!ok && err.contains("already runs"), "{err}");
@@ -301,4 +325,24 @@ fn the_service_holds_the_store_runs_cycles_and_answers_the_cli() {
     let (ok, _, err) = skybridge(&["service", "stop", "--data", data_arg]);
     assert!(ok, "{err}");
     assert!(service.wait().expect("ends").success());
+
+    // Without the application's secret the checklist fails the tenant check, and says why.
+    let installed: Value = serde_json::from_str(
+        &std::fs::read_to_string(data.join("settings.json")).expect("settings.json"),
+    )
+    .expect("JSON");
+    let keychain = skybridge::tenant::auth::Keychain::new(
+        installed["keychainService"].as_str().expect("service"),
+    );
+    keychain.remove("tenant:client-secret").expect("removed");
+    let (ok, out, err) = skybridge(&["troubleshoot", "--data", data_arg]);
+    assert!(!ok && err.contains("check(s) failed"), "{err}");
+    assert!(
+        out.contains("FAIL  tenant token: the keychain has no application secret"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("ok    {contoso}: reading changes")),
+        "{out}"
+    );
 }

@@ -11,6 +11,7 @@
 //! - [`schedule`]: the cycle scheduler, on an injected clock.
 //! - [`install`]: an installation's settings, secrets and the cycle run against it.
 //! - [`search`]: finding objects in the connector spaces and the metaverse.
+//! - [`troubleshoot`]: the checklist run against a live installation.
 //! - [`store`]: the storage trait and the embedded sled store, committed in atomic steps.
 
 pub mod attributes;
@@ -25,3 +26,4 @@ pub mod schedule;
 pub mod search;
 pub mod store;
 pub mod sync;
+pub mod troubleshoot;

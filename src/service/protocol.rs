@@ -33,6 +33,8 @@ pub enum Request {
     },
     /// Every applied settings version.
     SettingsHistory,
+    /// Run the troubleshooting checklist against the live installation.
+    Troubleshoot,
     /// Apply changed settings (the scope, staging mode, …) to the running installation.
     ApplySettings {
         /// The whole new settings (as in `settings.json`; no secrets).
@@ -90,6 +92,8 @@ pub enum Response {
     History(Vec<RunRecord>),
     /// [`Request::Search`].
     Found(Vec<Hit>),
+    /// [`Request::Troubleshoot`].
+    Checks(Vec<crate::engine::troubleshoot::Check>),
     /// [`Request::SettingsHistory`].
     SettingsHistory(Vec<crate::engine::config::SettingsVersion>),
     /// [`Request::ApplySettings`]: applied as this version; a cycle follows.

@@ -313,6 +313,21 @@ fn respond(shared: &Shared, scheduler: &Scheduler, request: Request) -> Response
         Request::Search { text, limit } => {
             search::search(store, &text, limit.min(10_000)).map_or_else(failed, Response::Found)
         }
+        Request::Troubleshoot => {
+            let history = run::history(store).unwrap_or_default();
+            // LDAP, the keychain and the tenant client drive runtimes of their own: a plain
+            // thread, outside the service's.
+            let store = shared.store.clone();
+            let data = shared.data.clone();
+            match std::thread::spawn(move || {
+                crate::engine::troubleshoot::run(&data, &*store, &history)
+            })
+            .join()
+            {
+                Ok(checks) => Response::Checks(checks),
+                Err(_) => Response::Failed("the checklist stopped unexpectedly".into()),
+            }
+        }
         Request::SettingsHistory => {
             crate::engine::config::versions(store).map_or_else(failed, Response::SettingsHistory)
         }
