@@ -1179,5 +1179,23 @@ fn an_installed_folder_opens_on_additional_tasks_where_staging_holds_back_export
     assert_eq!(before, after, "staging mode exports nothing");
     harness.get_by_label_contains("department: ");
     harness.get_by_label_contains("Held Back");
+
+    // Troubleshoot: the checklist runs against the live installation.
+    harness.get_by_label("Troubleshoot").click();
+    harness.run();
+    harness.get_by_label("Run the checks").click();
+    harness.step();
+    run_until(&mut harness, |s| {
+        s.wizard.facts().checks.is_some() && !s.wizard.probing(ProbeKind::TaskChange)
+    });
+    let checks = harness.state().wizard.facts().checks.clone();
+    let checks = checks.expect("checked").expect("the checklist ran");
+    assert!(
+        checks
+            .iter()
+            .all(|c| c.outcome != skybridge::engine::troubleshoot::Outcome::Fail),
+        "{checks:?}"
+    );
+    harness.get_by_label("tenant token");
     let _ = std::fs::remove_dir_all(&dir);
 }

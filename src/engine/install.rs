@@ -393,7 +393,7 @@ pub fn run_cycle_on(
     for (_, session) in sessions {
         session.close();
     }
-    if due && records.iter().all(|r| r.outcome == "completed") {
+    if due && records.iter().all(RunRecord::succeeded) {
         let mut batch = super::store::Batch::default();
         batch.remove(super::store::Space::Meta, super::config::FULL_SYNC_DUE);
         store.commit(batch)?;

@@ -292,6 +292,14 @@ pub struct RunRecord {
     pub errors: Vec<(String, String)>,
 }
 
+impl RunRecord {
+    /// Whether the run did what it was asked: it completed, or (an export in staging mode) it
+    /// held its changes back as it should.
+    pub fn succeeded(&self) -> bool {
+        self.outcome == "completed" || self.outcome.starts_with("staging")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

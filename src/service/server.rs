@@ -180,7 +180,7 @@ async fn start_cycle(shared: Arc<Shared>) {
             let error = match result {
                 Ok(records) => records
                     .iter()
-                    .find(|r| r.outcome != "completed")
+                    .find(|r| !r.succeeded())
                     .map(|r| format!("{} {}: {}", r.profile, r.connector, r.outcome)),
                 Err(e) => Some(e.to_string()),
             };

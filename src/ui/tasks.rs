@@ -7,10 +7,11 @@ use crate::engine::config::{differences, locks};
 use crate::engine::model::ExportChange;
 use crate::wizard::probe::ProbeKind;
 use crate::wizard::tasks::{
-    ADDS, ANCHOR, APPLIED, APPLY, CHANGE_FAILED, CHANGES, CYCLE_DONE, CYCLE_FAILED, DELETES,
-    FORESTS, HISTORY_CHART, Installed, LOAD_FAILED, LOADING, LOCKED, MATCHING, NO_CHANGES,
-    NOTHING_PENDING, PILOT, RUN_NOW, SCOPE, SERVICE_RUNNING, SERVICE_STOPPED, SETTING, STAGING,
-    STAGING_BOX, Task, UPDATES, VALUE, VERSION, staging_change,
+    ADDS, ANCHOR, APPLIED, APPLY, CHANGE_FAILED, CHANGES, CHECK_FAIL, CHECK_PASS, CHECK_WARN,
+    CYCLE_DONE, CYCLE_FAILED, DELETES, FORESTS, HISTORY_CHART, Installed, LOAD_FAILED, LOADING,
+    LOCKED, MATCHING, NO_CHANGES, NOTHING_PENDING, PILOT, RUN_CHECKS, RUN_NOW, SCOPE,
+    SERVICE_RUNNING, SERVICE_STOPPED, SETTING, STAGING, STAGING_BOX, Task, UPDATES, VALUE, VERSION,
+    staging_change,
 };
 use crate::wizard::text::{self, PageText};
 use crate::wizard::{Msg, PageId, Wizard};
@@ -65,6 +66,7 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
             run_now(ui, words, wizard, &mut msgs);
             pending(ui, words, installed);
         }
+        Task::Troubleshoot => troubleshoot(ui, words, wizard, &mut msgs),
     }
     msgs
 }
@@ -208,6 +210,50 @@ fn staging(
                 ui.visuals().error_fg_color,
                 format!("{} {why}", words.message(CHANGE_FAILED)),
             );
+        }
+        None => {}
+    }
+}
+
+fn troubleshoot(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &mut Vec<Msg>) {
+    use crate::engine::troubleshoot::Outcome;
+    ui.horizontal(|ui| {
+        let busy = wizard.probing(ProbeKind::TaskChange);
+        if ui
+            .add_enabled(!busy, egui::Button::new(words.field(RUN_CHECKS)))
+            .clicked()
+        {
+            msgs.push(Msg::RunChecks);
+        }
+        if busy {
+            ui.spinner();
+        }
+    });
+    ui.add_space(6.0);
+    match &wizard.facts().checks {
+        Some(Ok(checks)) => {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                egui::Grid::new("checks")
+                    .num_columns(3)
+                    .spacing([12.0, 4.0])
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for c in checks {
+                            let (field, colour) = match c.outcome {
+                                Outcome::Pass => (CHECK_PASS, ui.visuals().text_color()),
+                                Outcome::Warn => (CHECK_WARN, ui.visuals().warn_fg_color),
+                                Outcome::Fail => (CHECK_FAIL, ui.visuals().error_fg_color),
+                            };
+                            ui.colored_label(colour, words.field(field));
+                            ui.label(&c.name);
+                            ui.label(&c.detail);
+                            ui.end_row();
+                        }
+                    });
+            });
+        }
+        Some(Err(why)) => {
+            ui.colored_label(ui.visuals().error_fg_color, why);
         }
         None => {}
     }

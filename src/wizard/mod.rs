@@ -151,6 +151,8 @@ pub struct Facts {
     pub installed: Option<Result<Box<tasks::Installed>, String>>,
     /// The last change applied from Additional tasks, or why it was not.
     pub task_change: Option<Result<crate::engine::config::Applied, String>>,
+    /// The troubleshooting checklist run from Additional tasks, or why it could not run.
+    pub checks: Option<Result<Vec<crate::engine::troubleshoot::Check>, String>>,
     /// The last cycle asked for from Additional tasks, or why it failed.
     pub task_cycle: Option<Result<String, String>>,
     /// Each forest's single sign-on administrator, checked (or why not).
@@ -266,6 +268,8 @@ pub enum Msg {
     ApplyTaskChange,
     /// Pressed "Run a cycle now" on Additional tasks.
     RunCycleNow,
+    /// Pressed "Run the checks" on Additional tasks.
+    RunChecks,
     /// Read the installation again (Additional tasks).
     RefreshInstalled,
     /// Typed a forest's single sign-on administrator: (forest, account).
@@ -839,6 +843,11 @@ impl Wizard {
                     settings: Box::new(settings),
                 })];
             }
+            Msg::RunChecks => {
+                self.facts.checks = None;
+                let data = self.draft.data_dir.clone();
+                return vec![self.ask(probe::Probe::Troubleshoot { data })];
+            }
             Msg::RunCycleNow => {
                 self.facts.task_cycle = None;
                 let data = self.draft.data_dir.clone();
@@ -979,6 +988,7 @@ impl Wizard {
                         let data = self.draft.data_dir.clone();
                         return vec![self.ask(probe::Probe::LoadInstalled { data })];
                     }
+                    probe::ProbeResult::Checks(outcome) => self.facts.checks = Some(outcome),
                     probe::ProbeResult::TaskCycle(outcome) => {
                         self.facts.task_cycle = Some(outcome);
                         let data = self.draft.data_dir.clone();

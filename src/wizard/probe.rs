@@ -59,6 +59,11 @@ pub enum Probe {
         /// The new settings.
         settings: Box<crate::engine::install::Installation>,
     },
+    /// Run the troubleshooting checklist of an installation.
+    Troubleshoot {
+        /// The data folder.
+        data: std::path::PathBuf,
+    },
     /// Run a cycle of an installation (its service's, when one runs).
     RunCycle {
         /// The data folder.
@@ -152,7 +157,9 @@ impl Probe {
             Probe::Directory { .. } | Probe::CreateConnector { .. } => ProbeKind::Directory,
             Probe::VerifySsoAdmin { .. } => ProbeKind::SsoAdmin,
             Probe::LoadInstalled { .. } => ProbeKind::Installed,
-            Probe::ApplyChange { .. } | Probe::RunCycle { .. } => ProbeKind::TaskChange,
+            Probe::ApplyChange { .. } | Probe::RunCycle { .. } | Probe::Troubleshoot { .. } => {
+                ProbeKind::TaskChange
+            }
             Probe::FindGroup { .. } => ProbeKind::FindGroup,
             Probe::ReadSettings { .. } | Probe::WriteSettings { .. } => ProbeKind::SettingsFile,
             Probe::DataFolder { .. } => ProbeKind::DataFolder,
@@ -173,6 +180,8 @@ pub enum ProbeResult {
     Installed(Result<Box<super::tasks::Installed>, String>),
     /// A settings change applied, or why not.
     TaskChanged(Result<crate::engine::config::Applied, String>),
+    /// The troubleshooting checklist, or why it could not run.
+    Checks(Result<Vec<crate::engine::troubleshoot::Check>, String>),
     /// A cycle ran (its summary, empty when the service started it), or why not.
     TaskCycle(Result<String, String>),
     /// A forest's single sign-on administrator checked, or why they cannot be used.
@@ -200,7 +209,9 @@ impl ProbeResult {
             ProbeResult::DataFolder(..) => ProbeKind::DataFolder,
             ProbeResult::SsoVerified(..) => ProbeKind::SsoAdmin,
             ProbeResult::Installed(_) => ProbeKind::Installed,
-            ProbeResult::TaskChanged(_) | ProbeResult::TaskCycle(_) => ProbeKind::TaskChange,
+            ProbeResult::TaskChanged(_) | ProbeResult::TaskCycle(_) | ProbeResult::Checks(_) => {
+                ProbeKind::TaskChange
+            }
         }
     }
 }
@@ -246,6 +257,9 @@ pub async fn run(probe: Probe) -> ProbeResult {
             })
             .await,
         ),
+        Probe::Troubleshoot { data } => {
+            ProbeResult::Checks(blocking(move || super::tasks::troubleshoot(&data)).await)
+        }
         Probe::RunCycle { data } => {
             ProbeResult::TaskCycle(blocking(move || super::tasks::run_cycle(&data)).await)
         }

@@ -20,6 +20,11 @@ pub const FIELDS: &[&str] = &[
     TASK_STAGING,
     TASK_HISTORY,
     TASK_PENDING,
+    TASK_TROUBLESHOOT,
+    RUN_CHECKS,
+    CHECK_PASS,
+    CHECK_WARN,
+    CHECK_FAIL,
     SERVICE_RUNNING,
     SERVICE_STOPPED,
     LOADING,
@@ -57,6 +62,16 @@ pub const TASK_STAGING: &str = "task_staging";
 pub const TASK_HISTORY: &str = "task_history";
 /// Task: pending exports.
 pub const TASK_PENDING: &str = "task_pending";
+/// Task: the troubleshooting checklist.
+pub const TASK_TROUBLESHOOT: &str = "task_troubleshoot";
+/// Run the checks.
+pub const RUN_CHECKS: &str = "run_checks";
+/// A check passed.
+pub const CHECK_PASS: &str = "check_pass";
+/// A check deserves a look.
+pub const CHECK_WARN: &str = "check_warn";
+/// A check failed.
+pub const CHECK_FAIL: &str = "check_fail";
 /// The service runs (`{pid}`).
 pub const SERVICE_RUNNING: &str = "service_running";
 /// No service runs.
@@ -126,15 +141,18 @@ pub enum Task {
     History,
     /// What the next export would change.
     Pending,
+    /// The troubleshooting checklist.
+    Troubleshoot,
 }
 
 impl Task {
     /// Every task, in the page's order.
-    pub const ALL: [Task; 4] = [
+    pub const ALL: [Task; 5] = [
         Task::Configuration,
         Task::Staging,
         Task::History,
         Task::Pending,
+        Task::Troubleshoot,
     ];
 
     /// Its field id.
@@ -144,6 +162,7 @@ impl Task {
             Task::Staging => TASK_STAGING,
             Task::History => TASK_HISTORY,
             Task::Pending => TASK_PENDING,
+            Task::Troubleshoot => TASK_TROUBLESHOOT,
         }
     }
 }
@@ -229,6 +248,24 @@ pub fn run_cycle(data: &std::path::Path) -> Result<String, String> {
         Reach::NotRunning | Reach::Stale => crate::engine::install::run_cycle(data, false)
             .map(|records| super::apply::summarize(&records))
             .map_err(|e| e.to_string()),
+    }
+}
+
+/// Runs the troubleshooting checklist: the service's, when one runs, else here. Blocking.
+pub fn troubleshoot(
+    data: &std::path::Path,
+) -> Result<Vec<crate::engine::troubleshoot::Check>, String> {
+    use crate::service::client::{Reach, ask};
+    use crate::service::protocol::{Request, Response};
+    match ask(data, &Request::Troubleshoot).map_err(|e| e.to_string())? {
+        Reach::Answer(Response::Checks(checks)) => Ok(checks),
+        Reach::Answer(Response::Failed(why)) => Err(why),
+        Reach::Answer(other) => Err(format!("unexpected answer from the service: {other:?}")),
+        Reach::NotRunning | Reach::Stale => {
+            let store = crate::engine::install::open_store(data).map_err(|e| e.to_string())?;
+            let history = crate::engine::run::history(&store).map_err(|e| e.to_string())?;
+            Ok(crate::engine::troubleshoot::run(data, &store, &history))
+        }
     }
 }
 
