@@ -1123,6 +1123,15 @@ fn an_installed_folder_opens_on_additional_tasks_where_staging_holds_back_export
     // The page's heading and its one entry in the page list.
     assert_eq!(harness.query_all_by_label("Additional tasks").count(), 2);
     harness.get_by_label_contains("No service runs for this folder");
+    // A second window on the same installation sees that this one holds it.
+    let mut second = harness_at(data.clone());
+    second.run_steps(2);
+    second.get_by_label_contains(&format!(
+        "another Skybridge window (process {}) is changing this installation",
+        std::process::id()
+    ));
+    assert!(second.query_by_label("Configure staging mode").is_none());
+    drop(second);
     // A locked setting is shown, not editable, with its reason.
     harness.get_by_label("sourceAnchor");
     harness.get_by_label_contains("each person's identity in the tenant");

@@ -4,10 +4,12 @@
 //!   folder, owner-only).
 //! - [`server`]: `skybridge service run`, the one process that holds the store, runs the
 //!   scheduled cycles and answers requests.
+//! - [`lock`]: the configuration lock, so that one window at a time changes an installation.
 //! - [`client`]: asking it from the CLI or the GUI, and telling a stopped service from a crashed
 //!   one.
 
 pub mod client;
+pub mod lock;
 pub mod protocol;
 #[cfg(unix)]
 pub mod server;

@@ -20,6 +20,10 @@ use crate::wizard::{Msg, PageId, Wizard};
 pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
     let words = text::page(PageId::AdditionalTasks);
     let mut msgs = Vec::new();
+    if let Some(Err(held)) = &wizard.facts().config_lock {
+        ui.colored_label(ui.visuals().warn_fg_color, held.to_string());
+        return msgs;
+    }
     let installed = match &wizard.facts().installed {
         None => {
             if !wizard.probing(ProbeKind::Installed) {

@@ -147,6 +147,11 @@ pub struct Facts {
     pub signing_in: bool,
     /// The code a device-code sign-in waits for: (where to enter it, the code).
     pub device_prompt: Option<(String, String)>,
+    /// The configuration lock this window holds on an installed folder, or why it could not
+    /// take it (another window holds it).
+    pub config_lock: Option<
+        Result<std::sync::Arc<crate::service::lock::ConfigLock>, crate::service::lock::LockError>,
+    >,
     /// The installed configuration (Additional tasks), or why it could not be read.
     pub installed: Option<Result<Box<tasks::Installed>, String>>,
     /// The last change applied from Additional tasks, or why it was not.
@@ -442,6 +447,9 @@ impl Wizard {
         if data_dir.join("settings.json").is_file() {
             wizard.draft.additional = true;
             wizard.position = Position::Page(PageId::AdditionalTasks);
+            // One window at a time changes an installation.
+            wizard.facts.config_lock =
+                Some(crate::service::lock::ConfigLock::acquire(&data_dir).map(std::sync::Arc::new));
         }
         wizard.draft.data_dir = data_dir;
         wizard
