@@ -6,6 +6,18 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
+/// Wall-clock time as whole seconds since the Unix epoch, as records keep it (0 before 1970).
+pub fn unix_seconds(at: SystemTime) -> u64 {
+    at.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// [`unix_seconds`] of now.
+pub fn unix_now() -> u64 {
+    unix_seconds(SystemTime::now())
+}
+
 /// A boxed future, as trait methods return them.
 pub type Wait<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 

@@ -9,7 +9,6 @@ use common::tenant::{TENANT_PASSWORD, Tenant};
 use egui::accesskit::Toggled;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use skybridge::directory::account::{self, NewAccount, Rights};
 use skybridge::secret::Secret;
 use skybridge::ui::Probes;
 use skybridge::wizard::filtering::Tick;
@@ -411,21 +410,8 @@ fn the_express_install_creates_its_connector_account_and_synchronizes_the_whole_
 #[test]
 fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     let forest = Forest::private("contoso");
-    // An ordinary connector account, made the way the wizard's "create" option will make it.
-    let mut admin = forest.admin_session();
-    let created = account::create(
-        &mut admin,
-        &NewAccount {
-            parent_dn: format!("OU=Service Accounts,OU=Corp,{}", forest.base_dn),
-            name: "sky-gui-01".into(),
-            // Managed sourceAnchor writes ms-DS-ConsistencyGuid back.
-            rights: Rights {
-                consistency_guid_ous: vec![forest.base_dn.clone()],
-                ..Rights::default()
-            },
-        },
-    )
-    .expect("a connector account");
+    // An ordinary connector account, made the way the wizard's "create" option makes it.
+    let created = common::connector_account(&forest, "sky-gui-01");
     let tenant = Tenant::start("directories");
     let mut harness = harness();
     walk_to_tenant_page(&mut harness, true);
@@ -1053,63 +1039,30 @@ fn a_device_code_sign_in_shows_the_code_and_goes_on_once_it_is_entered() {
 #[test]
 fn an_installed_folder_opens_on_additional_tasks_where_staging_holds_back_exports() {
     let forest = Forest::private("contoso");
-    let mut admin = forest.admin_session();
-    let created = account::create(
-        &mut admin,
-        &NewAccount {
-            parent_dn: format!("OU=Service Accounts,OU=Corp,{}", forest.base_dn),
-            name: "sky-tasks-01".into(),
-            rights: Rights {
-                consistency_guid_ous: vec![forest.base_dn.clone()],
-                ..Rights::default()
-            },
-        },
-    )
-    .expect("a connector account");
+    let created = common::connector_account(&forest, "sky-tasks-01");
     let tenant = Tenant::start("tasks");
-    let endpoint = tenant.emulator().tenant_endpoint();
     let users_ou = format!("OU=Users,OU=Corp,{}", forest.base_dn);
     let dir = std::env::temp_dir().join(format!("skybridge-gui-tasks-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("folder");
     let file = dir.join("settings.json");
-    let settings = serde_json::json!({
-        "version": 1,
-        "signIn": "passwordHashSync",
-        "tenant": {
-            "authority": endpoint.authority, "graph": endpoint.graph,
-            "clientId": endpoint.client_id,
-            "user": tenant.emulator().credentials.admin_upn,
-            "password": {"env": "SKY_TASKS_TENANT_PW"},
-        },
-        "directories": [{
-            "server": forest.url, "caFile": forest.ca_file,
-            "account": created.account.bind_name(),
-            "password": {"env": "SKY_TASKS_DIRECTORY_PW"},
-            "ouFilter": {"included": [users_ou]},
-        }],
-        "syncSelected": true,
-        "matching": {"by": "mail"},
-        "anchor": {"mode": "managed"},
-        "acknowledged": ["sign_in_configuration/unverified_suffixes"],
-    });
+    let mut settings = tenant.settings_file(
+        &forest,
+        &created.account.bind_name(),
+        "SKY_TASKS_TENANT_PW",
+        "SKY_TASKS_DIRECTORY_PW",
+        &users_ou,
+    );
+    settings["acknowledged"] = serde_json::json!(["sign_in_configuration/unverified_suffixes"]);
     std::fs::write(&file, settings.to_string()).expect("write");
     let data = dir.join("data");
-    let applied = std::process::Command::new(env!("CARGO_BIN_EXE_skybridge"))
-        .args([
-            "apply",
-            file.to_str().expect("utf-8"),
-            "--accept-licence",
-            "--data",
-        ])
-        .arg(&data)
-        .env("SKY_TASKS_TENANT_PW", TENANT_PASSWORD)
-        .env("SKY_TASKS_DIRECTORY_PW", created.password.expose())
-        .output()
-        .expect("apply runs");
-    assert!(
-        applied.status.success(),
-        "{}",
-        String::from_utf8_lossy(&applied.stdout)
+    common::apply_settings(
+        &file,
+        &data,
+        &[
+            ("SKY_TASKS_TENANT_PW", TENANT_PASSWORD),
+            ("SKY_TASKS_DIRECTORY_PW", created.password.expose()),
+        ],
+        &[],
     );
 
     // Running the wizard again on that folder opens Additional tasks, not the install.
@@ -1168,7 +1121,7 @@ fn an_installed_folder_opens_on_additional_tasks_where_staging_holds_back_export
         })
         .expect("a user of the OU");
     skybridge::directory::write::replace(
-        &mut admin,
+        &mut forest.admin_session(),
         &someone,
         vec![("department".into(), vec![b"Held Back".to_vec()])],
     )

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use common::tenant::{TENANT_PASSWORD, Tenant};
 use common::{Forest, temp_dir};
 use serde_json::{Value, json};
-use skybridge::directory::account::{self, NewAccount, Rights};
 
 fn skybridge(args: &[&str]) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_skybridge"))
@@ -55,62 +54,31 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 #[test]
 fn the_service_holds_the_store_runs_cycles_and_answers_the_cli() {
     let forest = Forest::private("contoso");
-    let mut admin = forest.admin_session();
-    let created = account::create(
-        &mut admin,
-        &NewAccount {
-            parent_dn: format!("OU=Service Accounts,OU=Corp,{}", forest.base_dn),
-            name: "sky-svc-01".into(),
-            rights: Rights {
-                consistency_guid_ous: vec![forest.base_dn.clone()],
-                ..Rights::default()
-            },
-        },
-    )
-    .expect("a connector account");
+    let created = common::connector_account(&forest, "sky-svc-01");
     let dir = temp_dir("service");
     let tenant = Tenant::start("service");
-    let endpoint = tenant.emulator().tenant_endpoint();
     let users_ou = format!("OU=Users,OU=Corp,{}", forest.base_dn);
-    let settings = json!({
-        "version": 1,
-        "signIn": "passwordHashSync",
-        "tenant": {
-            "authority": endpoint.authority,
-            "graph": endpoint.graph,
-            "clientId": endpoint.client_id,
-            "user": tenant.emulator().credentials.admin_upn,
-            "password": {"env": "SKY_SVC_TENANT_PW"},
-        },
-        "directories": [{
-            "server": forest.url,
-            "caFile": forest.ca_file,
-            "account": created.account.bind_name(),
-            "password": {"env": "SKY_SVC_DIRECTORY_PW"},
-            "ouFilter": {"included": [users_ou]},
-        }],
-        "syncSelected": true,
-        "matching": {"by": "mail"},
-        "anchor": {"mode": "managed"},
-        "acknowledged": ["sign_in_configuration/unverified_suffixes"],
-    });
+    let mut settings = tenant.settings_file(
+        &forest,
+        &created.account.bind_name(),
+        "SKY_SVC_TENANT_PW",
+        "SKY_SVC_DIRECTORY_PW",
+        &users_ou,
+    );
+    settings["acknowledged"] = json!(["sign_in_configuration/unverified_suffixes"]);
     let file = dir.join("service.json");
     std::fs::write(&file, settings.to_string()).expect("write");
     let data = dir.join("data");
     let data_arg = data.to_str().expect("utf-8 path");
     // Installed without the first synchronization: the service's first cycle does it.
-    let applied = Command::new(env!("CARGO_BIN_EXE_skybridge"))
-        .args(["apply", file.to_str().expect("utf-8"), "--accept-licence"])
-        .args(["--no-first-sync", "--data", data_arg])
-        .env("SKY_SVC_TENANT_PW", TENANT_PASSWORD)
-        .env("SKY_SVC_DIRECTORY_PW", created.password.expose())
-        .output()
-        .expect("apply runs");
-    assert!(
-        applied.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&applied.stdout),
-        String::from_utf8_lossy(&applied.stderr)
+    common::apply_settings(
+        &file,
+        &data,
+        &[
+            ("SKY_SVC_TENANT_PW", TENANT_PASSWORD),
+            ("SKY_SVC_DIRECTORY_PW", created.password.expose()),
+        ],
+        &["--no-first-sync"],
     );
     let (ok, _, err) = skybridge(&["service", "status", "--data", data_arg]);
     assert!(!ok && err.contains("no Skybridge service runs"), "{err}");

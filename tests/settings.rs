@@ -7,7 +7,6 @@ mod common;
 use common::tenant::{TENANT_PASSWORD, Tenant};
 use common::{Forest, temp_dir};
 use serde_json::{Value, json};
-use skybridge::directory::account::{self, NewAccount, Rights};
 
 fn skybridge(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_skybridge"))
@@ -27,49 +26,22 @@ fn skybridge(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
 #[test]
 fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
     let forest = Forest::private("contoso");
-    let mut admin = forest.admin_session();
-    let created = account::create(
-        &mut admin,
-        &NewAccount {
-            parent_dn: format!("OU=Service Accounts,OU=Corp,{}", forest.base_dn),
-            name: "sky-file-01".into(),
-            rights: Rights {
-                consistency_guid_ous: vec![forest.base_dn.clone()],
-                ..Rights::default()
-            },
-        },
-    )
-    .expect("a connector account");
+    let created = common::connector_account(&forest, "sky-file-01");
     let dir = temp_dir("settings-file");
     let tenant = Tenant::start("settings-file");
-    let endpoint = tenant.emulator().tenant_endpoint();
     let users_ou = format!("OU=Users,OU=Corp,{}", forest.base_dn);
-    let settings = json!({
-        "version": 1,
-        "signIn": "passwordHashSync",
-        "tenant": {
-            "authority": endpoint.authority,
-            "graph": endpoint.graph,
-            "clientId": endpoint.client_id,
-            "user": tenant.emulator().credentials.admin_upn,
-            "password": {"env": "SKY_TEST_TENANT_PW"},
-        },
-        "directories": [{
-            "server": forest.url,
-            "caFile": forest.ca_file,
-            "account": created.account.bind_name(),
-            "password": {"env": "SKY_TEST_DIRECTORY_PW"},
-            "ouFilter": {"included": [users_ou]},
-        }],
-        "syncSelected": true,
-        "matching": {"by": "mail"},
-        "anchor": {"mode": "managed"},
-        // An attribute the default rules do not copy, kept in the tenant as an extension; and
-        // one they do copy, left out by attribute filtering.
-        "features": ["directoryExtensions", "appAttributeFiltering"],
-        "directoryExtensions": ["telephoneNumber"],
-        "excludedAttributes": ["department"],
-    });
+    let mut settings = tenant.settings_file(
+        &forest,
+        &created.account.bind_name(),
+        "SKY_TEST_TENANT_PW",
+        "SKY_TEST_DIRECTORY_PW",
+        &users_ou,
+    );
+    // An attribute the default rules do not copy, kept in the tenant as an extension; and one
+    // they do copy, left out by attribute filtering.
+    settings["features"] = json!(["directoryExtensions", "appAttributeFiltering"]);
+    settings["directoryExtensions"] = json!(["telephoneNumber"]);
+    settings["excludedAttributes"] = json!(["department"]);
     let file = dir.join("contoso.json");
     std::fs::write(&file, settings.to_string()).expect("write");
     let file_arg = file.to_str().expect("utf-8 path");
@@ -125,7 +97,6 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
         "{out}"
     );
 
-    let mut settings = settings;
     settings["acknowledged"] = json!(["sign_in_configuration/unverified_suffixes"]);
     std::fs::write(&file, settings.to_string()).expect("write");
     let (ok, out, err) = skybridge(

@@ -199,6 +199,13 @@ impl Schema {
 }
 
 impl Forest {
+    /// The domains that could be read (their containers were listed).
+    pub fn reachable_domains(&self) -> impl Iterator<Item = &Domain> {
+        self.domains
+            .iter()
+            .filter(|d| matches!(d.status, DomainStatus::Reachable { .. }))
+    }
+
     /// The domain with this NetBIOS or DNS name.
     pub fn domain_named(&self, name: &str) -> Option<&Domain> {
         self.domains.iter().find(|d| {

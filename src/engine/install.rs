@@ -384,11 +384,7 @@ pub fn run_cycle_on(
             run::write_back_anchors(store, &connection.connector, session)?;
         }
     }
-    let cutoff = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-        .saturating_sub(install.history_days * 24 * 3600);
+    let cutoff = crate::clock::unix_now().saturating_sub(install.history_days * 24 * 3600);
     run::purge_history(store, cutoff)?;
     for (_, session) in sessions {
         session.close();

@@ -7,7 +7,6 @@
 //! (a hard match) and adopted if it is there, so a crash never duplicates an object.
 
 use std::collections::BTreeSet;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
@@ -38,10 +37,7 @@ pub enum RunError {
 }
 
 fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    crate::clock::unix_now()
 }
 
 fn record(

@@ -147,10 +147,7 @@ fn skew(forest: &str, session: &mut crate::directory::Session) -> Check {
             "the domain controller did not give its time",
         );
     };
-    let ours = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let ours = i64::try_from(crate::clock::unix_now()).unwrap_or(i64::MAX);
     let apart = (ours - theirs).abs();
     let detail = format!("{apart} s apart from the domain controller");
     if apart > SKEW_FAIL_SECS {

@@ -40,11 +40,7 @@ pub fn change_settings(data: &Path, new: &Installation) -> Result<Applied, Chang
         Reach::NotRunning | Reach::Stale => {
             let store = crate::engine::install::open_store(data)
                 .map_err(|e| ChangeError::Failed(e.to_string()))?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            crate::engine::config::apply_change(&store, data, new, now)
+            crate::engine::config::apply_change(&store, data, new, crate::clock::unix_now())
         }
     }
 }

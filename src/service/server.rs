@@ -186,7 +186,7 @@ async fn start_cycle(shared: Arc<Shared>) {
             };
             if let Ok(mut last) = worker.last.lock() {
                 *last = Some(CycleOutcome {
-                    ended: now_secs(),
+                    ended: crate::clock::unix_now(),
                     full,
                     error,
                 });
@@ -203,7 +203,7 @@ async fn start_cycle(shared: Arc<Shared>) {
         Err(e) => {
             if let Ok(mut last) = shared.last.lock() {
                 *last = Some(CycleOutcome {
-                    ended: now_secs(),
+                    ended: crate::clock::unix_now(),
                     full,
                     error: Some(format!("cannot start the cycle's thread: {e}")),
                 });
@@ -212,13 +212,6 @@ async fn start_cycle(shared: Arc<Shared>) {
             shared.cycle_done.notify_waiters();
         }
     }
-}
-
-fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 /// Only the owner may connect.
@@ -337,7 +330,7 @@ fn respond(shared: &Shared, scheduler: &Scheduler, request: Request) -> Response
             let Ok(mut current) = shared.install.lock() else {
                 return Response::Failed("the service's settings are unusable; restart it".into());
             };
-            match apply_change(store, &shared.data, &settings, now_secs()) {
+            match apply_change(store, &shared.data, &settings, crate::clock::unix_now()) {
                 Ok(applied) => {
                     *current = *settings;
                     if applied.full_sync {

@@ -294,9 +294,7 @@ fn app_name() -> String {
 
 async fn prepare_tenant(plan: &InstallPlan, carried: &mut Carried) -> Result<String, String> {
     if carried.app.is_none() {
-        let admin = plan.admin.graph().ok_or(
-            "the administrator's sign-in is no longer at hand: go back to Connect to the tenant and sign in again",
-        )?;
+        let admin = admin_session(plan)?;
         let name = app_name();
         let app = admin
             .create_application(&name)
@@ -378,19 +376,32 @@ pub const ENGINE_PERMISSIONS: &[&str] = &[
 /// Microsoft Graph's application id.
 const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 
+/// The engine's application, once registered, and the administrator's session that changes it.
+fn app_and_admin<'a>(
+    plan: &'a InstallPlan,
+    carried: &'a Carried,
+) -> Result<(&'a EngineApp, &'a crate::tenant::graph::GraphClient), String> {
+    let app = carried
+        .app
+        .as_ref()
+        .ok_or("the engine's application is not registered yet")?;
+    Ok((app, admin_session(plan)?))
+}
+
+/// The administrator's session, while the wizard still holds it.
+fn admin_session(plan: &InstallPlan) -> Result<&crate::tenant::graph::GraphClient, String> {
+    plan.admin.graph().ok_or_else(|| {
+        "the administrator's sign-in is no longer at hand: go back to Connect to the tenant and sign in again".to_string()
+    })
+}
+
 /// Grants the engine's application [`ENGINE_PERMISSIONS`] on Microsoft Graph (the
 /// administrator's consent), each once: a retry finds the ones granted before.
 async fn grant_permissions(
     plan: &InstallPlan,
     carried: &Carried,
 ) -> Result<Vec<&'static str>, String> {
-    let app = carried
-        .app
-        .as_ref()
-        .ok_or("the engine's application is not registered yet")?;
-    let admin = plan.admin.graph().ok_or(
-        "the administrator's sign-in is no longer at hand: go back to Connect to the tenant and sign in again",
-    )?;
+    let (app, admin) = app_and_admin(plan, carried)?;
     let graph = admin
         .service_principal_of(GRAPH_APP_ID)
         .await
@@ -433,13 +444,7 @@ async fn register_extensions(plan: &InstallPlan, carried: &Carried) -> Result<us
     if plan.sync.extensions.is_empty() {
         return Ok(0);
     }
-    let app = carried
-        .app
-        .as_ref()
-        .ok_or("the engine's application is not registered yet")?;
-    let admin = plan.admin.graph().ok_or(
-        "the administrator's sign-in is no longer at hand: go back to Connect to the tenant and sign in again",
-    )?;
+    let (app, admin) = app_and_admin(plan, carried)?;
     let existing: Vec<String> = admin
         .extension_properties(&app.object_id)
         .await
@@ -563,11 +568,8 @@ fn configure_rules(data: &Path, installation: &Installation) -> Result<String, S
         .map_err(|e| e.to_string())?
         .is_empty()
     {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        crate::engine::config::record(&store, installation, now).map_err(|e| e.to_string())?;
+        crate::engine::config::record(&store, installation, crate::clock::unix_now())
+            .map_err(|e| e.to_string())?;
     }
     Ok(words().field_with(
         DONE_RULES,

@@ -174,14 +174,7 @@ impl ForestFacts {
     /// The naming contexts of the domains that could be read.
     pub fn reachable_naming_contexts(&self) -> Vec<String> {
         self.forest
-            .domains
-            .iter()
-            .filter(|d| {
-                matches!(
-                    d.status,
-                    crate::directory::discovery::DomainStatus::Reachable { .. }
-                )
-            })
+            .reachable_domains()
             .map(|d| d.naming_context.clone())
             .collect()
     }

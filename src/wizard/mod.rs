@@ -571,6 +571,12 @@ impl Wizard {
         self.facts.directory_probe = Some(outcome);
     }
 
+    /// Reads the installed configuration again (Additional tasks).
+    fn reload_installed(&mut self) -> Vec<Effect> {
+        let data = self.draft.data_dir.clone();
+        vec![self.ask(probe::Probe::LoadInstalled { data })]
+    }
+
     /// New single sign-on input for a forest: its earlier check no longer holds.
     fn sso_input(&mut self, forest: &str) {
         sso::forget(&mut self.facts.sso_checks, forest);
@@ -833,10 +839,7 @@ impl Wizard {
             Msg::SetExtensionSearch(text) => self.draft.extension_search = text,
             Msg::ChooseTask(task) => self.draft.tasks.task = task,
             Msg::SetTaskStaging(on) => self.draft.tasks.staging = Some(on),
-            Msg::RefreshInstalled => {
-                let data = self.draft.data_dir.clone();
-                return vec![self.ask(probe::Probe::LoadInstalled { data })];
-            }
+            Msg::RefreshInstalled => return self.reload_installed(),
             Msg::ApplyTaskChange => {
                 let Some(Ok(installed)) = &self.facts.installed else {
                     return Vec::new();
@@ -993,14 +996,12 @@ impl Wizard {
                             self.draft.tasks.staging = None;
                         }
                         self.facts.task_change = Some(outcome);
-                        let data = self.draft.data_dir.clone();
-                        return vec![self.ask(probe::Probe::LoadInstalled { data })];
+                        return self.reload_installed();
                     }
                     probe::ProbeResult::Checks(outcome) => self.facts.checks = Some(outcome),
                     probe::ProbeResult::TaskCycle(outcome) => {
                         self.facts.task_cycle = Some(outcome);
-                        let data = self.draft.data_dir.clone();
-                        return vec![self.ask(probe::Probe::LoadInstalled { data })];
+                        return self.reload_installed();
                     }
                     probe::ProbeResult::SsoVerified(forest, outcome) => {
                         self.facts.verifying_sso = None;

@@ -364,14 +364,7 @@ fn anchor_write_samples(
     forest: &crate::directory::discovery::Forest,
 ) -> Vec<crate::directory::account::WriteSample> {
     forest
-        .domains
-        .iter()
-        .filter(|d| {
-            matches!(
-                d.status,
-                crate::directory::discovery::DomainStatus::Reachable { .. }
-            )
-        })
+        .reachable_domains()
         .filter_map(|d| {
             crate::directory::account::sample_write_right(
                 session,
@@ -430,7 +423,6 @@ fn create_connector(
     hash_sync: bool,
 ) -> Result<CreatedConnector, String> {
     use crate::directory::account::{self, NewAccount, PrivilegedGroup, Rights};
-    use crate::directory::discovery::DomainStatus;
     let mut session =
         crate::directory::Session::open(server, admin, password).map_err(|e| e.to_string())?;
     let check = account::check(&mut session).map_err(|e| e.to_string())?;
@@ -462,16 +454,14 @@ fn create_connector(
         },
     )
     .map_err(|e| e.to_string())?;
-    for domain in forest.domains.iter().filter(|d| !d.forest_root) {
-        if matches!(domain.status, DomainStatus::Reachable { .. }) {
-            account::grant(
-                &mut session,
-                &created.sid,
-                &domain.naming_context,
-                &rights(&domain.naming_context),
-            )
-            .map_err(|e| format!("{} was created, but {e}", created.account))?;
-        }
+    for domain in forest.reachable_domains().filter(|d| !d.forest_root) {
+        account::grant(
+            &mut session,
+            &created.sid,
+            &domain.naming_context,
+            &rights(&domain.naming_context),
+        )
+        .map_err(|e| format!("{} was created, but {e}", created.account))?;
     }
     let mut own = crate::directory::Session::open(server, &created.account, &created.password)
         .map_err(|e| format!("{} was created, but cannot sign in: {e}", created.account))?;

@@ -273,3 +273,45 @@ pub fn temp_dir(label: &str) -> TempDir {
     std::fs::create_dir_all(&dir).expect("temp dir");
     TempDir(dir)
 }
+
+/// An ordinary connector account in the forest's Service Accounts OU, allowed to write the
+/// managed sourceAnchor back: what the wizard's "create a new account" option makes.
+pub fn connector_account(
+    forest: &Forest,
+    name: &str,
+) -> skybridge::directory::account::CreatedAccount {
+    use skybridge::directory::account::{self, NewAccount, Rights};
+    let mut admin = forest.admin_session();
+    account::create(
+        &mut admin,
+        &NewAccount {
+            parent_dn: format!("OU=Service Accounts,OU=Corp,{}", forest.base_dn),
+            name: name.into(),
+            rights: Rights {
+                consistency_guid_ous: vec![forest.base_dn.clone()],
+                ..Rights::default()
+            },
+        },
+    )
+    .expect("a connector account")
+}
+
+/// Installs from a settings file with `skybridge apply --accept-licence` into `data`, the
+/// passwords in `env`, with `extra` arguments; the test fails with apply's output if it fails.
+pub fn apply_settings(file: &Path, data: &Path, env: &[(&str, &str)], extra: &[&str]) {
+    let applied = Command::new(env!("CARGO_BIN_EXE_skybridge"))
+        .arg("apply")
+        .arg(file)
+        .args(["--accept-licence", "--data"])
+        .arg(data)
+        .args(extra)
+        .envs(env.iter().copied())
+        .output()
+        .expect("apply runs");
+    assert!(
+        applied.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&applied.stdout),
+        String::from_utf8_lossy(&applied.stderr)
+    );
+}

@@ -45,6 +45,41 @@ impl Tenant {
         self.emulator.as_ref().expect("running")
     }
 
+    /// A settings file for `forest` and this tenant: hash sync, managed anchor, matching by
+    /// mail, only `included` synchronized; the connector `account`'s password is named by the
+    /// environment variable `directory_env`, the tenant administrator's by `tenant_env`.
+    pub fn settings_file(
+        &self,
+        forest: &super::Forest,
+        account: &str,
+        tenant_env: &str,
+        directory_env: &str,
+        included: &str,
+    ) -> Value {
+        let endpoint = self.emulator().tenant_endpoint();
+        serde_json::json!({
+            "version": 1,
+            "signIn": "passwordHashSync",
+            "tenant": {
+                "authority": endpoint.authority,
+                "graph": endpoint.graph,
+                "clientId": endpoint.client_id,
+                "user": self.emulator().credentials.admin_upn,
+                "password": {"env": tenant_env},
+            },
+            "directories": [{
+                "server": forest.url,
+                "caFile": forest.ca_file,
+                "account": account,
+                "password": {"env": directory_env},
+                "ouFilter": {"included": [included]},
+            }],
+            "syncSelected": true,
+            "matching": {"by": "mail"},
+            "anchor": {"mode": "managed"},
+        })
+    }
+
     /// Every user of the tenant, read by its administrator through Graph.
     pub fn users(&self) -> Vec<Value> {
         self.users_with("id,userPrincipalName,onPremisesImmutableId")
