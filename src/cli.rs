@@ -195,6 +195,28 @@ pub enum ServiceCommand {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Start the service in the background (through systemd when it is registered there) and
+    /// wait until it answers.
+    Start {
+        /// Minutes between cycles.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=10080))]
+        interval_minutes: u64,
+        /// The data folder.
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Register the service as a systemd user unit (started with your user manager, restarted
+    /// when it fails) and start it.
+    Register {
+        /// Minutes between cycles.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=10080))]
+        interval_minutes: u64,
+        /// The data folder.
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Stop the registered service and remove its systemd unit.
+    Unregister(DataArgs),
     /// Whether the service runs, and what it is doing.
     Status(DataArgs),
     /// Stop the service after its running cycle, and wait until it has.
@@ -954,28 +976,61 @@ pub fn service_command(command: &ServiceCommand, out: &mut dyn Write) -> anyhow:
             }
         }
         ServiceCommand::Stop(data) => {
+            use crate::service::launch::{Stopped, stop};
+            let manager = crate::service::systemd::UserManager::from_env();
+            writeln!(out, "stopping after the running cycle…")?;
+            match stop(&data.dir(), &manager)? {
+                Stopped::Stopped => writeln!(out, "stopped")?,
+                Stopped::NotRunning => writeln!(out, "no service was running")?,
+                Stopped::RemovedStale => writeln!(
+                    out,
+                    "no service was running (removed the socket a stopped one left behind)"
+                )?,
+            }
+        }
+        ServiceCommand::Start {
+            interval_minutes,
+            data,
+        } => {
+            use crate::service::launch::{Started, program, start};
+            let manager = crate::service::systemd::UserManager::from_env();
             let dir = data.dir();
-            let socket = dir.join(crate::service::protocol::SOCKET_NAME);
-            match ask(&dir, &Request::Stop)? {
-                Reach::Answer(Response::Stopping) => {
-                    writeln!(out, "stopping after the running cycle…")?;
-                    // The service removes its socket as it leaves.
-                    while socket.exists() {
-                        std::thread::sleep(std::time::Duration::from_millis(200));
-                    }
-                    writeln!(out, "stopped")?;
+            match start(&program()?, &dir, *interval_minutes, &manager)? {
+                Started::AlreadyRunning(pid) => {
+                    writeln!(out, "the service already runs (process {pid})")?
                 }
-                Reach::Answer(other) => {
-                    anyhow::bail!("unexpected answer from the service: {other:?}")
+                Started::Detached(pid) => writeln!(
+                    out,
+                    "started (process {pid}); its output goes to {}",
+                    dir.join(crate::service::launch::LOG_NAME).display()
+                )?,
+                Started::Manager { unit, pid } => {
+                    writeln!(out, "started by systemd as {unit} (process {pid})")?
                 }
-                Reach::NotRunning => writeln!(out, "no service was running")?,
-                Reach::Stale => {
-                    std::fs::remove_file(&socket)?;
-                    writeln!(
-                        out,
-                        "no service was running (removed the socket a stopped one left behind)"
-                    )?;
-                }
+            }
+        }
+        ServiceCommand::Register {
+            interval_minutes,
+            data,
+        } => {
+            let manager = crate::service::systemd::UserManager::from_env();
+            let dir = data.dir();
+            let program = crate::service::launch::program()?;
+            let unit = manager.register(&program, &dir, *interval_minutes)?;
+            writeln!(
+                out,
+                "registered and started: {} (to run without anyone logged in: `loginctl enable-linger`, with a keychain that unlocks without a login)",
+                unit.display()
+            )?;
+        }
+        ServiceCommand::Unregister(data) => {
+            let manager = crate::service::systemd::UserManager::from_env();
+            let dir = data.dir();
+            if manager.is_registered(&dir) {
+                manager.unregister(&dir)?;
+                writeln!(out, "stopped and unregistered")?;
+            } else {
+                writeln!(out, "the service of {} is not registered", dir.display())?;
             }
         }
     }

@@ -314,3 +314,234 @@ fn the_service_holds_the_store_runs_cycles_and_answers_the_cli() {
         "{out}"
     );
 }
+
+/// A systemd user manager of our own, for one test: started in a mount namespace of its own
+/// (where `/run/systemd/system` exists, as on a machine booted with systemd), with its unit
+/// folder and runtime folder in `dir`. Asked to exit, and then killed, when dropped.
+struct UserManager {
+    process: Child,
+    config_home: std::path::PathBuf,
+    runtime_dir: std::path::PathBuf,
+}
+
+impl UserManager {
+    fn start(dir: &std::path::Path) -> UserManager {
+        let config_home = dir.join("config");
+        let runtime_dir = dir.join("runtime");
+        std::fs::create_dir_all(&config_home).expect("config home");
+        std::fs::create_dir_all(&runtime_dir).expect("runtime dir");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&runtime_dir, std::fs::Permissions::from_mode(0o700))
+                .expect("runtime dir mode");
+        }
+        let process = Command::new("unshare")
+            .args([
+                "-m",
+                "sh",
+                "-c",
+                "mkdir -p /run/systemd && mount -t tmpfs tmpfs /run/systemd && \
+                 mkdir /run/systemd/system && exec /lib/systemd/systemd --user",
+            ])
+            .env("XDG_CONFIG_HOME", &config_home)
+            .env("XDG_RUNTIME_DIR", &runtime_dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("unshare and systemd (util-linux, systemd; run as root)");
+        let manager = UserManager {
+            process,
+            config_home,
+            runtime_dir,
+        };
+        wait_for("the systemd user manager", Duration::from_secs(20), || {
+            // (`is-system-running` looks for a booted systemd outside the namespace.)
+            let (_, state) = manager.systemctl(&["show", "-p", "SystemState", "--value"]);
+            matches!(state.trim(), "running" | "degraded")
+        });
+        // As a desktop session does: the units reach the session bus (and its keychain).
+        let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("a session bus");
+        let (ok, out) = manager.systemctl(&[
+            "set-environment",
+            &format!("DBUS_SESSION_BUS_ADDRESS={bus}"),
+        ]);
+        assert!(ok, "{out}");
+        manager
+    }
+
+    fn systemctl(&self, args: &[&str]) -> (bool, String) {
+        let output = Command::new("systemctl")
+            .arg("--user")
+            .args(args)
+            .env("XDG_CONFIG_HOME", &self.config_home)
+            .env("XDG_RUNTIME_DIR", &self.runtime_dir)
+            .output()
+            .expect("systemctl");
+        (
+            output.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        )
+    }
+
+    /// `skybridge` with this manager's environment.
+    fn skybridge(&self, args: &[&str]) -> (bool, String, String) {
+        let output = Command::new(env!("CARGO_BIN_EXE_skybridge"))
+            .args(args)
+            .env("XDG_CONFIG_HOME", &self.config_home)
+            .env("XDG_RUNTIME_DIR", &self.runtime_dir)
+            .output()
+            .expect("skybridge runs");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+}
+
+impl Drop for UserManager {
+    fn drop(&mut self) {
+        // The manager stops its units as it exits.
+        let _ = self.systemctl(&["exit"]);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.process.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn kill(pid: u64) {
+    let ok = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .expect("kill")
+        .success();
+    assert!(ok, "kill {pid}");
+}
+
+fn pid_of(data: &str) -> Option<u64> {
+    status(data).and_then(|s| s["pid"].as_u64())
+}
+
+#[test]
+fn the_service_is_started_in_the_background_comes_back_after_a_crash_and_registers_with_systemd() {
+    let forest = Forest::private("contoso");
+    let created = common::connector_account(&forest, "sky-svc-02");
+    let dir = temp_dir("service-start");
+    let tenant = Tenant::start("service-start");
+    let users_ou = format!("OU=Users,OU=Corp,{}", forest.base_dn);
+    let mut settings = tenant.settings_file(
+        &forest,
+        &created.account.bind_name(),
+        "SKY_SVC2_TENANT_PW",
+        "SKY_SVC2_DIRECTORY_PW",
+        &users_ou,
+    );
+    settings["acknowledged"] = json!(["sign_in_configuration/unverified_suffixes"]);
+    let file = dir.join("service.json");
+    std::fs::write(&file, settings.to_string()).expect("write");
+    // A folder with a space: the unit file must still pass it as one argument.
+    let data = dir.join("data folder");
+    let data_arg = data.to_str().expect("utf-8 path");
+    common::apply_settings(
+        &file,
+        &data,
+        &[
+            ("SKY_SVC2_TENANT_PW", TENANT_PASSWORD),
+            ("SKY_SVC2_DIRECTORY_PW", created.password.expose()),
+        ],
+        &["--no-first-sync"],
+    );
+    let manager = UserManager::start(&dir);
+
+    // Started in the background: it answers, and it outlives the command that started it.
+    let (ok, out, err) = manager.skybridge(&["service", "start", "--data", data_arg]);
+    assert!(ok && out.contains("started (process"), "{out}{err}");
+    let first = pid_of(data_arg).expect("the started service answers");
+    assert!(out.contains(&format!("process {first})")), "{out}");
+    let (ok, out, _) = manager.skybridge(&["service", "start", "--data", data_arg]);
+    assert!(ok && out.contains("already runs"), "{out}");
+
+    // Crashed: its socket stays behind; starting it again replaces it.
+    kill(first);
+    wait_for("the killed service to go", Duration::from_secs(10), || {
+        status(data_arg).is_none()
+    });
+    let (ok, _, err) = skybridge(&["service", "status", "--data", data_arg]);
+    assert!(!ok && err.contains("stopped unexpectedly"), "{err}");
+    let (ok, out, err) = manager.skybridge(&["service", "start", "--data", data_arg]);
+    assert!(ok && out.contains("started (process"), "{out}{err}");
+    let second = pid_of(data_arg).expect("answers again");
+    assert_ne!(first, second);
+
+    // Registered: the background copy makes way for systemd's, which then runs its cycles
+    // with the secrets from the keychain.
+    let (ok, out, err) = manager.skybridge(&["service", "register", "--data", data_arg]);
+    assert!(ok && out.contains("registered and started"), "{out}{err}");
+    let unit = skybridge::service::systemd::unit_name(&data);
+    let unit_file = manager.config_home.join("systemd/user").join(&unit);
+    assert!(unit_file.is_file());
+    let verify = Command::new("systemd-analyze")
+        .args(["verify", "--user"])
+        .arg(&unit_file)
+        .env("XDG_CONFIG_HOME", &manager.config_home)
+        .env("XDG_RUNTIME_DIR", &manager.runtime_dir)
+        .output()
+        .expect("systemd-analyze");
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let (ok, enabled) = manager.systemctl(&["is-enabled", &unit]);
+    assert!(ok && enabled.trim() == "enabled", "{enabled}");
+    wait_for("systemd's copy", Duration::from_secs(30), || {
+        pid_of(data_arg).is_some_and(|p| p != second)
+    });
+    let (_, main_pid) = manager.systemctl(&["show", "-p", "MainPID", "--value", &unit]);
+    let third = pid_of(data_arg).expect("answers");
+    assert_eq!(main_pid.trim(), third.to_string());
+    wait_for("its first cycle", Duration::from_secs(180), || {
+        status(data_arg).is_some_and(|s| s["cyclesDone"].as_u64() >= Some(1))
+    });
+    let cycled = status(data_arg).expect("status");
+    assert_eq!(cycled["lastCycle"]["error"], Value::Null, "{cycled}");
+    assert!(
+        tenant
+            .users()
+            .iter()
+            .any(|u| u["onPremisesImmutableId"].is_string())
+    );
+
+    // Killed under systemd: systemd starts it again by itself.
+    kill(third);
+    wait_for("systemd to restart it", Duration::from_secs(60), || {
+        pid_of(data_arg).is_some_and(|p| p != third)
+    });
+    // Stopped through systemd (which would otherwise restart it), started through it again.
+    let (ok, out, err) = manager.skybridge(&["service", "stop", "--data", data_arg]);
+    assert!(ok && out.contains("stopped"), "{out}{err}");
+    assert!(pid_of(data_arg).is_none());
+    let (ok, active) = manager.systemctl(&["is-active", &unit]);
+    assert!(!ok, "{active}");
+    let (ok, out, err) = manager.skybridge(&["service", "start", "--data", data_arg]);
+    assert!(
+        ok && out.contains(&format!("started by systemd as {unit}")),
+        "{out}{err}"
+    );
+    // Unregistered: stopped, and the unit is gone.
+    let (ok, out, err) = manager.skybridge(&["service", "unregister", "--data", data_arg]);
+    assert!(ok && out.contains("unregistered"), "{out}{err}");
+    assert!(!unit_file.exists());
+    assert!(pid_of(data_arg).is_none());
+}

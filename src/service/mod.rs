@@ -7,12 +7,16 @@
 //! - [`lock`]: the configuration lock, so that one window at a time changes an installation.
 //! - [`client`]: asking it from the CLI or the GUI, and telling a stopped service from a crashed
 //!   one.
+//! - [`launch`]: starting it detached (or through its service manager) and stopping it.
+//! - [`systemd`]: registering it as a systemd user unit.
 
 pub mod client;
+pub mod launch;
 pub mod lock;
 pub mod protocol;
 #[cfg(unix)]
 pub mod server;
+pub mod systemd;
 
 use std::path::{Path, PathBuf};
 
