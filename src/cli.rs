@@ -97,6 +97,22 @@ pub struct ApplyArgs {
     /// Configure without running the first synchronization (whatever the file says).
     #[arg(long)]
     pub no_first_sync: bool,
+    /// Once configured: start the service in the background (`start`) or register it with
+    /// systemd as a user unit (`register`); `none` leaves cycles to `skybridge sync run` or to
+    /// a supervisor of your own running `skybridge service run`.
+    #[arg(long, value_enum, default_value_t = ServiceArg::None)]
+    pub service: ServiceArg,
+}
+
+/// `apply --service`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ServiceArg {
+    /// No service.
+    None,
+    /// Started in the background.
+    Start,
+    /// Registered with systemd, which starts it.
+    Register,
 }
 
 /// `skybridge account`.
@@ -1315,6 +1331,14 @@ pub fn apply_command(args: &ApplyArgs, out: &mut dyn Write) -> anyhow::Result<()
     for note in &notes {
         writeln!(out, "note: {note}")?;
     }
+    headless.send(
+        crate::wizard::Msg::SetServiceChoice(match args.service {
+            ServiceArg::None => crate::wizard::ready::ServiceChoice::None,
+            ServiceArg::Start => crate::wizard::ready::ServiceChoice::Start,
+            ServiceArg::Register => crate::wizard::ready::ServiceChoice::Register,
+        }),
+        &mut Reporter(&mut *out),
+    );
     if args.no_first_sync {
         headless.send(
             crate::wizard::Msg::SetStartSync(false),

@@ -13,6 +13,7 @@ use skybridge::secret::Secret;
 use skybridge::ui::Probes;
 use skybridge::wizard::filtering::Tick;
 use skybridge::wizard::probe::ProbeKind;
+use skybridge::wizard::ready::ServiceChoice;
 use skybridge::wizard::signin_config::{SuffixState, suffixes};
 use skybridge::wizard::{Effect, PageId, Position, Wizard};
 
@@ -20,7 +21,8 @@ struct State {
     wizard: Wizard,
     effects: Vec<Effect>,
     probes: Probes,
-    /// Messages a test sends as a file dialog would (a path chosen).
+    /// Messages a test sends as a file dialog would (a path chosen), or as another front end
+    /// would.
     chosen: Vec<skybridge::wizard::Msg>,
 }
 
@@ -369,6 +371,8 @@ fn the_express_install_creates_its_connector_account_and_synchronizes_the_whole_
         std::slice::from_ref(&forest.base_dn)
     );
     assert!(plan.sync.pilot_groups.is_empty() && plan.start_sync);
+    assert_eq!(plan.service, ServiceChoice::Start);
+    let _stop_it = common::StopsService(plan.data_dir.clone());
     harness.get_by_label("Configure").click();
     harness.run_steps(2);
     run_until(&mut harness, |s| {
@@ -404,6 +408,19 @@ fn the_express_install_creates_its_connector_account_and_synchronizes_the_whole_
         "{settings}"
     );
     assert!(!settings.contains(forest.admin_password()));
+    // The service was started at the end and keeps synchronizing in the background.
+    let pid = skybridge::service::launch::running(&plan.data_dir)
+        .expect("asked")
+        .expect("the service answers");
+    harness.get_by_label_contains(&format!(
+        "The service runs in the background (process {pid})"
+    ));
+    let stopped = skybridge::service::launch::stop(
+        &plan.data_dir,
+        &skybridge::service::systemd::UserManager::from_env(),
+    )
+    .expect("stopped");
+    assert_eq!(stopped, skybridge::service::launch::Stopped::Stopped);
     let _ = std::fs::remove_dir_all(&plan.data_dir);
 }
 
@@ -742,6 +759,15 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     assert!(plan.sync.initial_domain.ends_with(".onmicrosoft.com"));
     assert_eq!(plan.sync.pilot_groups.len(), 1);
     assert!(plan.start_sync && !plan.sync.staging);
+    // No background service in this walk (the express test starts one).
+    harness
+        .get_by_label("Keep synchronizing in the background: start the Skybridge service")
+        .click();
+    harness.run();
+    assert_eq!(
+        harness.state().wizard.plan().expect("a plan").service,
+        ServiceChoice::None
+    );
     let extensions: Vec<&str> = plan
         .sync
         .extensions
@@ -1159,5 +1185,59 @@ fn an_installed_folder_opens_on_additional_tasks_where_staging_holds_back_export
         "{checks:?}"
     );
     harness.get_by_label("tenant token");
+
+    // The service: started from the page, killed outright (a crash), recognised as such and
+    // started again from the page, then stopped.
+    let _stop_it = common::StopsService(data.clone());
+    harness.get_by_label("Start the service").click();
+    harness.step();
+    let service_settled = |s: &State| {
+        s.wizard.facts().service_action.is_some()
+            && !s.wizard.probing(ProbeKind::TaskChange)
+            && !s.wizard.probing(ProbeKind::Installed)
+    };
+    run_until(&mut harness, service_settled);
+    let first = skybridge::service::launch::running(&data)
+        .expect("asked")
+        .expect("the service answers");
+    harness.get_by_label(&format!("The service runs (process {first})."));
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &first.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    while skybridge::service::launch::running(&data)
+        .expect("asked")
+        .is_some()
+    {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    harness
+        .state_mut()
+        .chosen
+        .push(skybridge::wizard::Msg::RefreshInstalled);
+    harness.step();
+    run_until(&mut harness, |s| {
+        !s.wizard.probing(ProbeKind::Installed)
+            && matches!(&s.wizard.facts().installed, Some(Ok(i)) if i.stale)
+    });
+    harness.get_by_label_contains("The service stopped unexpectedly");
+    harness.get_by_label("Start it again").click();
+    harness.step();
+    run_until(&mut harness, service_settled);
+    let second = skybridge::service::launch::running(&data)
+        .expect("asked")
+        .expect("the service answers again");
+    assert_ne!(first, second);
+    harness.get_by_label(&format!("The service runs (process {second})."));
+    harness.get_by_label("Stop the service").click();
+    harness.step();
+    run_until(&mut harness, service_settled);
+    harness.get_by_label("The service stopped.");
+    assert!(
+        skybridge::service::launch::running(&data)
+            .expect("asked")
+            .is_none()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

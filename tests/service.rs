@@ -463,6 +463,7 @@ fn the_service_is_started_in_the_background_comes_back_after_a_crash_and_registe
         &["--no-first-sync"],
     );
     let manager = UserManager::start(&dir);
+    let _stop_it = common::StopsService(data.clone());
 
     // Started in the background: it answers, and it outlives the command that started it.
     let (ok, out, err) = manager.skybridge(&["service", "start", "--data", data_arg]);

@@ -111,6 +111,23 @@ pub fn differences(old: &Installation, new: &Installation) -> Vec<String> {
             out.push(format!("{}: no longer leaves out {dn}", c.name));
         }
     }
+    for d in &new.directories {
+        let Some(before) = old.directories.iter().find(|o| o.connector == d.connector) else {
+            continue;
+        };
+        if before.account != d.account {
+            out.push(format!(
+                "{}: connector account {} → {}",
+                d.connector, before.account, d.account
+            ));
+        }
+        if before.server != d.server || before.starttls != d.starttls {
+            out.push(format!(
+                "{}: domain controller {} → {}",
+                d.connector, before.server, d.server
+            ));
+        }
+    }
     for o in &old.sync.connectors {
         if !new.sync.connectors.iter().any(|c| c.name == o.name) {
             out.push(format!("{}: disconnected", o.name));

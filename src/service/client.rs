@@ -59,13 +59,22 @@ fn ask_at(socket: &Path, request: &Request) -> Result<Reach, ServiceError> {
         detail: e.to_string(),
     })?;
     line.push('\n');
-    stream
-        .write_all(line.as_bytes())
-        .map_err(|e| io("writing to", e))?;
+    // A service that dies while it is asked resets the connection: nobody answers any more.
+    let died = |e: &std::io::Error| {
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+        )
+    };
+    match stream.write_all(line.as_bytes()) {
+        Err(e) if died(&e) => return Ok(Reach::Stale),
+        other => other.map_err(|e| io("writing to", e))?,
+    }
     let mut answer = String::new();
-    BufReader::new(stream)
-        .read_line(&mut answer)
-        .map_err(|e| io("reading from", e))?;
+    match BufReader::new(stream).read_line(&mut answer) {
+        Err(e) if died(&e) => return Ok(Reach::Stale),
+        other => other.map_err(|e| io("reading from", e))?,
+    };
     if answer.trim().is_empty() {
         return Err(ServiceError::Io {
             what: format!("the service at {}", socket.display()),

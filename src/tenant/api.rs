@@ -425,6 +425,17 @@ impl GraphClient {
         Ok(found.into_iter().next())
     }
 
+    /// An application registered in this tenant, by its appId.
+    pub async fn application_of(&self, app_id: &str) -> Result<Option<Value>, TenantError> {
+        let found = self
+            .collect(&format!(
+                "applications?$filter=appId eq '{}'&$select=id,appId,displayName",
+                app_id.replace('\'', "''")
+            ))
+            .await?;
+        Ok(found.into_iter().next())
+    }
+
     /// The app roles (application permissions) assigned to a client service principal.
     pub async fn app_role_assignments(
         &self,

@@ -105,7 +105,7 @@ impl Probes {
                     let (name, ext) = &json[0];
                     dialog.add_filter(*name, ext).pick_file().await
                 }
-                PathFor::ExportSettings => {
+                PathFor::ExportSettings | PathFor::ExportInstalled => {
                     let (name, ext) = &json[0];
                     dialog
                         .add_filter(*name, ext)

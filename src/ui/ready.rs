@@ -1,8 +1,9 @@
 //! The Ready to configure page: the plan in words, staging mode and "start synchronizing".
 
 use crate::wizard::ready::{
-    EXPORT, EXPORTED, STAGING, START_SYNC, SUM_EXCEPT, SUM_EXCLUDED, SUM_EXTENSIONS, SUM_FEATURES,
-    SUM_FORESTS, SUM_PILOT, SUM_SCOPE, SUM_SIGN_IN, SUM_TENANT, SUMMARY,
+    CAN_REGISTER, CHANGES, NO_CHANGES, EXPORT, EXPORTED, REGISTER_SERVICE, STAGING, START_SERVICE, START_SYNC,
+    SUM_EXCEPT, SUM_EXCLUDED, SUM_EXTENSIONS, SUM_FEATURES, SUM_FORESTS, SUM_PILOT, SUM_SCOPE,
+    SUM_SIGN_IN, SUM_TENANT, SUMMARY, ServiceChoice,
 };
 use crate::wizard::text;
 use crate::wizard::{Msg, PageId, Wizard};
@@ -91,10 +92,42 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
             });
         ui.add_space(10.0);
     }
+    if draft.tasks.customizing {
+        changes(ui, wizard);
+        return msgs;
+    }
     let mut start = !draft.no_start_sync;
     if ui.checkbox(&mut start, words.field(START_SYNC)).changed() {
         msgs.push(Msg::SetStartSync(start));
     }
+    ui.indent("service-choice", |ui| {
+        ui.add_enabled_ui(start, |ui| {
+            let mut service = draft.service != ServiceChoice::None;
+            if ui
+                .checkbox(&mut service, words.field(START_SERVICE))
+                .changed()
+            {
+                msgs.push(Msg::SetServiceChoice(if service {
+                    ServiceChoice::Start
+                } else {
+                    ServiceChoice::None
+                }));
+            }
+            ui.add_enabled_ui(service && CAN_REGISTER, |ui| {
+                let mut register = draft.service == ServiceChoice::Register;
+                if ui
+                    .checkbox(&mut register, words.field(REGISTER_SERVICE))
+                    .changed()
+                {
+                    msgs.push(Msg::SetServiceChoice(if register {
+                        ServiceChoice::Register
+                    } else {
+                        ServiceChoice::Start
+                    }));
+                }
+            });
+        });
+    });
     let mut staging = draft.staging;
     if ui.checkbox(&mut staging, words.field(STAGING)).changed() {
         msgs.push(Msg::SetStaging(staging));
@@ -109,4 +142,22 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         }
     });
     msgs
+}
+
+/// When customizing an installation: what would change, line by line, against the settings in
+/// use.
+fn changes(ui: &mut egui::Ui, wizard: &Wizard) {
+    let words = text::page(PageId::ReadyToConfigure);
+    let (Ok(plan), Some(Ok(installed))) = (wizard.plan(), &wizard.facts().installed) else {
+        return;
+    };
+    let new = crate::wizard::tasks::customized(&installed.settings, &plan);
+    let lines = crate::engine::config::differences(&installed.settings, &new);
+    ui.label(egui::RichText::new(words.field(CHANGES)).strong());
+    if lines.is_empty() {
+        ui.label(egui::RichText::new(words.field(NO_CHANGES)).weak());
+    }
+    for line in lines {
+        ui.label(format!("- {line}"));
+    }
 }

@@ -171,6 +171,9 @@ fn navigation(ui: &mut egui::Ui, wizard: &Wizard, msgs: &mut Vec<Msg>) {
 /// Next reads "Configure" where it starts changing things and "Exit" on the last page.
 fn next_label(wizard: &Wizard) -> &'static str {
     match wizard.position() {
+        Position::Page(PageId::ReadyToConfigure) if wizard.draft().tasks.customizing => {
+            text::page(PageId::ReadyToConfigure).field(crate::wizard::ready::APPLY_CHANGES)
+        }
         Position::Page(PageId::ReadyToConfigure) => {
             text::page(PageId::ReadyToConfigure).field(crate::wizard::ready::CONFIGURE)
         }

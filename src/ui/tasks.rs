@@ -6,12 +6,14 @@
 use crate::engine::config::{differences, locks};
 use crate::engine::model::ExportChange;
 use crate::wizard::probe::ProbeKind;
+use crate::wizard::ready::CAN_REGISTER;
 use crate::wizard::tasks::{
     ADDS, ANCHOR, APPLIED, APPLY, CHANGE_FAILED, CHANGES, CHECK_FAIL, CHECK_PASS, CHECK_WARN,
-    CYCLE_DONE, CYCLE_FAILED, DELETES, FORESTS, HISTORY_CHART, Installed, LOAD_FAILED, LOADING,
-    LOCKED, MATCHING, NO_CHANGES, NOTHING_PENDING, PILOT, RUN_CHECKS, RUN_NOW, SCOPE,
-    SERVICE_RUNNING, SERVICE_STOPPED, SETTING, STAGING, STAGING_BOX, Task, UPDATES, VALUE, VERSION,
-    staging_change,
+    CUSTOMIZE_HELP, CUSTOMIZE_START, CYCLE_DONE, CYCLE_FAILED, EXPORT_TO, EXPORTED, DELETES, FORESTS, HISTORY_CHART, Installed, LINGER_NOTE, LOAD_FAILED,
+    LOADING, LOCKED, MATCHING, NO_CHANGES, NOTHING_PENDING, PILOT, REGISTER, REGISTERED,
+    RUN_CHECKS, RUN_NOW, SCOPE, SERVICE_FAILED, SERVICE_RUNNING, SERVICE_STALE, SERVICE_STOPPED,
+    SETTING, STAGING, STAGING_BOX, START_AGAIN, START_SERVICE, STOP_SERVICE, ServiceAction, Task,
+    UNREGISTER, UPDATES, VALUE, VERSION, staging_change,
 };
 use crate::wizard::text::{self, PageText};
 use crate::wizard::{Msg, PageId, Wizard};
@@ -41,12 +43,7 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         }
         Some(Ok(installed)) => installed,
     };
-    match &installed.service {
-        Some(status) => {
-            ui.label(words.field_with(SERVICE_RUNNING, &[("pid", &status.pid.to_string())]))
-        }
-        None => ui.label(egui::RichText::new(words.field(SERVICE_STOPPED)).weak()),
-    };
+    service(ui, words, wizard, installed, &mut msgs);
     ui.add_space(6.0);
     ui.horizontal(|ui| {
         for task in Task::ALL {
@@ -71,8 +68,130 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
             pending(ui, words, installed);
         }
         Task::Troubleshoot => troubleshoot(ui, words, wizard, &mut msgs),
+        Task::Customize => customize(ui, words, wizard, &mut msgs),
+        Task::Export => export(ui, words, wizard, &mut msgs),
     }
     msgs
+}
+
+/// The service's state, with what can be done to it: start (again, after a crash), stop,
+/// register with systemd or unregister.
+fn service(
+    ui: &mut egui::Ui,
+    words: &PageText,
+    wizard: &Wizard,
+    installed: &Installed,
+    msgs: &mut Vec<Msg>,
+) {
+    let busy = wizard.probing(ProbeKind::TaskChange);
+    ui.horizontal_wrapped(|ui| {
+        match (&installed.service, installed.stale) {
+            (Some(status), _) => {
+                ui.label(words.field_with(SERVICE_RUNNING, &[("pid", &status.pid.to_string())]));
+                if ui
+                    .add_enabled(!busy, egui::Button::new(words.field(STOP_SERVICE)))
+                    .clicked()
+                {
+                    msgs.push(Msg::ServiceAction(ServiceAction::Stop));
+                }
+            }
+            (None, true) => {
+                ui.colored_label(ui.visuals().warn_fg_color, words.field(SERVICE_STALE));
+                if ui
+                    .add_enabled(!busy, egui::Button::new(words.field(START_AGAIN)))
+                    .clicked()
+                {
+                    msgs.push(Msg::ServiceAction(ServiceAction::Start));
+                }
+            }
+            (None, false) => {
+                ui.label(egui::RichText::new(words.field(SERVICE_STOPPED)).weak());
+                if ui
+                    .add_enabled(!busy, egui::Button::new(words.field(START_SERVICE)))
+                    .clicked()
+                {
+                    msgs.push(Msg::ServiceAction(ServiceAction::Start));
+                }
+            }
+        }
+        if busy {
+            ui.spinner();
+        }
+    });
+    if CAN_REGISTER {
+        ui.horizontal_wrapped(|ui| match &installed.registered {
+            Some(unit) => {
+                ui.label(words.field_with(REGISTERED, &[("unit", unit)]));
+                if ui
+                    .add_enabled(!busy, egui::Button::new(words.field(UNREGISTER)))
+                    .clicked()
+                {
+                    msgs.push(Msg::ServiceAction(ServiceAction::Unregister));
+                }
+            }
+            None => {
+                if ui
+                    .add_enabled(!busy, egui::Button::new(words.field(REGISTER)))
+                    .clicked()
+                {
+                    msgs.push(Msg::ServiceAction(ServiceAction::Register));
+                }
+                ui.label(egui::RichText::new(words.field(LINGER_NOTE)).weak());
+            }
+        });
+    }
+    match &wizard.facts().service_action {
+        Some(Ok(done)) => {
+            ui.label(done);
+        }
+        Some(Err(why)) => {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("{} {why}", words.message(SERVICE_FAILED)),
+            );
+        }
+        None => {}
+    }
+}
+
+/// Customize synchronization options: what it changes, and the button that opens the pages.
+fn customize(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &mut Vec<Msg>) {
+    ui.label(words.field(CUSTOMIZE_HELP));
+    ui.add_space(6.0);
+    let busy = wizard.probing(ProbeKind::SettingsFile);
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(!busy, egui::Button::new(words.field(CUSTOMIZE_START)))
+            .clicked()
+        {
+            msgs.push(Msg::Customize);
+        }
+        if busy {
+            ui.spinner();
+        }
+    });
+    if let Some(Err(why)) = &wizard.facts().task_change {
+        ui.colored_label(
+            ui.visuals().error_fg_color,
+            format!("{} {why}", words.message(CHANGE_FAILED)),
+        );
+    }
+}
+
+/// Export settings: a settings file for a rebuild, without secrets.
+fn export(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &mut Vec<Msg>) {
+    if ui.button(words.field(EXPORT_TO)).clicked() {
+        msgs.push(Msg::Browse(crate::wizard::PathFor::ExportInstalled));
+    }
+    match &wizard.facts().export {
+        Some(Ok(path)) => {
+            ui.label(format!("{} {path}", words.field(EXPORTED)));
+        }
+        Some(Err(why)) => {
+            ui.colored_label(ui.visuals().error_fg_color, why);
+        }
+        None => {}
+    }
 }
 
 fn configuration(ui: &mut egui::Ui, words: &PageText, installed: &Installed) {

@@ -62,6 +62,12 @@ fn words() -> &'static super::text::PageText {
 
 /// Label id of [`Step::FirstSync`].
 pub const STEP_FIRST_SYNC: &str = "step_first_sync";
+/// Label id of [`Step::StartService`].
+pub const STEP_SERVICE: &str = "step_service";
+/// The service was started in the background (`{pid}`, `{minutes}`, `{log}`).
+pub const DONE_SERVICE: &str = "done_service";
+/// The service was registered with systemd and started by it (`{unit}`, `{pid}`).
+pub const DONE_SERVICE_REGISTERED: &str = "done_service_registered";
 
 /// One step of configuring, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -80,11 +86,13 @@ pub enum Step {
     ConfigureRules,
     /// The first full import, synchronization and export (unless not wanted).
     FirstSync,
+    /// The service started in the background, or registered with systemd (when chosen).
+    StartService,
 }
 
 impl Step {
     /// Every step, in order.
-    pub const ALL: [Step; 7] = [
+    pub const ALL: [Step; 8] = [
         Step::CreateStore,
         Step::PrepareTenant,
         Step::SaveCredentials,
@@ -92,13 +100,19 @@ impl Step {
         Step::SingleSignOn,
         Step::ConfigureRules,
         Step::FirstSync,
+        Step::StartService,
     ];
 
-    /// The steps a plan takes, in order (single sign-on only when it has forests for it).
+    /// The steps a plan takes, in order (single sign-on only when it has forests for it, the
+    /// service only when synchronization starts and the service is wanted).
     pub fn of(plan: &InstallPlan) -> Vec<Step> {
         Step::ALL
             .into_iter()
             .filter(|&s| s != Step::SingleSignOn || !plan.sso.is_empty())
+            .filter(|&s| {
+                s != Step::StartService
+                    || (plan.start_sync && plan.service != super::ready::ServiceChoice::None)
+            })
             .collect()
     }
 
@@ -112,6 +126,7 @@ impl Step {
             Step::SingleSignOn => STEP_SSO,
             Step::ConfigureRules => STEP_RULES,
             Step::FirstSync => STEP_FIRST_SYNC,
+            Step::StartService => STEP_SERVICE,
         }
     }
 }
@@ -202,6 +217,7 @@ pub async fn run_reporting(job: Job, report: Report) -> Done {
         Step::PrepareTenant => prepare_tenant(&plan, &mut carried).await,
         Step::SingleSignOn => blocking(move || single_sign_on(&plan)).await,
         Step::FirstSync if !plan.start_sync => Ok(words().field(DONE_NOT_STARTED).to_string()),
+        Step::StartService => blocking(move || start_service(&data, plan.service)).await,
         // The later steps work on the settings the plan and the application make.
         later => match installation(&plan, &carried) {
             Err(why) => Err(why),
@@ -211,7 +227,9 @@ pub async fn run_reporting(job: Job, report: Report) -> Done {
                 }
                 Step::ConfigureConnectors => configure_connectors(installation).await,
                 Step::ConfigureRules => {
-                    blocking(move || configure_rules(&data, &installation)).await
+                    let choices = plan.choices.clone();
+                    blocking(move || configure_rules(&data, &installation, choices.as_deref()))
+                        .await
                 }
                 _ => blocking(move || first_sync(&data, &report)).await,
             },
@@ -445,15 +463,26 @@ async fn register_extensions(plan: &InstallPlan, carried: &Carried) -> Result<us
         return Ok(0);
     }
     let (app, admin) = app_and_admin(plan, carried)?;
+    register_extension_properties(admin, &app.app_id, &app.object_id, &plan.sync.extensions).await
+}
+
+/// Registers directory extensions on the engine's application (`app_id`, object `object_id`),
+/// each once: the ones it already has are left alone. Returns how many were asked for.
+pub async fn register_extension_properties(
+    admin: &crate::tenant::graph::GraphClient,
+    app_id: &str,
+    object_id: &str,
+    wanted: &[extensions::Extension],
+) -> Result<usize, String> {
     let existing: Vec<String> = admin
-        .extension_properties(&app.object_id)
+        .extension_properties(object_id)
         .await
         .map_err(|e| format!("cannot list the application's extension properties: {e}"))?
         .iter()
         .filter_map(|p| p["name"].as_str().map(str::to_lowercase))
         .collect();
-    for extension in &plan.sync.extensions {
-        let property = extensions::property_name(&app.app_id, &extension.attribute);
+    for extension in wanted {
+        let property = extensions::property_name(app_id, &extension.attribute);
         if existing.contains(&property.to_lowercase()) {
             continue;
         }
@@ -466,7 +495,7 @@ async fn register_extensions(plan: &InstallPlan, carried: &Carried) -> Result<us
         }
         admin
             .create_extension_property_of(
-                &app.object_id,
+                object_id,
                 &extensions::name_part(&extension.attribute),
                 extension.data_type.tenant_name(),
                 extension.multi_valued,
@@ -480,7 +509,7 @@ async fn register_extensions(plan: &InstallPlan, carried: &Carried) -> Result<us
                 )
             })?;
     }
-    Ok(plan.sync.extensions.len())
+    Ok(wanted.len())
 }
 
 /// The settings file's contents for a plan, and the application secret that goes with them.
@@ -560,8 +589,20 @@ async fn configure_connectors(installation: Installation) -> Result<String, Stri
     Ok(words().field_with(DONE_CONNECTORS, &[("forests", &forests)]))
 }
 
-fn configure_rules(data: &Path, installation: &Installation) -> Result<String, String> {
+fn configure_rules(
+    data: &Path,
+    installation: &Installation,
+    choices: Option<&super::settings::SettingsFile>,
+) -> Result<String, String> {
     installation.save(data).map_err(|e| e.to_string())?;
+    // The wizard's own choices, for customizing later (no secret in it).
+    if let Some(choices) = choices {
+        let kept = choices.kept_in(&installation.keychain_service);
+        let mut text = serde_json::to_string_pretty(&kept).map_err(|e| e.to_string())?;
+        text.push('\n');
+        let path = data.join(super::tasks::CHOICES_NAME);
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
     // The installation's settings are version 1 of its settings history.
     let store = install::open_store(data).map_err(|e| e.to_string())?;
     if crate::engine::config::versions(&store)
@@ -574,6 +615,39 @@ fn configure_rules(data: &Path, installation: &Installation) -> Result<String, S
     Ok(words().field_with(
         DONE_RULES,
         &[("path", &data.join("settings.json").display().to_string())],
+    ))
+}
+
+/// Starts the service in the background, or registers it with systemd (which starts it).
+fn start_service(data: &Path, choice: super::ready::ServiceChoice) -> Result<String, String> {
+    use crate::service::{launch, systemd::UserManager};
+    let program = launch::program().map_err(|e| e.to_string())?;
+    let minutes = crate::engine::schedule::DEFAULT_INTERVAL.as_secs() / 60;
+    let manager = UserManager::from_env();
+    if choice == super::ready::ServiceChoice::Register {
+        manager
+            .register(&program, data, minutes)
+            .map_err(|e| e.to_string())?;
+        let pid = launch::running(data)
+            .map_err(|e| e.to_string())?
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "?".into());
+        return Ok(words().field_with(
+            DONE_SERVICE_REGISTERED,
+            &[
+                ("unit", &crate::service::systemd::unit_name(data)),
+                ("pid", &pid),
+            ],
+        ));
+    }
+    let started = launch::start(&program, data, minutes, &manager).map_err(|e| e.to_string())?;
+    Ok(words().field_with(
+        DONE_SERVICE,
+        &[
+            ("pid", &started.pid().to_string()),
+            ("minutes", &minutes.to_string()),
+            ("log", &data.join(launch::LOG_NAME).display().to_string()),
+        ],
     ))
 }
 

@@ -91,6 +91,8 @@ pub struct Draft {
     pub staging: bool,
     /// Do not start synchronizing once configured.
     pub no_start_sync: bool,
+    /// What happens to the service once configured.
+    pub service: ready::ServiceChoice,
     /// Warnings confirmed with "continue anyway": (page, message id).
     pub confirmed: std::collections::BTreeSet<(PageId, &'static str)>,
     /// The data folder to install into (`--data`, else the default).
@@ -131,6 +133,7 @@ impl Default for Draft {
             extension_search: String::new(),
             staging: false,
             no_start_sync: false,
+            service: ready::ServiceChoice::default(),
             confirmed: std::collections::BTreeSet::new(),
             data_dir: crate::engine::install::default_data_dir(),
             import_file: String::new(),
@@ -160,6 +163,8 @@ pub struct Facts {
     pub checks: Option<Result<Vec<crate::engine::troubleshoot::Check>, String>>,
     /// The last cycle asked for from Additional tasks, or why it failed.
     pub task_cycle: Option<Result<String, String>>,
+    /// What was last done to the service from Additional tasks, or why it could not be.
+    pub service_action: Option<Result<String, String>>,
     /// Each forest's single sign-on administrator, checked (or why not).
     pub sso_checks: std::collections::BTreeMap<String, Result<(), String>>,
     /// The forest whose single sign-on administrator is being checked.
@@ -259,6 +264,8 @@ pub enum Msg {
     SetStaging(bool),
     /// Ticked or cleared "start synchronizing when configured".
     SetStartSync(bool),
+    /// Chose what happens to the service once configured.
+    SetServiceChoice(ready::ServiceChoice),
     /// Ticked or cleared an optional feature.
     SetFeature(features::Feature, bool),
     /// Ticked or cleared a cloud service on App filtering.
@@ -273,6 +280,12 @@ pub enum Msg {
     ApplyTaskChange,
     /// Pressed "Run a cycle now" on Additional tasks.
     RunCycleNow,
+    /// Pressed Start, Stop, Register or Unregister for the service on Additional tasks.
+    ServiceAction(tasks::ServiceAction),
+    /// Pressed Customize on Additional tasks: open the pages with today's values.
+    Customize,
+    /// Chose where to export the installed settings (Additional tasks).
+    ExportInstalledTo(std::path::PathBuf),
     /// Pressed "Run the checks" on Additional tasks.
     RunChecks,
     /// Read the installation again (Additional tasks).
@@ -350,6 +363,8 @@ pub enum PathFor {
     ImportSettings,
     /// Where to export the settings.
     ExportSettings,
+    /// Where to export the installed settings (Additional tasks).
+    ExportInstalled,
 }
 
 impl PathFor {
@@ -359,6 +374,7 @@ impl PathFor {
             PathFor::DataFolder => Msg::SetDataDir(path),
             PathFor::ImportSettings => Msg::ImportSettingsFrom(path),
             PathFor::ExportSettings => Msg::ExportSettingsTo(path),
+            PathFor::ExportInstalled => Msg::ExportInstalledTo(path),
         }
     }
 }
@@ -569,6 +585,13 @@ impl Wizard {
             return;
         }
         self.facts.directory_probe = Some(outcome);
+    }
+
+    /// Leaves the customizing walk for Additional tasks; what it entered is dropped.
+    fn end_customizing(&mut self) {
+        self.draft.tasks.customizing = false;
+        self.facts.import = None;
+        self.position = Position::Page(PageId::AdditionalTasks);
     }
 
     /// Reads the installed configuration again (Additional tasks).
@@ -814,6 +837,7 @@ impl Wizard {
             Msg::SetPilotEnabled(on) => self.draft.pilot_enabled = on,
             Msg::SetStaging(on) => self.draft.staging = on,
             Msg::SetStartSync(on) => self.draft.no_start_sync = !on,
+            Msg::SetServiceChoice(choice) => self.draft.service = choice,
             Msg::SetFeature(feature, on) => {
                 if on {
                     self.draft.features.insert(feature);
@@ -858,6 +882,21 @@ impl Wizard {
                 self.facts.checks = None;
                 let data = self.draft.data_dir.clone();
                 return vec![self.ask(probe::Probe::Troubleshoot { data })];
+            }
+            Msg::Customize => {
+                self.facts.task_change = None;
+                let data = self.draft.data_dir.clone();
+                return vec![self.ask(probe::Probe::ReadForChange { data })];
+            }
+            Msg::ExportInstalledTo(path) => {
+                self.facts.export = None;
+                let data = self.draft.data_dir.clone();
+                return vec![self.ask(probe::Probe::ExportInstalled { data, path })];
+            }
+            Msg::ServiceAction(action) => {
+                self.facts.service_action = None;
+                let data = self.draft.data_dir.clone();
+                return vec![self.ask(probe::Probe::Service { data, action })];
             }
             Msg::RunCycleNow => {
                 self.facts.task_cycle = None;
@@ -994,11 +1033,27 @@ impl Wizard {
                     probe::ProbeResult::TaskChanged(outcome) => {
                         if outcome.is_ok() {
                             self.draft.tasks.staging = None;
+                            if self.draft.tasks.customizing {
+                                self.end_customizing();
+                                self.draft.tasks.task = tasks::Task::Configuration;
+                            }
                         }
                         self.facts.task_change = Some(outcome);
                         return self.reload_installed();
                     }
                     probe::ProbeResult::Checks(outcome) => self.facts.checks = Some(outcome),
+                    probe::ProbeResult::ForChange(Ok(imported)) => {
+                        self.draft.tasks.customizing = true;
+                        self.position = Position::Page(PageId::ConnectTenant);
+                        return self.apply_msg(Msg::ImportSettings(imported));
+                    }
+                    probe::ProbeResult::ForChange(Err(why)) => {
+                        self.facts.task_change = Some(Err(why));
+                    }
+                    probe::ProbeResult::ServiceDone(outcome) => {
+                        self.facts.service_action = Some(outcome);
+                        return self.reload_installed();
+                    }
                     probe::ProbeResult::TaskCycle(outcome) => {
                         self.facts.task_cycle = Some(outcome);
                         return self.reload_installed();
@@ -1046,6 +1101,31 @@ impl Wizard {
                 ) =>
             {
                 return vec![Effect::Close];
+            }
+            Msg::Next
+                if self.position == Position::Page(PageId::ReadyToConfigure)
+                    && self.draft.tasks.customizing =>
+            {
+                if !self.can_go_next() || self.probing(probe::ProbeKind::TaskChange) {
+                    return Vec::new();
+                }
+                let (Ok(plan), Some(Ok(installed))) = (self.plan(), &self.facts.installed) else {
+                    return Vec::new();
+                };
+                let settings = tasks::customized(&installed.settings, &plan);
+                let passwords = plan
+                    .directories
+                    .iter()
+                    .map(|d| (d.connector.clone(), d.password.clone()))
+                    .collect();
+                self.facts.task_change = None;
+                let data = self.draft.data_dir.clone();
+                return vec![self.ask(probe::Probe::ApplyCustomized {
+                    data,
+                    settings: Box::new(settings),
+                    passwords,
+                    admin: plan.admin.clone(),
+                })];
             }
             Msg::Next
                 if self.position == Position::Page(PageId::ReadyToConfigure)
@@ -1130,6 +1210,9 @@ impl Wizard {
                             .and_then(|i| flow.get(i))
                             .map_or(self.position, |&p| Position::Page(p)),
                     };
+                    if self.position == Position::Page(PageId::AdditionalTasks) {
+                        self.end_customizing();
+                    }
                 }
             }
             // While a step runs, Cancel stops after it rather than leaving half-way through.
@@ -1144,6 +1227,11 @@ impl Wizard {
             }
             Msg::Cancel => self.confirming_cancel = true,
             Msg::CancelDismissed => self.confirming_cancel = false,
+            Msg::CancelConfirmed if self.draft.tasks.customizing => {
+                // Leaving a customization goes back to the tasks; nothing was applied.
+                self.confirming_cancel = false;
+                self.end_customizing();
+            }
             Msg::CancelConfirmed => {
                 self.confirming_cancel = false;
                 return vec![Effect::Close];
@@ -1338,6 +1426,8 @@ mod tests {
             alternate_sign_in: None,
             features: Vec::new(),
             start_sync: true,
+            service: ready::ServiceChoice::None,
+            choices: None,
             tenant_id: "t".into(),
             admin: Default::default(),
             data_dir: std::env::temp_dir().join("never-written"),

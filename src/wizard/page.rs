@@ -153,9 +153,26 @@ impl PageId {
 /// asks for the tenant and one forest's enterprise administrator, shows the forest's sign-in
 /// suffixes, and goes on to Ready to configure.
 pub fn flow(draft: &Draft) -> Vec<PageId> {
-    // An installed configuration is changed from Additional tasks, never installed again.
+    // An installed configuration is changed from Additional tasks, never installed again;
+    // customizing walks the pages of what can change, then Ready to configure.
     if draft.additional {
-        return vec![PageId::AdditionalTasks];
+        let mut pages = vec![PageId::AdditionalTasks];
+        if draft.tasks.customizing {
+            pages.extend([
+                PageId::ConnectTenant,
+                PageId::ConnectDirectories,
+                PageId::DomainOuFiltering,
+                PageId::OptionalFeatures,
+            ]);
+            if draft.features.contains(&Feature::AppAttributeFiltering) {
+                pages.extend([PageId::AppFiltering, PageId::AttributeFiltering]);
+            }
+            if draft.features.contains(&Feature::DirectoryExtensions) {
+                pages.push(PageId::DirectoryExtensions);
+            }
+            pages.push(PageId::ReadyToConfigure);
+        }
+        return pages;
     }
     let mut pages = vec![PageId::Welcome, PageId::Express];
     match draft.mode {

@@ -43,6 +43,10 @@ pub struct InstallPlan {
     pub features: Vec<Feature>,
     /// Start synchronizing when configured.
     pub start_sync: bool,
+    /// What happens to the service once configured (when synchronization starts).
+    pub service: super::ready::ServiceChoice,
+    /// The wizard's choices as a settings file, kept with the installation for customizing.
+    pub choices: Option<Box<super::settings::SettingsFile>>,
     /// The tenant's id.
     pub tenant_id: String,
     /// The administrator's session, for preparing the tenant.
@@ -146,6 +150,10 @@ pub fn resolve(draft: &Draft, facts: &Facts) -> Result<InstallPlan, NotReady> {
         alternate_sign_in: draft.alternate_sign_in.clone(),
         features,
         start_sync: !draft.no_start_sync,
+        service: draft.service,
+        choices: Some(Box::new(super::settings::SettingsFile::from_draft(
+            draft, facts,
+        ))),
         tenant_id: tenant.tenant_id.clone(),
         admin: tenant.admin.clone(),
         data_dir: draft.data_dir.clone(),

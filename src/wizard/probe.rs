@@ -64,6 +64,37 @@ pub enum Probe {
         /// The data folder.
         data: std::path::PathBuf,
     },
+    /// Start, stop, register or unregister an installation's service.
+    Service {
+        /// The data folder.
+        data: std::path::PathBuf,
+        /// What to do.
+        action: super::tasks::ServiceAction,
+    },
+    /// Read an installation's settings for customizing, with its connector passwords.
+    ReadForChange {
+        /// The data folder.
+        data: std::path::PathBuf,
+    },
+    /// Write an installation's settings to a file (no secrets).
+    ExportInstalled {
+        /// The data folder.
+        data: std::path::PathBuf,
+        /// Where to write.
+        path: std::path::PathBuf,
+    },
+    /// Apply customized settings: keep the connector passwords, register new directory
+    /// extensions on the engine's application, then the change API.
+    ApplyCustomized {
+        /// The data folder.
+        data: std::path::PathBuf,
+        /// The new settings.
+        settings: Box<crate::engine::install::Installation>,
+        /// Each forest's connector password: (connector, password).
+        passwords: Vec<(String, Secret)>,
+        /// The tenant administrator's session (registers new extensions).
+        admin: super::tenant::AdminSession,
+    },
     /// Run a cycle of an installation (its service's, when one runs).
     RunCycle {
         /// The data folder.
@@ -157,8 +188,13 @@ impl Probe {
             Probe::Directory { .. } | Probe::CreateConnector { .. } => ProbeKind::Directory,
             Probe::VerifySsoAdmin { .. } => ProbeKind::SsoAdmin,
             Probe::LoadInstalled { .. } => ProbeKind::Installed,
-            Probe::ApplyChange { .. } | Probe::RunCycle { .. } | Probe::Troubleshoot { .. } => {
-                ProbeKind::TaskChange
+            Probe::ApplyChange { .. }
+            | Probe::RunCycle { .. }
+            | Probe::Troubleshoot { .. }
+            | Probe::Service { .. }
+            | Probe::ApplyCustomized { .. } => ProbeKind::TaskChange,
+            Probe::ReadForChange { .. } | Probe::ExportInstalled { .. } => {
+                ProbeKind::SettingsFile
             }
             Probe::FindGroup { .. } => ProbeKind::FindGroup,
             Probe::ReadSettings { .. } | Probe::WriteSettings { .. } => ProbeKind::SettingsFile,
@@ -184,6 +220,10 @@ pub enum ProbeResult {
     Checks(Result<Vec<crate::engine::troubleshoot::Check>, String>),
     /// A cycle ran (its summary, empty when the service started it), or why not.
     TaskCycle(Result<String, String>),
+    /// What was done to the service, or why it could not be.
+    ServiceDone(Result<String, String>),
+    /// An installation read for customizing, or why it could not be.
+    ForChange(Result<Box<super::settings::Imported>, String>),
     /// A forest's single sign-on administrator checked, or why they cannot be used.
     SsoVerified(String, Result<(), String>),
     /// A connector account created and its forest read, or why not (in words).
@@ -209,9 +249,11 @@ impl ProbeResult {
             ProbeResult::DataFolder(..) => ProbeKind::DataFolder,
             ProbeResult::SsoVerified(..) => ProbeKind::SsoAdmin,
             ProbeResult::Installed(_) => ProbeKind::Installed,
-            ProbeResult::TaskChanged(_) | ProbeResult::TaskCycle(_) | ProbeResult::Checks(_) => {
-                ProbeKind::TaskChange
-            }
+            ProbeResult::TaskChanged(_)
+            | ProbeResult::TaskCycle(_)
+            | ProbeResult::Checks(_)
+            | ProbeResult::ServiceDone(_) => ProbeKind::TaskChange,
+            ProbeResult::ForChange(_) => ProbeKind::SettingsFile,
         }
     }
 }
@@ -260,6 +302,21 @@ pub async fn run(probe: Probe) -> ProbeResult {
         Probe::Troubleshoot { data } => {
             ProbeResult::Checks(blocking(move || super::tasks::troubleshoot(&data)).await)
         }
+        Probe::Service { data, action } => ProbeResult::ServiceDone(
+            blocking(move || super::tasks::service_action(&data, action)).await,
+        ),
+        Probe::ReadForChange { data } => ProbeResult::ForChange(
+            blocking(move || super::tasks::read_for_change(&data).map(Box::new)).await,
+        ),
+        Probe::ExportInstalled { data, path } => ProbeResult::WriteSettings(
+            blocking(move || super::tasks::export_installed(&data, &path)).await,
+        ),
+        Probe::ApplyCustomized {
+            data,
+            settings,
+            passwords,
+            admin,
+        } => ProbeResult::TaskChanged(apply_customized(data, *settings, passwords, admin).await),
         Probe::RunCycle { data } => {
             ProbeResult::TaskCycle(blocking(move || super::tasks::run_cycle(&data)).await)
         }
@@ -536,4 +593,56 @@ async fn tenant_sign_in(
         domains,
         admin: super::tenant::AdminSession::new(graph),
     })
+}
+
+/// Applies customized settings: new directory extensions are registered on the engine's
+/// application first (with the administrator's session), then the connector passwords are
+/// kept and the settings applied through the change API. A failure before the change leaves
+/// the settings in use as they were.
+async fn apply_customized(
+    data: std::path::PathBuf,
+    settings: crate::engine::install::Installation,
+    passwords: Vec<(String, Secret)>,
+    admin: super::tenant::AdminSession,
+) -> Result<crate::engine::config::Applied, String> {
+    let installed = {
+        let data = data.clone();
+        blocking(move || crate::engine::install::Installation::load(&data).map_err(|e| e.to_string()))
+            .await?
+    };
+    let new: Vec<crate::engine::extensions::Extension> = settings
+        .sync
+        .extensions
+        .iter()
+        .filter(|e| {
+            !installed
+                .sync
+                .extensions
+                .iter()
+                .any(|old| old.attribute == e.attribute)
+        })
+        .cloned()
+        .collect();
+    if !new.is_empty() {
+        let graph = admin.graph().ok_or(
+            "the administrator's sign-in is no longer at hand: go back to Connect to the tenant and sign in again",
+        )?;
+        let app_id = settings.tenant.client_id.clone();
+        let app = graph
+            .application_of(&app_id)
+            .await
+            .map_err(|e| format!("cannot find the engine's application {app_id}: {e}"))?
+            .ok_or_else(|| format!("the tenant has no application {app_id}"))?;
+        let object_id = app["id"].as_str().unwrap_or_default().to_string();
+        super::apply::register_extension_properties(graph, &app_id, &object_id, &new).await?;
+    }
+    blocking(move || {
+        for (connector, password) in &passwords {
+            settings
+                .store_directory_password(connector, password)
+                .map_err(|e| format!("cannot keep {connector}'s password: {e}"))?;
+        }
+        crate::service::change_settings(&data, &settings).map_err(|e| e.to_string())
+    })
+    .await
 }

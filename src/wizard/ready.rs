@@ -18,13 +18,21 @@ pub const FIELDS: &[&str] = &[
     SUM_EXTENSIONS,
     SUM_EXCLUDED,
     START_SYNC,
+    START_SERVICE,
+    REGISTER_SERVICE,
     STAGING,
     CONFIGURE,
+    APPLY_CHANGES,
+    CHANGES,
+    NO_CHANGES,
     EXPORT,
     EXPORTED,
 ];
 /// Message ids of this page.
-pub const MESSAGES: &[&str] = &[NOT_READY, STAGING_NOTE, EXPORT_FAILED];
+pub const MESSAGES: &[&str] = &[NOT_READY, STAGING_NOTE, EXPORT_FAILED, CHANGE_FAILED];
+
+/// A customization was refused or failed (detail: why).
+pub const CHANGE_FAILED: &str = "change_failed";
 
 /// The summary heading.
 pub const SUMMARY: &str = "summary";
@@ -48,10 +56,20 @@ pub const SUM_EXTENSIONS: &str = "sum_extensions";
 pub const SUM_EXCLUDED: &str = "sum_excluded";
 /// Start synchronizing when configured.
 pub const START_SYNC: &str = "start_sync";
+/// Keep synchronizing in the background: start the service.
+pub const START_SERVICE: &str = "start_service";
+/// Register the service with systemd.
+pub const REGISTER_SERVICE: &str = "register_service";
 /// Staging mode.
 pub const STAGING: &str = "staging";
 /// The Next button of this page, which starts configuring.
 pub const CONFIGURE: &str = "configure";
+/// The Next button of this page when customizing an installation.
+pub const APPLY_CHANGES: &str = "apply_changes";
+/// Heading of what a customization changes.
+pub const CHANGES: &str = "changes";
+/// A customization changes nothing.
+pub const NO_CHANGES: &str = "no_changes";
 /// Export the settings to a file.
 pub const EXPORT: &str = "export";
 /// The settings were exported (followed by where).
@@ -63,6 +81,21 @@ pub const NOT_READY: &str = "not_ready";
 /// Staging mode exports nothing.
 pub const STAGING_NOTE: &str = "staging_note";
 
+/// What happens to the service once configured (when synchronization starts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ServiceChoice {
+    /// No service: cycles run when asked (`skybridge sync run`, or from Additional tasks).
+    None,
+    /// Started in the background by the wizard.
+    #[default]
+    Start,
+    /// Registered with systemd as a user unit, which starts it (Linux).
+    Register,
+}
+
+/// Whether this system can register the service (systemd, Linux).
+pub const CAN_REGISTER: bool = cfg!(target_os = "linux");
+
 /// Checks the page.
 pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
     let page = PageId::ReadyToConfigure;
@@ -72,6 +105,13 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
             Problem::error(page, SUMMARY, NOT_READY)
                 .with_detail(super::text::page(stopped).sidebar.clone()),
         );
+    }
+    if draft.tasks.customizing {
+        if let Some(Err(why)) = &facts.task_change {
+            problems
+                .push(Problem::warning(page, CHANGES, CHANGE_FAILED).with_detail(why.clone()));
+        }
+        return problems;
     }
     if draft.staging {
         problems.push(Problem::warning(page, STAGING, STAGING_NOTE));

@@ -332,6 +332,24 @@ impl SettingsFile {
         }
     }
 
+    /// The file as an installation keeps it: each connector password named by its entry in
+    /// the installation's keychain `service`, no tenant administrator password, and no single
+    /// sign-on administrator (used once while configuring).
+    pub fn kept_in(&self, service: &str) -> SettingsFile {
+        let mut kept = self.clone();
+        kept.tenant.password = None;
+        for d in &mut kept.directories {
+            if let Some(forest) = &d.forest {
+                d.password = SecretRef::Keychain {
+                    service: service.to_string(),
+                    entry: format!("directory:{forest}"),
+                };
+            }
+            d.sso_admin = None;
+        }
+        kept
+    }
+
     /// Reads a settings file. A file of another format version, or with fields this version
     /// does not know (a misspelt name, or a password put in it), is refused with the reason.
     pub fn parse(text: &str) -> Result<SettingsFile, String> {

@@ -27,6 +27,25 @@ pub const FIELDS: &[&str] = &[
     CHECK_FAIL,
     SERVICE_RUNNING,
     SERVICE_STOPPED,
+    SERVICE_STALE,
+    START_SERVICE,
+    START_AGAIN,
+    STOP_SERVICE,
+    REGISTER,
+    UNREGISTER,
+    REGISTERED,
+    LINGER_NOTE,
+    SERVICE_STARTED,
+    SERVICE_ENDED,
+    SERVICE_REGISTERED,
+    SERVICE_UNREGISTERED,
+    INSTALLED_SOURCE,
+    TASK_CUSTOMIZE,
+    CUSTOMIZE_HELP,
+    CUSTOMIZE_START,
+    TASK_EXPORT,
+    EXPORT_TO,
+    EXPORTED,
     LOADING,
     SETTING,
     VALUE,
@@ -52,8 +71,20 @@ pub const FIELDS: &[&str] = &[
     VERSION,
 ];
 /// Message ids of this page.
-pub const MESSAGES: &[&str] = &[LOAD_FAILED, CHANGE_FAILED, CYCLE_FAILED];
+pub const MESSAGES: &[&str] = &[LOAD_FAILED, CHANGE_FAILED, CYCLE_FAILED, SERVICE_FAILED];
 
+/// Task: change the forests, the scope and the features through the install's pages.
+pub const TASK_CUSTOMIZE: &str = "task_customize";
+/// What customizing does.
+pub const CUSTOMIZE_HELP: &str = "customize_help";
+/// Start customizing.
+pub const CUSTOMIZE_START: &str = "customize_start";
+/// Task: export the settings.
+pub const TASK_EXPORT: &str = "task_export";
+/// Choose where to export.
+pub const EXPORT_TO: &str = "export_to";
+/// Exported (followed by where).
+pub const EXPORTED: &str = "exported";
 /// Task: the settings in use.
 pub const TASK_CONFIGURATION: &str = "task_configuration";
 /// Task: staging mode.
@@ -76,6 +107,30 @@ pub const CHECK_FAIL: &str = "check_fail";
 pub const SERVICE_RUNNING: &str = "service_running";
 /// No service runs.
 pub const SERVICE_STOPPED: &str = "service_stopped";
+/// A service died and left its socket.
+pub const SERVICE_STALE: &str = "service_stale";
+/// Start the service.
+pub const START_SERVICE: &str = "start_service";
+/// Start a crashed service again.
+pub const START_AGAIN: &str = "start_again";
+/// Stop the service.
+pub const STOP_SERVICE: &str = "stop_service";
+/// Register the service with systemd.
+pub const REGISTER: &str = "register";
+/// Remove the service's systemd unit.
+pub const UNREGISTER: &str = "unregister";
+/// The service is registered (`{unit}`).
+pub const REGISTERED: &str = "registered";
+/// What running with nobody logged in needs.
+pub const LINGER_NOTE: &str = "linger_note";
+/// The service was started (`{pid}`).
+pub const SERVICE_STARTED: &str = "service_started";
+/// The service was stopped.
+pub const SERVICE_ENDED: &str = "service_ended";
+/// The service was registered (`{unit}`).
+pub const SERVICE_REGISTERED: &str = "service_registered";
+/// The service was unregistered.
+pub const SERVICE_UNREGISTERED: &str = "service_unregistered";
 /// Reading the installation.
 pub const LOADING: &str = "loading";
 /// Column: setting.
@@ -122,12 +177,59 @@ pub const UPDATES: &str = "updates";
 pub const DELETES: &str = "deletes";
 /// Settings version (`{version}`).
 pub const VERSION: &str = "version";
+/// Where a change's values come from (a settings import's source).
+pub const INSTALLED_SOURCE: &str = "installed_source";
 /// The installation could not be read (detail: why).
 pub const LOAD_FAILED: &str = "load_failed";
 /// A change was refused or failed (detail: why).
 pub const CHANGE_FAILED: &str = "change_failed";
 /// A cycle failed (detail: why).
 pub const CYCLE_FAILED: &str = "cycle_failed";
+/// Starting, stopping or registering the service failed (detail: why).
+pub const SERVICE_FAILED: &str = "service_failed";
+
+/// Something done to the installation's service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceAction {
+    /// Start it in the background (through systemd when registered); also after a crash.
+    Start,
+    /// Stop it after its running cycle.
+    Stop,
+    /// Register it with systemd, which starts it.
+    Register,
+    /// Stop it and remove its systemd unit.
+    Unregister,
+}
+
+/// Carries out `action` on the service of the installation in `data`. Blocking. Says what was
+/// done, in the page's words.
+pub fn service_action(data: &std::path::Path, action: ServiceAction) -> Result<String, String> {
+    use crate::service::{launch, systemd};
+    let words = super::text::page(super::PageId::AdditionalTasks);
+    let manager = systemd::UserManager::from_env();
+    let minutes = crate::engine::schedule::DEFAULT_INTERVAL.as_secs() / 60;
+    let fail = |e: crate::service::ServiceError| e.to_string();
+    match action {
+        ServiceAction::Start => {
+            let program = launch::program().map_err(fail)?;
+            let started = launch::start(&program, data, minutes, &manager).map_err(fail)?;
+            Ok(words.field_with(SERVICE_STARTED, &[("pid", &started.pid().to_string())]))
+        }
+        ServiceAction::Stop => {
+            launch::stop(data, &manager).map_err(fail)?;
+            Ok(words.field(SERVICE_ENDED).to_string())
+        }
+        ServiceAction::Register => {
+            let program = launch::program().map_err(fail)?;
+            manager.register(&program, data, minutes).map_err(fail)?;
+            Ok(words.field_with(SERVICE_REGISTERED, &[("unit", &systemd::unit_name(data))]))
+        }
+        ServiceAction::Unregister => {
+            manager.unregister(data).map_err(fail)?;
+            Ok(words.field(SERVICE_UNREGISTERED).to_string())
+        }
+    }
+}
 
 /// One task of the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -143,16 +245,22 @@ pub enum Task {
     Pending,
     /// The troubleshooting checklist.
     Troubleshoot,
+    /// Change the forests, scope and features through the pages.
+    Customize,
+    /// Export the settings for a rebuild.
+    Export,
 }
 
 impl Task {
     /// Every task, in the page's order.
-    pub const ALL: [Task; 5] = [
+    pub const ALL: [Task; 7] = [
         Task::Configuration,
+        Task::Customize,
         Task::Staging,
         Task::History,
         Task::Pending,
         Task::Troubleshoot,
+        Task::Export,
     ];
 
     /// Its field id.
@@ -163,6 +271,8 @@ impl Task {
             Task::History => TASK_HISTORY,
             Task::Pending => TASK_PENDING,
             Task::Troubleshoot => TASK_TROUBLESHOOT,
+            Task::Customize => TASK_CUSTOMIZE,
+            Task::Export => TASK_EXPORT,
         }
     }
 }
@@ -174,6 +284,8 @@ pub struct TasksDraft {
     pub task: Task,
     /// Staging mode as ticked (`None`: as installed).
     pub staging: Option<bool>,
+    /// The install's pages are open to customize the synchronization options.
+    pub customizing: bool,
 }
 
 /// What was read of the installation.
@@ -184,6 +296,10 @@ pub struct Installed {
     pub settings: Installation,
     /// The running service, if one answers.
     pub service: Option<Status>,
+    /// No service answers, but one left its socket: it stopped unexpectedly.
+    pub stale: bool,
+    /// The service's systemd unit, when it is registered.
+    pub registered: Option<String>,
     /// The run history.
     pub history: Vec<RunRecord>,
     /// What the next export would change.
@@ -198,6 +314,14 @@ pub fn load(data: &std::path::Path) -> Result<Installed, String> {
     use crate::service::client::{Reach, ask};
     use crate::service::protocol::{Request, Response};
     let settings = Installation::load(data).map_err(|e| e.to_string())?;
+    let manager = crate::service::systemd::UserManager::from_env();
+    let registered = manager
+        .is_registered(data)
+        .then(|| crate::service::systemd::unit_name(data));
+    let stale = matches!(
+        ask(data, &Request::Status).map_err(|e| e.to_string())?,
+        Reach::Stale
+    );
     let asked = |request: Request| -> Result<Option<Response>, String> {
         match ask(data, &request).map_err(|e| e.to_string())? {
             Reach::Answer(Response::Failed(why)) => Err(why),
@@ -221,6 +345,8 @@ pub fn load(data: &std::path::Path) -> Result<Installed, String> {
         return Ok(Installed {
             settings,
             service: Some(status),
+            stale: false,
+            registered,
             history,
             pending,
             versions,
@@ -230,6 +356,8 @@ pub fn load(data: &std::path::Path) -> Result<Installed, String> {
     Ok(Installed {
         settings,
         service: None,
+        stale,
+        registered,
         history: crate::engine::run::history(&store).map_err(|e| e.to_string())?,
         pending: crate::engine::sync::pending_exports(&store).map_err(|e| e.to_string())?,
         versions: crate::engine::config::versions(&store).map_err(|e| e.to_string())?,
@@ -277,4 +405,197 @@ pub fn staging_change(draft: &Draft, installed: &Installed) -> Option<Installati
         new.sync.staging = wanted;
         new
     })
+}
+
+/// The wizard's own choices, kept beside the settings when configuring (`wizard.json`, a
+/// settings file without secrets): what the engine's settings do not hold, such as the sign-in
+/// method, the tenant administrator and the optional features.
+pub const CHOICES_NAME: &str = "wizard.json";
+
+/// The installation as a settings file: the engine's settings as they are now (forests,
+/// scope, sourceAnchor, matching, pilot groups, staging, attributes left out, extensions) over
+/// the wizard's choices kept at install. Each connector password is named by its keychain
+/// entry; the tenant administrator signs in again. What "Customize synchronization options"
+/// starts from, and what "Export settings" writes.
+pub fn installed_choices(
+    data: &std::path::Path,
+    installed: &Installation,
+) -> super::settings::SettingsFile {
+    use super::settings::{
+        DirectorySettings, OuFilter, SCHEMA_FILE, SecretRef, SettingsFile, TenantSettings, VERSION,
+    };
+    let kept = SettingsFile::load(&data.join(CHOICES_NAME)).ok();
+    let sync = &installed.sync;
+    let directories = installed
+        .directories
+        .iter()
+        .map(|d| {
+            let scope = sync.connectors.iter().find(|c| c.name == d.connector);
+            let sso_skip = kept.as_ref().is_some_and(|k| {
+                k.directories.iter().any(|kd| {
+                    kd.sso_skip
+                        && kd
+                            .forest
+                            .as_deref()
+                            .is_some_and(|f| f.eq_ignore_ascii_case(&d.connector))
+                })
+            });
+            DirectorySettings {
+                forest: Some(d.connector.clone()),
+                server: d.server.clone(),
+                starttls: d.starttls,
+                ca_file: d.ca_file.as_ref().map(|p| p.display().to_string()),
+                account: d.account.clone(),
+                password: SecretRef::Keychain {
+                    service: installed.keychain_service.clone(),
+                    entry: format!("directory:{}", d.connector),
+                },
+                ou_filter: scope.map(|c| OuFilter {
+                    included: c.included.clone(),
+                    excluded: c.excluded.clone(),
+                }),
+                pilot_group: sync.pilot_groups.get(&d.connector).cloned(),
+                sso_admin: None,
+                sso_skip,
+            }
+        })
+        .collect();
+    // Everything synchronized: each forest's scope is its domains, nothing left out.
+    let everything = sync.connectors.iter().all(|c| {
+        let mut domains: Vec<String> = c.domains.iter().map(|(nc, _)| nc.to_lowercase()).collect();
+        let mut included: Vec<String> = c.included.iter().map(|i| i.to_lowercase()).collect();
+        domains.sort();
+        included.sort();
+        c.excluded.is_empty() && domains == included
+    });
+    let tenant = match &kept {
+        Some(k) => TenantSettings {
+            password: None,
+            ..k.tenant.clone()
+        },
+        None => {
+            let defaults = super::tenant::TenantDraft::default();
+            TenantSettings {
+                authority: defaults.authority,
+                graph: installed.tenant.graph.clone(),
+                client_id: defaults.client_id,
+                ca_file: installed
+                    .tenant
+                    .ca_file
+                    .as_ref()
+                    .map(|p| p.display().to_string()),
+                user: String::new(),
+                device_code: false,
+                password: None,
+            }
+        }
+    };
+    let mut features: Vec<super::features::Feature> =
+        kept.as_ref().map(|k| k.features.clone()).unwrap_or_default();
+    for (on, feature) in [
+        (
+            !sync.extensions.is_empty(),
+            super::features::Feature::DirectoryExtensions,
+        ),
+        (
+            !sync.excluded_attributes.is_empty(),
+            super::features::Feature::AppAttributeFiltering,
+        ),
+    ] {
+        if on && !features.contains(&feature) {
+            features.push(feature);
+        }
+    }
+    SettingsFile {
+        schema: Some(SCHEMA_FILE.into()),
+        version: VERSION,
+        sign_in: kept.as_ref().map(|k| k.sign_in).unwrap_or_default(),
+        single_sign_on: kept.as_ref().is_some_and(|k| k.single_sign_on),
+        tenant,
+        directories,
+        alternate_sign_in: kept.as_ref().and_then(|k| k.alternate_sign_in.clone()),
+        sync_selected: !everything,
+        matching: sync.matching.clone(),
+        anchor: sync.anchor.clone(),
+        pilot: !sync.pilot_groups.is_empty(),
+        features,
+        services: kept.as_ref().and_then(|k| k.services.clone()),
+        excluded_attributes: sync.excluded_attributes.iter().cloned().collect(),
+        directory_extensions: sync.extensions.iter().map(|e| e.attribute.clone()).collect(),
+        staging: sync.staging,
+        start_sync: true,
+        acknowledged: kept.map(|k| k.acknowledged).unwrap_or_default(),
+    }
+}
+
+/// Reads the installation in `data` for "Customize synchronization options": its settings as
+/// a settings file with the connector passwords looked up in the keychain, ready to be
+/// imported into the pages. Blocking.
+pub fn read_for_change(data: &std::path::Path) -> Result<super::settings::Imported, String> {
+    let installed = Installation::load(data).map_err(|e| e.to_string())?;
+    let file = installed_choices(data, &installed);
+    let words = super::text::page(super::PageId::AdditionalTasks);
+    Ok(super::settings::resolve(file, words.field(INSTALLED_SOURCE)))
+}
+
+/// Writes the installation's settings to `path` for a rebuild (and the schema beside it), each
+/// password named by an environment variable as the Ready page's export does; never a secret.
+/// Blocking.
+pub fn export_installed(data: &std::path::Path, path: &std::path::Path) -> Result<String, String> {
+    use super::settings::SecretRef;
+    let installed = Installation::load(data).map_err(|e| e.to_string())?;
+    let mut file = installed_choices(data, &installed);
+    for d in &mut file.directories {
+        let forest = d.forest.clone().unwrap_or_default();
+        d.password = SecretRef::directory_env(&forest);
+    }
+    if !file.tenant.device_code {
+        file.tenant.password = Some(SecretRef::Env(
+            super::settings::TENANT_PASSWORD_ENV.into(),
+        ));
+    }
+    file.save(path)?;
+    Ok(path.display().to_string())
+}
+
+/// The settings a "Customize synchronization options" walk would apply: today's settings with
+/// what its pages control replaced by the plan's — the forests and their connections, the
+/// scope, the tenant's domains, the attributes left out and the directory extensions (a new
+/// extension's tenant property is named after the engine's application). Everything else
+/// (sourceAnchor, matching, pilot groups, staging, thresholds) stays as it is.
+pub fn customized(installed: &Installation, plan: &super::plan::InstallPlan) -> Installation {
+    let mut new = installed.clone();
+    new.directories = plan
+        .directories
+        .iter()
+        .map(|d| crate::engine::install::DirectoryConnection {
+            connector: d.connector.clone(),
+            server: d.server.url(),
+            starttls: d.server.security == crate::directory::Security::StartTls,
+            ca_file: d.server.ca_file.clone(),
+            account: d.account.to_string(),
+        })
+        .collect();
+    new.sync.connectors = plan.sync.connectors.clone();
+    // A forest removed takes its pilot group with it.
+    new.sync
+        .pilot_groups
+        .retain(|forest, _| plan.directories.iter().any(|d| &d.connector == forest));
+    new.sync.verified_domains = plan.sync.verified_domains.clone();
+    new.sync.initial_domain = plan.sync.initial_domain.clone();
+    new.sync.excluded_attributes = plan.sync.excluded_attributes.clone();
+    new.sync.extensions = plan
+        .sync
+        .extensions
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            e.property = crate::engine::extensions::property_name(
+                &installed.tenant.client_id,
+                &e.attribute,
+            );
+            e
+        })
+        .collect();
+    new
 }

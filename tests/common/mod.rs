@@ -315,3 +315,16 @@ pub fn apply_settings(file: &Path, data: &Path, env: &[(&str, &str)], extra: &[&
         String::from_utf8_lossy(&applied.stderr)
     );
 }
+
+/// Stops the service of a data folder when dropped, so that a failing test leaves no service
+/// behind (one would hold the test harness's output pipe open).
+pub struct StopsService(pub std::path::PathBuf);
+
+impl Drop for StopsService {
+    fn drop(&mut self) {
+        let _ = skybridge::service::launch::stop(
+            &self.0,
+            &skybridge::service::systemd::UserManager::from_env(),
+        );
+    }
+}
