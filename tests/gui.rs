@@ -1241,3 +1241,196 @@ fn an_installed_folder_opens_on_additional_tasks_where_staging_holds_back_export
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn customizing_an_installation_adds_an_ou_through_the_pages_and_exports_its_settings() {
+    let forest = Forest::private("contoso");
+    let created = common::connector_account(&forest, "sky-tasks-02");
+    let tenant = Tenant::start("customize");
+    let users_ou = format!("OU=Users,OU=Corp,{}", forest.base_dn);
+    let dir = std::env::temp_dir().join(format!("skybridge-gui-customize-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("folder");
+    let file = dir.join("settings.json");
+    let mut settings = tenant.settings_file(
+        &forest,
+        &created.account.bind_name(),
+        "SKY_CUSTOM_TENANT_PW",
+        "SKY_CUSTOM_DIRECTORY_PW",
+        &users_ou,
+    );
+    settings["acknowledged"] = serde_json::json!(["sign_in_configuration/unverified_suffixes"]);
+    std::fs::write(&file, settings.to_string()).expect("write");
+    let data = dir.join("data");
+    common::apply_settings(
+        &file,
+        &data,
+        &[
+            ("SKY_CUSTOM_TENANT_PW", TENANT_PASSWORD),
+            ("SKY_CUSTOM_DIRECTORY_PW", created.password.expose()),
+        ],
+        &[],
+    );
+    let before: std::collections::BTreeMap<String, String> = tenant
+        .users()
+        .into_iter()
+        .filter_map(|u| {
+            Some((
+                u["onPremisesImmutableId"].as_str()?.to_string(),
+                u["id"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    assert!(!before.is_empty());
+
+    let mut harness = harness_at(data.clone());
+    harness.run_steps(2);
+    run_until(&mut harness, |s| s.wizard.facts().installed.is_some());
+
+    // Export settings: a file for a rebuild, naming where each password goes, holding none.
+    harness.get_by_label("Export settings").click();
+    harness.run();
+    let exported = dir.join("rebuild.json");
+    harness
+        .state_mut()
+        .chosen
+        .push(skybridge::wizard::Msg::ExportInstalledTo(exported.clone()));
+    harness.step();
+    run_until(&mut harness, |s| {
+        s.wizard.facts().export.is_some() && !s.wizard.probing(ProbeKind::SettingsFile)
+    });
+    let export = harness.state().wizard.facts().export.clone();
+    assert!(matches!(export, Some(Ok(_))), "{export:?}");
+    harness.run();
+    assert_eq!(
+        harness.state().wizard.draft().tasks.task,
+        skybridge::wizard::tasks::Task::Export
+    );
+    harness.get_by_label_contains("Settings exported (without passwords) to");
+    let text = std::fs::read_to_string(&exported).expect("exported");
+    assert!(!text.contains(created.password.expose()) && !text.contains(TENANT_PASSWORD));
+    let rebuilt = skybridge::wizard::settings::SettingsFile::parse(&text).expect("a settings file");
+    assert_eq!(rebuilt.directories.len(), 1);
+    assert_eq!(
+        rebuilt.directories[0]
+            .ou_filter
+            .as_ref()
+            .expect("scope")
+            .included,
+        [users_ou.clone()]
+    );
+    assert!(dir.join("settings.schema.json").is_file());
+
+    // Customize: the pages open with today's values; the forest is read again with the
+    // password from the keychain; the tenant administrator signs in again.
+    harness
+        .get_by_label("Customize synchronization options")
+        .click();
+    harness.run();
+    harness.get_by_label("Customize").click();
+    harness.step();
+    run_until(&mut harness, |s| {
+        s.wizard
+            .facts()
+            .import
+            .as_ref()
+            .is_some_and(|i| i.finished())
+            && s.wizard.draft().directories.len() == 1
+    });
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::ConnectTenant)
+    );
+    fill(&mut harness, "Password", TENANT_PASSWORD);
+    press_and_wait(&mut harness, "Sign in", |s| {
+        s.wizard.facts().tenant.is_some()
+    });
+    harness.get_by_label("Next").click();
+    harness.run();
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::ConnectDirectories)
+    );
+    harness.get_by_label("Next").click();
+    harness.run();
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::DomainOuFiltering)
+    );
+    let sales_ou = format!("OU=Sales,OU=Staff,{}", forest.base_dn);
+    let forest_name = harness.state().wizard.draft().directories[0].forest.clone();
+    harness
+        .state_mut()
+        .chosen
+        .push(skybridge::wizard::Msg::TickContainer(
+            forest_name,
+            sales_ou.clone(),
+            true,
+        ));
+    harness.run();
+    harness.get_by_label("Next").click();
+    harness.run();
+    harness.get_by_label("Next").click();
+    harness.run();
+    // Ready to configure shows what would change, and only that.
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::ReadyToConfigure)
+    );
+    harness.get_by_label("What changes in the installation");
+    let lines: Vec<String> = harness
+        .query_all_by_label_contains("synchronizes")
+        .filter_map(|n| {
+            let node = n.accesskit_node();
+            node.label().or_else(|| node.value())
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [format!(
+            "- {}: now synchronizes {sales_ou}",
+            forest.dns.to_lowercase()
+        )],
+        "{lines:?}"
+    );
+    harness.get_by_label("Apply changes").click();
+    harness.step();
+    run_until(&mut harness, |s| {
+        s.wizard.position() == Position::Page(PageId::AdditionalTasks)
+            && !s.wizard.probing(ProbeKind::TaskChange)
+            && !s.wizard.probing(ProbeKind::Installed)
+    });
+    harness.get_by_label("Applied as settings version 2.");
+
+    // The next cycle brings the OU's people in; nobody already there is created again.
+    harness.get_by_label("View run history").click();
+    harness.run();
+    harness.get_by_label("Run a cycle now").click();
+    harness.step();
+    run_until(&mut harness, |s| {
+        s.wizard.facts().task_cycle.is_some()
+            && !s.wizard.probing(ProbeKind::TaskChange)
+            && !s.wizard.probing(ProbeKind::Installed)
+    });
+    let cycle = harness.state().wizard.facts().task_cycle.clone();
+    assert!(matches!(cycle, Some(Ok(_))), "{cycle:?}");
+    let sales = common::seeded("contoso", "user")
+        .into_iter()
+        .filter(|dn| {
+            dn.to_lowercase()
+                .ends_with(&format!(",{}", sales_ou.to_lowercase()))
+        })
+        .count();
+    let after = tenant.users();
+    let synced: Vec<&serde_json::Value> = after
+        .iter()
+        .filter(|u| u["onPremisesImmutableId"].is_string())
+        .collect();
+    assert_eq!(synced.len(), before.len() + sales);
+    for u in &synced {
+        let anchor = u["onPremisesImmutableId"].as_str().expect("anchor");
+        if let Some(id) = before.get(anchor) {
+            assert_eq!(u["id"].as_str(), Some(id.as_str()), "{anchor} recreated");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

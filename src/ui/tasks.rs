@@ -9,11 +9,12 @@ use crate::wizard::probe::ProbeKind;
 use crate::wizard::ready::CAN_REGISTER;
 use crate::wizard::tasks::{
     ADDS, ANCHOR, APPLIED, APPLY, CHANGE_FAILED, CHANGES, CHECK_FAIL, CHECK_PASS, CHECK_WARN,
-    CUSTOMIZE_HELP, CUSTOMIZE_START, CYCLE_DONE, CYCLE_FAILED, EXPORT_TO, EXPORTED, DELETES, FORESTS, HISTORY_CHART, Installed, LINGER_NOTE, LOAD_FAILED,
-    LOADING, LOCKED, MATCHING, NO_CHANGES, NOTHING_PENDING, PILOT, REGISTER, REGISTERED,
-    RUN_CHECKS, RUN_NOW, SCOPE, SERVICE_FAILED, SERVICE_RUNNING, SERVICE_STALE, SERVICE_STOPPED,
-    SETTING, STAGING, STAGING_BOX, START_AGAIN, START_SERVICE, STOP_SERVICE, ServiceAction, Task,
-    UNREGISTER, UPDATES, VALUE, VERSION, staging_change,
+    CUSTOMIZE_HELP, CUSTOMIZE_START, CYCLE_DONE, CYCLE_FAILED, DELETES, EXPORT_TO, EXPORTED,
+    FORESTS, HISTORY_CHART, Installed, LINGER_NOTE, LOAD_FAILED, LOADING, LOCKED, MATCHING,
+    NO_CHANGES, NOTHING_PENDING, PILOT, REGISTER, REGISTERED, RUN_CHECKS, RUN_NOW, SCOPE,
+    SERVICE_FAILED, SERVICE_RUNNING, SERVICE_STALE, SERVICE_STOPPED, SETTING, STAGING, STAGING_BOX,
+    START_AGAIN, START_SERVICE, STOP_SERVICE, ServiceAction, Task, UNREGISTER, UPDATES, VALUE,
+    VERSION, staging_change,
 };
 use crate::wizard::text::{self, PageText};
 use crate::wizard::{Msg, PageId, Wizard};
@@ -45,7 +46,7 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
     };
     service(ui, words, wizard, installed, &mut msgs);
     ui.add_space(6.0);
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         for task in Task::ALL {
             if ui
                 .selectable_label(wizard.draft().tasks.task == task, words.field(task.field()))
@@ -57,7 +58,14 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
     });
     ui.separator();
     match wizard.draft().tasks.task {
-        Task::Configuration => configuration(ui, words, installed),
+        Task::Configuration => {
+            // A customization comes back here: say what it applied.
+            if let Some(Ok(applied)) = &wizard.facts().task_change {
+                ui.label(words.field_with(APPLIED, &[("version", &applied.version.to_string())]));
+                ui.add_space(4.0);
+            }
+            configuration(ui, words, installed)
+        }
         Task::Staging => staging(ui, words, wizard, installed, &mut msgs),
         Task::History => {
             run_now(ui, words, wizard, &mut msgs);

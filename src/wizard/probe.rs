@@ -193,9 +193,7 @@ impl Probe {
             | Probe::Troubleshoot { .. }
             | Probe::Service { .. }
             | Probe::ApplyCustomized { .. } => ProbeKind::TaskChange,
-            Probe::ReadForChange { .. } | Probe::ExportInstalled { .. } => {
-                ProbeKind::SettingsFile
-            }
+            Probe::ReadForChange { .. } | Probe::ExportInstalled { .. } => ProbeKind::SettingsFile,
             Probe::FindGroup { .. } => ProbeKind::FindGroup,
             Probe::ReadSettings { .. } | Probe::WriteSettings { .. } => ProbeKind::SettingsFile,
             Probe::DataFolder { .. } => ProbeKind::DataFolder,
@@ -607,8 +605,10 @@ async fn apply_customized(
 ) -> Result<crate::engine::config::Applied, String> {
     let installed = {
         let data = data.clone();
-        blocking(move || crate::engine::install::Installation::load(&data).map_err(|e| e.to_string()))
-            .await?
+        blocking(move || {
+            crate::engine::install::Installation::load(&data).map_err(|e| e.to_string())
+        })
+        .await?
     };
     let new: Vec<crate::engine::extensions::Extension> = settings
         .sync

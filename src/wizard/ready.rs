@@ -108,8 +108,7 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
     }
     if draft.tasks.customizing {
         if let Some(Err(why)) = &facts.task_change {
-            problems
-                .push(Problem::warning(page, CHANGES, CHANGE_FAILED).with_detail(why.clone()));
+            problems.push(Problem::warning(page, CHANGES, CHANGE_FAILED).with_detail(why.clone()));
         }
         return problems;
     }

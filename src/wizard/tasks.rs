@@ -490,8 +490,10 @@ pub fn installed_choices(
             }
         }
     };
-    let mut features: Vec<super::features::Feature> =
-        kept.as_ref().map(|k| k.features.clone()).unwrap_or_default();
+    let mut features: Vec<super::features::Feature> = kept
+        .as_ref()
+        .map(|k| k.features.clone())
+        .unwrap_or_default();
     for (on, feature) in [
         (
             !sync.extensions.is_empty(),
@@ -521,7 +523,11 @@ pub fn installed_choices(
         features,
         services: kept.as_ref().and_then(|k| k.services.clone()),
         excluded_attributes: sync.excluded_attributes.iter().cloned().collect(),
-        directory_extensions: sync.extensions.iter().map(|e| e.attribute.clone()).collect(),
+        directory_extensions: sync
+            .extensions
+            .iter()
+            .map(|e| e.attribute.clone())
+            .collect(),
         staging: sync.staging,
         start_sync: true,
         acknowledged: kept.map(|k| k.acknowledged).unwrap_or_default(),
@@ -535,7 +541,10 @@ pub fn read_for_change(data: &std::path::Path) -> Result<super::settings::Import
     let installed = Installation::load(data).map_err(|e| e.to_string())?;
     let file = installed_choices(data, &installed);
     let words = super::text::page(super::PageId::AdditionalTasks);
-    Ok(super::settings::resolve(file, words.field(INSTALLED_SOURCE)))
+    Ok(super::settings::resolve(
+        file,
+        words.field(INSTALLED_SOURCE),
+    ))
 }
 
 /// Writes the installation's settings to `path` for a rebuild (and the schema beside it), each
@@ -550,9 +559,7 @@ pub fn export_installed(data: &std::path::Path, path: &std::path::Path) -> Resul
         d.password = SecretRef::directory_env(&forest);
     }
     if !file.tenant.device_code {
-        file.tenant.password = Some(SecretRef::Env(
-            super::settings::TENANT_PASSWORD_ENV.into(),
-        ));
+        file.tenant.password = Some(SecretRef::Env(super::settings::TENANT_PASSWORD_ENV.into()));
     }
     file.save(path)?;
     Ok(path.display().to_string())
@@ -590,10 +597,8 @@ pub fn customized(installed: &Installation, plan: &super::plan::InstallPlan) -> 
         .iter()
         .map(|e| {
             let mut e = e.clone();
-            e.property = crate::engine::extensions::property_name(
-                &installed.tenant.client_id,
-                &e.attribute,
-            );
+            e.property =
+                crate::engine::extensions::property_name(&installed.tenant.client_id, &e.attribute);
             e
         })
         .collect();
