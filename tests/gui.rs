@@ -1316,7 +1316,7 @@ fn customizing_an_installation_adds_an_ou_through_the_pages_and_exports_its_sett
             .as_ref()
             .expect("scope")
             .included,
-        [users_ou.clone()]
+        std::slice::from_ref(&users_ou)
     );
     assert!(dir.join("settings.schema.json").is_file());
 
