@@ -1167,6 +1167,35 @@ fn an_installed_folder_opens_on_additional_tasks_where_staging_holds_back_export
     assert_eq!(before, after, "staging mode exports nothing");
     harness.get_by_label_contains("department: ");
     harness.get_by_label_contains("Held Back");
+    // Turning staging off shows what has waited before anything is written.
+    harness.get_by_label("Configure staging mode").click();
+    harness.run();
+    harness
+        .get_by_label("Staging mode: import and synchronize, but export nothing to the tenant")
+        .click();
+    harness.run();
+    let pending = harness
+        .state()
+        .wizard
+        .facts()
+        .installed
+        .as_ref()
+        .and_then(|i| i.as_ref().ok())
+        .map(|i| i.pending.len())
+        .expect("installed");
+    harness.get_by_label(&format!(
+        "Turning staging mode off lets the next cycle write the {pending} exports that have waited:"
+    ));
+    harness.get_by_label_contains("Held Back");
+    harness
+        .get_by_label("Staging mode: import and synchronize, but export nothing to the tenant")
+        .click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("Turning staging mode off")
+            .is_none()
+    );
 
     // Troubleshoot: the checklist runs against the live installation.
     harness.get_by_label("Troubleshoot").click();
@@ -1432,5 +1461,55 @@ fn customizing_an_installation_adds_an_ou_through_the_pages_and_exports_its_sett
             assert_eq!(u["id"].as_str(), Some(id.as_str()), "{anchor} recreated");
         }
     }
+
+    // Search: a Sales person is found in the connector space, joined, and in the metaverse
+    // with its tenant object.
+    harness.get_by_label("Search").click();
+    harness.run();
+    let someone = common::seeded("contoso", "user")
+        .into_iter()
+        .find(|dn| {
+            dn.to_lowercase()
+                .ends_with(&format!(",{}", sales_ou.to_lowercase()))
+        })
+        .expect("a Sales user");
+    let cn = someone
+        .split(',')
+        .next()
+        .and_then(|rdn| rdn.strip_prefix("CN="))
+        .expect("a CN")
+        .to_string();
+    fill(
+        &mut harness,
+        "Search the connector spaces and the metaverse",
+        &cn,
+    );
+    harness.get_by_label("Find").click();
+    harness.step();
+    run_until(&mut harness, |s| {
+        s.wizard.facts().found.is_some() && !s.wizard.probing(ProbeKind::Search)
+    });
+    let found = harness.state().wizard.facts().found.clone();
+    let hits = found.expect("searched").expect("the search ran");
+    use skybridge::engine::search::Hit;
+    assert!(
+        hits.iter().any(|h| matches!(h,
+            Hit::ConnectorSpace { dn, joined_to: Some(_), deleted: false, .. }
+                if dn.eq_ignore_ascii_case(&someone))),
+        "{hits:?}"
+    );
+    assert!(
+        hits.iter().any(|h| matches!(
+            h,
+            Hit::Metaverse {
+                tenant_id: Some(_),
+                ..
+            }
+        )),
+        "{hits:?}"
+    );
+    harness.get_by_label_contains("Connector space ");
+    harness.get_by_label_contains("joined to metaverse identity");
+    harness.get_by_label_contains("in the tenant as");
     let _ = std::fs::remove_dir_all(&dir);
 }

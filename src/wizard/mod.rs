@@ -163,6 +163,8 @@ pub struct Facts {
     pub checks: Option<Result<Vec<crate::engine::troubleshoot::Check>, String>>,
     /// The last cycle asked for from Additional tasks, or why it failed.
     pub task_cycle: Option<Result<String, String>>,
+    /// What the last search on Additional tasks found, or why it could not run.
+    pub found: Option<Result<Vec<crate::engine::search::Hit>, String>>,
     /// What was last done to the service from Additional tasks, or why it could not be.
     pub service_action: Option<Result<String, String>>,
     /// Each forest's single sign-on administrator, checked (or why not).
@@ -284,6 +286,10 @@ pub enum Msg {
     ServiceAction(tasks::ServiceAction),
     /// Pressed Customize on Additional tasks: open the pages with today's values.
     Customize,
+    /// Typed in the search box on Additional tasks.
+    SetTaskSearch(String),
+    /// Pressed Search on Additional tasks.
+    SearchInstalled,
     /// Chose where to export the installed settings (Additional tasks).
     ExportInstalledTo(std::path::PathBuf),
     /// Pressed "Run the checks" on Additional tasks.
@@ -883,6 +889,15 @@ impl Wizard {
                 let data = self.draft.data_dir.clone();
                 return vec![self.ask(probe::Probe::Troubleshoot { data })];
             }
+            Msg::SetTaskSearch(text) => self.draft.tasks.search = text,
+            Msg::SearchInstalled => {
+                let text = self.draft.tasks.search.trim().to_string();
+                if text.is_empty() {
+                    return Vec::new();
+                }
+                let data = self.draft.data_dir.clone();
+                return vec![self.ask(probe::Probe::Search { data, text })];
+            }
             Msg::Customize => {
                 self.facts.task_change = None;
                 let data = self.draft.data_dir.clone();
@@ -1042,6 +1057,7 @@ impl Wizard {
                         return self.reload_installed();
                     }
                     probe::ProbeResult::Checks(outcome) => self.facts.checks = Some(outcome),
+                    probe::ProbeResult::Found(outcome) => self.facts.found = Some(outcome),
                     probe::ProbeResult::ForChange(Ok(imported)) => {
                         self.draft.tasks.customizing = true;
                         self.position = Position::Page(PageId::ConnectTenant);

@@ -95,6 +95,13 @@ pub enum Probe {
         /// The tenant administrator's session (registers new extensions).
         admin: super::tenant::AdminSession,
     },
+    /// Search an installation's connector spaces and metaverse.
+    Search {
+        /// The data folder.
+        data: std::path::PathBuf,
+        /// The text to look for.
+        text: String,
+    },
     /// Run a cycle of an installation (its service's, when one runs).
     RunCycle {
         /// The data folder.
@@ -175,6 +182,8 @@ pub enum ProbeKind {
     Installed,
     /// [`Probe::ApplyChange`] and [`Probe::RunCycle`].
     TaskChange,
+    /// [`Probe::Search`].
+    Search,
 }
 
 impl Probe {
@@ -194,6 +203,7 @@ impl Probe {
             | Probe::Service { .. }
             | Probe::ApplyCustomized { .. } => ProbeKind::TaskChange,
             Probe::ReadForChange { .. } | Probe::ExportInstalled { .. } => ProbeKind::SettingsFile,
+            Probe::Search { .. } => ProbeKind::Search,
             Probe::FindGroup { .. } => ProbeKind::FindGroup,
             Probe::ReadSettings { .. } | Probe::WriteSettings { .. } => ProbeKind::SettingsFile,
             Probe::DataFolder { .. } => ProbeKind::DataFolder,
@@ -220,6 +230,8 @@ pub enum ProbeResult {
     TaskCycle(Result<String, String>),
     /// What was done to the service, or why it could not be.
     ServiceDone(Result<String, String>),
+    /// What a search found, or why it could not run.
+    Found(Result<Vec<crate::engine::search::Hit>, String>),
     /// An installation read for customizing, or why it could not be.
     ForChange(Result<Box<super::settings::Imported>, String>),
     /// A forest's single sign-on administrator checked, or why they cannot be used.
@@ -252,6 +264,7 @@ impl ProbeResult {
             | ProbeResult::Checks(_)
             | ProbeResult::ServiceDone(_) => ProbeKind::TaskChange,
             ProbeResult::ForChange(_) => ProbeKind::SettingsFile,
+            ProbeResult::Found(_) => ProbeKind::Search,
         }
     }
 }
@@ -303,6 +316,9 @@ pub async fn run(probe: Probe) -> ProbeResult {
         Probe::Service { data, action } => ProbeResult::ServiceDone(
             blocking(move || super::tasks::service_action(&data, action)).await,
         ),
+        Probe::Search { data, text } => {
+            ProbeResult::Found(blocking(move || super::tasks::search(&data, &text)).await)
+        }
         Probe::ReadForChange { data } => ProbeResult::ForChange(
             blocking(move || super::tasks::read_for_change(&data).map(Box::new)).await,
         ),

@@ -40,6 +40,22 @@ pub const FIELDS: &[&str] = &[
     SERVICE_REGISTERED,
     SERVICE_UNREGISTERED,
     INSTALLED_SOURCE,
+    RELEASES,
+    TASK_SEARCH,
+    SEARCH_BOX,
+    SEARCH_HINT,
+    SEARCH,
+    FOUND,
+    HIT_CS,
+    HIT_JOINED,
+    HIT_NOT_JOINED,
+    HIT_DELETED,
+    HIT_MV,
+    HIT_TENANT,
+    HIT_NOT_IN_TENANT,
+    HIT_NOT_EXPORTED,
+    HIT_ERROR,
+    HIT_PENDING,
     TASK_CUSTOMIZE,
     CUSTOMIZE_HELP,
     CUSTOMIZE_START,
@@ -71,8 +87,48 @@ pub const FIELDS: &[&str] = &[
     VERSION,
 ];
 /// Message ids of this page.
-pub const MESSAGES: &[&str] = &[LOAD_FAILED, CHANGE_FAILED, CYCLE_FAILED, SERVICE_FAILED];
+pub const MESSAGES: &[&str] = &[
+    LOAD_FAILED,
+    CHANGE_FAILED,
+    CYCLE_FAILED,
+    SERVICE_FAILED,
+    SEARCH_FAILED,
+];
 
+/// Turning staging off releases the pending exports (`{n}`).
+pub const RELEASES: &str = "releases";
+/// Task: search the connector spaces and the metaverse.
+pub const TASK_SEARCH: &str = "task_search";
+/// The search box.
+pub const SEARCH_BOX: &str = "search_box";
+/// What can be searched for.
+pub const SEARCH_HINT: &str = "search_hint";
+/// The search button.
+pub const SEARCH: &str = "search";
+/// How many were found (`{n}`).
+pub const FOUND: &str = "found";
+/// A connector-space hit (`{connector}`, `{class}`, `{dn}`).
+pub const HIT_CS: &str = "hit_cs";
+/// Joined to a metaverse identity (`{id}`).
+pub const HIT_JOINED: &str = "hit_joined";
+/// Not joined.
+pub const HIT_NOT_JOINED: &str = "hit_not_joined";
+/// Deleted in the directory.
+pub const HIT_DELETED: &str = "hit_deleted";
+/// A metaverse hit (`{id}`, `{name}`).
+pub const HIT_MV: &str = "hit_mv";
+/// Its tenant object (`{id}`).
+pub const HIT_TENANT: &str = "hit_tenant";
+/// Not in the tenant yet.
+pub const HIT_NOT_IN_TENANT: &str = "hit_not_in_tenant";
+/// Why it is not exported (`{why}`).
+pub const HIT_NOT_EXPORTED: &str = "hit_not_exported";
+/// Its last export error (`{error}`).
+pub const HIT_ERROR: &str = "hit_error";
+/// What the next export changes (`{change}`).
+pub const HIT_PENDING: &str = "hit_pending";
+/// The search failed (detail: why).
+pub const SEARCH_FAILED: &str = "search_failed";
 /// Task: change the forests, the scope and the features through the install's pages.
 pub const TASK_CUSTOMIZE: &str = "task_customize";
 /// What customizing does.
@@ -249,16 +305,19 @@ pub enum Task {
     Customize,
     /// Export the settings for a rebuild.
     Export,
+    /// Search the connector spaces and the metaverse.
+    Search,
 }
 
 impl Task {
     /// Every task, in the page's order.
-    pub const ALL: [Task; 7] = [
+    pub const ALL: [Task; 8] = [
         Task::Configuration,
         Task::Customize,
         Task::Staging,
         Task::History,
         Task::Pending,
+        Task::Search,
         Task::Troubleshoot,
         Task::Export,
     ];
@@ -273,6 +332,7 @@ impl Task {
             Task::Troubleshoot => TASK_TROUBLESHOOT,
             Task::Customize => TASK_CUSTOMIZE,
             Task::Export => TASK_EXPORT,
+            Task::Search => TASK_SEARCH,
         }
     }
 }
@@ -286,6 +346,8 @@ pub struct TasksDraft {
     pub staging: Option<bool>,
     /// The install's pages are open to customize the synchronization options.
     pub customizing: bool,
+    /// The text in the search box.
+    pub search: String,
 }
 
 /// What was read of the installation.
@@ -376,6 +438,32 @@ pub fn run_cycle(data: &std::path::Path) -> Result<String, String> {
         Reach::NotRunning | Reach::Stale => crate::engine::install::run_cycle(data, false)
             .map(|records| super::apply::summarize(&records))
             .map_err(|e| e.to_string()),
+    }
+}
+
+/// How many hits a search shows.
+pub const SEARCH_LIMIT: usize = 200;
+
+/// Searches the installation's connector spaces and metaverse: the service's, when one runs
+/// (it holds the store), else the store. Blocking.
+pub fn search(
+    data: &std::path::Path,
+    text: &str,
+) -> Result<Vec<crate::engine::search::Hit>, String> {
+    use crate::service::client::{Reach, ask};
+    use crate::service::protocol::{Request, Response};
+    let request = Request::Search {
+        text: text.to_string(),
+        limit: SEARCH_LIMIT,
+    };
+    match ask(data, &request).map_err(|e| e.to_string())? {
+        Reach::Answer(Response::Found(hits)) => Ok(hits),
+        Reach::Answer(Response::Failed(why)) => Err(why),
+        Reach::Answer(other) => Err(format!("unexpected answer from the service: {other:?}")),
+        Reach::NotRunning | Reach::Stale => {
+            let store = crate::engine::install::open_store(data).map_err(|e| e.to_string())?;
+            crate::engine::search::search(&store, text, SEARCH_LIMIT).map_err(|e| e.to_string())
+        }
     }
 }
 
