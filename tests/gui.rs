@@ -1215,6 +1215,51 @@ fn an_installed_folder_opens_on_additional_tasks_where_staging_holds_back_export
     );
     harness.get_by_label("tenant token");
 
+    // Manage single sign-on: the forest has no account; a domain administrator creates it,
+    // then gives it a new key. The page shows the key's date.
+    harness.get_by_label("Manage single sign-on").click();
+    harness.step();
+    run_until(&mut harness, |s| {
+        s.wizard.facts().sso_states.is_some() && !s.wizard.probing(ProbeKind::SsoStates)
+    });
+    let contoso = forest.dns.to_lowercase();
+    harness.get_by_label(&format!("{contoso}: no single sign-on account"));
+    fill(&mut harness, "Domain administrator", &forest.admin);
+    fill(&mut harness, "Password", forest.admin_password());
+    let sso_settled = |s: &State| {
+        !s.wizard.facts().sso_renewed.is_empty()
+            && !s.wizard.probing(ProbeKind::SsoAdmin)
+            && !s.wizard.probing(ProbeKind::SsoStates)
+    };
+    press_and_wait(&mut harness, "Create the account", sso_settled);
+    let sso_dn = format!("CN=AZUREADSSOACC,CN=Computers,{}", forest.base_dn);
+    let created_sso = harness.state().wizard.facts().sso_renewed.clone();
+    assert!(
+        matches!(created_sso.get(&contoso), Some(Ok(line)) if line.starts_with("Created ")),
+        "{created_sso:?}"
+    );
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    harness.get_by_label_contains(&format!("key set on {today} (0 days ago)"));
+    let key_set = |harness: &Harness<'static, State>| -> Option<i64> {
+        match &harness.state().wizard.facts().sso_states {
+            Some(Ok(states)) => states[0].state.clone().ok().flatten()?.key_set,
+            _ => None,
+        }
+    };
+    let first_key = key_set(&harness).expect("a key date");
+    // A second later the renewal's date is a later one.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    press_and_wait(&mut harness, "Renew the key", sso_settled);
+    harness.get_by_label_contains("has a new key.");
+    assert!(key_set(&harness).expect("a key date") > first_key);
+    assert!(
+        forest
+            .admin_session()
+            .read(&sso_dn, &["servicePrincipalName"])
+            .expect("read")
+            .is_some()
+    );
+
     // The service: started from the page, killed outright (a crash), recognised as such and
     // started again from the page, then stopped.
     let _stop_it = common::StopsService(data.clone());

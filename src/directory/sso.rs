@@ -24,6 +24,47 @@ const WORKSTATION_TRUST_ACCOUNT: &str = "4096";
 /// for this account asks: no RC4.
 const AES_ONLY: &str = "24";
 
+/// The single sign-on account of a forest as it is now.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SsoState {
+    /// Its DN.
+    pub dn: String,
+    /// When its password (its Kerberos key) was last set, in Unix seconds, when the server
+    /// says.
+    pub key_set: Option<i64>,
+}
+
+/// Reads the single sign-on account of the domain `nc` (any account that can read the domain
+/// will do): `None` when there is none.
+pub fn state(session: &mut Session, nc: &str) -> Result<Option<SsoState>, DirectoryError> {
+    let filter = format!(
+        "(&(objectClass=computer)(sAMAccountName={}$))",
+        escape::filter_value(ACCOUNT_NAME)
+    );
+    let (found, _) = session.search(
+        nc,
+        ldap3::Scope::Subtree,
+        &filter,
+        &["pwdLastSet"],
+        Vec::new(),
+        "reading the single sign-on account",
+    )?;
+    Ok(found.first().map(|entry| SsoState {
+        dn: entry.dn.clone(),
+        key_set: entry
+            .text("pwdLastSet")
+            .and_then(|t| t.parse::<i64>().ok())
+            .filter(|&t| t > 0)
+            .map(filetime_to_unix),
+    }))
+}
+
+/// A Windows FILETIME (100-nanosecond steps since 1601) as Unix seconds.
+fn filetime_to_unix(filetime: i64) -> i64 {
+    filetime / 10_000_000 - 11_644_473_600
+}
+
 /// The single sign-on account of a forest, made or made again.
 #[derive(Debug, Clone)]
 pub struct SsoAccount {

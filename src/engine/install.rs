@@ -41,6 +41,14 @@ pub struct DirectoryConnection {
     pub account: String,
 }
 
+impl DirectoryConnection {
+    /// The domain controller to sign in to.
+    pub fn server_spec(&self) -> Result<ServerSpec, crate::directory::DirectoryError> {
+        Ok(ServerSpec::parse(&self.server, self.starttls, false)?
+            .with_ca_file(self.ca_file.clone()))
+    }
+}
+
 /// How the tenant is reached.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -244,16 +252,34 @@ impl Installation {
     pub fn directory_sessions(&self) -> Result<Vec<(DirectoryConnection, Session)>, InstallError> {
         let mut out = Vec::new();
         for d in &self.directories {
-            let password = self.secret(
-                &format!("directory:{}", d.connector),
-                "connector account password",
-            )?;
-            let spec =
-                ServerSpec::parse(&d.server, d.starttls, false)?.with_ca_file(d.ca_file.clone());
-            let session = Session::open(&spec, &AccountName::parse(&d.account)?, &password)?;
-            out.push((d.clone(), session));
+            out.push((d.clone(), self.directory_session(d)?));
         }
         Ok(out)
+    }
+
+    /// Signs in to one forest with its connector account.
+    pub fn directory_session(&self, d: &DirectoryConnection) -> Result<Session, InstallError> {
+        let password = self.secret(
+            &format!("directory:{}", d.connector),
+            "connector account password",
+        )?;
+        Ok(Session::open(
+            &d.server_spec()?,
+            &AccountName::parse(&d.account)?,
+            &password,
+        )?)
+    }
+
+    /// The forest root domain's naming context of a connector (where its single sign-on
+    /// account lives): its domain named as the forest, else its first domain.
+    pub fn root_domain(&self, connector: &str) -> Option<String> {
+        let scope = self.sync.connectors.iter().find(|c| c.name == connector)?;
+        scope
+            .domains
+            .iter()
+            .find(|(_, dns)| dns.eq_ignore_ascii_case(connector))
+            .or_else(|| scope.domains.first())
+            .map(|(nc, _)| nc.clone())
     }
 
     /// The engine application's secret from the keychain. (Read it outside any async

@@ -163,6 +163,10 @@ pub struct Facts {
     pub checks: Option<Result<Vec<crate::engine::troubleshoot::Check>, String>>,
     /// The last cycle asked for from Additional tasks, or why it failed.
     pub task_cycle: Option<Result<String, String>>,
+    /// Each forest's single sign-on account as Additional tasks read it, or why it could not.
+    pub sso_states: Option<Result<Vec<tasks::SsoForest>, String>>,
+    /// What creating or renewing a forest's single sign-on account did, or why it failed.
+    pub sso_renewed: std::collections::BTreeMap<String, Result<String, String>>,
     /// What the last search on Additional tasks found, or why it could not run.
     pub found: Option<Result<Vec<crate::engine::search::Hit>, String>>,
     /// What was last done to the service from Additional tasks, or why it could not be.
@@ -286,6 +290,10 @@ pub enum Msg {
     ServiceAction(tasks::ServiceAction),
     /// Pressed Customize on Additional tasks: open the pages with today's values.
     Customize,
+    /// Read each forest's single sign-on account (Additional tasks).
+    ReadSsoStates,
+    /// Pressed Renew (or Create) for a forest's single sign-on account (Additional tasks).
+    RenewSso(String),
     /// Typed in the search box on Additional tasks.
     SetTaskSearch(String),
     /// Pressed Search on Additional tasks.
@@ -890,6 +898,22 @@ impl Wizard {
                 return vec![self.ask(probe::Probe::Troubleshoot { data })];
             }
             Msg::SetTaskSearch(text) => self.draft.tasks.search = text,
+            Msg::ReadSsoStates => {
+                let data = self.draft.data_dir.clone();
+                return vec![self.ask(probe::Probe::SsoStates { data })];
+            }
+            Msg::RenewSso(forest) => {
+                let entry = sso::entry(&self.draft, &forest);
+                let (account, password) = (entry.account.clone(), entry.password.clone());
+                self.facts.sso_renewed.remove(&forest);
+                let data = self.draft.data_dir.clone();
+                return vec![self.ask(probe::Probe::RenewSso {
+                    data,
+                    forest,
+                    account,
+                    password,
+                })];
+            }
             Msg::SearchInstalled => {
                 let text = self.draft.tasks.search.trim().to_string();
                 if text.is_empty() {
@@ -1058,6 +1082,16 @@ impl Wizard {
                     }
                     probe::ProbeResult::Checks(outcome) => self.facts.checks = Some(outcome),
                     probe::ProbeResult::Found(outcome) => self.facts.found = Some(outcome),
+                    probe::ProbeResult::SsoStates(outcome) => {
+                        self.facts.sso_states = Some(outcome);
+                    }
+                    probe::ProbeResult::SsoRenewed(forest, outcome) => {
+                        let done = outcome.is_ok();
+                        self.facts.sso_renewed.insert(forest, outcome);
+                        if done {
+                            return self.apply_msg(Msg::ReadSsoStates);
+                        }
+                    }
                     probe::ProbeResult::ForChange(Ok(imported)) => {
                         self.draft.tasks.customizing = true;
                         self.position = Position::Page(PageId::ConnectTenant);

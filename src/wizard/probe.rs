@@ -95,6 +95,22 @@ pub enum Probe {
         /// The tenant administrator's session (registers new extensions).
         admin: super::tenant::AdminSession,
     },
+    /// Read each forest's single sign-on account of an installation.
+    SsoStates {
+        /// The data folder.
+        data: std::path::PathBuf,
+    },
+    /// Create a forest's single sign-on account or renew its key, as a domain administrator.
+    RenewSso {
+        /// The data folder.
+        data: std::path::PathBuf,
+        /// The forest.
+        forest: String,
+        /// The administrator.
+        account: String,
+        /// Their password.
+        password: Secret,
+    },
     /// Search an installation's connector spaces and metaverse.
     Search {
         /// The data folder.
@@ -184,6 +200,8 @@ pub enum ProbeKind {
     TaskChange,
     /// [`Probe::Search`].
     Search,
+    /// [`Probe::SsoStates`].
+    SsoStates,
 }
 
 impl Probe {
@@ -204,6 +222,8 @@ impl Probe {
             | Probe::ApplyCustomized { .. } => ProbeKind::TaskChange,
             Probe::ReadForChange { .. } | Probe::ExportInstalled { .. } => ProbeKind::SettingsFile,
             Probe::Search { .. } => ProbeKind::Search,
+            Probe::SsoStates { .. } => ProbeKind::SsoStates,
+            Probe::RenewSso { .. } => ProbeKind::SsoAdmin,
             Probe::FindGroup { .. } => ProbeKind::FindGroup,
             Probe::ReadSettings { .. } | Probe::WriteSettings { .. } => ProbeKind::SettingsFile,
             Probe::DataFolder { .. } => ProbeKind::DataFolder,
@@ -230,6 +250,10 @@ pub enum ProbeResult {
     TaskCycle(Result<String, String>),
     /// What was done to the service, or why it could not be.
     ServiceDone(Result<String, String>),
+    /// Each forest's single sign-on account, or why the installation could not be read.
+    SsoStates(Result<Vec<super::tasks::SsoForest>, String>),
+    /// A forest's single sign-on account created or renewed (what was done), or why not.
+    SsoRenewed(String, Result<String, String>),
     /// What a search found, or why it could not run.
     Found(Result<Vec<crate::engine::search::Hit>, String>),
     /// An installation read for customizing, or why it could not be.
@@ -265,6 +289,8 @@ impl ProbeResult {
             | ProbeResult::ServiceDone(_) => ProbeKind::TaskChange,
             ProbeResult::ForChange(_) => ProbeKind::SettingsFile,
             ProbeResult::Found(_) => ProbeKind::Search,
+            ProbeResult::SsoStates(_) => ProbeKind::SsoStates,
+            ProbeResult::SsoRenewed(..) => ProbeKind::SsoAdmin,
         }
     }
 }
@@ -316,6 +342,21 @@ pub async fn run(probe: Probe) -> ProbeResult {
         Probe::Service { data, action } => ProbeResult::ServiceDone(
             blocking(move || super::tasks::service_action(&data, action)).await,
         ),
+        Probe::SsoStates { data } => {
+            ProbeResult::SsoStates(blocking(move || super::tasks::sso_states(&data)).await)
+        }
+        Probe::RenewSso {
+            data,
+            forest,
+            account,
+            password,
+        } => {
+            let named = forest.clone();
+            let outcome =
+                blocking(move || super::tasks::renew_sso(&data, &forest, &account, &password))
+                    .await;
+            ProbeResult::SsoRenewed(named, outcome)
+        }
         Probe::Search { data, text } => {
             ProbeResult::Found(blocking(move || super::tasks::search(&data, &text)).await)
         }
@@ -450,7 +491,7 @@ fn anchor_write_samples(
 
 /// Whether an account may create the single sign-on computer account: it signs in, and it is
 /// a domain administrator (or an enterprise administrator) of the forest.
-fn verify_sso_admin(
+pub(crate) fn verify_sso_admin(
     server: &crate::directory::ServerSpec,
     account: &crate::directory::AccountName,
     password: &Secret,

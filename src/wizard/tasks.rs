@@ -41,6 +41,17 @@ pub const FIELDS: &[&str] = &[
     SERVICE_UNREGISTERED,
     INSTALLED_SOURCE,
     RELEASES,
+    TASK_SSO,
+    SSO_ACCOUNT,
+    SSO_NONE,
+    SSO_OLD,
+    SSO_ADMIN,
+    SSO_PASSWORD,
+    SSO_RENEW,
+    SSO_CREATE,
+    SSO_CREATED,
+    SSO_RENEWED,
+    SSO_HELP,
     TASK_SEARCH,
     SEARCH_BOX,
     SEARCH_HINT,
@@ -93,8 +104,36 @@ pub const MESSAGES: &[&str] = &[
     CYCLE_FAILED,
     SERVICE_FAILED,
     SEARCH_FAILED,
+    SSO_UNREADABLE,
+    SSO_FAILED,
 ];
 
+/// Task: single sign-on accounts and their keys.
+pub const TASK_SSO: &str = "task_sso";
+/// What the task does.
+pub const SSO_HELP: &str = "sso_help";
+/// A forest's account (`{forest}`, `{dn}`, `{date}`, `{days}`).
+pub const SSO_ACCOUNT: &str = "sso_account";
+/// A forest has no account (`{forest}`).
+pub const SSO_NONE: &str = "sso_none";
+/// The key is older than it should be (`{days}`).
+pub const SSO_OLD: &str = "sso_old";
+/// The domain administrator box.
+pub const SSO_ADMIN: &str = "sso_admin";
+/// Their password box.
+pub const SSO_PASSWORD: &str = "sso_password";
+/// Renew the key.
+pub const SSO_RENEW: &str = "sso_renew";
+/// Create the account.
+pub const SSO_CREATE: &str = "sso_create";
+/// Created (`{dn}`).
+pub const SSO_CREATED: &str = "sso_created";
+/// Renewed (`{dn}`).
+pub const SSO_RENEWED: &str = "sso_renewed";
+/// A forest's account could not be read (`{forest}`; detail: why).
+pub const SSO_UNREADABLE: &str = "sso_unreadable";
+/// Creating or renewing failed (detail: why).
+pub const SSO_FAILED: &str = "sso_failed";
 /// Turning staging off releases the pending exports (`{n}`).
 pub const RELEASES: &str = "releases";
 /// Task: search the connector spaces and the metaverse.
@@ -307,17 +346,20 @@ pub enum Task {
     Export,
     /// Search the connector spaces and the metaverse.
     Search,
+    /// Single sign-on accounts and their keys.
+    SingleSignOn,
 }
 
 impl Task {
     /// Every task, in the page's order.
-    pub const ALL: [Task; 8] = [
+    pub const ALL: [Task; 9] = [
         Task::Configuration,
         Task::Customize,
         Task::Staging,
         Task::History,
         Task::Pending,
         Task::Search,
+        Task::SingleSignOn,
         Task::Troubleshoot,
         Task::Export,
     ];
@@ -333,6 +375,7 @@ impl Task {
             Task::Customize => TASK_CUSTOMIZE,
             Task::Export => TASK_EXPORT,
             Task::Search => TASK_SEARCH,
+            Task::SingleSignOn => TASK_SSO,
         }
     }
 }
@@ -439,6 +482,87 @@ pub fn run_cycle(data: &std::path::Path) -> Result<String, String> {
             .map(|records| super::apply::summarize(&records))
             .map_err(|e| e.to_string()),
     }
+}
+
+/// A forest's single sign-on account as the Manage single sign-on task read it.
+#[derive(Debug, Clone)]
+pub struct SsoForest {
+    /// The forest (its connector).
+    pub forest: String,
+    /// The account (`None`: the forest has none), or why it could not be read.
+    pub state: Result<Option<crate::directory::sso::SsoState>, String>,
+    /// Days since its key was set, when known.
+    pub key_age_days: Option<i64>,
+}
+
+/// The single sign-on key should be renewed at least this often (days).
+pub const SSO_KEY_DAYS: i64 = 30;
+
+/// Reads each forest's single sign-on account with its connector account. Blocking.
+pub fn sso_states(data: &std::path::Path) -> Result<Vec<SsoForest>, String> {
+    let installed = Installation::load(data).map_err(|e| e.to_string())?;
+    let now = crate::clock::unix_now() as i64;
+    Ok(installed
+        .directories
+        .iter()
+        .map(|d| {
+            let state = installed
+                .root_domain(&d.connector)
+                .ok_or_else(|| format!("{} has no domain in the settings", d.connector))
+                .and_then(|nc| {
+                    let mut session = installed.directory_session(d).map_err(|e| e.to_string())?;
+                    let state =
+                        crate::directory::sso::state(&mut session, &nc).map_err(|e| e.to_string());
+                    session.close();
+                    state
+                });
+            let key_age_days = match &state {
+                Ok(Some(s)) => s.key_set.map(|set| (now - set).max(0) / 86_400),
+                _ => None,
+            };
+            SsoForest {
+                forest: d.connector.clone(),
+                state,
+                key_age_days,
+            }
+        })
+        .collect())
+}
+
+/// Creates a forest's single sign-on account, or gives it a new key, signed in as a domain
+/// administrator of the forest root (checked first; their password is not kept). Blocking.
+/// Says what was done, in the page's words.
+pub fn renew_sso(
+    data: &std::path::Path,
+    forest: &str,
+    account: &str,
+    password: &crate::secret::Secret,
+) -> Result<String, String> {
+    let installed = Installation::load(data).map_err(|e| e.to_string())?;
+    let d = installed
+        .directories
+        .iter()
+        .find(|d| d.connector == forest)
+        .ok_or_else(|| format!("{forest} is not connected to this installation"))?;
+    let nc = installed
+        .root_domain(forest)
+        .ok_or_else(|| format!("{forest} has no domain in the settings"))?;
+    let server = d.server_spec().map_err(|e| e.to_string())?;
+    let account =
+        crate::directory::AccountName::parse(account.trim()).map_err(|e| e.to_string())?;
+    super::probe::verify_sso_admin(&server, &account, password)?;
+    let mut session =
+        crate::directory::Session::open(&server, &account, password).map_err(|e| e.to_string())?;
+    let made = crate::directory::sso::ensure_account(&mut session, &nc);
+    session.close();
+    let made = made.map_err(|e| e.to_string())?;
+    let words = super::text::page(super::PageId::AdditionalTasks);
+    let done = if made.created {
+        SSO_CREATED
+    } else {
+        SSO_RENEWED
+    };
+    Ok(words.field_with(done, &[("dn", &made.dn)]))
 }
 
 /// How many hits a search shows.
