@@ -1556,5 +1556,45 @@ fn customizing_an_installation_adds_an_ou_through_the_pages_and_exports_its_sett
     harness.get_by_label_contains("Connector space ");
     harness.get_by_label_contains("joined to metaverse identity");
     harness.get_by_label_contains("in the tenant as");
+
+    // Refresh directory schema: a domain the settings list but the forest does not have (as
+    // when a domain is taken down) is dropped from the settings as a new version; the schema's
+    // attributes are kept, so the second refresh finds nothing new.
+    let mut stale = skybridge::engine::install::Installation::load(&data).expect("installed");
+    stale.sync.connectors[0]
+        .domains
+        .push(("DC=gone,DC=test".into(), "gone.test".into()));
+    let applied = skybridge::service::change_settings(&data, &stale).expect("applied");
+    harness.get_by_label("Refresh directory schema").click();
+    harness.run();
+    let refreshed = |s: &State| {
+        s.wizard.facts().schema_refresh.is_some()
+            && !s.wizard.probing(ProbeKind::TaskChange)
+            && !s.wizard.probing(ProbeKind::Installed)
+    };
+    press_and_wait(&mut harness, "Refresh", refreshed);
+    let contoso = forest.dns.to_lowercase();
+    harness.get_by_label_contains(&format!("{contoso}: "));
+    harness.get_by_label_contains("attributes in the schema");
+    harness.get_by_label("First refresh: the next one will say which attributes are new.");
+    harness.get_by_label(
+        "The domain DC=gone,DC=test is no longer in the forest: it is no longer synchronized.",
+    );
+    harness.get_by_label(&format!(
+        "The forests' domain lists were updated as settings version {}.",
+        applied.version + 1
+    ));
+    let now = skybridge::engine::install::Installation::load(&data).expect("installed");
+    assert_eq!(
+        now.sync.connectors[0].domains,
+        [(forest.base_dn.clone(), contoso.clone())]
+    );
+    press_and_wait(&mut harness, "Refresh", refreshed);
+    harness.get_by_label("No attribute is new since the last refresh.");
+    assert!(
+        harness
+            .query_by_label_contains("domain lists were updated")
+            .is_none()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

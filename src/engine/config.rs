@@ -98,6 +98,22 @@ pub fn differences(old: &Installation, new: &Installation) -> Vec<String> {
         if before.is_none() {
             out.push(format!("{}: connected", c.name));
         }
+        if let Some(o) = before
+            && o.domains != c.domains
+        {
+            let dns = |s: &super::sync::ConnectorScope| {
+                s.domains
+                    .iter()
+                    .map(|(_, dns)| dns.clone())
+                    .collect::<Vec<_>>()
+            };
+            out.push(format!(
+                "{}: domains {} → {}",
+                c.name,
+                list(dns(o).iter()),
+                list(dns(c).iter())
+            ));
+        }
         for dn in c.included.iter().filter(|d| !inc.contains(d)) {
             out.push(format!("{}: now synchronizes {dn}", c.name));
         }

@@ -9,15 +9,17 @@ use crate::wizard::probe::ProbeKind;
 use crate::wizard::ready::CAN_REGISTER;
 use crate::wizard::tasks::{
     ADDS, ANCHOR, APPLIED, APPLY, CHANGE_FAILED, CHANGES, CHECK_FAIL, CHECK_PASS, CHECK_WARN,
-    CUSTOMIZE_HELP, CUSTOMIZE_START, CYCLE_DONE, CYCLE_FAILED, DELETES, EXPORT_TO, EXPORTED,
-    FORESTS, FOUND, HISTORY_CHART, HIT_CS, HIT_DELETED, HIT_ERROR, HIT_JOINED, HIT_MV,
-    HIT_NOT_EXPORTED, HIT_NOT_IN_TENANT, HIT_NOT_JOINED, HIT_PENDING, HIT_TENANT, Installed,
-    LINGER_NOTE, LOAD_FAILED, LOADING, LOCKED, MATCHING, NO_CHANGES, NOTHING_PENDING, PILOT,
-    REGISTER, REGISTERED, RELEASES, RUN_CHECKS, RUN_NOW, SCOPE, SEARCH, SEARCH_BOX, SEARCH_FAILED,
-    SEARCH_HINT, SERVICE_FAILED, SERVICE_RUNNING, SERVICE_STALE, SERVICE_STOPPED, SETTING,
-    SSO_ACCOUNT, SSO_ADMIN, SSO_CREATE, SSO_FAILED, SSO_HELP, SSO_KEY_DAYS, SSO_NONE, SSO_OLD,
-    SSO_PASSWORD, SSO_RENEW, SSO_UNREADABLE, STAGING, STAGING_BOX, START_AGAIN, START_SERVICE,
-    STOP_SERVICE, ServiceAction, Task, UNREGISTER, UPDATES, VALUE, VERSION, staging_change,
+    CUSTOMIZE_HELP, CUSTOMIZE_START, CYCLE_DONE, CYCLE_FAILED, DELETES, DOMAIN_ADDED, DOMAIN_GONE,
+    EXPORT_TO, EXPORTED, FORESTS, FOUND, HISTORY_CHART, HIT_CS, HIT_DELETED, HIT_ERROR, HIT_JOINED,
+    HIT_MV, HIT_NOT_EXPORTED, HIT_NOT_IN_TENANT, HIT_NOT_JOINED, HIT_PENDING, HIT_TENANT,
+    Installed, LINGER_NOTE, LOAD_FAILED, LOADING, LOCKED, MATCHING, NO_CHANGES, NOTHING_PENDING,
+    PILOT, REFRESH, REGISTER, REGISTERED, RELEASES, RUN_CHECKS, RUN_NOW, SCHEMA_APPLIED,
+    SCHEMA_FAILED, SCHEMA_FIRST, SCHEMA_FOREST, SCHEMA_HELP, SCHEMA_NEW, SCHEMA_NOTHING_NEW, SCOPE,
+    SEARCH, SEARCH_BOX, SEARCH_FAILED, SEARCH_HINT, SERVICE_FAILED, SERVICE_RUNNING, SERVICE_STALE,
+    SERVICE_STOPPED, SETTING, SSO_ACCOUNT, SSO_ADMIN, SSO_CREATE, SSO_FAILED, SSO_HELP,
+    SSO_KEY_DAYS, SSO_NONE, SSO_OLD, SSO_PASSWORD, SSO_RENEW, SSO_UNREADABLE, STAGING, STAGING_BOX,
+    START_AGAIN, START_SERVICE, STOP_SERVICE, ServiceAction, Task, UNREGISTER, UPDATES, VALUE,
+    VERSION, staging_change,
 };
 use crate::wizard::text::{self, PageText};
 use crate::wizard::{Msg, PageId, Wizard};
@@ -82,6 +84,7 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         Task::Customize => customize(ui, words, wizard, &mut msgs),
         Task::Search => search(ui, words, wizard, &mut msgs),
         Task::SingleSignOn => single_sign_on(ui, words, wizard, &mut msgs),
+        Task::RefreshSchema => refresh_schema(ui, words, wizard, &mut msgs),
         Task::Export => export(ui, words, wizard, &mut msgs),
     }
     msgs
@@ -408,6 +411,78 @@ fn single_sign_on(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &m
             None => {}
         }
         ui.add_space(8.0);
+    }
+}
+
+/// Refresh directory schema: read the forests again; what changed in their domains and
+/// schemas.
+fn refresh_schema(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &mut Vec<Msg>) {
+    ui.label(words.field(SCHEMA_HELP));
+    ui.add_space(6.0);
+    let busy = wizard.probing(ProbeKind::TaskChange);
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(!busy, egui::Button::new(words.field(REFRESH)))
+            .clicked()
+        {
+            msgs.push(Msg::RefreshSchema);
+        }
+        if busy {
+            ui.spinner();
+        }
+    });
+    let refresh = match &wizard.facts().schema_refresh {
+        None => return,
+        Some(Err(why)) => {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("{} {why}", words.message(SCHEMA_FAILED)),
+            );
+            return;
+        }
+        Some(Ok(refresh)) => refresh,
+    };
+    for (forest, outcome) in &refresh.forests {
+        match outcome {
+            Err(why) => {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("{forest}: {} {why}", words.message(SCHEMA_FAILED)),
+                );
+            }
+            Ok(found) => {
+                ui.label(
+                    egui::RichText::new(words.field_with(
+                        SCHEMA_FOREST,
+                        &[
+                            ("forest", forest),
+                            ("attributes", &found.attributes.to_string()),
+                            ("candidates", &found.extension_candidates.to_string()),
+                        ],
+                    ))
+                    .strong(),
+                );
+                for domain in &found.domains_added {
+                    ui.label(words.field_with(DOMAIN_ADDED, &[("domain", domain)]));
+                }
+                for domain in &found.domains_gone {
+                    ui.colored_label(
+                        ui.visuals().warn_fg_color,
+                        words.field_with(DOMAIN_GONE, &[("domain", domain)]),
+                    );
+                }
+                match &found.new_attributes {
+                    None => ui.label(words.field(SCHEMA_FIRST)),
+                    Some(names) if names.is_empty() => ui.label(words.field(SCHEMA_NOTHING_NEW)),
+                    Some(names) => {
+                        ui.label(words.field_with(SCHEMA_NEW, &[("names", &names.join(", "))]))
+                    }
+                };
+            }
+        }
+    }
+    if let Some(applied) = &refresh.applied {
+        ui.label(words.field_with(SCHEMA_APPLIED, &[("version", &applied.version.to_string())]));
     }
 }
 

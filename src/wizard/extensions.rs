@@ -58,12 +58,21 @@ pub struct Candidate {
 /// Every attribute of the added forests that users or groups hold and the tenant can store,
 /// by name. An attribute in several forests is one candidate (multi-valued if it is anywhere).
 pub fn candidates(draft: &Draft, facts: &Facts) -> Vec<Candidate> {
+    candidates_in(
+        draft
+            .directories
+            .iter()
+            .filter_map(|added| facts.forests.get(&added.forest))
+            .map(|found| &found.forest.schema),
+    )
+}
+
+/// [`candidates`] of some forests' schemas.
+pub fn candidates_in<'a>(
+    schemas: impl Iterator<Item = &'a crate::directory::discovery::Schema>,
+) -> Vec<Candidate> {
     let mut out: BTreeMap<String, Candidate> = BTreeMap::new();
-    for added in &draft.directories {
-        let Some(forest) = facts.forests.get(&added.forest) else {
-            continue;
-        };
-        let schema = &forest.forest.schema;
+    for schema in schemas {
         let users = lowercase(schema.attributes_of("user"));
         let groups = lowercase(schema.attributes_of("group"));
         for attribute in &schema.attributes {

@@ -167,6 +167,8 @@ pub struct Facts {
     pub sso_states: Option<Result<Vec<tasks::SsoForest>, String>>,
     /// What creating or renewing a forest's single sign-on account did, or why it failed.
     pub sso_renewed: std::collections::BTreeMap<String, Result<String, String>>,
+    /// What the last directory schema refresh found, or why it failed.
+    pub schema_refresh: Option<Result<Box<tasks::SchemaRefresh>, String>>,
     /// What the last search on Additional tasks found, or why it could not run.
     pub found: Option<Result<Vec<crate::engine::search::Hit>, String>>,
     /// What was last done to the service from Additional tasks, or why it could not be.
@@ -292,6 +294,8 @@ pub enum Msg {
     Customize,
     /// Read each forest's single sign-on account (Additional tasks).
     ReadSsoStates,
+    /// Pressed Refresh on Refresh directory schema (Additional tasks).
+    RefreshSchema,
     /// Pressed Renew (or Create) for a forest's single sign-on account (Additional tasks).
     RenewSso(String),
     /// Typed in the search box on Additional tasks.
@@ -898,6 +902,11 @@ impl Wizard {
                 return vec![self.ask(probe::Probe::Troubleshoot { data })];
             }
             Msg::SetTaskSearch(text) => self.draft.tasks.search = text,
+            Msg::RefreshSchema => {
+                self.facts.schema_refresh = None;
+                let data = self.draft.data_dir.clone();
+                return vec![self.ask(probe::Probe::RefreshSchema { data })];
+            }
             Msg::ReadSsoStates => {
                 let data = self.draft.data_dir.clone();
                 return vec![self.ask(probe::Probe::SsoStates { data })];
@@ -1082,6 +1091,10 @@ impl Wizard {
                     }
                     probe::ProbeResult::Checks(outcome) => self.facts.checks = Some(outcome),
                     probe::ProbeResult::Found(outcome) => self.facts.found = Some(outcome),
+                    probe::ProbeResult::SchemaRefreshed(outcome) => {
+                        self.facts.schema_refresh = Some(outcome);
+                        return self.reload_installed();
+                    }
                     probe::ProbeResult::SsoStates(outcome) => {
                         self.facts.sso_states = Some(outcome);
                     }

@@ -111,6 +111,11 @@ pub enum Probe {
         /// Their password.
         password: Secret,
     },
+    /// Read each forest's domains and schema again, and take in changed domain lists.
+    RefreshSchema {
+        /// The data folder.
+        data: std::path::PathBuf,
+    },
     /// Search an installation's connector spaces and metaverse.
     Search {
         /// The data folder.
@@ -219,7 +224,8 @@ impl Probe {
             | Probe::RunCycle { .. }
             | Probe::Troubleshoot { .. }
             | Probe::Service { .. }
-            | Probe::ApplyCustomized { .. } => ProbeKind::TaskChange,
+            | Probe::ApplyCustomized { .. }
+            | Probe::RefreshSchema { .. } => ProbeKind::TaskChange,
             Probe::ReadForChange { .. } | Probe::ExportInstalled { .. } => ProbeKind::SettingsFile,
             Probe::Search { .. } => ProbeKind::Search,
             Probe::SsoStates { .. } => ProbeKind::SsoStates,
@@ -254,6 +260,8 @@ pub enum ProbeResult {
     SsoStates(Result<Vec<super::tasks::SsoForest>, String>),
     /// A forest's single sign-on account created or renewed (what was done), or why not.
     SsoRenewed(String, Result<String, String>),
+    /// What refreshing the directory schema found, or why it failed.
+    SchemaRefreshed(Result<Box<super::tasks::SchemaRefresh>, String>),
     /// What a search found, or why it could not run.
     Found(Result<Vec<crate::engine::search::Hit>, String>),
     /// An installation read for customizing, or why it could not be.
@@ -289,6 +297,7 @@ impl ProbeResult {
             | ProbeResult::ServiceDone(_) => ProbeKind::TaskChange,
             ProbeResult::ForChange(_) => ProbeKind::SettingsFile,
             ProbeResult::Found(_) => ProbeKind::Search,
+            ProbeResult::SchemaRefreshed(_) => ProbeKind::TaskChange,
             ProbeResult::SsoStates(_) => ProbeKind::SsoStates,
             ProbeResult::SsoRenewed(..) => ProbeKind::SsoAdmin,
         }
@@ -357,6 +366,9 @@ pub async fn run(probe: Probe) -> ProbeResult {
                     .await;
             ProbeResult::SsoRenewed(named, outcome)
         }
+        Probe::RefreshSchema { data } => ProbeResult::SchemaRefreshed(
+            blocking(move || super::tasks::refresh_schema(&data).map(Box::new)).await,
+        ),
         Probe::Search { data, text } => {
             ProbeResult::Found(blocking(move || super::tasks::search(&data, &text)).await)
         }

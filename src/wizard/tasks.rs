@@ -41,6 +41,16 @@ pub const FIELDS: &[&str] = &[
     SERVICE_UNREGISTERED,
     INSTALLED_SOURCE,
     RELEASES,
+    TASK_SCHEMA,
+    SCHEMA_HELP,
+    REFRESH,
+    SCHEMA_FOREST,
+    SCHEMA_FIRST,
+    SCHEMA_NEW,
+    SCHEMA_NOTHING_NEW,
+    DOMAIN_ADDED,
+    DOMAIN_GONE,
+    SCHEMA_APPLIED,
     TASK_SSO,
     SSO_ACCOUNT,
     SSO_NONE,
@@ -106,8 +116,31 @@ pub const MESSAGES: &[&str] = &[
     SEARCH_FAILED,
     SSO_UNREADABLE,
     SSO_FAILED,
+    SCHEMA_FAILED,
 ];
 
+/// Task: read each forest's domains and schema again.
+pub const TASK_SCHEMA: &str = "task_schema";
+/// What refreshing does.
+pub const SCHEMA_HELP: &str = "schema_help";
+/// The refresh button.
+pub const REFRESH: &str = "refresh";
+/// A forest's schema (`{forest}`, `{attributes}`, `{candidates}`).
+pub const SCHEMA_FOREST: &str = "schema_forest";
+/// The first refresh: nothing to compare with.
+pub const SCHEMA_FIRST: &str = "schema_first";
+/// Attributes new since the last refresh (`{names}`).
+pub const SCHEMA_NEW: &str = "schema_new";
+/// No attribute new since the last refresh.
+pub const SCHEMA_NOTHING_NEW: &str = "schema_nothing_new";
+/// A new domain (`{domain}`).
+pub const DOMAIN_ADDED: &str = "domain_added";
+/// A domain gone (`{domain}`).
+pub const DOMAIN_GONE: &str = "domain_gone";
+/// The domain lists were applied (`{version}`).
+pub const SCHEMA_APPLIED: &str = "schema_applied";
+/// A forest could not be read, or the refresh failed (detail: why).
+pub const SCHEMA_FAILED: &str = "schema_failed";
 /// Task: single sign-on accounts and their keys.
 pub const TASK_SSO: &str = "task_sso";
 /// What the task does.
@@ -348,11 +381,13 @@ pub enum Task {
     Search,
     /// Single sign-on accounts and their keys.
     SingleSignOn,
+    /// Read each forest's domains and schema again.
+    RefreshSchema,
 }
 
 impl Task {
     /// Every task, in the page's order.
-    pub const ALL: [Task; 9] = [
+    pub const ALL: [Task; 10] = [
         Task::Configuration,
         Task::Customize,
         Task::Staging,
@@ -360,6 +395,7 @@ impl Task {
         Task::Pending,
         Task::Search,
         Task::SingleSignOn,
+        Task::RefreshSchema,
         Task::Troubleshoot,
         Task::Export,
     ];
@@ -376,6 +412,7 @@ impl Task {
             Task::Export => TASK_EXPORT,
             Task::Search => TASK_SEARCH,
             Task::SingleSignOn => TASK_SSO,
+            Task::RefreshSchema => TASK_SCHEMA,
         }
     }
 }
@@ -563,6 +600,142 @@ pub fn renew_sso(
         SSO_RENEWED
     };
     Ok(words.field_with(done, &[("dn", &made.dn)]))
+}
+
+/// What refreshing the directory schema found in one forest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForestRefresh {
+    /// Domains the forest has now that the settings did not list (DNS names).
+    pub domains_added: Vec<String>,
+    /// Domains the settings listed that the forest no longer has (naming contexts).
+    pub domains_gone: Vec<String>,
+    /// The schema's attributes.
+    pub attributes: usize,
+    /// Those that can be directory extensions.
+    pub extension_candidates: usize,
+    /// Attributes new since the last refresh (`None`: the first one).
+    pub new_attributes: Option<Vec<String>>,
+}
+
+/// The outcome of refreshing the directory schema.
+#[derive(Debug, Clone)]
+pub struct SchemaRefresh {
+    /// Per forest, what was found, or why it could not be read.
+    pub forests: Vec<(String, Result<ForestRefresh, String>)>,
+    /// The settings version that took in changed domain lists, when they changed.
+    pub applied: Option<crate::engine::config::Applied>,
+}
+
+/// Where the attribute names of each forest's schema are kept between refreshes.
+const SCHEMA_FOLDER: &str = "schema";
+
+/// Refresh directory schema: each forest is read again with its connector account — its
+/// domains and its schema. A changed domain list is applied to the settings (through the
+/// change API, as a new version; a new domain is synchronized only once it is ticked in
+/// Customize synchronization options). The schema's attribute names are kept to say, next
+/// time, which are new. Blocking.
+pub fn refresh_schema(data: &std::path::Path) -> Result<SchemaRefresh, String> {
+    let installed = Installation::load(data).map_err(|e| e.to_string())?;
+    let mut new = installed.clone();
+    let mut forests = Vec::new();
+    for d in &installed.directories {
+        let outcome = refresh_forest(data, &installed, d, &mut new);
+        forests.push((d.connector.clone(), outcome));
+    }
+    let applied = if new.sync.connectors != installed.sync.connectors {
+        Some(crate::service::change_settings(data, &new).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    Ok(SchemaRefresh { forests, applied })
+}
+
+fn refresh_forest(
+    data: &std::path::Path,
+    installed: &Installation,
+    d: &crate::engine::install::DirectoryConnection,
+    new: &mut Installation,
+) -> Result<ForestRefresh, String> {
+    let password = super::settings::SecretRef::Keychain {
+        service: installed.keychain_service.clone(),
+        entry: format!("directory:{}", d.connector),
+    }
+    .resolve()?;
+    let mut session = installed.directory_session(d).map_err(|e| e.to_string())?;
+    let forest = crate::directory::discovery::discover(&mut session, &password);
+    session.close();
+    let forest = forest.map_err(|e| e.to_string())?;
+    let mut domains_added = Vec::new();
+    let mut domains_gone = Vec::new();
+    if let Some(scope) = new
+        .sync
+        .connectors
+        .iter_mut()
+        .find(|c| c.name == d.connector)
+    {
+        let now: Vec<(String, String)> = forest
+            .domains
+            .iter()
+            .map(|dm| (dm.naming_context.clone(), dm.dns_name.clone()))
+            .collect();
+        let known = |nc: &str, list: &[(String, String)]| {
+            list.iter().any(|(other, _)| other.eq_ignore_ascii_case(nc))
+        };
+        domains_added = now
+            .iter()
+            .filter(|(nc, _)| !known(nc, &scope.domains))
+            .map(|(_, dns)| dns.clone())
+            .collect();
+        domains_gone = scope
+            .domains
+            .iter()
+            .filter(|(nc, _)| !known(nc, &now))
+            .map(|(nc, _)| nc.clone())
+            .collect();
+        if !domains_added.is_empty() || !domains_gone.is_empty() {
+            scope.domains = now;
+            // A domain that is gone is no longer synchronized or left out.
+            let gone = |dn: &String| {
+                domains_gone.iter().any(|nc| {
+                    dn.len() >= nc.len() && dn[dn.len() - nc.len()..].eq_ignore_ascii_case(nc)
+                })
+            };
+            scope.included.retain(|dn| !gone(dn));
+            scope.excluded.retain(|dn| !gone(dn));
+        }
+    }
+    let names: std::collections::BTreeSet<String> = forest
+        .schema
+        .attributes
+        .iter()
+        .map(|a| a.name.clone())
+        .collect();
+    let folder = data.join(SCHEMA_FOLDER);
+    let kept = folder.join(format!("{}.txt", d.connector));
+    let new_attributes = std::fs::read_to_string(&kept).ok().map(|text| {
+        let before: std::collections::BTreeSet<&str> = text.lines().collect();
+        names
+            .iter()
+            .filter(|n| !before.contains(n.as_str()))
+            .cloned()
+            .collect()
+    });
+    std::fs::create_dir_all(&folder)
+        .and_then(|()| {
+            std::fs::write(
+                &kept,
+                names.iter().cloned().collect::<Vec<_>>().join("\n") + "\n",
+            )
+        })
+        .map_err(|e| format!("cannot keep the schema in {}: {e}", kept.display()))?;
+    Ok(ForestRefresh {
+        domains_added,
+        domains_gone,
+        attributes: names.len(),
+        extension_candidates: super::extensions::candidates_in(std::iter::once(&forest.schema))
+            .len(),
+        new_attributes,
+    })
 }
 
 /// How many hits a search shows.
