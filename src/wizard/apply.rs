@@ -597,11 +597,7 @@ fn configure_rules(
     installation.save(data).map_err(|e| e.to_string())?;
     // The wizard's own choices, for customizing later (no secret in it).
     if let Some(choices) = choices {
-        let kept = choices.kept_in(&installation.keychain_service);
-        let mut text = serde_json::to_string_pretty(&kept).map_err(|e| e.to_string())?;
-        text.push('\n');
-        let path = data.join(super::tasks::CHOICES_NAME);
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        super::tasks::keep_choices(data, choices, &installation.keychain_service)?;
     }
     // The installation's settings are version 1 of its settings history.
     let store = install::open_store(data).map_err(|e| e.to_string())?;

@@ -1188,6 +1188,7 @@ impl Wizard {
                     settings: Box::new(settings),
                     passwords,
                     admin: plan.admin.clone(),
+                    choices: plan.choices.clone(),
                 })];
             }
             Msg::Next

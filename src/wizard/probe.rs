@@ -94,6 +94,8 @@ pub enum Probe {
         passwords: Vec<(String, Secret)>,
         /// The tenant administrator's session (registers new extensions).
         admin: super::tenant::AdminSession,
+        /// The wizard's choices, kept again once the change is applied.
+        choices: Option<Box<super::settings::SettingsFile>>,
     },
     /// Read each forest's single sign-on account of an installation.
     SsoStates {
@@ -383,7 +385,10 @@ pub async fn run(probe: Probe) -> ProbeResult {
             settings,
             passwords,
             admin,
-        } => ProbeResult::TaskChanged(apply_customized(data, *settings, passwords, admin).await),
+            choices,
+        } => ProbeResult::TaskChanged(
+            apply_customized(data, *settings, passwords, admin, choices).await,
+        ),
         Probe::RunCycle { data } => {
             ProbeResult::TaskCycle(blocking(move || super::tasks::run_cycle(&data)).await)
         }
@@ -671,6 +676,7 @@ async fn apply_customized(
     settings: crate::engine::install::Installation,
     passwords: Vec<(String, Secret)>,
     admin: super::tenant::AdminSession,
+    choices: Option<Box<super::settings::SettingsFile>>,
 ) -> Result<crate::engine::config::Applied, String> {
     let installed = {
         let data = data.clone();
@@ -711,7 +717,13 @@ async fn apply_customized(
                 .store_directory_password(connector, password)
                 .map_err(|e| format!("cannot keep {connector}'s password: {e}"))?;
         }
-        crate::service::change_settings(&data, &settings).map_err(|e| e.to_string())
+        let applied =
+            crate::service::change_settings(&data, &settings).map_err(|e| e.to_string())?;
+        // The features and choices the engine's settings do not hold, for the next time.
+        if let Some(choices) = &choices {
+            super::tasks::keep_choices(&data, choices, &settings.keychain_service)?;
+        }
+        Ok(applied)
     })
     .await
 }

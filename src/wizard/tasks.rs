@@ -797,6 +797,23 @@ pub fn staging_change(draft: &Draft, installed: &Installed) -> Option<Installati
 /// method, the tenant administrator and the optional features.
 pub const CHOICES_NAME: &str = "wizard.json";
 
+/// Keeps the wizard's choices beside the installation's settings (no secret: each connector
+/// password is named by its entry in the keychain `service`).
+pub fn keep_choices(
+    data: &std::path::Path,
+    choices: &super::settings::SettingsFile,
+    service: &str,
+) -> Result<(), String> {
+    let kept = choices.kept_in(service);
+    let mut text = serde_json::to_string_pretty(&kept).map_err(|e| e.to_string())?;
+    text.push('\n');
+    let path = data.join(CHOICES_NAME);
+    let partial = path.with_extension("json.partial");
+    std::fs::write(&partial, text)
+        .and_then(|()| std::fs::rename(&partial, &path))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
 /// The installation as a settings file: the engine's settings as they are now (forests,
 /// scope, sourceAnchor, matching, pilot groups, staging, attributes left out, extensions) over
 /// the wizard's choices kept at install. Each connector password is named by its keychain
