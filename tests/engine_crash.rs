@@ -59,6 +59,8 @@ fn install(data: &Path, forest: &Forest, emulator: &RunningEmulator, service: &s
         },
         keychain_service: service.to_string(),
         history_days: 7,
+        sign_in: None,
+        single_sign_on: false,
     };
     installation.save(data).expect("settings written");
     installation

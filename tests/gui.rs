@@ -1596,5 +1596,63 @@ fn customizing_an_installation_adds_an_ou_through_the_pages_and_exports_its_sett
             .query_by_label_contains("domain lists were updated")
             .is_none()
     );
+
+    // Change user sign-in: the tenant administrator signs in again, User sign-in opens with
+    // today's method, and Ready to configure shows the one change.
+    harness.get_by_label("Change user sign-in").click();
+    harness.run();
+    harness.get_by_label("In use: Password hash synchronization; seamless single sign-on off.");
+    harness.get_by_label("Change sign-in").click();
+    harness.step();
+    run_until(&mut harness, |s| {
+        s.wizard
+            .facts()
+            .import
+            .as_ref()
+            .is_some_and(|i| i.finished())
+            && !s.wizard.probing(ProbeKind::Directory)
+    });
+    assert_eq!(
+        harness.state().wizard.flow(),
+        [
+            PageId::AdditionalTasks,
+            PageId::ConnectTenant,
+            PageId::UserSignIn,
+            PageId::ReadyToConfigure
+        ]
+    );
+    fill(&mut harness, "Password", TENANT_PASSWORD);
+    press_and_wait(&mut harness, "Sign in", |s| {
+        s.wizard.facts().tenant.is_some()
+    });
+    harness.get_by_label("Next").click();
+    harness.run();
+    harness.get_by_label("Pass-through authentication").click();
+    harness.run();
+    harness.get_by_label("Next").click();
+    harness.run();
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::ReadyToConfigure)
+    );
+    harness.get_by_label("- user sign-in: was passwordHashSync, now passThrough");
+    assert!(harness.query_by_label_contains("synchronizes").is_none());
+    harness.get_by_label("Apply changes").click();
+    harness.step();
+    run_until(&mut harness, |s| {
+        s.wizard.position() == Position::Page(PageId::AdditionalTasks)
+            && !s.wizard.probing(ProbeKind::TaskChange)
+            && !s.wizard.probing(ProbeKind::Installed)
+    });
+    harness.get_by_label_contains("Applied as settings version");
+    let now = skybridge::engine::install::Installation::load(&data).expect("installed");
+    assert_eq!(now.sign_in.as_deref(), Some("passThrough"));
+    // The scope is as the earlier customization left it.
+    assert!(
+        now.sync.connectors[0]
+            .included
+            .iter()
+            .any(|dn| dn.eq_ignore_ascii_case(&sales_ou))
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -108,7 +108,7 @@ pub fn differences(old: &Installation, new: &Installation) -> Vec<String> {
                     .collect::<Vec<_>>()
             };
             out.push(format!(
-                "{}: domains {} → {}",
+                "{}: domains were {}, now {}",
                 c.name,
                 list(dns(o).iter()),
                 list(dns(c).iter())
@@ -133,13 +133,13 @@ pub fn differences(old: &Installation, new: &Installation) -> Vec<String> {
         };
         if before.account != d.account {
             out.push(format!(
-                "{}: connector account {} → {}",
+                "{}: connector account was {}, now {}",
                 d.connector, before.account, d.account
             ));
         }
         if before.server != d.server || before.starttls != d.starttls {
             out.push(format!(
-                "{}: domain controller {} → {}",
+                "{}: domain controller was {}, now {}",
                 d.connector, before.server, d.server
             ));
         }
@@ -148,6 +148,19 @@ pub fn differences(old: &Installation, new: &Installation) -> Vec<String> {
         if !new.sync.connectors.iter().any(|c| c.name == o.name) {
             out.push(format!("{}: disconnected", o.name));
         }
+    }
+    if old.sign_in != new.sign_in {
+        out.push(format!(
+            "user sign-in: was {}, now {}",
+            old.sign_in.as_deref().unwrap_or("not recorded"),
+            new.sign_in.as_deref().unwrap_or("not recorded")
+        ));
+    }
+    if old.single_sign_on != new.single_sign_on {
+        out.push(format!(
+            "seamless single sign-on: {}",
+            if new.single_sign_on { "on" } else { "off" }
+        ));
     }
     if old.sync.staging != new.sync.staging {
         out.push(format!(
@@ -161,14 +174,14 @@ pub fn differences(old: &Installation, new: &Installation) -> Vec<String> {
     }
     if old.sync.delete_threshold != new.sync.delete_threshold {
         out.push(format!(
-            "delete threshold: {} → {}",
+            "delete threshold: was {}, now {}",
             threshold(old.sync.delete_threshold),
             threshold(new.sync.delete_threshold)
         ));
     }
     if old.sync.excluded_attributes != new.sync.excluded_attributes {
         out.push(format!(
-            "attributes left out: {} → {}",
+            "attributes left out: was {}, now {}",
             list(old.sync.excluded_attributes.iter()),
             list(new.sync.excluded_attributes.iter())
         ));
@@ -182,21 +195,21 @@ pub fn differences(old: &Installation, new: &Installation) -> Vec<String> {
     };
     if names(old) != names(new) {
         out.push(format!(
-            "directory extensions: {} → {}",
+            "directory extensions: was {}, now {}",
             list(names(old).iter()),
             list(names(new).iter())
         ));
     }
     if old.sync.verified_domains != new.sync.verified_domains {
         out.push(format!(
-            "verified domains: {} → {}",
+            "verified domains: was {}, now {}",
             list(old.sync.verified_domains.iter()),
             list(new.sync.verified_domains.iter())
         ));
     }
     if old.sync.pilot_groups != new.sync.pilot_groups {
         out.push(format!(
-            "pilot groups: {} → {}",
+            "pilot groups: was {}, now {}",
             list(old.sync.pilot_groups.values()),
             list(new.sync.pilot_groups.values())
         ));
@@ -215,7 +228,7 @@ pub fn differences(old: &Installation, new: &Installation) -> Vec<String> {
     }
     if old.history_days != new.history_days {
         out.push(format!(
-            "run history kept: {} → {} days",
+            "run history kept: was {} days, now {} days",
             old.history_days, new.history_days
         ));
     }
@@ -328,6 +341,8 @@ mod tests {
             },
             keychain_service: "skybridge:test".into(),
             history_days: 7,
+            sign_in: None,
+            single_sign_on: false,
         }
     }
 

@@ -119,6 +119,13 @@ pub struct Installation {
     /// Days of run history kept.
     #[serde(default = "default_history_days")]
     pub history_days: u64,
+    /// How people sign in, as the wizard names the method (`passwordHashSync`), when recorded.
+    /// The engine does not act on it in this build; Additional tasks shows and changes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in: Option<String>,
+    /// Seamless single sign-on is on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub single_sign_on: bool,
 }
 
 /// Why an installation cannot be used.

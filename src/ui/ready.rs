@@ -151,7 +151,8 @@ fn changes(ui: &mut egui::Ui, wizard: &Wizard) {
     let (Ok(plan), Some(Ok(installed))) = (wizard.plan(), &wizard.facts().installed) else {
         return;
     };
-    let new = crate::wizard::tasks::customized(&installed.settings, &plan);
+    let new =
+        crate::wizard::tasks::customized(&installed.settings, &plan, wizard.draft().tasks.change);
     let lines = crate::engine::config::differences(&installed.settings, &new);
     ui.label(egui::RichText::new(words.field(CHANGES)).strong());
     if lines.is_empty() {

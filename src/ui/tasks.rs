@@ -16,10 +16,10 @@ use crate::wizard::tasks::{
     PILOT, REFRESH, REGISTER, REGISTERED, RELEASES, RUN_CHECKS, RUN_NOW, SCHEMA_APPLIED,
     SCHEMA_FAILED, SCHEMA_FIRST, SCHEMA_FOREST, SCHEMA_HELP, SCHEMA_NEW, SCHEMA_NOTHING_NEW, SCOPE,
     SEARCH, SEARCH_BOX, SEARCH_FAILED, SEARCH_HINT, SERVICE_FAILED, SERVICE_RUNNING, SERVICE_STALE,
-    SERVICE_STOPPED, SETTING, SSO_ACCOUNT, SSO_ADMIN, SSO_CREATE, SSO_FAILED, SSO_HELP,
-    SSO_KEY_DAYS, SSO_NONE, SSO_OLD, SSO_PASSWORD, SSO_RENEW, SSO_UNREADABLE, STAGING, STAGING_BOX,
-    START_AGAIN, START_SERVICE, STOP_SERVICE, ServiceAction, Task, UNREGISTER, UPDATES, VALUE,
-    VERSION, staging_change,
+    SERVICE_STOPPED, SETTING, SIGN_IN_HELP, SIGN_IN_NOW, SIGN_IN_START, SSO_ACCOUNT, SSO_ADMIN,
+    SSO_CREATE, SSO_FAILED, SSO_HELP, SSO_IS_OFF, SSO_IS_ON, SSO_KEY_DAYS, SSO_NONE, SSO_OLD,
+    SSO_PASSWORD, SSO_RENEW, SSO_UNREADABLE, STAGING, STAGING_BOX, START_AGAIN, START_SERVICE,
+    STOP_SERVICE, ServiceAction, Task, UNREGISTER, UPDATES, VALUE, VERSION, staging_change,
 };
 use crate::wizard::text::{self, PageText};
 use crate::wizard::{Msg, PageId, Wizard};
@@ -82,6 +82,7 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         }
         Task::Troubleshoot => troubleshoot(ui, words, wizard, &mut msgs),
         Task::Customize => customize(ui, words, wizard, &mut msgs),
+        Task::SignIn => sign_in(ui, words, wizard, installed, &mut msgs),
         Task::Search => search(ui, words, wizard, &mut msgs),
         Task::SingleSignOn => single_sign_on(ui, words, wizard, &mut msgs),
         Task::RefreshSchema => refresh_schema(ui, words, wizard, &mut msgs),
@@ -180,7 +181,7 @@ fn customize(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &mut Ve
             .add_enabled(!busy, egui::Button::new(words.field(CUSTOMIZE_START)))
             .clicked()
         {
-            msgs.push(Msg::Customize);
+            msgs.push(Msg::BeginChange(crate::wizard::tasks::Change::SyncOptions));
         }
         if busy {
             ui.spinner();
@@ -483,6 +484,53 @@ fn refresh_schema(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &m
     }
     if let Some(applied) = &refresh.applied {
         ui.label(words.field_with(SCHEMA_APPLIED, &[("version", &applied.version.to_string())]));
+    }
+}
+
+/// Change user sign-in: the method in use, and the button that opens its pages.
+fn sign_in(
+    ui: &mut egui::Ui,
+    words: &PageText,
+    wizard: &Wizard,
+    installed: &Installed,
+    msgs: &mut Vec<Msg>,
+) {
+    ui.label(words.field(SIGN_IN_HELP));
+    ui.add_space(6.0);
+    let method = installed
+        .settings
+        .sign_in
+        .as_deref()
+        .and_then(crate::wizard::SignInMethod::from_key)
+        .unwrap_or_default();
+    let page = text::page(PageId::UserSignIn);
+    let sso = words.field(if installed.settings.single_sign_on {
+        SSO_IS_ON
+    } else {
+        SSO_IS_OFF
+    });
+    ui.label(words.field_with(
+        SIGN_IN_NOW,
+        &[("method", page.field(method.field())), ("sso", sso)],
+    ));
+    ui.add_space(6.0);
+    let busy = wizard.probing(ProbeKind::SettingsFile);
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(!busy, egui::Button::new(words.field(SIGN_IN_START)))
+            .clicked()
+        {
+            msgs.push(Msg::BeginChange(crate::wizard::tasks::Change::SignIn));
+        }
+        if busy {
+            ui.spinner();
+        }
+    });
+    if let Some(Err(why)) = &wizard.facts().task_change {
+        ui.colored_label(
+            ui.visuals().error_fg_color,
+            format!("{} {why}", words.message(CHANGE_FAILED)),
+        );
     }
 }
 

@@ -243,7 +243,7 @@ pub async fn run_reporting(job: Job, report: Report) -> Done {
 
 /// Creates (or renews) the single sign-on computer account in each chosen forest's root domain,
 /// signing in once with the administrator given for it; their password is not kept.
-fn single_sign_on(plan: &InstallPlan) -> Result<String, String> {
+pub(crate) fn single_sign_on(plan: &InstallPlan) -> Result<String, String> {
     let mut lines = Vec::new();
     for forest in &plan.sso {
         let Some(root) = plan
@@ -545,6 +545,8 @@ fn installation(plan: &InstallPlan, carried: &Carried) -> Result<(Installation, 
         },
         keychain_service: keychain_service(&plan.data_dir),
         history_days: install::default_history_days(),
+        sign_in: Some(plan.sign_in.key().to_string()),
+        single_sign_on: plan.single_sign_on,
     };
     Ok((installation, app.secret.clone()))
 }

@@ -290,8 +290,9 @@ pub enum Msg {
     RunCycleNow,
     /// Pressed Start, Stop, Register or Unregister for the service on Additional tasks.
     ServiceAction(tasks::ServiceAction),
-    /// Pressed Customize on Additional tasks: open the pages with today's values.
-    Customize,
+    /// Pressed Customize (or Change sign-in) on Additional tasks: open that walk's pages with
+    /// today's values.
+    BeginChange(tasks::Change),
     /// Read each forest's single sign-on account (Additional tasks).
     ReadSsoStates,
     /// Pressed Refresh on Refresh directory schema (Additional tasks).
@@ -931,7 +932,8 @@ impl Wizard {
                 let data = self.draft.data_dir.clone();
                 return vec![self.ask(probe::Probe::Search { data, text })];
             }
-            Msg::Customize => {
+            Msg::BeginChange(change) => {
+                self.draft.tasks.change = change;
                 self.facts.task_change = None;
                 let data = self.draft.data_dir.clone();
                 return vec![self.ask(probe::Probe::ReadForChange { data })];
@@ -1175,20 +1177,14 @@ impl Wizard {
                 let (Ok(plan), Some(Ok(installed))) = (self.plan(), &self.facts.installed) else {
                     return Vec::new();
                 };
-                let settings = tasks::customized(&installed.settings, &plan);
-                let passwords = plan
-                    .directories
-                    .iter()
-                    .map(|d| (d.connector.clone(), d.password.clone()))
-                    .collect();
+                let settings =
+                    tasks::customized(&installed.settings, &plan, self.draft.tasks.change);
                 self.facts.task_change = None;
                 let data = self.draft.data_dir.clone();
                 return vec![self.ask(probe::Probe::ApplyCustomized {
                     data,
                     settings: Box::new(settings),
-                    passwords,
-                    admin: plan.admin.clone(),
-                    choices: plan.choices.clone(),
+                    plan: Box::new(plan),
                 })];
             }
             Msg::Next

@@ -157,7 +157,13 @@ pub fn flow(draft: &Draft) -> Vec<PageId> {
     // customizing walks the pages of what can change, then Ready to configure.
     if draft.additional {
         let mut pages = vec![PageId::AdditionalTasks];
-        if draft.tasks.customizing {
+        if draft.tasks.customizing && draft.tasks.change == super::tasks::Change::SignIn {
+            pages.extend([PageId::ConnectTenant, PageId::UserSignIn]);
+            if super::sso::wanted(draft) {
+                pages.push(PageId::SingleSignOn);
+            }
+            pages.push(PageId::ReadyToConfigure);
+        } else if draft.tasks.customizing {
             pages.extend([
                 PageId::ConnectTenant,
                 PageId::ConnectDirectories,

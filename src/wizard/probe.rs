@@ -83,19 +83,17 @@ pub enum Probe {
         /// Where to write.
         path: std::path::PathBuf,
     },
-    /// Apply customized settings: keep the connector passwords, register new directory
-    /// extensions on the engine's application, then the change API.
+    /// Apply changed settings from a walk through the pages: register new directory
+    /// extensions on the engine's application, create the single sign-on accounts the plan
+    /// asks for, keep the connector passwords, then the change API.
     ApplyCustomized {
         /// The data folder.
         data: std::path::PathBuf,
         /// The new settings.
         settings: Box<crate::engine::install::Installation>,
-        /// Each forest's connector password: (connector, password).
-        passwords: Vec<(String, Secret)>,
-        /// The tenant administrator's session (registers new extensions).
-        admin: super::tenant::AdminSession,
-        /// The wizard's choices, kept again once the change is applied.
-        choices: Option<Box<super::settings::SettingsFile>>,
+        /// The walk's plan: connector passwords, the administrator's session, single sign-on
+        /// administrators, the wizard's choices.
+        plan: Box<super::plan::InstallPlan>,
     },
     /// Read each forest's single sign-on account of an installation.
     SsoStates {
@@ -383,12 +381,8 @@ pub async fn run(probe: Probe) -> ProbeResult {
         Probe::ApplyCustomized {
             data,
             settings,
-            passwords,
-            admin,
-            choices,
-        } => ProbeResult::TaskChanged(
-            apply_customized(data, *settings, passwords, admin, choices).await,
-        ),
+            plan,
+        } => ProbeResult::TaskChanged(apply_customized(data, *settings, *plan).await),
         Probe::RunCycle { data } => {
             ProbeResult::TaskCycle(blocking(move || super::tasks::run_cycle(&data)).await)
         }
@@ -674,9 +668,7 @@ async fn tenant_sign_in(
 async fn apply_customized(
     data: std::path::PathBuf,
     settings: crate::engine::install::Installation,
-    passwords: Vec<(String, Secret)>,
-    admin: super::tenant::AdminSession,
-    choices: Option<Box<super::settings::SettingsFile>>,
+    plan: super::plan::InstallPlan,
 ) -> Result<crate::engine::config::Applied, String> {
     let installed = {
         let data = data.clone();
@@ -699,7 +691,7 @@ async fn apply_customized(
         .cloned()
         .collect();
     if !new.is_empty() {
-        let graph = admin.graph().ok_or(
+        let graph = plan.admin.graph().ok_or(
             "the administrator's sign-in is no longer at hand: go back to Connect to the tenant and sign in again",
         )?;
         let app_id = settings.tenant.client_id.clone();
@@ -712,11 +704,16 @@ async fn apply_customized(
         super::apply::register_extension_properties(graph, &app_id, &object_id, &new).await?;
     }
     blocking(move || {
-        for (connector, password) in &passwords {
-            settings
-                .store_directory_password(connector, password)
-                .map_err(|e| format!("cannot keep {connector}'s password: {e}"))?;
+        // Single sign-on turned on: each chosen forest's account, before the settings say so.
+        if settings.single_sign_on && !installed.single_sign_on && !plan.sso.is_empty() {
+            super::apply::single_sign_on(&plan)?;
         }
+        for d in &plan.directories {
+            settings
+                .store_directory_password(&d.connector, &d.password)
+                .map_err(|e| format!("cannot keep {}'s password: {e}", d.connector))?;
+        }
+        let choices = &plan.choices;
         let applied =
             crate::service::change_settings(&data, &settings).map_err(|e| e.to_string())?;
         // The features and choices the engine's settings do not hold, for the next time.

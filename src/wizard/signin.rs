@@ -71,6 +71,22 @@ pub enum SignInMethod {
 }
 
 impl SignInMethod {
+    /// Its name in settings files (`passwordHashSync`).
+    pub fn key(self) -> &'static str {
+        match self {
+            SignInMethod::PasswordHashSync => "passwordHashSync",
+            SignInMethod::PassThrough => "passThrough",
+            SignInMethod::FederationAdfs => "federationAdfs",
+            SignInMethod::FederationPing => "federationPing",
+            SignInMethod::DoNotConfigure => "doNotConfigure",
+        }
+    }
+
+    /// The method named `key` (as [`SignInMethod::key`] writes it).
+    pub fn from_key(key: &str) -> Option<SignInMethod> {
+        SignInMethod::ALL.iter().copied().find(|m| m.key() == key)
+    }
+
     /// Every method, in the order the page lists them.
     pub const ALL: &'static [SignInMethod] = &[
         SignInMethod::PasswordHashSync,
@@ -135,6 +151,16 @@ pub fn validate(draft: &Draft) -> Vec<Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_method_is_named_as_settings_files_name_it() {
+        for &method in SignInMethod::ALL {
+            let json = serde_json::to_value(method).expect("JSON");
+            assert_eq!(json.as_str(), Some(method.key()));
+            assert_eq!(SignInMethod::from_key(method.key()), Some(method));
+        }
+        assert_eq!(SignInMethod::from_key("kerberos"), None);
+    }
     use crate::wizard::Severity;
 
     fn errors(draft: &Draft) -> Vec<&'static str> {

@@ -78,6 +78,12 @@ pub const FIELDS: &[&str] = &[
     HIT_ERROR,
     HIT_PENDING,
     TASK_CUSTOMIZE,
+    TASK_SIGN_IN,
+    SIGN_IN_HELP,
+    SIGN_IN_NOW,
+    SIGN_IN_START,
+    SSO_IS_ON,
+    SSO_IS_OFF,
     CUSTOMIZE_HELP,
     CUSTOMIZE_START,
     TASK_EXPORT,
@@ -207,6 +213,18 @@ pub const TASK_CUSTOMIZE: &str = "task_customize";
 pub const CUSTOMIZE_HELP: &str = "customize_help";
 /// Start customizing.
 pub const CUSTOMIZE_START: &str = "customize_start";
+/// Task: change how people sign in.
+pub const TASK_SIGN_IN: &str = "task_sign_in";
+/// What changing sign-in does.
+pub const SIGN_IN_HELP: &str = "sign_in_help";
+/// The sign-in method in use (`{method}`, `{sso}`).
+pub const SIGN_IN_NOW: &str = "sign_in_now";
+/// Single sign-on is on.
+pub const SSO_IS_ON: &str = "sso_is_on";
+/// Single sign-on is off.
+pub const SSO_IS_OFF: &str = "sso_is_off";
+/// Start changing sign-in.
+pub const SIGN_IN_START: &str = "sign_in_start";
 /// Task: export the settings.
 pub const TASK_EXPORT: &str = "task_export";
 /// Choose where to export.
@@ -381,15 +399,18 @@ pub enum Task {
     Search,
     /// Single sign-on accounts and their keys.
     SingleSignOn,
+    /// How people sign in.
+    SignIn,
     /// Read each forest's domains and schema again.
     RefreshSchema,
 }
 
 impl Task {
     /// Every task, in the page's order.
-    pub const ALL: [Task; 10] = [
+    pub const ALL: [Task; 11] = [
         Task::Configuration,
         Task::Customize,
+        Task::SignIn,
         Task::Staging,
         Task::History,
         Task::Pending,
@@ -409,12 +430,23 @@ impl Task {
             Task::Pending => TASK_PENDING,
             Task::Troubleshoot => TASK_TROUBLESHOOT,
             Task::Customize => TASK_CUSTOMIZE,
+            Task::SignIn => TASK_SIGN_IN,
             Task::Export => TASK_EXPORT,
             Task::Search => TASK_SEARCH,
             Task::SingleSignOn => TASK_SSO,
             Task::RefreshSchema => TASK_SCHEMA,
         }
     }
+}
+
+/// Which walk through the install's pages changes an installation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Change {
+    /// Forests, scope, features, attributes and extensions.
+    #[default]
+    SyncOptions,
+    /// How people sign in, and seamless single sign-on.
+    SignIn,
 }
 
 /// What the administrator has chosen on the page.
@@ -424,8 +456,10 @@ pub struct TasksDraft {
     pub task: Task,
     /// Staging mode as ticked (`None`: as installed).
     pub staging: Option<bool>,
-    /// The install's pages are open to customize the synchronization options.
+    /// The install's pages are open to change the installation (the walk is [`Self::change`]).
     pub customizing: bool,
+    /// Which walk.
+    pub change: Change,
     /// The text in the search box.
     pub search: String,
 }
@@ -913,8 +947,17 @@ pub fn installed_choices(
     SettingsFile {
         schema: Some(SCHEMA_FILE.into()),
         version: VERSION,
-        sign_in: kept.as_ref().map(|k| k.sign_in).unwrap_or_default(),
-        single_sign_on: kept.as_ref().is_some_and(|k| k.single_sign_on),
+        sign_in: installed
+            .sign_in
+            .as_deref()
+            .and_then(super::SignInMethod::from_key)
+            .or_else(|| kept.as_ref().map(|k| k.sign_in))
+            .unwrap_or_default(),
+        single_sign_on: if installed.sign_in.is_some() {
+            installed.single_sign_on
+        } else {
+            kept.as_ref().is_some_and(|k| k.single_sign_on)
+        },
         tenant,
         directories,
         alternate_sign_in: kept.as_ref().and_then(|k| k.alternate_sign_in.clone()),
@@ -972,8 +1015,18 @@ pub fn export_installed(data: &std::path::Path, path: &std::path::Path) -> Resul
 /// scope, the tenant's domains, the attributes left out and the directory extensions (a new
 /// extension's tenant property is named after the engine's application). Everything else
 /// (sourceAnchor, matching, pilot groups, staging, thresholds) stays as it is.
-pub fn customized(installed: &Installation, plan: &super::plan::InstallPlan) -> Installation {
+pub fn customized(
+    installed: &Installation,
+    plan: &super::plan::InstallPlan,
+    change: Change,
+) -> Installation {
     let mut new = installed.clone();
+    if change == Change::SignIn {
+        // That walk changes how people sign in, and nothing else.
+        new.sign_in = Some(plan.sign_in.key().to_string());
+        new.single_sign_on = plan.single_sign_on;
+        return new;
+    }
     new.directories = plan
         .directories
         .iter()
