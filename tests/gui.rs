@@ -1062,34 +1062,30 @@ fn a_device_code_sign_in_shows_the_code_and_goes_on_once_it_is_entered() {
     assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
 }
 
+/// Presses "Run a cycle now" on Additional tasks and waits until the cycle has run and the
+/// installation has been read again.
+fn run_cycle_from_tasks(harness: &mut Harness<'static, State>) {
+    harness.get_by_label("Run a cycle now").click();
+    harness.step();
+    run_until(harness, |s| {
+        s.wizard.facts().task_cycle.is_some()
+            && !s.wizard.probing(ProbeKind::TaskChange)
+            && !s.wizard.probing(ProbeKind::Installed)
+    });
+    let cycle = harness.state().wizard.facts().task_cycle.clone();
+    assert!(matches!(cycle, Some(Ok(_))), "{cycle:?}");
+}
+
 #[test]
 fn an_installed_folder_opens_on_additional_tasks_where_staging_holds_back_exports() {
     let forest = Forest::private("contoso");
-    let created = common::connector_account(&forest, "sky-tasks-01");
     let tenant = Tenant::start("tasks");
-    let users_ou = format!("OU=Users,OU=Corp,{}", forest.base_dn);
-    let dir = std::env::temp_dir().join(format!("skybridge-gui-tasks-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("folder");
-    let file = dir.join("settings.json");
-    let mut settings = tenant.settings_file(
-        &forest,
-        &created.account.bind_name(),
-        "SKY_TASKS_TENANT_PW",
-        "SKY_TASKS_DIRECTORY_PW",
-        &users_ou,
-    );
-    settings["acknowledged"] = serde_json::json!(["sign_in_configuration/unverified_suffixes"]);
-    std::fs::write(&file, settings.to_string()).expect("write");
-    let data = dir.join("data");
-    common::apply_settings(
-        &file,
-        &data,
-        &[
-            ("SKY_TASKS_TENANT_PW", TENANT_PASSWORD),
-            ("SKY_TASKS_DIRECTORY_PW", created.password.expose()),
-        ],
-        &[],
-    );
+    let common::Installed {
+        users_ou,
+        dir: _dir,
+        data,
+        ..
+    } = common::install_users_ou(&forest, &tenant, "tasks-01", &[]);
 
     // Running the wizard again on that folder opens Additional tasks, not the install.
     let mut harness = harness_at(data.clone());
@@ -1139,12 +1135,9 @@ fn an_installed_folder_opens_on_additional_tasks_where_staging_holds_back_export
     // A change in Active Directory, then a cycle: nothing reaches the tenant, and the
     // pending exports show the change object by object.
     let before = tenant.users_with("id,onPremisesImmutableId,department");
-    let someone = common::seeded("contoso", "user")
+    let someone = common::seeded_under("contoso", "user", &users_ou)
         .into_iter()
-        .find(|dn| {
-            dn.to_lowercase()
-                .ends_with(&format!(",{}", users_ou.to_lowercase()))
-        })
+        .next()
         .expect("a user of the OU");
     skybridge::directory::write::replace(
         &mut forest.admin_session(),
@@ -1154,15 +1147,7 @@ fn an_installed_folder_opens_on_additional_tasks_where_staging_holds_back_export
     .expect("department changed");
     harness.get_by_label("View pending exports").click();
     harness.run();
-    harness.get_by_label("Run a cycle now").click();
-    harness.step();
-    run_until(&mut harness, |s| {
-        s.wizard.facts().task_cycle.is_some()
-            && !s.wizard.probing(ProbeKind::TaskChange)
-            && !s.wizard.probing(ProbeKind::Installed)
-    });
-    let cycle = harness.state().wizard.facts().task_cycle.clone();
-    assert!(matches!(cycle, Some(Ok(_))), "{cycle:?}");
+    run_cycle_from_tasks(&mut harness);
     let after = tenant.users_with("id,onPremisesImmutableId,department");
     assert_eq!(before, after, "staging mode exports nothing");
     harness.get_by_label_contains("department: ");
@@ -1313,47 +1298,19 @@ fn an_installed_folder_opens_on_additional_tasks_where_staging_holds_back_export
             .expect("asked")
             .is_none()
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn customizing_an_installation_adds_an_ou_through_the_pages_and_exports_its_settings() {
     let forest = Forest::private("contoso");
-    let created = common::connector_account(&forest, "sky-tasks-02");
     let tenant = Tenant::start("customize");
-    let users_ou = format!("OU=Users,OU=Corp,{}", forest.base_dn);
-    let dir = std::env::temp_dir().join(format!("skybridge-gui-customize-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("folder");
-    let file = dir.join("settings.json");
-    let mut settings = tenant.settings_file(
-        &forest,
-        &created.account.bind_name(),
-        "SKY_CUSTOM_TENANT_PW",
-        "SKY_CUSTOM_DIRECTORY_PW",
-        &users_ou,
-    );
-    settings["acknowledged"] = serde_json::json!(["sign_in_configuration/unverified_suffixes"]);
-    std::fs::write(&file, settings.to_string()).expect("write");
-    let data = dir.join("data");
-    common::apply_settings(
-        &file,
-        &data,
-        &[
-            ("SKY_CUSTOM_TENANT_PW", TENANT_PASSWORD),
-            ("SKY_CUSTOM_DIRECTORY_PW", created.password.expose()),
-        ],
-        &[],
-    );
-    let before: std::collections::BTreeMap<String, String> = tenant
-        .users()
-        .into_iter()
-        .filter_map(|u| {
-            Some((
-                u["onPremisesImmutableId"].as_str()?.to_string(),
-                u["id"].as_str()?.to_string(),
-            ))
-        })
-        .collect();
+    let common::Installed {
+        created,
+        users_ou,
+        dir,
+        data,
+    } = common::install_users_ou(&forest, &tenant, "tasks-02", &[]);
+    let before = common::tenant_ids(&tenant);
     assert!(!before.is_empty());
 
     let mut harness = harness_at(data.clone());
@@ -1478,22 +1435,8 @@ fn customizing_an_installation_adds_an_ou_through_the_pages_and_exports_its_sett
     // The next cycle brings the OU's people in; nobody already there is created again.
     harness.get_by_label("View run history").click();
     harness.run();
-    harness.get_by_label("Run a cycle now").click();
-    harness.step();
-    run_until(&mut harness, |s| {
-        s.wizard.facts().task_cycle.is_some()
-            && !s.wizard.probing(ProbeKind::TaskChange)
-            && !s.wizard.probing(ProbeKind::Installed)
-    });
-    let cycle = harness.state().wizard.facts().task_cycle.clone();
-    assert!(matches!(cycle, Some(Ok(_))), "{cycle:?}");
-    let sales = common::seeded("contoso", "user")
-        .into_iter()
-        .filter(|dn| {
-            dn.to_lowercase()
-                .ends_with(&format!(",{}", sales_ou.to_lowercase()))
-        })
-        .count();
+    run_cycle_from_tasks(&mut harness);
+    let sales = common::seeded_under("contoso", "user", &sales_ou).len();
     let after = tenant.users();
     let synced: Vec<&serde_json::Value> = after
         .iter()
@@ -1511,12 +1454,9 @@ fn customizing_an_installation_adds_an_ou_through_the_pages_and_exports_its_sett
     // with its tenant object.
     harness.get_by_label("Search").click();
     harness.run();
-    let someone = common::seeded("contoso", "user")
+    let someone = common::seeded_under("contoso", "user", &sales_ou)
         .into_iter()
-        .find(|dn| {
-            dn.to_lowercase()
-                .ends_with(&format!(",{}", sales_ou.to_lowercase()))
-        })
+        .next()
         .expect("a Sales user");
     let cn = someone
         .split(',')
@@ -1654,5 +1594,4 @@ fn customizing_an_installation_adds_an_ou_through_the_pages_and_exports_its_sett
             .iter()
             .any(|dn| dn.eq_ignore_ascii_case(&sales_ou))
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -9,8 +9,8 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::tenant::{TENANT_PASSWORD, Tenant};
-use common::{Forest, temp_dir};
+use common::Forest;
+use common::tenant::Tenant;
 use serde_json::{Value, json};
 
 fn skybridge(args: &[&str]) -> (bool, String, String) {
@@ -54,32 +54,15 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 #[test]
 fn the_service_holds_the_store_runs_cycles_and_answers_the_cli() {
     let forest = Forest::private("contoso");
-    let created = common::connector_account(&forest, "sky-svc-01");
-    let dir = temp_dir("service");
     let tenant = Tenant::start("service");
-    let users_ou = format!("OU=Users,OU=Corp,{}", forest.base_dn);
-    let mut settings = tenant.settings_file(
-        &forest,
-        &created.account.bind_name(),
-        "SKY_SVC_TENANT_PW",
-        "SKY_SVC_DIRECTORY_PW",
-        &users_ou,
-    );
-    settings["acknowledged"] = json!(["sign_in_configuration/unverified_suffixes"]);
-    let file = dir.join("service.json");
-    std::fs::write(&file, settings.to_string()).expect("write");
-    let data = dir.join("data");
-    let data_arg = data.to_str().expect("utf-8 path");
     // Installed without the first synchronization: the service's first cycle does it.
-    common::apply_settings(
-        &file,
-        &data,
-        &[
-            ("SKY_SVC_TENANT_PW", TENANT_PASSWORD),
-            ("SKY_SVC_DIRECTORY_PW", created.password.expose()),
-        ],
-        &["--no-first-sync"],
-    );
+    let common::Installed {
+        created: _,
+        users_ou,
+        dir,
+        data,
+    } = common::install_users_ou(&forest, &tenant, "svc-01", &["--no-first-sync"]);
+    let data_arg = data.to_str().expect("utf-8 path");
     let (ok, _, err) = skybridge(&["service", "status", "--data", data_arg]);
     assert!(!ok && err.contains("no Skybridge service runs"), "{err}");
 
@@ -103,13 +86,7 @@ fn the_service_holds_the_store_runs_cycles_and_answers_the_cli() {
     let first = status(data_arg).expect("status");
     assert_eq!(first["lastCycle"]["error"], Value::Null, "{first}");
     assert_eq!(first["pid"].as_u64(), Some(u64::from(service.id())));
-    let expected = common::seeded("contoso", "user")
-        .into_iter()
-        .filter(|dn| {
-            dn.to_lowercase()
-                .ends_with(&format!(",{}", users_ou.to_lowercase()))
-        })
-        .count();
+    let expected = common::seeded_under("contoso", "user", &users_ou).len();
     let synced = tenant
         .users()
         .into_iter()
@@ -139,24 +116,9 @@ fn the_service_holds_the_store_runs_cycles_and_answers_the_cli() {
     });
     // A change of scope through the change API (what Additional tasks uses): one more OU.
     // Its users arrive with the next (full) cycle; nobody already there is created again.
-    let before: std::collections::BTreeMap<String, String> = tenant
-        .users()
-        .into_iter()
-        .filter_map(|u| {
-            Some((
-                u["onPremisesImmutableId"].as_str()?.to_string(),
-                u["id"].as_str()?.to_string(),
-            ))
-        })
-        .collect();
+    let before = common::tenant_ids(&tenant);
     let sales_ou = format!("OU=Sales,OU=Staff,{}", forest.base_dn);
-    let sales = common::seeded("contoso", "user")
-        .into_iter()
-        .filter(|dn| {
-            dn.to_lowercase()
-                .ends_with(&format!(",{}", sales_ou.to_lowercase()))
-        })
-        .count();
+    let sales = common::seeded_under("contoso", "user", &sales_ou).len();
     assert!(sales > 0);
     let mut changed: Value = serde_json::from_str(
         &std::fs::read_to_string(data.join("settings.json")).expect("settings.json"),
@@ -436,32 +398,11 @@ fn pid_of(data: &str) -> Option<u64> {
 #[test]
 fn the_service_is_started_in_the_background_comes_back_after_a_crash_and_registers_with_systemd() {
     let forest = Forest::private("contoso");
-    let created = common::connector_account(&forest, "sky-svc-02");
-    let dir = temp_dir("service-start");
     let tenant = Tenant::start("service-start");
-    let users_ou = format!("OU=Users,OU=Corp,{}", forest.base_dn);
-    let mut settings = tenant.settings_file(
-        &forest,
-        &created.account.bind_name(),
-        "SKY_SVC2_TENANT_PW",
-        "SKY_SVC2_DIRECTORY_PW",
-        &users_ou,
-    );
-    settings["acknowledged"] = json!(["sign_in_configuration/unverified_suffixes"]);
-    let file = dir.join("service.json");
-    std::fs::write(&file, settings.to_string()).expect("write");
-    // A folder with a space: the unit file must still pass it as one argument.
-    let data = dir.join("data folder");
+    // Its data folder has a space: the unit file must still pass it as one argument.
+    let common::Installed { data, dir, .. } =
+        common::install_users_ou(&forest, &tenant, "svc-02", &["--no-first-sync"]);
     let data_arg = data.to_str().expect("utf-8 path");
-    common::apply_settings(
-        &file,
-        &data,
-        &[
-            ("SKY_SVC2_TENANT_PW", TENANT_PASSWORD),
-            ("SKY_SVC2_DIRECTORY_PW", created.password.expose()),
-        ],
-        &["--no-first-sync"],
-    );
     let manager = UserManager::start(&dir);
     let _stop_it = common::StopsService(data.clone());
 

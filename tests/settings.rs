@@ -129,12 +129,8 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
     let installed = std::fs::read_to_string(data.join("settings.json")).expect("settings.json");
     assert!(!installed.contains(created.password.expose()));
     assert!(!installed.contains(TENANT_PASSWORD));
-    let expected: Vec<String> = common::seeded("contoso", "user")
+    let expected: Vec<String> = common::seeded_under("contoso", "user", &users_ou)
         .into_iter()
-        .filter(|dn| {
-            dn.to_lowercase()
-                .ends_with(&format!(",{}", users_ou.to_lowercase()))
-        })
         .collect();
     let synced = tenant
         .users()

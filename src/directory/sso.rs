@@ -38,6 +38,29 @@ pub struct SsoState {
 /// Reads the single sign-on account of the domain `nc` (any account that can read the domain
 /// will do): `None` when there is none.
 pub fn state(session: &mut Session, nc: &str) -> Result<Option<SsoState>, DirectoryError> {
+    let found = find(
+        session,
+        nc,
+        &["pwdLastSet"],
+        "reading the single sign-on account",
+    )?;
+    Ok(found.map(|entry| SsoState {
+        dn: entry.dn.clone(),
+        key_set: entry
+            .text("pwdLastSet")
+            .and_then(|t| t.parse::<i64>().ok())
+            .filter(|&t| t > 0)
+            .map(filetime_to_unix),
+    }))
+}
+
+/// The single sign-on account of the domain `nc`, with `attrs`.
+fn find(
+    session: &mut Session,
+    nc: &str,
+    attrs: &[&str],
+    operation: &'static str,
+) -> Result<Option<super::entry::Entry>, DirectoryError> {
     let filter = format!(
         "(&(objectClass=computer)(sAMAccountName={}$))",
         escape::filter_value(ACCOUNT_NAME)
@@ -46,18 +69,11 @@ pub fn state(session: &mut Session, nc: &str) -> Result<Option<SsoState>, Direct
         nc,
         ldap3::Scope::Subtree,
         &filter,
-        &["pwdLastSet"],
+        attrs,
         Vec::new(),
-        "reading the single sign-on account",
+        operation,
     )?;
-    Ok(found.first().map(|entry| SsoState {
-        dn: entry.dn.clone(),
-        key_set: entry
-            .text("pwdLastSet")
-            .and_then(|t| t.parse::<i64>().ok())
-            .filter(|&t| t > 0)
-            .map(filetime_to_unix),
-    }))
+    Ok(found.into_iter().next())
 }
 
 /// A Windows FILETIME (100-nanosecond steps since 1601) as Unix seconds.
@@ -86,23 +102,17 @@ pub fn ensure_account(session: &mut Session, nc: &str) -> Result<SsoAccount, Dir
             format!("no random numbers: {e}"),
         )
     })?;
-    let filter = format!(
-        "(&(objectClass=computer)(sAMAccountName={}$))",
-        escape::filter_value(ACCOUNT_NAME)
-    );
-    let (found, _) = session.search(
+    let found = find(
+        session,
         nc,
-        ldap3::Scope::Subtree,
-        &filter,
         &["distinguishedName"],
-        Vec::new(),
         "looking for the single sign-on account",
     )?;
     let names: Vec<Vec<u8>> = SERVICE_NAMES
         .iter()
         .map(|s| s.as_bytes().to_vec())
         .collect();
-    if let Some(existing) = found.first() {
+    if let Some(existing) = found {
         let dn = existing.dn.clone();
         write::replace(
             session,

@@ -7,6 +7,7 @@ use crate::engine::config::{differences, locks};
 use crate::engine::model::ExportChange;
 use crate::wizard::probe::ProbeKind;
 use crate::wizard::ready::CAN_REGISTER;
+use crate::wizard::tasks::Change;
 use crate::wizard::tasks::{
     ADDS, ANCHOR, APPLIED, APPLY, CHANGE_FAILED, CHANGES, CHECK_FAIL, CHECK_PASS, CHECK_WARN,
     CUSTOMIZE_HELP, CUSTOMIZE_START, CYCLE_DONE, CYCLE_FAILED, DELETES, DOMAIN_ADDED, DOMAIN_GONE,
@@ -175,13 +176,33 @@ fn service(
 fn customize(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &mut Vec<Msg>) {
     ui.label(words.field(CUSTOMIZE_HELP));
     ui.add_space(6.0);
+    begin_change(
+        ui,
+        words,
+        wizard,
+        Change::SyncOptions,
+        CUSTOMIZE_START,
+        msgs,
+    );
+}
+
+/// The button that opens a change's pages (busy while the installation is read), and why the
+/// last change failed.
+fn begin_change(
+    ui: &mut egui::Ui,
+    words: &PageText,
+    wizard: &Wizard,
+    change: Change,
+    label: &str,
+    msgs: &mut Vec<Msg>,
+) {
     let busy = wizard.probing(ProbeKind::SettingsFile);
     ui.horizontal(|ui| {
         if ui
-            .add_enabled(!busy, egui::Button::new(words.field(CUSTOMIZE_START)))
+            .add_enabled(!busy, egui::Button::new(words.field(label)))
             .clicked()
         {
-            msgs.push(Msg::BeginChange(crate::wizard::tasks::Change::SyncOptions));
+            msgs.push(Msg::BeginChange(change));
         }
         if busy {
             ui.spinner();
@@ -514,24 +535,7 @@ fn sign_in(
         &[("method", page.field(method.field())), ("sso", sso)],
     ));
     ui.add_space(6.0);
-    let busy = wizard.probing(ProbeKind::SettingsFile);
-    ui.horizontal(|ui| {
-        if ui
-            .add_enabled(!busy, egui::Button::new(words.field(SIGN_IN_START)))
-            .clicked()
-        {
-            msgs.push(Msg::BeginChange(crate::wizard::tasks::Change::SignIn));
-        }
-        if busy {
-            ui.spinner();
-        }
-    });
-    if let Some(Err(why)) = &wizard.facts().task_change {
-        ui.colored_label(
-            ui.visuals().error_fg_color,
-            format!("{} {why}", words.message(CHANGE_FAILED)),
-        );
-    }
+    begin_change(ui, words, wizard, Change::SignIn, SIGN_IN_START, msgs);
 }
 
 /// Export settings: a settings file for a rebuild, without secrets.

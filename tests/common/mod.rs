@@ -328,3 +328,79 @@ impl Drop for StopsService {
         );
     }
 }
+
+/// An installation made by `skybridge apply` in a fresh folder: the forest's head-office users
+/// (`OU=Users,OU=Corp`) synchronized to the tenant by a new connector account.
+pub struct Installed {
+    /// The connector account.
+    pub created: skybridge::directory::account::CreatedAccount,
+    /// The synchronized OU.
+    pub users_ou: String,
+    /// The scratch folder (the settings file is in it).
+    pub dir: TempDir,
+    /// The data folder.
+    pub data: PathBuf,
+}
+
+/// Installs the forest's head-office users with `skybridge apply` (and `extra` flags, such as
+/// `--no-first-sync`); `label` names the connector account and the scratch folder.
+pub fn install_users_ou(
+    forest: &Forest,
+    tenant: &tenant::Tenant,
+    label: &str,
+    extra: &[&str],
+) -> Installed {
+    let created = connector_account(forest, &format!("sky-{label}"));
+    let users_ou = format!("OU=Users,OU=Corp,{}", forest.base_dn);
+    let dir = temp_dir(label);
+    let (tenant_env, directory_env) = ("SKY_INSTALL_TENANT_PW", "SKY_INSTALL_DIRECTORY_PW");
+    let mut settings = tenant.settings_file(
+        forest,
+        &created.account.bind_name(),
+        tenant_env,
+        directory_env,
+        &users_ou,
+    );
+    settings["acknowledged"] = serde_json::json!(["sign_in_configuration/unverified_suffixes"]);
+    let file = dir.join("install.json");
+    std::fs::write(&file, settings.to_string()).expect("write the settings file");
+    let data = dir.join("data folder");
+    apply_settings(
+        &file,
+        &data,
+        &[
+            (tenant_env, tenant::TENANT_PASSWORD),
+            (directory_env, created.password.expose()),
+        ],
+        extra,
+    );
+    Installed {
+        created,
+        users_ou,
+        dir,
+        data,
+    }
+}
+
+/// Each synchronized tenant user's object id, by its anchor (onPremisesImmutableId).
+pub fn tenant_ids(tenant: &tenant::Tenant) -> std::collections::BTreeMap<String, String> {
+    tenant
+        .users()
+        .into_iter()
+        .filter_map(|u| {
+            Some((
+                u["onPremisesImmutableId"].as_str()?.to_string(),
+                u["id"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// The seeded objects of `class` in forest `name` that are under `ou` (their DNs).
+pub fn seeded_under(name: &str, class: &str, ou: &str) -> Vec<String> {
+    let suffix = format!(",{}", ou.to_lowercase());
+    seeded(name, class)
+        .into_iter()
+        .filter(|dn| dn.to_lowercase().ends_with(&suffix))
+        .collect()
+}
