@@ -398,6 +398,57 @@ pub enum Probe {
     Account(SignInArgs),
     /// Sign in to the cloud tenant and show its id, domains and directory sync state.
     Tenant(TenantArgs),
+    /// Check a federation farm's certificate file (PFX or PEM) for a federation service name:
+    /// password, private key, key strength, validity, names and chain. Fails when a check does.
+    Certificate(CertificateArgs),
+}
+
+/// `skybridge probe certificate`.
+#[derive(Debug, Args)]
+pub struct CertificateArgs {
+    /// The certificate file (.pfx/.p12, or PEM with the key).
+    pub file: PathBuf,
+    /// The federation service name it must cover (`fs.contoso.com`).
+    #[arg(long)]
+    pub name: String,
+    /// The environment variable that holds the file's password (none for a PEM file).
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `probe certificate`.
+pub fn probe_certificate(args: &CertificateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    use crate::federation::certificate::{Outcome, check_file};
+    let password = match &args.password_env {
+        Some(var) => password_from_env(var)?,
+        None => Secret::default(),
+    };
+    let now = crate::clock::unix_now() as i64;
+    let found = check_file(&args.file, password.expose(), &args.name, now);
+    if args.json {
+        print_json(out, &found)?;
+    } else {
+        for f in &found {
+            let mark = match f.outcome {
+                Outcome::Pass => "ok  ",
+                Outcome::Warn => "WARN",
+                Outcome::Fail => "FAIL",
+            };
+            writeln!(out, "{mark}  {:?}: {}", f.check, f.detail)?;
+        }
+    }
+    let failed = found.iter().filter(|f| f.outcome == Outcome::Fail).count();
+    if failed > 0 {
+        anyhow::bail!(
+            "{}: {failed} check(s) failed for {}",
+            args.file.display(),
+            args.name
+        );
+    }
+    Ok(())
 }
 
 /// How to reach and sign in to the tenant.

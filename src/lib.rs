@@ -22,6 +22,7 @@ pub mod clock;
 pub mod directory;
 pub mod emulator;
 pub mod engine;
+pub mod federation;
 pub mod secret;
 pub mod service;
 pub mod tenant;

@@ -22,6 +22,9 @@ fn main() -> ExitCode {
         Some(Command::Probe(Probe::Forest(args))) => {
             skybridge::cli::probe_forest(&args, &mut std::io::stdout().lock())
         }
+        Some(Command::Probe(Probe::Certificate(args))) => {
+            skybridge::cli::probe_certificate(&args, &mut std::io::stdout().lock())
+        }
         Some(Command::Probe(Probe::Account(args))) => {
             skybridge::cli::probe_account(&args, &mut std::io::stdout().lock())
         }
