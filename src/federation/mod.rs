@@ -3,5 +3,8 @@
 //! - [`certificate`]: the farm's certificate file (PKCS#12/PFX or PEM): the password opens
 //!   it, it holds the private key, the key is strong enough, it is valid now and for a while,
 //!   it names the federation service, and its chain reaches a root.
+//! - [`dns`]: what a DNS server answers for a name, and whether the federation service name
+//!   is an A record.
 
 pub mod certificate;
+pub mod dns;
