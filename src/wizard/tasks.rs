@@ -528,7 +528,17 @@ pub fn load(data: &std::path::Path) -> Result<Installed, String> {
             versions,
         });
     }
-    let store = crate::engine::install::open_store(data).map_err(|e| e.to_string())?;
+    // A service that has just crashed closes its socket a moment before the system lets go of
+    // its store: give it that moment.
+    let mut tries = if stale { 20 } else { 1 };
+    let store = loop {
+        tries -= 1;
+        match crate::engine::install::open_store(data) {
+            Ok(store) => break store,
+            Err(e) if tries == 0 => return Err(e.to_string()),
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(100)),
+        }
+    };
     Ok(Installed {
         settings,
         service: None,
