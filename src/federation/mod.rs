@@ -5,6 +5,8 @@
 //!   it names the federation service, and its chain reaches a root.
 //! - [`dns`]: what a DNS server answers for a name, and whether the federation service name
 //!   is an A record.
+//! - [`spn`]: whether `host/<federation service name>` is already held in the forest.
 
 pub mod certificate;
 pub mod dns;
+pub mod spn;
