@@ -14,10 +14,12 @@ use common::tenant::Tenant;
 use serde_json::{Value, json};
 
 fn skybridge(args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_skybridge"))
-        .args(args)
-        .output()
-        .expect("skybridge runs");
+    run(Command::new(env!("CARGO_BIN_EXE_skybridge")).args(args))
+}
+
+/// Runs a command: whether it succeeded, its output and its errors.
+fn run(command: &mut Command) -> (bool, String, String) {
+    let output = command.output().expect("the command runs");
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -333,36 +335,21 @@ impl UserManager {
     }
 
     fn systemctl(&self, args: &[&str]) -> (bool, String) {
-        let output = Command::new("systemctl")
-            .arg("--user")
-            .args(args)
-            .env("XDG_CONFIG_HOME", &self.config_home)
-            .env("XDG_RUNTIME_DIR", &self.runtime_dir)
-            .output()
-            .expect("systemctl");
-        (
-            output.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ),
-        )
+        let (ok, out, err) =
+            run(self.in_session(Command::new("systemctl").arg("--user").args(args)));
+        (ok, out + &err)
     }
 
     /// `skybridge` with this manager's environment.
     fn skybridge(&self, args: &[&str]) -> (bool, String, String) {
-        let output = Command::new(env!("CARGO_BIN_EXE_skybridge"))
-            .args(args)
+        run(self.in_session(Command::new(env!("CARGO_BIN_EXE_skybridge")).args(args)))
+    }
+
+    /// The command with this manager's environment.
+    fn in_session<'a>(&self, command: &'a mut Command) -> &'a mut Command {
+        command
             .env("XDG_CONFIG_HOME", &self.config_home)
             .env("XDG_RUNTIME_DIR", &self.runtime_dir)
-            .output()
-            .expect("skybridge runs");
-        (
-            output.status.success(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
     }
 }
 
@@ -433,18 +420,12 @@ fn the_service_is_started_in_the_background_comes_back_after_a_crash_and_registe
     let unit = skybridge::service::systemd::unit_name(&data);
     let unit_file = manager.config_home.join("systemd/user").join(&unit);
     assert!(unit_file.is_file());
-    let verify = Command::new("systemd-analyze")
-        .args(["verify", "--user"])
-        .arg(&unit_file)
-        .env("XDG_CONFIG_HOME", &manager.config_home)
-        .env("XDG_RUNTIME_DIR", &manager.runtime_dir)
-        .output()
-        .expect("systemd-analyze");
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    let (ok, _, err) = run(manager.in_session(
+        Command::new("systemd-analyze")
+            .args(["verify", "--user"])
+            .arg(&unit_file),
+    ));
+    assert!(ok, "{err}");
     let (ok, enabled) = manager.systemctl(&["is-enabled", &unit]);
     assert!(ok && enabled.trim() == "enabled", "{enabled}");
     wait_for("systemd's copy", Duration::from_secs(30), || {

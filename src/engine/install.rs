@@ -42,6 +42,15 @@ pub struct DirectoryConnection {
 }
 
 impl DirectoryConnection {
+    /// Signs in to its domain controller as its account with `password`.
+    pub fn sign_in(&self, password: &Secret) -> Result<Session, InstallError> {
+        Ok(Session::open(
+            &self.server_spec()?,
+            &AccountName::parse(&self.account)?,
+            password,
+        )?)
+    }
+
     /// The domain controller to sign in to.
     pub fn server_spec(&self) -> Result<ServerSpec, crate::directory::DirectoryError> {
         Ok(ServerSpec::parse(&self.server, self.starttls, false)?
@@ -264,17 +273,17 @@ impl Installation {
         Ok(out)
     }
 
-    /// Signs in to one forest with its connector account.
-    pub fn directory_session(&self, d: &DirectoryConnection) -> Result<Session, InstallError> {
-        let password = self.secret(
+    /// A forest's connector account password, from the keychain.
+    pub fn directory_password(&self, d: &DirectoryConnection) -> Result<Secret, InstallError> {
+        self.secret(
             &format!("directory:{}", d.connector),
             "connector account password",
-        )?;
-        Ok(Session::open(
-            &d.server_spec()?,
-            &AccountName::parse(&d.account)?,
-            &password,
-        )?)
+        )
+    }
+
+    /// Signs in to one forest with its connector account.
+    pub fn directory_session(&self, d: &DirectoryConnection) -> Result<Session, InstallError> {
+        d.sign_in(&self.directory_password(d)?)
     }
 
     /// The forest root domain's naming context of a connector (where its single sign-on

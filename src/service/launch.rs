@@ -97,6 +97,24 @@ pub fn start(
     spawn(program, data, interval_minutes)
 }
 
+/// Starts the installation's service as the wizard does, with the default interval: in the
+/// background, or registered with the user's systemd (`register`), which starts it. Waits until
+/// it answers.
+pub fn bring_up(data: &Path, register: bool) -> Result<Started, ServiceError> {
+    let program = program()?;
+    let minutes = crate::engine::schedule::DEFAULT_INTERVAL.as_secs() / 60;
+    let manager = super::systemd::UserManager::from_env();
+    if register {
+        manager.register(&program, data, minutes)?;
+        let pid = wait_ready(data, None)?;
+        return Ok(Started::Manager {
+            unit: super::systemd::unit_name(data),
+            pid,
+        });
+    }
+    start(&program, data, minutes, &manager)
+}
+
 #[cfg(unix)]
 fn spawn(program: &Path, data: &Path, interval_minutes: u64) -> Result<Started, ServiceError> {
     use std::os::unix::process::CommandExt;

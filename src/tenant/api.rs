@@ -416,20 +416,26 @@ impl GraphClient {
     /// The service principal of an application in this tenant, by its appId (Microsoft
     /// Graph's is `00000003-0000-0000-c000-000000000000`), with its app roles.
     pub async fn service_principal_of(&self, app_id: &str) -> Result<Option<Value>, TenantError> {
-        let found = self
-            .collect(&format!(
-                "servicePrincipals?$filter=appId eq '{}'&$select=id,appId,displayName,appRoles",
-                app_id.replace('\'', "''")
-            ))
-            .await?;
-        Ok(found.into_iter().next())
+        self.first_by_app_id("servicePrincipals", app_id, "id,appId,displayName,appRoles")
+            .await
     }
 
     /// An application registered in this tenant, by its appId.
     pub async fn application_of(&self, app_id: &str) -> Result<Option<Value>, TenantError> {
+        self.first_by_app_id("applications", app_id, "id,appId,displayName")
+            .await
+    }
+
+    /// The first object of `collection` with this appId, with the `select`ed properties.
+    async fn first_by_app_id(
+        &self,
+        collection: &str,
+        app_id: &str,
+        select: &str,
+    ) -> Result<Option<Value>, TenantError> {
         let found = self
             .collect(&format!(
-                "applications?$filter=appId eq '{}'&$select=id,appId,displayName",
+                "{collection}?$filter=appId eq '{}'&$select={select}",
                 app_id.replace('\'', "''")
             ))
             .await?;

@@ -13,7 +13,8 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
     let words = text::page(PageId::ReadyToConfigure);
     let draft = wizard.draft();
     let mut msgs = Vec::new();
-    if let Ok(plan) = wizard.plan() {
+    let plan = wizard.plan().ok();
+    if let Some(plan) = &plan {
         ui.label(egui::RichText::new(words.field(SUMMARY)).strong());
         let sign_in = text::page(PageId::UserSignIn).field(plan.sign_in.field());
         let features = text::page(PageId::OptionalFeatures);
@@ -93,7 +94,9 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         ui.add_space(10.0);
     }
     if draft.tasks.customizing {
-        changes(ui, wizard);
+        if let Some(plan) = &plan {
+            changes(ui, wizard, plan);
+        }
         return msgs;
     }
     let mut start = !draft.no_start_sync;
@@ -146,13 +149,13 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
 
 /// When customizing an installation: what would change, line by line, against the settings in
 /// use.
-fn changes(ui: &mut egui::Ui, wizard: &Wizard) {
+fn changes(ui: &mut egui::Ui, wizard: &Wizard, plan: &crate::wizard::plan::InstallPlan) {
     let words = text::page(PageId::ReadyToConfigure);
-    let (Ok(plan), Some(Ok(installed))) = (wizard.plan(), &wizard.facts().installed) else {
+    let Some(Ok(installed)) = &wizard.facts().installed else {
         return;
     };
     let new =
-        crate::wizard::tasks::customized(&installed.settings, &plan, wizard.draft().tasks.change);
+        crate::wizard::tasks::customized(&installed.settings, plan, wizard.draft().tasks.change);
     let lines = crate::engine::config::differences(&installed.settings, &new);
     ui.label(egui::RichText::new(words.field(CHANGES)).strong());
     if lines.is_empty() {

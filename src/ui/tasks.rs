@@ -5,6 +5,7 @@
 
 use crate::engine::config::{differences, locks};
 use crate::engine::model::ExportChange;
+use crate::ui::widgets::{action_button, failure};
 use crate::wizard::probe::ProbeKind;
 use crate::wizard::ready::CAN_REGISTER;
 use crate::wizard::tasks::Change;
@@ -163,10 +164,7 @@ fn service(
             ui.label(done);
         }
         Some(Err(why)) => {
-            ui.colored_label(
-                ui.visuals().error_fg_color,
-                format!("{} {why}", words.message(SERVICE_FAILED)),
-            );
+            failure(ui, words.message(SERVICE_FAILED), why);
         }
         None => {}
     }
@@ -197,22 +195,11 @@ fn begin_change(
     msgs: &mut Vec<Msg>,
 ) {
     let busy = wizard.probing(ProbeKind::SettingsFile);
-    ui.horizontal(|ui| {
-        if ui
-            .add_enabled(!busy, egui::Button::new(words.field(label)))
-            .clicked()
-        {
-            msgs.push(Msg::BeginChange(change));
-        }
-        if busy {
-            ui.spinner();
-        }
-    });
+    if action_button(ui, words.field(label), true, busy) {
+        msgs.push(Msg::BeginChange(change));
+    }
     if let Some(Err(why)) = &wizard.facts().task_change {
-        ui.colored_label(
-            ui.visuals().error_fg_color,
-            format!("{} {why}", words.message(CHANGE_FAILED)),
-        );
+        failure(ui, words.message(CHANGE_FAILED), why);
     }
 }
 
@@ -250,10 +237,7 @@ fn search(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &mut Vec<M
     let hits = match &wizard.facts().found {
         None => return,
         Some(Err(why)) => {
-            ui.colored_label(
-                ui.visuals().error_fg_color,
-                format!("{} {why}", words.message(SEARCH_FAILED)),
-            );
+            failure(ui, words.message(SEARCH_FAILED), why);
             return;
         }
         Some(Ok(hits)) => hits,
@@ -409,27 +393,14 @@ fn single_sign_on(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &m
         });
         let action = if exists { SSO_RENEW } else { SSO_CREATE };
         let ready = !entry.account.trim().is_empty() && !entry.password.expose().is_empty();
-        ui.horizontal(|ui| {
-            if ui
-                .add_enabled(ready && !busy, egui::Button::new(words.field(action)))
-                .clicked()
-            {
-                msgs.push(Msg::RenewSso(forest.to_string()));
-            }
-            if busy {
-                ui.spinner();
-            }
-        });
+        if action_button(ui, words.field(action), ready, busy) {
+            msgs.push(Msg::RenewSso(forest.to_string()));
+        }
         match wizard.facts().sso_renewed.get(forest) {
             Some(Ok(done)) => {
                 ui.label(done);
             }
-            Some(Err(why)) => {
-                ui.colored_label(
-                    ui.visuals().error_fg_color,
-                    format!("{} {why}", words.message(SSO_FAILED)),
-                );
-            }
+            Some(Err(why)) => failure(ui, words.message(SSO_FAILED), why),
             None => {}
         }
         ui.add_space(8.0);
@@ -441,25 +412,18 @@ fn single_sign_on(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &m
 fn refresh_schema(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &mut Vec<Msg>) {
     ui.label(words.field(SCHEMA_HELP));
     ui.add_space(6.0);
-    let busy = wizard.probing(ProbeKind::TaskChange);
-    ui.horizontal(|ui| {
-        if ui
-            .add_enabled(!busy, egui::Button::new(words.field(REFRESH)))
-            .clicked()
-        {
-            msgs.push(Msg::RefreshSchema);
-        }
-        if busy {
-            ui.spinner();
-        }
-    });
+    if action_button(
+        ui,
+        words.field(REFRESH),
+        true,
+        wizard.probing(ProbeKind::TaskChange),
+    ) {
+        msgs.push(Msg::RefreshSchema);
+    }
     let refresh = match &wizard.facts().schema_refresh {
         None => return,
         Some(Err(why)) => {
-            ui.colored_label(
-                ui.visuals().error_fg_color,
-                format!("{} {why}", words.message(SCHEMA_FAILED)),
-            );
+            failure(ui, words.message(SCHEMA_FAILED), why);
             return;
         }
         Some(Ok(refresh)) => refresh,
@@ -680,30 +644,20 @@ fn staging(
         }
     }
     ui.add_space(6.0);
-    ui.horizontal(|ui| {
-        let busy = wizard.probing(ProbeKind::TaskChange);
-        if ui
-            .add_enabled(
-                change.is_some() && !busy,
-                egui::Button::new(words.field(APPLY)),
-            )
-            .clicked()
-        {
-            msgs.push(Msg::ApplyTaskChange);
-        }
-        if busy {
-            ui.spinner();
-        }
-    });
+    if action_button(
+        ui,
+        words.field(APPLY),
+        change.is_some(),
+        wizard.probing(ProbeKind::TaskChange),
+    ) {
+        msgs.push(Msg::ApplyTaskChange);
+    }
     match &wizard.facts().task_change {
         Some(Ok(applied)) => {
             ui.label(words.field_with(APPLIED, &[("version", &applied.version.to_string())]));
         }
         Some(Err(why)) => {
-            ui.colored_label(
-                ui.visuals().error_fg_color,
-                format!("{} {why}", words.message(CHANGE_FAILED)),
-            );
+            failure(ui, words.message(CHANGE_FAILED), why);
         }
         None => {}
     }
@@ -711,18 +665,14 @@ fn staging(
 
 fn troubleshoot(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &mut Vec<Msg>) {
     use crate::engine::troubleshoot::Outcome;
-    ui.horizontal(|ui| {
-        let busy = wizard.probing(ProbeKind::TaskChange);
-        if ui
-            .add_enabled(!busy, egui::Button::new(words.field(RUN_CHECKS)))
-            .clicked()
-        {
-            msgs.push(Msg::RunChecks);
-        }
-        if busy {
-            ui.spinner();
-        }
-    });
+    if action_button(
+        ui,
+        words.field(RUN_CHECKS),
+        true,
+        wizard.probing(ProbeKind::TaskChange),
+    ) {
+        msgs.push(Msg::RunChecks);
+    }
     ui.add_space(6.0);
     match &wizard.facts().checks {
         Some(Ok(checks)) => {
@@ -754,18 +704,14 @@ fn troubleshoot(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &mut
 }
 
 fn run_now(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &mut Vec<Msg>) {
-    ui.horizontal(|ui| {
-        let busy = wizard.probing(ProbeKind::TaskChange);
-        if ui
-            .add_enabled(!busy, egui::Button::new(words.field(RUN_NOW)))
-            .clicked()
-        {
-            msgs.push(Msg::RunCycleNow);
-        }
-        if busy {
-            ui.spinner();
-        }
-    });
+    if action_button(
+        ui,
+        words.field(RUN_NOW),
+        true,
+        wizard.probing(ProbeKind::TaskChange),
+    ) {
+        msgs.push(Msg::RunCycleNow);
+    }
     // Below the button, where a long summary can wrap.
     match &wizard.facts().task_cycle {
         Some(Ok(summary)) => {
@@ -776,10 +722,7 @@ fn run_now(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &mut Vec<
             ));
         }
         Some(Err(why)) => {
-            ui.colored_label(
-                ui.visuals().error_fg_color,
-                format!("{} {why}", words.message(CYCLE_FAILED)),
-            );
+            failure(ui, words.message(CYCLE_FAILED), why);
         }
         None => {}
     }

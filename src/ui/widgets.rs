@@ -20,3 +20,23 @@ pub fn text_row(ui: &mut egui::Ui, label: &str, value: &str, password: bool) -> 
 pub fn form_grid(id: impl std::hash::Hash + std::fmt::Debug) -> egui::Grid {
     egui::Grid::new(id).num_columns(2).spacing([12.0, 6.0])
 }
+
+/// A button that can be pressed when `enabled` and nothing is `busy`, with a spinner beside it
+/// while something is; whether it was pressed.
+pub fn action_button(ui: &mut egui::Ui, label: &str, enabled: bool, busy: bool) -> bool {
+    ui.horizontal(|ui| {
+        let pressed = ui
+            .add_enabled(enabled && !busy, egui::Button::new(label))
+            .clicked();
+        if busy {
+            ui.spinner();
+        }
+        pressed
+    })
+    .inner
+}
+
+/// A failure in the error colour: the message's words, then why.
+pub fn failure(ui: &mut egui::Ui, message: &str, why: &str) {
+    ui.colored_label(ui.visuals().error_fg_color, format!("{message} {why}"));
+}

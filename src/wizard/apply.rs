@@ -618,35 +618,26 @@ fn configure_rules(
 
 /// Starts the service in the background, or registers it with systemd (which starts it).
 fn start_service(data: &Path, choice: super::ready::ServiceChoice) -> Result<String, String> {
-    use crate::service::{launch, systemd::UserManager};
-    let program = launch::program().map_err(|e| e.to_string())?;
-    let minutes = crate::engine::schedule::DEFAULT_INTERVAL.as_secs() / 60;
-    let manager = UserManager::from_env();
-    if choice == super::ready::ServiceChoice::Register {
-        manager
-            .register(&program, data, minutes)
-            .map_err(|e| e.to_string())?;
-        let pid = launch::running(data)
-            .map_err(|e| e.to_string())?
-            .map(|p| p.to_string())
-            .unwrap_or_else(|| "?".into());
-        return Ok(words().field_with(
-            DONE_SERVICE_REGISTERED,
+    use crate::service::launch::{self, Started};
+    let register = choice == super::ready::ServiceChoice::Register;
+    let started = launch::bring_up(data, register).map_err(|e| e.to_string())?;
+    let pid = started.pid().to_string();
+    Ok(match &started {
+        Started::Manager { unit, .. } => {
+            words().field_with(DONE_SERVICE_REGISTERED, &[("unit", unit), ("pid", &pid)])
+        }
+        Started::AlreadyRunning(_) | Started::Detached(_) => words().field_with(
+            DONE_SERVICE,
             &[
-                ("unit", &crate::service::systemd::unit_name(data)),
                 ("pid", &pid),
+                (
+                    "minutes",
+                    &(crate::engine::schedule::DEFAULT_INTERVAL.as_secs() / 60).to_string(),
+                ),
+                ("log", &data.join(launch::LOG_NAME).display().to_string()),
             ],
-        ));
-    }
-    let started = launch::start(&program, data, minutes, &manager).map_err(|e| e.to_string())?;
-    Ok(words().field_with(
-        DONE_SERVICE,
-        &[
-            ("pid", &started.pid().to_string()),
-            ("minutes", &minutes.to_string()),
-            ("log", &data.join(launch::LOG_NAME).display().to_string()),
-        ],
-    ))
+        ),
+    })
 }
 
 fn first_sync(data: &Path, report: &Report) -> Result<String, String> {

@@ -353,12 +353,10 @@ pub fn service_action(data: &std::path::Path, action: ServiceAction) -> Result<S
     use crate::service::{launch, systemd};
     let words = super::text::page(super::PageId::AdditionalTasks);
     let manager = systemd::UserManager::from_env();
-    let minutes = crate::engine::schedule::DEFAULT_INTERVAL.as_secs() / 60;
     let fail = |e: crate::service::ServiceError| e.to_string();
     match action {
         ServiceAction::Start => {
-            let program = launch::program().map_err(fail)?;
-            let started = launch::start(&program, data, minutes, &manager).map_err(fail)?;
+            let started = launch::bring_up(data, false).map_err(fail)?;
             Ok(words.field_with(SERVICE_STARTED, &[("pid", &started.pid().to_string())]))
         }
         ServiceAction::Stop => {
@@ -366,8 +364,7 @@ pub fn service_action(data: &std::path::Path, action: ServiceAction) -> Result<S
             Ok(words.field(SERVICE_ENDED).to_string())
         }
         ServiceAction::Register => {
-            let program = launch::program().map_err(fail)?;
-            manager.register(&program, data, minutes).map_err(fail)?;
+            launch::bring_up(data, true).map_err(fail)?;
             Ok(words.field_with(SERVICE_REGISTERED, &[("unit", &systemd::unit_name(data))]))
         }
         ServiceAction::Unregister => {
@@ -494,10 +491,6 @@ pub fn load(data: &std::path::Path) -> Result<Installed, String> {
     let registered = manager
         .is_registered(data)
         .then(|| crate::service::systemd::unit_name(data));
-    let stale = matches!(
-        ask(data, &Request::Status).map_err(|e| e.to_string())?,
-        Reach::Stale
-    );
     let asked = |request: Request| -> Result<Option<Response>, String> {
         match ask(data, &request).map_err(|e| e.to_string())? {
             Reach::Answer(Response::Failed(why)) => Err(why),
@@ -505,7 +498,10 @@ pub fn load(data: &std::path::Path) -> Result<Installed, String> {
             Reach::NotRunning | Reach::Stale => Ok(None),
         }
     };
-    if let Some(Response::Status(status)) = asked(Request::Status)? {
+    // One question tells a running service, none, and one that died leaving its socket.
+    let status = ask(data, &Request::Status).map_err(|e| e.to_string())?;
+    let stale = status == Reach::Stale;
+    if let Reach::Answer(Response::Status(status)) = status {
         let history = match asked(Request::History)? {
             Some(Response::History(h)) => h,
             _ => Vec::new(),
@@ -700,12 +696,9 @@ fn refresh_forest(
     d: &crate::engine::install::DirectoryConnection,
     new: &mut Installation,
 ) -> Result<ForestRefresh, String> {
-    let password = super::settings::SecretRef::Keychain {
-        service: installed.keychain_service.clone(),
-        entry: format!("directory:{}", d.connector),
-    }
-    .resolve()?;
-    let mut session = installed.directory_session(d).map_err(|e| e.to_string())?;
+    // Discovery needs the password as well as the session: one keychain read for both.
+    let password = installed.directory_password(d).map_err(|e| e.to_string())?;
+    let mut session = d.sign_in(&password).map_err(|e| e.to_string())?;
     let forest = crate::directory::discovery::discover(&mut session, &password);
     session.close();
     let forest = forest.map_err(|e| e.to_string())?;
