@@ -1324,6 +1324,27 @@ async fn federated_domains_need_an_immutable_id_and_duplicates_are_refused() {
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let fed_user = r.body["id"].as_str().unwrap().to_owned();
+    // The password grant cannot sign a federated user in (their identity provider checks the
+    // password), whatever the password.
+    let (status, body) = env
+        .ropc(
+            "fed@contoso.com",
+            USER_PASSWORD,
+            "https://graph.microsoft.com/.default",
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("federated"),
+        "{body}"
+    );
     // A federated user's password cannot be set through Graph.
     let r = env
         .graph(

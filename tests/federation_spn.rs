@@ -52,3 +52,88 @@ fn a_duplicate_host_spn_in_the_forest_blocks_with_its_holder() {
     assert_eq!(check(&found, name, Some(&dn)).0, Outcome::Pass);
     session.close();
 }
+
+#[test]
+fn the_service_account_is_found_its_password_checked_and_a_gmsa_needs_a_kds_root_key() {
+    use skybridge::federation::account::{ServiceAccount, check as check_account};
+    use skybridge::secret::Secret;
+    let forest = Forest::private("contoso");
+    let reader = common::connector_account(&forest, "sky-fed-02");
+    let service = common::connector_account(&forest, "svc-adfs-01");
+    let mut session =
+        Session::open(&forest.server(), &reader.account, &reader.password).expect("sign in");
+    let domains = vec![forest.base_dn.clone()];
+    let discovered = skybridge::directory::discovery::discover(&mut session, &reader.password)
+        .expect("discovered")
+        .kds_root_key;
+    let user = |account: &str, password: &Secret| ServiceAccount::User {
+        account: account.to_string(),
+        password: password.clone(),
+    };
+    let server = forest.server();
+
+    // A domain user with its password: passes, naming the account.
+    let found = check_account(
+        &server,
+        &mut session,
+        &domains,
+        &user(&service.account.to_string(), &service.password),
+        discovered,
+    )
+    .expect("checked");
+    assert_eq!(found.outcome, Outcome::Pass, "{found:?}");
+    assert!(
+        found
+            .dn
+            .as_deref()
+            .is_some_and(|dn| dn.eq_ignore_ascii_case(&service.dn))
+    );
+    // The wrong password: fails, and says the account exists.
+    let found = check_account(
+        &server,
+        &mut session,
+        &domains,
+        &user(
+            &service.account.to_string(),
+            &Secret::new("Not-The-Password-1"),
+        ),
+        discovered,
+    )
+    .expect("checked");
+    assert_eq!(found.outcome, Outcome::Fail, "{found:?}");
+    assert!(found.detail.contains("cannot sign in"), "{found:?}");
+    // No such user.
+    let found = check_account(
+        &server,
+        &mut session,
+        &domains,
+        &user("CONTOSO\\no-such-svc", &service.password),
+        discovered,
+    )
+    .expect("checked");
+    assert_eq!(found.outcome, Outcome::Fail);
+    assert!(found.detail.contains("no user"), "{found:?}");
+
+    // A managed service account: without a KDS root key in the forest it cannot work, and
+    // the check says how to add one; with one, a missing account is created by the setup.
+    let gmsa = ServiceAccount::Gmsa("CONTOSO\\adfs-gmsa".into());
+    let found =
+        check_account(&server, &mut session, &domains, &gmsa, Some(false)).expect("checked");
+    assert_eq!(found.outcome, Outcome::Fail);
+    assert!(found.detail.contains("Add-KdsRootKey"), "{found:?}");
+    let found = check_account(&server, &mut session, &domains, &gmsa, Some(true)).expect("checked");
+    assert_eq!(found.outcome, Outcome::Pass, "{found:?}");
+    assert!(found.detail.contains("does not exist yet"), "{found:?}");
+    // What the real forest says, as discovery read it, decides the outcome.
+    let found = check_account(&server, &mut session, &domains, &gmsa, discovered).expect("checked");
+    assert_eq!(
+        found.outcome,
+        if discovered == Some(true) {
+            Outcome::Pass
+        } else {
+            Outcome::Fail
+        },
+        "{discovered:?}: {found:?}"
+    );
+    session.close();
+}

@@ -425,6 +425,18 @@ pub fn token(t: &Tenant, tenant: &str, headers: &HeaderMap, body: &[u8]) -> Toke
             };
             let username = f.get("username").cloned().unwrap_or_default();
             let password = f.get("password").cloned().unwrap_or_default();
+            // A federated user's password is checked by their identity provider, which the
+            // password grant cannot reach (documented: ROPC does not support federated users).
+            if let Some(domain) = federated_domain(t, &username) {
+                return bad(
+                    t,
+                    "invalid_grant",
+                    50126,
+                    &format!(
+                        "The domain '{domain}' is federated: its users sign in at their identity provider, which the password grant cannot use. Sign in interactively or with the device code flow."
+                    ),
+                );
+            }
             let user = match sign_in(t, &username, &password) {
                 Ok(user) => user,
                 Err(e) => return e,
@@ -627,6 +639,14 @@ fn find_upn(t: &Tenant, upn: &str) -> Option<Record> {
         .ok()
         .flatten()?;
     t.store.get(Kind::User, &id).ok().flatten()
+}
+
+/// The federated domain `username` is in, if it is in one.
+fn federated_domain(t: &Tenant, username: &str) -> Option<String> {
+    let (_, domain) = username.rsplit_once('@')?;
+    let record = t.store.domain(&domain.to_lowercase()).ok().flatten()?;
+    (record.props.get("authenticationType") == Some(&json!("Federated")))
+        .then(|| record.id().to_owned())
 }
 
 fn sign_in(t: &Tenant, username: &str, password: &str) -> Result<Record, TokenAnswer> {

@@ -179,6 +179,32 @@ fn read(bytes: &[u8], password: &str) -> Result<Contents, String> {
     })
 }
 
+/// The leaf certificate (DER) of a PKCS#12 or PEM file, or why it cannot be read.
+pub fn leaf_der(bytes: &[u8], password: &str) -> Result<Vec<u8>, String> {
+    read(bytes, password)?
+        .certs
+        .into_iter()
+        .next()
+        .ok_or_else(|| "the file holds no certificate".to_string())
+}
+
+/// A certificate's thumbprint as Windows shows it and AD FS takes it: the SHA-1 digest of its
+/// DER, in upper-case hexadecimal.
+pub fn thumbprint(der: &[u8]) -> String {
+    use sha1::Digest as _;
+    sha1::Sha1::digest(der)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect()
+}
+
+/// The DNS names a TLS client accepts a certificate (DER) for; empty when it cannot be read.
+pub fn dns_names(der: &[u8]) -> Vec<String> {
+    X509Certificate::from_der(der)
+        .map(|(_, c)| names(&c))
+        .unwrap_or_default()
+}
+
 /// The certificates with the leaf first: the one that issued none of the others (a self-signed
 /// one only when it is alone).
 fn leaf_first(mut certs: Vec<Vec<u8>>) -> Vec<Vec<u8>> {

@@ -267,6 +267,20 @@ impl GraphClient {
         .await
     }
 
+    /// Removes a domain's federation configuration: the domain is managed again.
+    pub async fn delete_federation_configuration(
+        &self,
+        domain: &str,
+        id: &str,
+    ) -> Result<(), TenantError> {
+        self.delete(&format!(
+            "domains/{}/federationConfiguration/{}",
+            encode(domain),
+            encode(id)
+        ))
+        .await
+    }
+
     /// Directory objects by id (users, groups, …), at most 1,000 per call as Graph allows.
     pub async fn objects_by_ids(
         &self,
