@@ -132,7 +132,7 @@ fn welcome_needs_the_licence_accepted_before_next() {
 }
 
 #[test]
-fn the_custom_walk_chooses_a_sign_in_method_and_federation_cannot_go_on() {
+fn the_custom_walk_chooses_a_sign_in_method_and_federation_adds_its_pages() {
     let mut harness = harness();
     harness.run();
     harness.get_by_label("I agree to the licence terms").click();
@@ -159,8 +159,8 @@ fn the_custom_walk_chooses_a_sign_in_method_and_federation_cannot_go_on() {
     harness.run();
     assert!(harness.state().wizard.draft().single_sign_on);
 
-    // Federation: single sign-on is cleared and offered no more, and Next stays disabled
-    // with the reason on the page.
+    // Federation: single sign-on is cleared and offered no more; the federation pages join
+    // the walk.
     harness.get_by_label("Federation with AD FS").click();
     harness.run();
     assert!(!harness.state().wizard.draft().single_sign_on);
@@ -170,8 +170,8 @@ fn the_custom_walk_chooses_a_sign_in_method_and_federation_cannot_go_on() {
             .accesskit_node()
             .is_disabled()
     );
-    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
-    harness.get_by_label_contains("Federation is not available in this build");
+    assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
+    assert!(harness.state().wizard.flow().contains(&PageId::AdfsFarm));
 
     harness.get_by_label("Pass-through authentication").click();
     harness.run();

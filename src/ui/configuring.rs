@@ -81,6 +81,16 @@ pub fn complete(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         }
         ui.add_space(10.0);
     }
+    if let Some(configuring) = &wizard.facts().configuring
+        && !configuring.carried.federation_checks.is_empty()
+    {
+        ui.label(
+            egui::RichText::new(words.field(crate::wizard::configuring::FEDERATION_CHECKS))
+                .strong(),
+        );
+        super::federation::complete_rows(ui, &configuring.carried.federation_checks);
+        ui.add_space(10.0);
+    }
     ui.label(words.field(NEXT_STEPS));
     if wizard
         .facts()

@@ -16,6 +16,7 @@ pub mod directories;
 pub mod express;
 pub mod extensions;
 pub mod features;
+pub mod federation;
 pub mod filtering;
 pub mod identity;
 pub mod pilot;
@@ -104,6 +105,12 @@ impl Probes {
                 PathFor::ImportSettings => {
                     let (name, ext) = &json[0];
                     dialog.add_filter(*name, ext).pick_file().await
+                }
+                PathFor::FarmCertificate => {
+                    dialog
+                        .add_filter("PKCS#12 or PEM", &["pfx", "p12", "pem", "crt"])
+                        .pick_file()
+                        .await
                 }
                 PathFor::ExportSettings | PathFor::ExportInstalled => {
                     let (name, ext) = &json[0];

@@ -60,6 +60,16 @@ fn words() -> &'static super::text::PageText {
     super::text::page(super::page::PageId::Configuring)
 }
 
+/// Label id of [`Step::FederationMetadata`].
+pub const STEP_FEDERATION_METADATA: &str = "step_federation_metadata";
+/// Label id of [`Step::FederateDomain`].
+pub const STEP_FEDERATE: &str = "step_federate";
+/// The metadata was read (`{url}`, `{issuer}`).
+pub const DONE_FEDERATION_METADATA: &str = "done_federation_metadata";
+/// The deployment script was saved (`{path}`).
+pub const DONE_SCRIPT: &str = "done_script";
+/// The domain was federated (`{domain}`, `{issuer}`).
+pub const DONE_FEDERATED: &str = "done_federated";
 /// Label id of [`Step::FirstSync`].
 pub const STEP_FIRST_SYNC: &str = "step_first_sync";
 /// Label id of [`Step::StartService`].
@@ -84,6 +94,12 @@ pub enum Step {
     SingleSignOn,
     /// The settings file with the synchronization rules.
     ConfigureRules,
+    /// The identity provider's metadata: a new farm's deployment script saved, then its
+    /// metadata awaited; else the metadata read on the pages, read again (federation only).
+    FederationMetadata,
+    /// The tenant domain federated with it, then the name and metadata checked for the
+    /// Complete page (federation only).
+    FederateDomain,
     /// The first full import, synchronization and export (unless not wanted).
     FirstSync,
     /// The service started in the background, or registered with systemd (when chosen).
@@ -92,13 +108,15 @@ pub enum Step {
 
 impl Step {
     /// Every step, in order.
-    pub const ALL: [Step; 8] = [
+    pub const ALL: [Step; 10] = [
         Step::CreateStore,
         Step::PrepareTenant,
         Step::SaveCredentials,
         Step::ConfigureConnectors,
         Step::SingleSignOn,
         Step::ConfigureRules,
+        Step::FederationMetadata,
+        Step::FederateDomain,
         Step::FirstSync,
         Step::StartService,
     ];
@@ -109,6 +127,10 @@ impl Step {
         Step::ALL
             .into_iter()
             .filter(|&s| s != Step::SingleSignOn || !plan.sso.is_empty())
+            .filter(|&s| {
+                !matches!(s, Step::FederationMetadata | Step::FederateDomain)
+                    || plan.federation.is_some()
+            })
             .filter(|&s| {
                 s != Step::StartService
                     || (plan.start_sync && plan.service != super::ready::ServiceChoice::None)
@@ -125,6 +147,8 @@ impl Step {
             Step::ConfigureConnectors => STEP_CONNECTORS,
             Step::SingleSignOn => STEP_SSO,
             Step::ConfigureRules => STEP_RULES,
+            Step::FederationMetadata => STEP_FEDERATION_METADATA,
+            Step::FederateDomain => STEP_FEDERATE,
             Step::FirstSync => STEP_FIRST_SYNC,
             Step::StartService => STEP_SERVICE,
         }
@@ -153,6 +177,10 @@ pub struct EngineApp {
 pub struct Carried {
     /// The engine's application, once registered.
     pub app: Option<EngineApp>,
+    /// The identity provider's metadata, once read.
+    pub federation_metadata: Option<crate::federation::metadata::Metadata>,
+    /// The federation checks shown on the Complete page.
+    pub federation_checks: Vec<super::federation::CheckRow>,
 }
 
 /// A step to carry out.
@@ -218,6 +246,8 @@ pub async fn run_reporting(job: Job, report: Report) -> Done {
         Step::SingleSignOn => blocking(move || single_sign_on(&plan)).await,
         Step::FirstSync if !plan.start_sync => Ok(words().field(DONE_NOT_STARTED).to_string()),
         Step::StartService => blocking(move || start_service(&data, plan.service)).await,
+        Step::FederationMetadata => federation_metadata(&plan, &mut carried).await,
+        Step::FederateDomain => federate_domain(&plan, &mut carried).await,
         // The later steps work on the settings the plan and the application make.
         later => match installation(&plan, &carried) {
             Err(why) => Err(why),
@@ -689,4 +719,137 @@ mod tests {
             "https://127.0.0.1:8443/t1"
         );
     }
+}
+
+/// Saves a new farm's deployment script and waits for the farm's metadata; for an existing
+/// farm or PingFederate, takes the metadata the pages read.
+async fn federation_metadata(plan: &InstallPlan, carried: &mut Carried) -> Result<String, String> {
+    use crate::federation::metadata::Provider;
+    let Some(fed) = &plan.federation else {
+        return Err("the plan federates no domain".into());
+    };
+    let mut lines = Vec::new();
+    let mut script_path = None;
+    if let Some(script) = &fed.script {
+        let path = plan.data_dir.join("adfs-deploy.ps1");
+        std::fs::write(&path, script).map_err(|e| {
+            format!(
+                "cannot save the deployment script to {}: {e}",
+                path.display()
+            )
+        })?;
+        lines.push(words().field_with(DONE_SCRIPT, &[("path", &path.display().to_string())]));
+        script_path = Some(path);
+    }
+    if let Some(meta) = &fed.metadata {
+        carried.federation_metadata = Some(meta.clone());
+        lines.push(words().field_with(
+            DONE_FEDERATION_METADATA,
+            &[("url", &fed.metadata_url), ("issuer", &meta.entity_id)],
+        ));
+        return Ok(lines.join("; "));
+    }
+    let host = match &fed.provider {
+        Provider::Adfs(name) => Some(name.clone()),
+        Provider::Other => None,
+    };
+    let started = std::time::Instant::now();
+    loop {
+        let why = match super::federation::read_metadata(
+            &fed.metadata_url,
+            fed.ca_file.as_deref(),
+            host.as_deref(),
+        )
+        .await
+        {
+            Ok(found) => match found
+                .findings
+                .iter()
+                .find(|f| f.outcome == crate::federation::certificate::Outcome::Fail)
+            {
+                None => {
+                    lines.push(words().field_with(
+                        DONE_FEDERATION_METADATA,
+                        &[
+                            ("url", &fed.metadata_url),
+                            ("issuer", &found.metadata.entity_id),
+                        ],
+                    ));
+                    carried.federation_metadata = Some(found.metadata);
+                    return Ok(lines.join("; "));
+                }
+                Some(f) => f.detail.clone(),
+            },
+            Err(why) => why,
+        };
+        if started.elapsed() >= fed.wait {
+            return Err(format!(
+                "the farm's metadata at {} could not be used within {} s ({why}). Run the deployment script{} on the servers as it says, then press Retry.",
+                fed.metadata_url,
+                fed.wait.as_secs(),
+                script_path
+                    .map(|p| format!(" saved at {}", p.display()))
+                    .unwrap_or_default()
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(5).min(fed.wait)).await;
+    }
+}
+
+/// Federates the tenant domain with the metadata (again on a retry: a domain federated with
+/// the same issuer already is left as it is), then checks the name and metadata for the
+/// Complete page.
+async fn federate_domain(plan: &InstallPlan, carried: &mut Carried) -> Result<String, String> {
+    use crate::federation::{certificate::Outcome, domain, metadata};
+    let Some(fed) = &plan.federation else {
+        return Err("the plan federates no domain".into());
+    };
+    let Some(meta) = carried.federation_metadata.clone() else {
+        return Err("the identity provider's metadata was not read".into());
+    };
+    let admin = admin_session(plan)?;
+    let config = metadata::tenant_configuration(&meta, &fed.display_name, &fed.provider);
+    let existing = domain::configuration(&admin, &fed.domain)
+        .await
+        .map_err(|e| format!("cannot read {}'s federation: {e}", fed.domain))?;
+    match existing {
+        Some(found) if found["issuerUri"].as_str() == Some(meta.entity_id.as_str()) => {}
+        _ => {
+            domain::federate(&admin, &fed.domain, &config)
+                .await
+                .map_err(|e| format!("cannot federate {}: {e}", fed.domain))?;
+        }
+    }
+    let mut rows = Vec::new();
+    if let metadata::Provider::Adfs(name) = &fed.provider {
+        rows.extend(super::federation::name_rows(name, fed.internal_dns, fed.external_dns).await);
+    }
+    let host = match &fed.provider {
+        metadata::Provider::Adfs(name) => Some(name.as_str()),
+        metadata::Provider::Other => None,
+    };
+    let (outcome, detail) =
+        match super::federation::read_metadata(&fed.metadata_url, fed.ca_file.as_deref(), host)
+            .await
+        {
+            Ok(found) => match found.findings.iter().find(|f| f.outcome != Outcome::Pass) {
+                Some(f) => (f.outcome, f.detail.clone()),
+                None => (
+                    Outcome::Pass,
+                    format!("issuer {}", found.metadata.entity_id),
+                ),
+            },
+            Err(why) => (Outcome::Fail, why),
+        };
+    rows.push(super::federation::CheckRow {
+        check: super::federation::CHECK_METADATA,
+        subject: fed.metadata_url.clone(),
+        outcome,
+        detail,
+    });
+    carried.federation_checks = rows;
+    Ok(words().field_with(
+        DONE_FEDERATED,
+        &[("domain", &fed.domain), ("issuer", &meta.entity_id)],
+    ))
 }

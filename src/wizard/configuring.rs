@@ -10,6 +10,9 @@ use super::apply::{
     DONE_SSO_CREATED, DONE_SSO_RENEWED, DONE_STORE, DONE_TENANT, STEP_CONNECTORS, STEP_CREDENTIALS,
     STEP_FIRST_SYNC, STEP_RULES, STEP_SERVICE, STEP_SSO, STEP_STORE, STEP_TENANT, Step,
 };
+use super::apply::{
+    DONE_FEDERATED, DONE_FEDERATION_METADATA, DONE_SCRIPT, STEP_FEDERATE, STEP_FEDERATION_METADATA,
+};
 use super::page::PageId;
 use super::plan::InstallPlan;
 use super::problem::Problem;
@@ -25,6 +28,11 @@ pub const FIELDS: &[&str] = &[
     STEP_RULES,
     STEP_FIRST_SYNC,
     STEP_SERVICE,
+    STEP_FEDERATION_METADATA,
+    STEP_FEDERATE,
+    DONE_FEDERATION_METADATA,
+    DONE_SCRIPT,
+    DONE_FEDERATED,
     DONE_SERVICE,
     DONE_SERVICE_REGISTERED,
     DONE_STORE,
@@ -50,7 +58,9 @@ pub const FIELDS: &[&str] = &[
 pub const MESSAGES: &[&str] = &[WORKING, FAILED, STOPPED];
 
 /// Field ids of the Complete page.
-pub const COMPLETE_FIELDS: &[&str] = &[DONE_LIST, NEXT_STEPS, SSO_NEXT, EXIT];
+pub const COMPLETE_FIELDS: &[&str] = &[DONE_LIST, NEXT_STEPS, SSO_NEXT, FEDERATION_CHECKS, EXIT];
+/// The heading of the federation checks (only when a domain was federated).
+pub const FEDERATION_CHECKS: &str = "federation_checks";
 /// Message ids of the Complete page.
 pub const COMPLETE_MESSAGES: &[&str] = &[];
 

@@ -14,6 +14,7 @@ pub mod directories;
 pub mod express;
 pub mod extensions;
 pub mod features;
+pub mod federation;
 pub mod filtering;
 pub mod headless;
 pub mod identity;
@@ -99,6 +100,8 @@ pub struct Draft {
     pub data_dir: std::path::PathBuf,
     /// The settings file typed for import.
     pub import_file: String,
+    /// What was entered on the federation pages.
+    pub federation: federation::FederationDraft,
 }
 
 impl Default for Draft {
@@ -137,6 +140,7 @@ impl Default for Draft {
             confirmed: std::collections::BTreeSet::new(),
             data_dir: crate::engine::install::default_data_dir(),
             import_file: String::new(),
+            federation: federation::FederationDraft::default(),
         }
     }
 }
@@ -199,6 +203,8 @@ pub struct Facts {
     pub settings_file: Option<Result<String, String>>,
     /// Where the settings were last exported, or why they could not be.
     pub export: Option<Result<String, String>>,
+    /// What the federation pages' checks found.
+    pub federation: federation::FederationFacts,
 }
 
 /// A probe's ticket: the answer carrying the latest ticket of its kind is the one awaited.
@@ -260,6 +266,16 @@ pub enum Msg {
     SetDataDir(std::path::PathBuf),
     /// Pressed a Browse button: open the system's dialog for this path.
     Browse(PathFor),
+    /// Entered something on a federation page.
+    Federation(federation::FedMsg),
+    /// Pressed Check certificate (AD FS farm).
+    CheckFarmCertificate,
+    /// Pressed Fetch metadata (existing farm, PingFederate).
+    FetchFederationMetadata,
+    /// Pressed Run checks (federation verification).
+    RunFederationChecks,
+    /// Pressed Save for the PingFederate administrator's settings.
+    SavePingSettings,
     /// Typed the path of a settings file to import.
     SetImportFile(String),
     /// Chose a settings file to import (its secrets are looked up where it says).
@@ -384,6 +400,8 @@ pub enum PathFor {
     ExportSettings,
     /// Where to export the installed settings (Additional tasks).
     ExportInstalled,
+    /// The AD FS farm's certificate file.
+    FarmCertificate,
 }
 
 impl PathFor {
@@ -394,6 +412,9 @@ impl PathFor {
             PathFor::ImportSettings => Msg::ImportSettingsFrom(path),
             PathFor::ExportSettings => Msg::ExportSettingsTo(path),
             PathFor::ExportInstalled => Msg::ExportInstalledTo(path),
+            PathFor::FarmCertificate => Msg::Federation(federation::FedMsg::SetCertificateFile(
+                path.display().to_string(),
+            )),
         }
     }
 }
@@ -435,6 +456,13 @@ pub fn problems_of(page: PageId, draft: &Draft, facts: &Facts) -> Vec<Problem> {
         PageId::AttributeFiltering => app_filter::validate_attributes(draft, facts),
         PageId::DirectoryExtensions => extensions::validate(draft, facts),
         PageId::SingleSignOn => sso::validate(draft, facts),
+        PageId::AdfsFarm => federation::validate_farm(draft, facts),
+        PageId::FederationServers => federation::validate_servers(draft),
+        PageId::ProxyServers => federation::validate_proxies(draft),
+        PageId::AdfsServiceAccount => federation::validate_account(draft, facts),
+        PageId::FederatedDomain => federation::validate_domain(draft, facts),
+        PageId::FederationVerification => federation::validate_verification(draft, facts),
+        PageId::PingFederate => federation::validate_ping(draft, facts),
         PageId::ReadyToConfigure => ready::validate(draft, facts),
         PageId::Configuring => configuring::validate(draft, facts),
         PageId::Complete => Vec::new(),
@@ -996,6 +1024,56 @@ impl Wizard {
                 return self.check_data_folder();
             }
             Msg::Browse(what) => return vec![Effect::ChoosePath(what)],
+            Msg::Federation(input) => {
+                self.facts.federation.forget_for(&input);
+                self.draft.federation.apply(input);
+            }
+            Msg::CheckFarmCertificate => {
+                let fed = &self.draft.federation;
+                let probe = probe::Probe::FederationCertificate {
+                    file: fed.certificate_file.trim().into(),
+                    password: fed.certificate_password.clone(),
+                    name: fed.name(),
+                };
+                self.facts.federation.certificate = None;
+                return vec![self.ask(probe)];
+            }
+            Msg::FetchFederationMetadata => {
+                let fed = &self.draft.federation;
+                let host = (self.draft.sign_in == SignInMethod::FederationAdfs).then(|| fed.name());
+                let probe = probe::Probe::FederationMetadata {
+                    url: fed.metadata_address(),
+                    ca_file: fed.ca_path(),
+                    host,
+                };
+                self.facts.federation.metadata = None;
+                return vec![self.ask(probe)];
+            }
+            Msg::RunFederationChecks => {
+                self.facts.federation.verification = None;
+                let Some(checks) = federation::farm_checks(&self.draft, &self.facts) else {
+                    self.facts.federation.verification = Some(Err(
+                        "the forest or the farm's inputs are not complete: go back to the pages before"
+                            .into(),
+                    ));
+                    return Vec::new();
+                };
+                return vec![self.ask(probe::Probe::VerifyFarm(Box::new(checks)))];
+            }
+            Msg::SavePingSettings => {
+                let path = self.draft.federation.ping_export.trim().to_string();
+                if path.is_empty() {
+                    self.facts.federation.saved =
+                        Some(Err("type where to save the settings first".into()));
+                    return Vec::new();
+                }
+                let text = federation::ping_settings(&self.draft, &self.facts);
+                self.facts.federation.saved = None;
+                return vec![self.ask(probe::Probe::SaveText {
+                    path: path.into(),
+                    text,
+                })];
+            }
             Msg::SetImportFile(text) => self.draft.import_file = text,
             Msg::ImportSettingsFrom(path) => {
                 self.draft.import_file = path.display().to_string();
@@ -1052,6 +1130,18 @@ impl Wizard {
                 }
                 self.awaited.remove(&kind);
                 match result {
+                    probe::ProbeResult::FederationCertificate(found) => {
+                        self.facts.federation.certificate = Some(found);
+                    }
+                    probe::ProbeResult::FederationMetadata(found) => {
+                        self.facts.federation.metadata = Some(found);
+                    }
+                    probe::ProbeResult::FarmVerified(rows) => {
+                        self.facts.federation.verification = Some(Ok(rows));
+                    }
+                    probe::ProbeResult::TextSaved(outcome) => {
+                        self.facts.federation.saved = Some(outcome);
+                    }
                     probe::ProbeResult::TenantSignIn(outcome) => {
                         self.facts.signing_in = false;
                         self.facts.device_prompt = None;
@@ -1411,7 +1501,7 @@ mod tests {
         assert!(wizard.can_go_next());
         wizard.update(Msg::SetSignIn(SignInMethod::FederationAdfs));
         assert!(!wizard.draft().single_sign_on);
-        assert!(!wizard.can_go_next(), "federation is not in this build");
+        assert!(wizard.can_go_next(), "federation goes on to its own pages");
         wizard.update(Msg::SetSignIn(SignInMethod::DoNotConfigure));
         assert!(wizard.can_go_next(), "a warning does not block");
         wizard.update(Msg::Next);
@@ -1492,6 +1582,7 @@ mod tests {
             admin: Default::default(),
             data_dir: std::env::temp_dir().join("never-written"),
             sso: Vec::new(),
+            federation: None,
         }
     }
 

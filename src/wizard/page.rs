@@ -41,6 +41,20 @@ pub enum PageId {
     DirectoryExtensions,
     /// A domain administrator per forest, to create the single sign-on account.
     SingleSignOn,
+    /// AD FS: a new farm with its certificate, or an existing farm by its metadata.
+    AdfsFarm,
+    /// AD FS: the federation servers.
+    FederationServers,
+    /// AD FS: the Web Application Proxy servers.
+    ProxyServers,
+    /// AD FS: the farm's service account.
+    AdfsServiceAccount,
+    /// The tenant domain to federate.
+    FederatedDomain,
+    /// AD FS: every check before anything is changed, and the deployment script.
+    FederationVerification,
+    /// PingFederate: its metadata, connectivity and the settings for its administrator.
+    PingFederate,
     /// The summary before anything is changed.
     ReadyToConfigure,
     /// The plan being applied, step by step.
@@ -68,6 +82,13 @@ impl PageId {
         PageId::AttributeFiltering,
         PageId::DirectoryExtensions,
         PageId::SingleSignOn,
+        PageId::AdfsFarm,
+        PageId::FederationServers,
+        PageId::ProxyServers,
+        PageId::AdfsServiceAccount,
+        PageId::FederatedDomain,
+        PageId::FederationVerification,
+        PageId::PingFederate,
         PageId::ReadyToConfigure,
         PageId::Configuring,
         PageId::Complete,
@@ -92,6 +113,13 @@ impl PageId {
             PageId::AttributeFiltering => "attribute_filtering",
             PageId::DirectoryExtensions => "directory_extensions",
             PageId::SingleSignOn => "single_sign_on",
+            PageId::AdfsFarm => "adfs_farm",
+            PageId::FederationServers => "federation_servers",
+            PageId::ProxyServers => "proxy_servers",
+            PageId::AdfsServiceAccount => "adfs_service_account",
+            PageId::FederatedDomain => "federated_domain",
+            PageId::FederationVerification => "federation_verification",
+            PageId::PingFederate => "ping_federate",
             PageId::ReadyToConfigure => "ready_to_configure",
             PageId::Configuring => "configuring",
             PageId::Complete => "complete",
@@ -117,6 +145,13 @@ impl PageId {
             PageId::AttributeFiltering => super::app_filter::ATTRIBUTE_FIELDS,
             PageId::DirectoryExtensions => super::extensions::FIELDS,
             PageId::SingleSignOn => super::sso::FIELDS,
+            PageId::AdfsFarm => super::federation::FARM_FIELDS,
+            PageId::FederationServers => super::federation::SERVERS_FIELDS,
+            PageId::ProxyServers => super::federation::PROXIES_FIELDS,
+            PageId::AdfsServiceAccount => super::federation::ACCOUNT_FIELDS,
+            PageId::FederatedDomain => super::federation::DOMAIN_FIELDS,
+            PageId::FederationVerification => super::federation::VERIFY_FIELDS,
+            PageId::PingFederate => super::federation::PING_FIELDS,
             PageId::ReadyToConfigure => super::ready::FIELDS,
             PageId::Configuring => super::configuring::FIELDS,
             PageId::Complete => super::configuring::COMPLETE_FIELDS,
@@ -142,6 +177,13 @@ impl PageId {
             PageId::AttributeFiltering => super::app_filter::ATTRIBUTE_MESSAGES,
             PageId::DirectoryExtensions => super::extensions::MESSAGES,
             PageId::SingleSignOn => super::sso::MESSAGES,
+            PageId::AdfsFarm => super::federation::FARM_MESSAGES,
+            PageId::FederationServers => super::federation::SERVERS_MESSAGES,
+            PageId::ProxyServers => super::federation::PROXIES_MESSAGES,
+            PageId::AdfsServiceAccount => super::federation::ACCOUNT_MESSAGES,
+            PageId::FederatedDomain => super::federation::DOMAIN_MESSAGES,
+            PageId::FederationVerification => super::federation::VERIFY_MESSAGES,
+            PageId::PingFederate => super::federation::PING_MESSAGES,
             PageId::ReadyToConfigure => super::ready::MESSAGES,
             PageId::Configuring => super::configuring::MESSAGES,
             PageId::Complete => super::configuring::COMPLETE_MESSAGES,
@@ -203,6 +245,7 @@ pub fn flow(draft: &Draft) -> Vec<PageId> {
             if super::sso::wanted(draft) {
                 pages.push(PageId::SingleSignOn);
             }
+            pages.extend(super::federation::pages(draft));
             pages.extend([
                 PageId::ReadyToConfigure,
                 PageId::Configuring,

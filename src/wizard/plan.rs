@@ -55,6 +55,8 @@ pub struct InstallPlan {
     pub data_dir: std::path::PathBuf,
     /// The forests whose single sign-on account is created, with their administrators.
     pub sso: Vec<super::sso::PlannedSso>,
+    /// Federation of a tenant domain, when the sign-in method federates.
+    pub federation: Option<super::federation::PlannedFederation>,
 }
 
 /// Why the draft is not a plan yet: the first page of the walk with a problem that blocks.
@@ -158,6 +160,7 @@ pub fn resolve(draft: &Draft, facts: &Facts) -> Result<InstallPlan, NotReady> {
         admin: tenant.admin.clone(),
         data_dir: draft.data_dir.clone(),
         sso: super::sso::planned(draft, facts),
+        federation: super::federation::planned(draft, facts),
     })
 }
 

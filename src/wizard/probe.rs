@@ -47,6 +47,33 @@ pub enum Probe {
         /// Their password.
         password: Secret,
     },
+    /// Check a federation farm's certificate file for its service name.
+    FederationCertificate {
+        /// The file.
+        file: std::path::PathBuf,
+        /// Its password.
+        password: Secret,
+        /// The federation service name.
+        name: String,
+    },
+    /// Fetch, read and check an identity provider's metadata.
+    FederationMetadata {
+        /// Where it is.
+        url: String,
+        /// Certificate authorities to trust for it.
+        ca_file: Option<std::path::PathBuf>,
+        /// The host its endpoints must be on (an AD FS farm's name).
+        host: Option<String>,
+    },
+    /// Run the federation verification's checks.
+    VerifyFarm(Box<super::federation::FarmChecks>),
+    /// Write a text file (the PingFederate administrator's settings).
+    SaveText {
+        /// Where.
+        path: std::path::PathBuf,
+        /// What.
+        text: String,
+    },
     /// Read an installed configuration (through its service, or its store).
     LoadInstalled {
         /// The data folder.
@@ -199,6 +226,8 @@ pub enum ProbeKind {
     DataFolder,
     /// [`Probe::VerifySsoAdmin`].
     SsoAdmin,
+    /// The federation pages' checks.
+    Federation,
     /// [`Probe::LoadInstalled`].
     Installed,
     /// [`Probe::ApplyChange`] and [`Probe::RunCycle`].
@@ -219,6 +248,10 @@ impl Probe {
             | Probe::DeviceCodeWait { .. } => ProbeKind::TenantSignIn,
             Probe::Directory { .. } | Probe::CreateConnector { .. } => ProbeKind::Directory,
             Probe::VerifySsoAdmin { .. } => ProbeKind::SsoAdmin,
+            Probe::FederationCertificate { .. }
+            | Probe::FederationMetadata { .. }
+            | Probe::VerifyFarm(_)
+            | Probe::SaveText { .. } => ProbeKind::Federation,
             Probe::LoadInstalled { .. } => ProbeKind::Installed,
             Probe::ApplyChange { .. }
             | Probe::RunCycle { .. }
@@ -246,6 +279,14 @@ pub enum ProbeResult {
     DeviceCode(Result<Box<crate::tenant::auth::DeviceCodePrompt>, String>),
     /// A forest: what was learned, or why it could not be read (in words).
     Directory(Result<Box<ForestFacts>, String>),
+    /// A farm certificate checked.
+    FederationCertificate(super::federation::CertificateFacts),
+    /// Metadata read and checked, or why it could not be had.
+    FederationMetadata(Result<super::federation::MetadataFacts, String>),
+    /// The federation verification's rows.
+    FarmVerified(Vec<super::federation::CheckRow>),
+    /// Where a text file was written, or why not.
+    TextSaved(Result<String, String>),
     /// An installed configuration read, or why not.
     Installed(Result<Box<super::tasks::Installed>, String>),
     /// A settings change applied, or why not.
@@ -291,6 +332,10 @@ impl ProbeResult {
             ProbeResult::DataFolder(..) => ProbeKind::DataFolder,
             ProbeResult::SsoVerified(..) => ProbeKind::SsoAdmin,
             ProbeResult::Installed(_) => ProbeKind::Installed,
+            ProbeResult::FederationCertificate(_)
+            | ProbeResult::FederationMetadata(_)
+            | ProbeResult::FarmVerified(_)
+            | ProbeResult::TextSaved(_) => ProbeKind::Federation,
             ProbeResult::TaskChanged(_)
             | ProbeResult::TaskCycle(_)
             | ProbeResult::Checks(_)
@@ -336,6 +381,36 @@ pub async fn run(probe: Probe) -> ProbeResult {
             .await;
             ProbeResult::Directory(answer)
         }
+        Probe::FederationCertificate {
+            file,
+            password,
+            name,
+        } => ProbeResult::FederationCertificate(
+            blocking(move || Ok(federation_certificate(&file, &password, &name)))
+                .await
+                .unwrap_or_else(|why| super::federation::CertificateFacts {
+                    findings: vec![crate::federation::certificate::Finding {
+                        check: crate::federation::certificate::Check::Opens,
+                        outcome: crate::federation::certificate::Outcome::Fail,
+                        detail: why,
+                    }],
+                    thumbprint: None,
+                }),
+        ),
+        Probe::FederationMetadata { url, ca_file, host } => ProbeResult::FederationMetadata(
+            super::federation::read_metadata(&url, ca_file.as_deref(), host.as_deref()).await,
+        ),
+        Probe::VerifyFarm(checks) => {
+            ProbeResult::FarmVerified(super::federation::verify_farm(*checks).await)
+        }
+        Probe::SaveText { path, text } => ProbeResult::TextSaved(
+            blocking(move || {
+                std::fs::write(&path, text)
+                    .map(|()| path.display().to_string())
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))
+            })
+            .await,
+        ),
         Probe::LoadInstalled { data } => {
             ProbeResult::Installed(blocking(move || super::tasks::load(&data).map(Box::new)).await)
         }
@@ -723,4 +798,23 @@ async fn apply_customized(
         Ok(applied)
     })
     .await
+}
+
+/// Checks a farm certificate file now, and reads its thumbprint.
+fn federation_certificate(
+    file: &std::path::Path,
+    password: &Secret,
+    name: &str,
+) -> super::federation::CertificateFacts {
+    use crate::federation::certificate;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let findings = certificate::check_file(file, password.expose(), name, now);
+    let thumbprint = std::fs::read(file)
+        .ok()
+        .and_then(|bytes| certificate::leaf_der(&bytes, password.expose()).ok())
+        .map(|der| certificate::thumbprint(&der));
+    super::federation::CertificateFacts {
+        findings,
+        thumbprint,
+    }
 }

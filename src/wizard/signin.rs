@@ -121,10 +121,13 @@ impl SignInMethod {
 pub fn validate(draft: &Draft) -> Vec<Problem> {
     let mut problems = Vec::new();
     let method = draft.sign_in;
-    if matches!(
-        method,
-        SignInMethod::FederationAdfs | SignInMethod::FederationPing
-    ) {
+    // Federating an installed configuration is not one of the Additional tasks yet.
+    if draft.additional
+        && matches!(
+            method,
+            SignInMethod::FederationAdfs | SignInMethod::FederationPing
+        )
+    {
         problems.push(Problem::error(
             PageId::UserSignIn,
             method.field(),
@@ -182,8 +185,11 @@ mod tests {
     }
 
     #[test]
-    fn federation_is_refused_in_this_build_and_never_with_single_sign_on() {
-        let mut draft = Draft::default();
+    fn federation_is_refused_from_additional_tasks_and_never_with_single_sign_on() {
+        let mut draft = Draft {
+            additional: true,
+            ..Draft::default()
+        };
         for method in [SignInMethod::FederationAdfs, SignInMethod::FederationPing] {
             draft.sign_in = method;
             draft.single_sign_on = false;

@@ -161,6 +161,17 @@ fn source(page: PageId) -> &'static str {
         PageId::AppFiltering => include_str!("../../wizard-pages/app_filtering.toml"),
         PageId::AttributeFiltering => include_str!("../../wizard-pages/attribute_filtering.toml"),
         PageId::SingleSignOn => include_str!("../../wizard-pages/single_sign_on.toml"),
+        PageId::AdfsFarm => include_str!("../../wizard-pages/adfs_farm.toml"),
+        PageId::FederationServers => include_str!("../../wizard-pages/federation_servers.toml"),
+        PageId::ProxyServers => include_str!("../../wizard-pages/proxy_servers.toml"),
+        PageId::AdfsServiceAccount => {
+            include_str!("../../wizard-pages/adfs_service_account.toml")
+        }
+        PageId::FederatedDomain => include_str!("../../wizard-pages/federated_domain.toml"),
+        PageId::FederationVerification => {
+            include_str!("../../wizard-pages/federation_verification.toml")
+        }
+        PageId::PingFederate => include_str!("../../wizard-pages/ping_federate.toml"),
         PageId::DirectoryExtensions => {
             include_str!("../../wizard-pages/directory_extensions.toml")
         }
