@@ -142,7 +142,7 @@ pub fn farm(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
     });
     if draft.farm == Farm::Existing {
         ui.add_space(6.0);
-        metadata_form(ui, wizard, &words, &mut msgs);
+        metadata_form(ui, wizard, words, &mut msgs);
         return msgs;
     }
     ui.horizontal(|ui| {
@@ -168,7 +168,7 @@ pub fn farm(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
                 for f in &found.findings {
                     outcome_row(
                         ui,
-                        &words,
+                        words,
                         words.field(certificate_label(f.check)),
                         f.outcome,
                         &f.detail,
@@ -312,7 +312,7 @@ pub fn verification(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         msgs.push(Msg::RunFederationChecks);
     }
     if let Some(Ok(rows)) = &wizard.facts().federation.verification {
-        check_rows(ui, &words, rows);
+        check_rows(ui, words, rows);
     }
     if draft.farm == Farm::New
         && let Some(plan) = fed::farm_plan(wizard.draft(), wizard.facts())
@@ -340,7 +340,7 @@ pub fn verification(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
 /// The rows of the Complete page's federation checks.
 pub fn complete_rows(ui: &mut egui::Ui, rows: &[CheckRow]) {
     let words = text::page(PageId::FederationVerification);
-    check_rows(ui, &words, rows);
+    check_rows(ui, words, rows);
 }
 
 /// The PingFederate page.
@@ -348,7 +348,7 @@ pub fn ping(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
     let words = text::page(PageId::PingFederate);
     let draft = &wizard.draft().federation;
     let mut msgs = Vec::new();
-    metadata_form(ui, wizard, &words, &mut msgs);
+    metadata_form(ui, wizard, words, &mut msgs);
     ui.add_space(8.0);
     form_grid("ping-export").show(ui, |ui| {
         if let Some(v) = text_row(ui, words.field(fed::PING_EXPORT), &draft.ping_export, false) {
