@@ -704,23 +704,6 @@ pub fn summarize(records: &[RunRecord]) -> String {
         .join("\n")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_application_signs_in_to_its_own_tenant() {
-        assert_eq!(
-            tenant_authority("https://login.microsoftonline.com/organizations", "t1"),
-            "https://login.microsoftonline.com/t1"
-        );
-        assert_eq!(
-            tenant_authority("https://127.0.0.1:8443/t1/", "t1"),
-            "https://127.0.0.1:8443/t1"
-        );
-    }
-}
-
 /// Saves a new farm's deployment script and waits for the farm's metadata; for an existing
 /// farm or PingFederate, takes the metadata the pages read.
 async fn federation_metadata(plan: &InstallPlan, carried: &mut Carried) -> Result<String, String> {
@@ -809,13 +792,13 @@ async fn federate_domain(plan: &InstallPlan, carried: &mut Carried) -> Result<St
     };
     let admin = admin_session(plan)?;
     let config = metadata::tenant_configuration(&meta, &fed.display_name, &fed.provider);
-    let existing = domain::configuration(&admin, &fed.domain)
+    let existing = domain::configuration(admin, &fed.domain)
         .await
         .map_err(|e| format!("cannot read {}'s federation: {e}", fed.domain))?;
     match existing {
         Some(found) if found["issuerUri"].as_str() == Some(meta.entity_id.as_str()) => {}
         _ => {
-            domain::federate(&admin, &fed.domain, &config)
+            domain::federate(admin, &fed.domain, &config)
                 .await
                 .map_err(|e| format!("cannot federate {}: {e}", fed.domain))?;
         }
@@ -852,4 +835,21 @@ async fn federate_domain(plan: &InstallPlan, carried: &mut Carried) -> Result<St
         DONE_FEDERATED,
         &[("domain", &fed.domain), ("issuer", &meta.entity_id)],
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_application_signs_in_to_its_own_tenant() {
+        assert_eq!(
+            tenant_authority("https://login.microsoftonline.com/organizations", "t1"),
+            "https://login.microsoftonline.com/t1"
+        );
+        assert_eq!(
+            tenant_authority("https://127.0.0.1:8443/t1/", "t1"),
+            "https://127.0.0.1:8443/t1"
+        );
+    }
 }
