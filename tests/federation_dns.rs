@@ -1,74 +1,12 @@
 //! The federation name check against a real DNS server (dnsmasq on loopback): an A record
 //! passes, a CNAME fails naming its target, a missing name fails.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use skybridge::federation::certificate::Outcome;
-use skybridge::federation::dns::{Answer, Resolver, check_service_name};
+use skybridge::federation::dns::{Answer, check_service_name};
 
-/// dnsmasq serving only the given records on 127.0.0.1 at a free port; stopped when dropped.
-struct Dnsmasq {
-    process: Child,
-    port: u16,
-    _dir: std::path::PathBuf,
-}
+mod common;
 
-impl Dnsmasq {
-    fn start(records: &[&str]) -> Dnsmasq {
-        let port = std::net::UdpSocket::bind("127.0.0.1:0")
-            .and_then(|s| s.local_addr())
-            .expect("a free port")
-            .port();
-        let dir = std::env::temp_dir().join(format!("skybridge-dns-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).expect("folder");
-        let conf = dir.join("dnsmasq.conf");
-        let mut text = format!(
-            "port={port}\nlisten-address=127.0.0.1\nbind-interfaces\nno-resolv\nno-hosts\naddress=/#/\n"
-        );
-        for r in records {
-            text.push_str(r);
-            text.push('\n');
-        }
-        std::fs::write(&conf, text).expect("config");
-        let process = Command::new("dnsmasq")
-            .arg("-k")
-            .arg(format!("--conf-file={}", conf.display()))
-            .args(["--user=root", "--pid-file=", "--log-facility=-"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dnsmasq (Debian: apt-get install dnsmasq-base)");
-        let server = Dnsmasq {
-            process,
-            port,
-            _dir: dir,
-        };
-        let started = Instant::now();
-        while server.resolver().lookup("ready.test").is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "dnsmasq did not answer"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-
-    fn resolver(&self) -> Resolver {
-        let mut r = Resolver::new(([127, 0, 0, 1], self.port).into());
-        r.timeout = Duration::from_millis(500);
-        r
-    }
-}
-
-impl Drop for Dnsmasq {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-        let _ = std::fs::remove_dir_all(&self._dir);
-    }
-}
+use common::federation::{Dnsmasq, openssl, tls_server};
 
 #[test]
 fn an_a_record_passes_a_cname_and_a_missing_name_fail_with_the_reason() {
@@ -110,53 +48,6 @@ fn an_a_record_passes_a_cname_and_a_missing_name_fail_with_the_reason() {
     let (outcome, detail) = check_service_name(&resolver, "sts.contoso.test");
     assert_eq!(outcome, Outcome::Fail);
     assert!(detail.contains("did not answer"), "{detail}");
-}
-
-/// Runs `openssl` in `dir`.
-fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A TLS server on `ip` presenting `cert`/`key` (PEM files) to whoever connects.
-async fn tls_server(ip: [u8; 4], dir: &std::path::Path, cert: &str, key: &str) -> u16 {
-    use rustls::pki_types::pem::PemObject as _;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let certs = CertificateDer::pem_file_iter(dir.join(cert))
-        .expect("cert")
-        .collect::<Result<Vec<_>, _>>()
-        .expect("certs");
-    let key = PrivateKeyDer::from_pem_file(dir.join(key)).expect("key");
-    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .expect("server config");
-    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
-    let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::from(ip), 0))
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let _ = acceptor.accept(tcp).await;
-            });
-        }
-    });
-    port
 }
 
 #[test]

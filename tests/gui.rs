@@ -1598,3 +1598,286 @@ fn customizing_an_installation_adds_an_ou_through_the_pages_and_exports_its_sett
             .any(|dn| dn.eq_ignore_ascii_case(&sales_ou))
     );
 }
+
+/// Presses Next until the walk reaches `page`, confirming warnings on the way.
+fn next_until(harness: &mut Harness<'static, State>, page: PageId) {
+    for _ in 0..20 {
+        if harness.state().wizard.position() == Position::Page(page) {
+            return;
+        }
+        if harness.get_by_label("Next").accesskit_node().is_disabled()
+            && let Some(confirm) = harness.query_by_label("I understand; continue anyway")
+        {
+            confirm.click();
+            harness.run();
+        }
+        harness.get_by_label("Next").click();
+        harness.run();
+    }
+    panic!(
+        "the walk did not reach {page:?}: it is at {:?}",
+        harness.state().wizard.position()
+    );
+}
+
+#[test]
+fn the_adfs_pages_refuse_a_bad_certificate_take_a_good_one_and_verify_the_farm() {
+    use common::federation::{Dnsmasq, openssl, tls_server};
+    let forest = Forest::private("contoso");
+    let connector = common::connector_account(&forest, "sky-gui-fed");
+    let service = common::connector_account(&forest, "svc-adfs-gui");
+    let tenant = Tenant::start("federation-gui");
+    let dns = Dnsmasq::start(&[
+        "host-record=fs.contoso.test,127.0.0.3",
+        "host-record=adfs1.contoso.test,127.0.0.3",
+    ]);
+    let dir = common::temp_dir("farm-certs");
+    let make = |stem: &str, name: &str| {
+        openssl(
+            &dir,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                &format!("{stem}.key"),
+                "-out",
+                &format!("{stem}.pem"),
+                "-days",
+                "90",
+                "-subj",
+                &format!("/CN={name}"),
+                "-addext",
+                &format!("subjectAltName=DNS:{name}"),
+            ],
+        );
+        openssl(
+            &dir,
+            &[
+                "pkcs12",
+                "-export",
+                "-in",
+                &format!("{stem}.pem"),
+                "-inkey",
+                &format!("{stem}.key"),
+                "-out",
+                &format!("{stem}.pfx"),
+                "-passout",
+                "pass:Pfx-Pass-1",
+            ],
+        );
+    };
+    make("farm", "fs.contoso.test");
+    make("web", "www.contoso.test");
+    let port = tenant
+        .rt
+        .block_on(tls_server([127, 0, 0, 3], &dir, "farm.pem", "farm.key"));
+
+    let mut harness = harness();
+    walk_to_required_components(&mut harness);
+    pass_required_components(&mut harness);
+    harness.get_by_label("Federation with AD FS").click();
+    harness.run();
+    harness.get_by_label("Next").click();
+    harness.run();
+    fill_tenant(&mut harness, &tenant);
+    fill(&mut harness, "Password", TENANT_PASSWORD);
+    press_and_wait(&mut harness, "Sign in", |s| {
+        s.wizard.facts().tenant.is_some()
+    });
+    harness.get_by_label("Next").click();
+    harness.run();
+    fill(&mut harness, "Domain controller", &forest.url);
+    fill(
+        &mut harness,
+        "Trusted CA file (optional)",
+        &forest.ca_file.display().to_string(),
+    );
+    fill(
+        &mut harness,
+        "Connector account",
+        &connector.account.bind_name(),
+    );
+    fill(&mut harness, "Password", connector.password.expose());
+    press_and_wait(&mut harness, "Add directory", |s| {
+        !s.wizard.draft().directories.is_empty() || s.wizard.facts().directory_probe.is_some()
+    });
+    assert_eq!(harness.state().wizard.draft().directories.len(), 1);
+    next_until(&mut harness, PageId::AdfsFarm);
+
+    // AD FS farm: a certificate for another name is refused, with what is wrong in it.
+    harness.get_by_label_contains("never signs in to Windows servers");
+    fill(&mut harness, "Federation service name", "fs.contoso.test");
+    fill(
+        &mut harness,
+        "Certificate file (PFX or PEM)",
+        &dir.join("web.pfx").display().to_string(),
+    );
+    fill(&mut harness, "Certificate password", "Pfx-Pass-1");
+    press_and_wait(&mut harness, "Check certificate", |s| {
+        s.wizard.facts().federation.certificate.is_some()
+    });
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+    harness.get_by_label_contains("The certificate cannot be used:");
+    assert!(
+        !harness
+            .query_all_by_value("Failed")
+            .collect::<Vec<_>>()
+            .is_empty()
+    );
+    // The wrong password for the right file: refused too.
+    fill(
+        &mut harness,
+        "Certificate file (PFX or PEM)",
+        &dir.join("farm.pfx").display().to_string(),
+    );
+    fill(&mut harness, "Certificate password", "wrong");
+    press_and_wait(&mut harness, "Check certificate", |s| {
+        s.wizard.facts().federation.certificate.is_some()
+    });
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+    assert!(
+        harness
+            .query_all_by_label_contains("the password does not open the file")
+            .next()
+            .is_some()
+    );
+    // The right one passes every check, and its thumbprint is shown.
+    fill(&mut harness, "Certificate password", "Pfx-Pass-1");
+    press_and_wait(&mut harness, "Check certificate", |s| {
+        s.wizard.facts().federation.certificate.is_some()
+    });
+    let facts = harness
+        .state()
+        .wizard
+        .facts()
+        .federation
+        .certificate
+        .clone()
+        .expect("checked");
+    assert!(
+        facts
+            .findings
+            .iter()
+            .all(|f| f.outcome == skybridge::federation::certificate::Outcome::Pass),
+        "{facts:?}"
+    );
+    let thumbprint = facts.thumbprint.expect("thumbprint");
+    harness.get_by_label_contains(&thumbprint);
+    harness.get_by_label("Next").click();
+    harness.run();
+
+    // Federation servers: one, on the TLS server's port.
+    harness.get_by_label("Federation servers (one per line)");
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+    fill(
+        &mut harness,
+        "Federation servers (one per line)",
+        &format!("adfs1.contoso.test:{port}"),
+    );
+    harness.get_by_label("Next").click();
+    harness.run();
+    // No proxy: allowed once confirmed.
+    harness.get_by_label_contains("people outside the network will not be able to sign in");
+    next_until(&mut harness, PageId::AdfsServiceAccount);
+    harness.get_by_label("Domain user account").click();
+    harness.run();
+    fill(
+        &mut harness,
+        "Account (DOMAIN\\name)",
+        &service.account.bind_name(),
+    );
+    fill(&mut harness, "Password", service.password.expose());
+    harness.get_by_label("Next").click();
+    harness.run();
+
+    // The tenant domain: the verified custom domain is offered, the initial one is not.
+    harness.get_by_label("Tenant domain");
+    let initial = tenant
+        .emulator()
+        .credentials
+        .admin_upn
+        .split('@')
+        .nth(1)
+        .expect("domain")
+        .to_string();
+    assert!(harness.query_by_label(&initial).is_none());
+    harness.get_by_label("contoso.com").click();
+    harness.run();
+    harness.get_by_label("Next").click();
+    harness.run();
+
+    // Verification: every check against the real servers.
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::FederationVerification)
+    );
+    let resolver = format!("127.0.0.1:{}", dns.port);
+    fill(
+        &mut harness,
+        "DNS server inside the network (empty: this computer's)",
+        &resolver,
+    );
+    fill(
+        &mut harness,
+        "DNS server as seen from outside (optional)",
+        &resolver,
+    );
+    press_and_wait(&mut harness, "Run checks", |s| {
+        s.wizard.facts().federation.verification.is_some()
+    });
+    let rows = match &harness.state().wizard.facts().federation.verification {
+        Some(Ok(rows)) => rows.clone(),
+        other => panic!("{other:?}"),
+    };
+    let by = |check: &str| {
+        rows.iter()
+            .find(|r| r.check == check)
+            .unwrap_or_else(|| panic!("no {check} row in {rows:?}"))
+            .clone()
+    };
+    use skybridge::federation::certificate::Outcome;
+    for check in [
+        "check_dns_internal",
+        "check_dns_external",
+        "check_server",
+        "check_account",
+        "check_spn",
+    ] {
+        assert_eq!(by(check).outcome, Outcome::Pass, "{:?}", by(check));
+    }
+    assert!(
+        by("check_server").detail.contains(&thumbprint),
+        "{:?}",
+        by("check_server")
+    );
+    // The deployment script is there to review, with the thumbprint and the server.
+    harness
+        .get_by_label("Deployment script (saved with the settings when configuring)")
+        .click();
+    harness.run();
+    let line = format!("$Thumbprint = '{thumbprint}'");
+    assert!(
+        harness
+            .query_all_by(|node| node.value().is_some_and(|v| v.contains(&line)))
+            .next()
+            .is_some()
+    );
+    assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
+    harness.get_by_label("Next").click();
+    harness.run();
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::ReadyToConfigure)
+    );
+    let plan = skybridge::wizard::plan::resolve(
+        harness.state().wizard.draft(),
+        harness.state().wizard.facts(),
+    )
+    .expect("a plan");
+    let fed = plan.federation.expect("federation planned");
+    assert_eq!(fed.domain, "contoso.com");
+    assert!(fed.script.expect("script").contains("adfs1.contoso.test"));
+}
