@@ -637,6 +637,9 @@ pub const VERIFY_FIELDS: &[&str] = &[
     CHECK_ACCOUNT,
     CHECK_METADATA,
     SCRIPT,
+    PASS,
+    WARN,
+    FAIL,
 ];
 /// Message ids of the verification page.
 pub const VERIFY_MESSAGES: &[&str] = &[
