@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::federation::{authority, openssl};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -12,46 +14,6 @@ use skybridge::federation::certificate::{Check, Finding, Outcome, check_file};
 
 const PASSWORD: &str = "Pfx-Pass-1";
 const DAY: i64 = 86_400;
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl (Debian: apt-get install openssl)");
-    assert!(
-        out.status.success(),
-        "openssl {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A test root CA in `dir` (ca.key, ca.crt).
-fn root(dir: &Path) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-            "-subj",
-            "/CN=Contoso Test Root",
-            "-days",
-            "3650",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=keyCertSign,cRLSign",
-        ],
-    );
-}
 
 /// A leaf `name`.crt/.key signed by the root, valid 365 days, with `key` ("rsa:2048",
 /// "rsa:1024", "ec") and these DNS names.
@@ -137,7 +99,7 @@ fn now() -> i64 {
 #[test]
 fn each_certificate_problem_is_found_and_named() {
     let dir = common::temp_dir("fed-certs");
-    root(&dir);
+    authority(&dir);
     leaf(
         &dir,
         "fs",

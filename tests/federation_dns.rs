@@ -6,7 +6,7 @@ use skybridge::federation::dns::{Answer, check_service_name};
 
 mod common;
 
-use common::federation::{Dnsmasq, openssl, tls_server};
+use common::federation::{Dnsmasq, self_signed, tls_server};
 
 #[test]
 fn an_a_record_passes_a_cname_and_a_missing_name_fail_with_the_reason() {
@@ -53,7 +53,7 @@ fn an_a_record_passes_a_cname_and_a_missing_name_fail_with_the_reason() {
 #[test]
 fn each_server_must_answer_with_the_farms_certificate_for_the_service_name() {
     use skybridge::federation::certificate::{leaf_der, thumbprint};
-    use skybridge::federation::servers::check;
+    use skybridge::federation::servers::{ServerCheck, check};
     let dns = Dnsmasq::start(&[
         "host-record=adfs1.contoso.test,127.0.0.3",
         "host-record=adfs2.contoso.test,127.0.0.4",
@@ -62,37 +62,17 @@ fn each_server_must_answer_with_the_farms_certificate_for_the_service_name() {
     let resolver = dns.resolver();
     let dir = std::env::temp_dir().join(format!("skybridge-servers-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("folder");
-    let make = |stem: &str, name: &str| {
-        openssl(
-            &dir,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                &format!("{stem}.key"),
-                "-out",
-                &format!("{stem}.pem"),
-                "-days",
-                "60",
-                "-subj",
-                &format!("/CN={name}"),
-                "-addext",
-                &format!("subjectAltName=DNS:{name}"),
-            ],
-        );
-    };
-    make("farm", "fs.contoso.test");
-    make("other", "fs.contoso.test");
-    make("web", "www.contoso.test");
+    self_signed(&dir, "farm", "fs.contoso.test", 60);
+    self_signed(&dir, "other", "fs.contoso.test", 60);
+    self_signed(&dir, "web", "www.contoso.test", 60);
     let farm = leaf_der(&std::fs::read(dir.join("farm.pem")).expect("pem"), "").expect("der");
     let wanted = thumbprint(&farm);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let good = tls_server([127, 0, 0, 3], &dir, "farm.pem", "farm.key").await;
-        let (outcome, detail) = check(
+        let ServerCheck {
+            outcome, detail, ..
+        } = check(
             "adfs1.contoso.test",
             good,
             "fs.contoso.test",
@@ -108,7 +88,9 @@ fn each_server_must_answer_with_the_farms_certificate_for_the_service_name() {
 
         // Another certificate for the same name: not the farm's.
         let other = tls_server([127, 0, 0, 4], &dir, "other.pem", "other.key").await;
-        let (outcome, detail) = check(
+        let ServerCheck {
+            outcome, detail, ..
+        } = check(
             "adfs2.contoso.test",
             other,
             "fs.contoso.test",
@@ -123,7 +105,7 @@ fn each_server_must_answer_with_the_farms_certificate_for_the_service_name() {
         );
         // Any certificate covering the name passes when no thumbprint is asked for (an
         // existing farm).
-        let (outcome, _) = check(
+        let ServerCheck { outcome, .. } = check(
             "adfs2.contoso.test",
             other,
             "fs.contoso.test",
@@ -135,7 +117,9 @@ fn each_server_must_answer_with_the_farms_certificate_for_the_service_name() {
 
         // A certificate for another name.
         let web = tls_server([127, 0, 0, 3], &dir, "web.pem", "web.key").await;
-        let (outcome, detail) = check("127.0.0.3", web, "fs.contoso.test", None, None).await;
+        let ServerCheck {
+            outcome, detail, ..
+        } = check("127.0.0.3", web, "fs.contoso.test", None, None).await;
         assert_eq!(outcome, Outcome::Fail, "{detail}");
         assert!(detail.contains("www.contoso.test"), "{detail}");
 
@@ -144,7 +128,9 @@ fn each_server_must_answer_with_the_farms_certificate_for_the_service_name() {
             .and_then(|l| l.local_addr())
             .expect("port")
             .port();
-        let (outcome, detail) = check(
+        let ServerCheck {
+            outcome, detail, ..
+        } = check(
             "gone.contoso.test",
             closed,
             "fs.contoso.test",
@@ -154,7 +140,9 @@ fn each_server_must_answer_with_the_farms_certificate_for_the_service_name() {
         .await;
         assert_eq!(outcome, Outcome::Fail);
         assert!(detail.contains("does not answer"), "{detail}");
-        let (outcome, detail) = check(
+        let ServerCheck {
+            outcome, detail, ..
+        } = check(
             "nowhere.contoso.test",
             443,
             "fs.contoso.test",

@@ -10,13 +10,14 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+
+use common::federation::{authority, openssl, self_signed};
 use std::time::Duration;
 
 use serde_json::json;
 use skybridge::federation::certificate::{Outcome, thumbprint};
 use skybridge::federation::domain;
 use skybridge::federation::metadata::{self, MetadataError, Provider};
-use skybridge::secret::Secret;
 
 struct Peer {
     child: Child,
@@ -33,39 +34,9 @@ impl Drop for Peer {
     }
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs (Debian: apt-get install openssl)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A private authority, a TLS certificate for localhost from it, and a signing certificate.
 fn certificates(dir: &Path) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "30",
-            "-subj",
-            "/CN=Skybridge Test CA",
-        ],
-    );
+    authority(dir);
     openssl(
         dir,
         &[
@@ -90,7 +61,7 @@ fn certificates(dir: &Path) {
             "-in",
             "tls.csr",
             "-CA",
-            "ca.pem",
+            "ca.crt",
             "-CAkey",
             "ca.key",
             "-CAcreateserial",
@@ -102,24 +73,7 @@ fn certificates(dir: &Path) {
             "san.ext",
         ],
     );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "sign.key",
-            "-out",
-            "sign.pem",
-            "-days",
-            "365",
-            "-subj",
-            "/CN=Test IdP token signing",
-        ],
-    );
+    self_signed(dir, "sign", "idp-signing.test", 365);
 }
 
 fn peer(dir: &Path) -> Peer {
@@ -183,7 +137,7 @@ fn the_peers_metadata_is_read_and_the_tenant_domain_is_federated_with_it() {
     certificates(&dir);
     let peer = peer(&dir);
     let tenant = common::tenant::Tenant::start("federation");
-    let ca: PathBuf = dir.join("ca.pem");
+    let ca: PathBuf = dir.join("ca.crt");
     tenant.rt.block_on(async {
         // Without the private authority the certificate is not trusted: refused, and said why.
         let untrusting = skybridge::tenant::graph::http_client(None, Duration::from_secs(10))
@@ -228,14 +182,7 @@ fn the_peers_metadata_is_read_and_the_tenant_domain_is_federated_with_it() {
         assert_eq!(elsewhere[2].outcome, Outcome::Fail, "{elsewhere:?}");
 
         // The tenant side: contoso.com federated with what the metadata says.
-        let endpoint = tenant.emulator().tenant_endpoint();
-        let graph = endpoint
-            .connect(&skybridge::tenant::SignIn::Password {
-                user: tenant.emulator().credentials.admin_upn.clone(),
-                password: Secret::new(common::tenant::TENANT_PASSWORD),
-            })
-            .await
-            .expect("admin sign-in");
+        let graph = tenant.admin_graph().await;
         let config = metadata::tenant_configuration(&meta, "Test IdP", &Provider::Other);
         let initial = tenant.emulator().credentials.admin_upn.split('@').nth(1).expect("domain").to_string();
         let refused = domain::federate(&graph, &initial, &config).await.expect_err("initial domain");

@@ -1599,6 +1599,24 @@ fn customizing_an_installation_adds_an_ou_through_the_pages_and_exports_its_sett
     );
 }
 
+/// On the AD FS farm page: types a certificate file and its password, presses Check
+/// certificate and waits for the findings.
+fn check_certificate(
+    harness: &mut Harness<'static, State>,
+    file: &std::path::Path,
+    password: &str,
+) {
+    fill(
+        harness,
+        "Certificate file (PFX or PEM)",
+        &file.display().to_string(),
+    );
+    fill(harness, "Certificate password", password);
+    press_and_wait(harness, "Check certificate", |s| {
+        s.wizard.facts().federation.certificate.is_some()
+    });
+}
+
 /// Presses Next until the walk reaches `page`, confirming warnings on the way.
 fn next_until(harness: &mut Harness<'static, State>, page: PageId) {
     for _ in 0..20 {
@@ -1622,7 +1640,7 @@ fn next_until(harness: &mut Harness<'static, State>, page: PageId) {
 
 #[test]
 fn the_adfs_pages_refuse_a_bad_certificate_take_a_good_one_and_verify_the_farm() {
-    use common::federation::{Dnsmasq, openssl, tls_server};
+    use common::federation::{Dnsmasq, pfx, self_signed, tls_server};
     let forest = Forest::private("contoso");
     let connector = common::connector_account(&forest, "sky-gui-fed");
     let service = common::connector_account(&forest, "svc-adfs-gui");
@@ -1632,45 +1650,10 @@ fn the_adfs_pages_refuse_a_bad_certificate_take_a_good_one_and_verify_the_farm()
         "host-record=adfs1.contoso.test,127.0.0.3",
     ]);
     let dir = common::temp_dir("farm-certs");
-    let make = |stem: &str, name: &str| {
-        openssl(
-            &dir,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                &format!("{stem}.key"),
-                "-out",
-                &format!("{stem}.pem"),
-                "-days",
-                "90",
-                "-subj",
-                &format!("/CN={name}"),
-                "-addext",
-                &format!("subjectAltName=DNS:{name}"),
-            ],
-        );
-        openssl(
-            &dir,
-            &[
-                "pkcs12",
-                "-export",
-                "-in",
-                &format!("{stem}.pem"),
-                "-inkey",
-                &format!("{stem}.key"),
-                "-out",
-                &format!("{stem}.pfx"),
-                "-passout",
-                "pass:Pfx-Pass-1",
-            ],
-        );
-    };
-    make("farm", "fs.contoso.test");
-    make("web", "www.contoso.test");
+    for (stem, name) in [("farm", "fs.contoso.test"), ("web", "www.contoso.test")] {
+        self_signed(&dir, stem, name, 90);
+        pfx(&dir, stem, "Pfx-Pass-1");
+    }
     let port = tenant
         .rt
         .block_on(tls_server([127, 0, 0, 3], &dir, "farm.pem", "farm.key"));
@@ -1710,15 +1693,7 @@ fn the_adfs_pages_refuse_a_bad_certificate_take_a_good_one_and_verify_the_farm()
     // AD FS farm: a certificate for another name is refused, with what is wrong in it.
     harness.get_by_label_contains("never signs in to Windows servers");
     fill(&mut harness, "Federation service name", "fs.contoso.test");
-    fill(
-        &mut harness,
-        "Certificate file (PFX or PEM)",
-        &dir.join("web.pfx").display().to_string(),
-    );
-    fill(&mut harness, "Certificate password", "Pfx-Pass-1");
-    press_and_wait(&mut harness, "Check certificate", |s| {
-        s.wizard.facts().federation.certificate.is_some()
-    });
+    check_certificate(&mut harness, &dir.join("web.pfx"), "Pfx-Pass-1");
     assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
     harness.get_by_label_contains("The certificate cannot be used:");
     assert!(
@@ -1728,15 +1703,7 @@ fn the_adfs_pages_refuse_a_bad_certificate_take_a_good_one_and_verify_the_farm()
             .is_empty()
     );
     // The wrong password for the right file: refused too.
-    fill(
-        &mut harness,
-        "Certificate file (PFX or PEM)",
-        &dir.join("farm.pfx").display().to_string(),
-    );
-    fill(&mut harness, "Certificate password", "wrong");
-    press_and_wait(&mut harness, "Check certificate", |s| {
-        s.wizard.facts().federation.certificate.is_some()
-    });
+    check_certificate(&mut harness, &dir.join("farm.pfx"), "wrong");
     assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
     assert!(
         harness
@@ -1745,10 +1712,7 @@ fn the_adfs_pages_refuse_a_bad_certificate_take_a_good_one_and_verify_the_farm()
             .is_some()
     );
     // The right one passes every check, and its thumbprint is shown.
-    fill(&mut harness, "Certificate password", "Pfx-Pass-1");
-    press_and_wait(&mut harness, "Check certificate", |s| {
-        s.wizard.facts().federation.certificate.is_some()
-    });
+    check_certificate(&mut harness, &dir.join("farm.pfx"), "Pfx-Pass-1");
     let facts = harness
         .state()
         .wizard

@@ -644,9 +644,8 @@ fn find_upn(t: &Tenant, upn: &str) -> Option<Record> {
 /// The federated domain `username` is in, if it is in one.
 fn federated_domain(t: &Tenant, username: &str) -> Option<String> {
     let (_, domain) = username.rsplit_once('@')?;
-    let record = t.store.domain(&domain.to_lowercase()).ok().flatten()?;
-    (record.props.get("authenticationType") == Some(&json!("Federated")))
-        .then(|| record.id().to_owned())
+    let record = t.store.domain(domain).ok().flatten()?;
+    super::graph::domains::is_federated(&record).then(|| record.id().to_owned())
 }
 
 fn sign_in(t: &Tenant, username: &str, password: &str) -> Result<Record, TokenAnswer> {

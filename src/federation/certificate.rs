@@ -82,14 +82,21 @@ struct Contents {
 /// Reads the file at `path` and checks it for the federation service `name` at `now` (Unix
 /// seconds). Every check that can run is run; the first that cannot says why the rest did not.
 pub fn check_file(path: &Path, password: &str, name: &str, now: i64) -> Vec<Finding> {
-    match std::fs::read(path) {
+    match read_file(path) {
         Ok(bytes) => check(&bytes, password, name, now),
-        Err(e) => vec![Finding::new(
+        Err(unreadable) => vec![unreadable],
+    }
+}
+
+/// The bytes of the file at `path`, or the failed [`Check::Opens`] that says why not.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, Finding> {
+    std::fs::read(path).map_err(|e| {
+        Finding::new(
             Check::Opens,
             Outcome::Fail,
             format!("{} cannot be read: {e}", path.display()),
-        )],
-    }
+        )
+    })
 }
 
 /// [`check_file`] on a file's bytes.
@@ -292,7 +299,8 @@ fn key_strength(cert: &X509Certificate<'_>) -> Finding {
     }
 }
 
-fn validity(cert: &X509Certificate<'_>, now: i64) -> Finding {
+/// Whether `cert` is valid at `now` and for [`EXPIRY_WARNING_DAYS`] more.
+pub(crate) fn validity(cert: &X509Certificate<'_>, now: i64) -> Finding {
     let from = cert.validity().not_before.timestamp();
     let until = cert.validity().not_after.timestamp();
     let date = |t: i64| {
@@ -320,7 +328,7 @@ fn validity(cert: &X509Certificate<'_>, now: i64) -> Finding {
             Check::Validity,
             Outcome::Warn,
             format!(
-                "expires on {}, in {days} day(s): renew it before the farm uses it",
+                "expires on {}, in {days} day(s): renew it soon",
                 date(until)
             ),
         )

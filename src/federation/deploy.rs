@@ -48,174 +48,107 @@ pub fn quote(value: &str) -> String {
     out
 }
 
-/// The whole script.
+/// The script, with `@NAME@` placeholders that [`script`] fills in one pass.
+const TEMPLATE: &str = r#"# AD FS farm @TITLE@ — prepared by Skybridge on @GENERATED@.
+# Review it before running it. Skybridge does not sign in to Windows servers:
+# run each section in an elevated PowerShell on the server it names, in order,
+# with the certificate file copied next to this script. No password is written here;
+# each is asked for when the script runs.
+#Requires -RunAsAdministrator
+param([Parameter(Mandatory)][ValidateSet('FirstServer','AddServer','Proxy')][string]$Role)
+$ErrorActionPreference = 'Stop'
+$FederationServiceName = @NAME@
+$DisplayName = @DISPLAY_NAME@
+$Thumbprint = @THUMBPRINT@
+$CertificateFile = Join-Path $PSScriptRoot @CERTIFICATE_FILE@
+$FederationServers = @(@SERVERS@)
+$ProxyServers = @(@PROXIES@)
+
+function Import-FarmCertificate {
+    $password = Read-Host -AsSecureString -Prompt "Password of $CertificateFile"
+    $imported = Import-PfxCertificate -FilePath $CertificateFile -CertStoreLocation Cert:\LocalMachine\My -Password $password
+    if ($imported.Thumbprint -ne $Thumbprint) {
+        throw "$CertificateFile holds certificate $($imported.Thumbprint), not the farm's $Thumbprint"
+    }
+}
+
+function Test-ThisServer([string[]]$Expected) {
+    $me = [System.Net.Dns]::GetHostEntry('').HostName
+    if ($Expected -notcontains $me -and $Expected -notcontains $env:COMPUTERNAME) {
+        throw "This is $me; run this section on one of: $($Expected -join ', ')"
+    }
+}
+
+switch ($Role) {
+    'FirstServer' {
+        # On the first federation server only: creates the farm.
+        Test-ThisServer @($FederationServers[0])
+        Import-FarmCertificate
+        Install-WindowsFeature ADFS-Federation -IncludeManagementTools | Out-Null
+        Install-AdfsFarm -CertificateThumbprint $Thumbprint -FederationServiceName $FederationServiceName -FederationServiceDisplayName $DisplayName @ACCOUNT@ -OverwriteConfiguration:$false
+    }
+    'AddServer' {
+        # On each further federation server: joins the farm.
+        Test-ThisServer ($FederationServers | Select-Object -Skip 1)
+        Import-FarmCertificate
+        Install-WindowsFeature ADFS-Federation -IncludeManagementTools | Out-Null
+        Add-AdfsFarmNode -CertificateThumbprint $Thumbprint -PrimaryComputerName $FederationServers[0] @ACCOUNT@
+    }
+    'Proxy' {
+        # On each Web Application Proxy: publishes the farm to the internet.
+        Test-ThisServer $ProxyServers
+        Import-FarmCertificate
+        Install-WindowsFeature Web-Application-Proxy -IncludeManagementTools | Out-Null
+        Install-WebApplicationProxy -CertificateThumbprint $Thumbprint -FederationServiceName $FederationServiceName -FederationServiceTrustCredential (Get-Credential -Message 'An administrator of the federation servers')
+    }
+}
+Write-Host "Done. Skybridge checks the farm's metadata at https://$FederationServiceName/FederationMetadata/2007-06/FederationMetadata.xml"
+"#;
+
+/// The whole script. Values from the plan go in as PowerShell literals (the comment line gets
+/// the name without control characters), in one pass, so a value that looks like a
+/// placeholder stays as it is.
 pub fn script(plan: &FarmPlan, generated: &str) -> String {
-    let mut s = String::new();
-    let line = |s: &mut String, text: &str| {
-        s.push_str(text);
-        s.push('\n');
-    };
-    line(
-        &mut s,
-        &format!(
-            "# AD FS farm {} — prepared by Skybridge on {generated}.",
-            plan.name
-        ),
-    );
-    line(
-        &mut s,
-        "# Review it before running it. Skybridge does not sign in to Windows servers:",
-    );
-    line(
-        &mut s,
-        "# run each section in an elevated PowerShell on the server it names, in order,",
-    );
-    line(
-        &mut s,
-        "# with the certificate file copied next to this script. No password is written here;",
-    );
-    line(&mut s, "# each is asked for when the script runs.");
-    line(&mut s, "#Requires -RunAsAdministrator");
-    line(
-        &mut s,
-        "param([Parameter(Mandatory)][ValidateSet('FirstServer','AddServer','Proxy')][string]$Role)",
-    );
-    line(&mut s, "$ErrorActionPreference = 'Stop'");
-    line(
-        &mut s,
-        &format!("$FederationServiceName = {}", quote(&plan.name)),
-    );
-    line(
-        &mut s,
-        &format!("$DisplayName = {}", quote(&plan.display_name)),
-    );
-    line(
-        &mut s,
-        &format!("$Thumbprint = {}", quote(&plan.thumbprint)),
-    );
-    line(
-        &mut s,
-        &format!(
-            "$CertificateFile = Join-Path $PSScriptRoot {}",
-            quote(&plan.certificate_file)
-        ),
-    );
-    line(
-        &mut s,
-        &format!("$FederationServers = @({})", list(&plan.servers)),
-    );
-    line(
-        &mut s,
-        &format!("$ProxyServers = @({})", list(&plan.proxies)),
-    );
-    line(&mut s, "");
-    line(&mut s, "function Import-FarmCertificate {");
-    line(
-        &mut s,
-        "    $password = Read-Host -AsSecureString -Prompt \"Password of $CertificateFile\"",
-    );
-    line(
-        &mut s,
-        "    $imported = Import-PfxCertificate -FilePath $CertificateFile -CertStoreLocation Cert:\\LocalMachine\\My -Password $password",
-    );
-    line(&mut s, "    if ($imported.Thumbprint -ne $Thumbprint) {");
-    line(
-        &mut s,
-        "        throw \"$CertificateFile holds certificate $($imported.Thumbprint), not the farm's $Thumbprint\"",
-    );
-    line(&mut s, "    }");
-    line(&mut s, "}");
-    line(&mut s, "");
-    line(&mut s, "function Test-ThisServer([string[]]$Expected) {");
-    line(
-        &mut s,
-        "    $me = [System.Net.Dns]::GetHostEntry('').HostName",
-    );
-    line(
-        &mut s,
-        "    if ($Expected -notcontains $me -and $Expected -notcontains $env:COMPUTERNAME) {",
-    );
-    line(
-        &mut s,
-        "        throw \"This is $me; run this section on one of: $($Expected -join ', ')\"",
-    );
-    line(&mut s, "    }");
-    line(&mut s, "}");
-    line(&mut s, "");
-    let account_args = match &plan.account {
+    let account = match &plan.account {
         PlannedAccount::Gmsa(name) => format!("-GroupServiceAccountIdentifier {}", quote(name)),
         PlannedAccount::User(name) => format!(
             "-ServiceAccountCredential (Get-Credential -UserName {} -Message 'The AD FS service account')",
             quote(name)
         ),
     };
-    line(&mut s, "switch ($Role) {");
-    line(&mut s, "    'FirstServer' {");
-    line(
-        &mut s,
-        &format!(
-            "        # On {} only: creates the farm.",
-            plan.servers
-                .first()
-                .map_or("the first federation server", String::as_str)
-        ),
-    );
-    line(&mut s, "        Test-ThisServer @($FederationServers[0])");
-    line(&mut s, "        Import-FarmCertificate");
-    line(
-        &mut s,
-        "        Install-WindowsFeature ADFS-Federation -IncludeManagementTools | Out-Null",
-    );
-    line(
-        &mut s,
-        &format!(
-            "        Install-AdfsFarm -CertificateThumbprint $Thumbprint -FederationServiceName $FederationServiceName -FederationServiceDisplayName $DisplayName {account_args} -OverwriteConfiguration:$false"
-        ),
-    );
-    line(&mut s, "    }");
-    line(&mut s, "    'AddServer' {");
-    line(
-        &mut s,
-        "        # On each further federation server: joins the farm.",
-    );
-    line(
-        &mut s,
-        "        Test-ThisServer ($FederationServers | Select-Object -Skip 1)",
-    );
-    line(&mut s, "        Import-FarmCertificate");
-    line(
-        &mut s,
-        "        Install-WindowsFeature ADFS-Federation -IncludeManagementTools | Out-Null",
-    );
-    line(
-        &mut s,
-        &format!(
-            "        Add-AdfsFarmNode -CertificateThumbprint $Thumbprint -PrimaryComputerName $FederationServers[0] {account_args}"
-        ),
-    );
-    line(&mut s, "    }");
-    line(&mut s, "    'Proxy' {");
-    line(
-        &mut s,
-        "        # On each Web Application Proxy: publishes the farm to the internet.",
-    );
-    line(&mut s, "        Test-ThisServer $ProxyServers");
-    line(&mut s, "        Import-FarmCertificate");
-    line(
-        &mut s,
-        "        Install-WindowsFeature Web-Application-Proxy -IncludeManagementTools | Out-Null",
-    );
-    line(
-        &mut s,
-        "        Install-WebApplicationProxy -CertificateThumbprint $Thumbprint -FederationServiceName $FederationServiceName -FederationServiceTrustCredential (Get-Credential -Message 'An administrator of the federation servers')",
-    );
-    line(&mut s, "    }");
-    line(&mut s, "}");
-    line(
-        &mut s,
-        "Write-Host \"Done. Skybridge checks the farm's metadata at https://$FederationServiceName/FederationMetadata/2007-06/FederationMetadata.xml\"",
-    );
-    s
+    let plain = |text: &str| text.replace(char::is_control, " ");
+    let values = [
+        ("TITLE", plain(&plan.name)),
+        ("GENERATED", plain(generated)),
+        ("NAME", quote(&plan.name)),
+        ("DISPLAY_NAME", quote(&plan.display_name)),
+        ("THUMBPRINT", quote(&plan.thumbprint)),
+        ("CERTIFICATE_FILE", quote(&plan.certificate_file)),
+        ("SERVERS", list(&plan.servers)),
+        ("PROXIES", list(&plan.proxies)),
+        ("ACCOUNT", account),
+    ];
+    let mut out = String::with_capacity(TEMPLATE.len() + 512);
+    let mut rest = TEMPLATE;
+    while let Some(at) = rest.find('@') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        match values
+            .iter()
+            .find(|(key, _)| after.starts_with(key) && after[key.len()..].starts_with('@'))
+        {
+            Some((key, value)) => {
+                out.push_str(value);
+                rest = &after[key.len() + 1..];
+            }
+            None => {
+                out.push('@');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn list(items: &[String]) -> String {
@@ -263,5 +196,9 @@ mod tests {
             )
         );
         assert_eq!(quote("a\u{2019}b"), "'a\u{2019}\u{2019}b'");
+        // A value that looks like a placeholder is taken as it is.
+        let mut odd = plan();
+        odd.display_name = "@ACCOUNT@".into();
+        assert!(script(&odd, "today").contains("$DisplayName = '@ACCOUNT@'"));
     }
 }

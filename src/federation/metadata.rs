@@ -332,30 +332,16 @@ fn signing_check(b64: &str, now: i64) -> MetadataFinding {
     let Ok((_, cert)) = x509_parser::certificate::X509Certificate::from_der(&der) else {
         return fail("its token-signing certificate cannot be read".into());
     };
-    let until = cert.validity().not_after.timestamp();
-    let date = time::OffsetDateTime::from_unix_timestamp(until)
-        .map(|d| d.date().to_string())
-        .unwrap_or_default();
-    let who = format!("{} (thumbprint {})", cert.subject(), thumbprint(&der));
-    if now > until {
-        return fail(format!(
-            "its token-signing certificate {who} expired on {date}"
-        ));
-    }
-    if now < cert.validity().not_before.timestamp() {
-        return fail(format!(
-            "its token-signing certificate {who} is not valid yet"
-        ));
-    }
-    let days = (until - now) / 86_400;
+    let valid = super::certificate::validity(&cert, now);
     MetadataFinding {
         check: MetadataCheck::SigningCertificate,
-        outcome: if days < super::certificate::EXPIRY_WARNING_DAYS {
-            Outcome::Warn
-        } else {
-            Outcome::Pass
-        },
-        detail: format!("{who}, valid until {date} ({days} day(s))"),
+        outcome: valid.outcome,
+        detail: format!(
+            "token-signing certificate {} (thumbprint {}): {}",
+            cert.subject(),
+            thumbprint(&der),
+            valid.detail
+        ),
     }
 }
 
@@ -366,6 +352,16 @@ pub enum Provider {
     Adfs(String),
     /// PingFederate (or another SAML 2.0 / WS-Federation provider).
     Other,
+}
+
+impl Provider {
+    /// The host its sign-in endpoints must be on: an AD FS farm's service name.
+    pub fn host(&self) -> Option<&str> {
+        match self {
+            Provider::Adfs(name) => Some(name),
+            Provider::Other => None,
+        }
+    }
 }
 
 /// The tenant's `internalDomainFederation` for this metadata: issuer, sign-in and sign-out

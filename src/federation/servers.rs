@@ -100,6 +100,25 @@ async fn addresses(host: &str, resolver: Option<&Resolver>) -> Result<Vec<IpAddr
     }
 }
 
+/// What asking a server found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerCheck {
+    /// How it came out.
+    pub outcome: Outcome,
+    /// What was found.
+    pub detail: String,
+    /// Nothing answered on the port (the name resolved): a server whose service is not
+    /// installed yet looks like this.
+    pub silent: bool,
+}
+
+/// Why a server did not pass: in words, and whether nothing answered at all.
+type Refusal = (String, bool);
+
+fn refused(detail: String) -> Refusal {
+    (detail, false)
+}
+
 /// Checks that `host` answers on `port` with a certificate for the federation service `name`;
 /// with `thumbprint_wanted`, that it is that certificate.
 pub async fn check(
@@ -108,87 +127,91 @@ pub async fn check(
     name: &str,
     thumbprint_wanted: Option<&str>,
     resolver: Option<&Resolver>,
-) -> (Outcome, String) {
-    let host = host.trim();
-    let ips = match addresses(host, resolver).await {
-        Ok(ips) if !ips.is_empty() => ips,
-        Ok(_) => return (Outcome::Fail, format!("{host} does not resolve")),
-        Err(why) => return (Outcome::Fail, why),
+) -> ServerCheck {
+    match answer(host.trim(), port, name, thumbprint_wanted, resolver).await {
+        Ok(detail) => ServerCheck {
+            outcome: Outcome::Pass,
+            detail,
+            silent: false,
+        },
+        Err((detail, silent)) => ServerCheck {
+            outcome: Outcome::Fail,
+            detail,
+            silent,
+        },
+    }
+}
+
+async fn answer(
+    host: &str,
+    port: u16,
+    name: &str,
+    thumbprint_wanted: Option<&str>,
+    resolver: Option<&Resolver>,
+) -> Result<String, Refusal> {
+    let ips = addresses(host, resolver).await.map_err(refused)?;
+    let Some(ip) = ips.first() else {
+        return Err(refused(format!("{host} does not resolve")));
     };
-    let addr = SocketAddr::new(ips[0], port);
+    let addr = SocketAddr::new(*ip, port);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = match rustls::ClientConfig::builder_with_provider(provider.clone())
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-    {
-        Ok(builder) => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(Compare(provider)))
-            .with_no_client_auth(),
-        Err(e) => return (Outcome::Fail, format!("TLS cannot be set up: {e}")),
-    };
-    let Ok(sni) = ServerName::try_from(name.trim().trim_end_matches('.').to_string()) else {
-        return (
-            Outcome::Fail,
-            format!("'{name}' is not a usable federation service name"),
-        );
-    };
+        .map_err(|e| refused(format!("TLS cannot be set up: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Compare(provider)))
+        .with_no_client_auth();
+    let sni = ServerName::try_from(name.trim().trim_end_matches('.').to_string())
+        .map_err(|_| refused(format!("'{name}' is not a usable federation service name")))?;
     let connect = async {
-        let tcp = tokio::net::TcpStream::connect(addr)
-            .await
-            .map_err(|e| format!("{host} ({addr}) does not answer on port {port}: {e}"))?;
+        let tcp = tokio::net::TcpStream::connect(addr).await.map_err(|e| {
+            (
+                format!("{host} ({addr}) does not answer on port {port}: {e}"),
+                true,
+            )
+        })?;
         tokio_rustls::TlsConnector::from(Arc::new(config))
             .connect(sni, tcp)
             .await
-            .map_err(|e| format!("{host} ({addr}) answers on port {port} but not with TLS: {e}"))
+            .map_err(|e| {
+                refused(format!(
+                    "{host} ({addr}) answers on port {port} but not with TLS: {e}"
+                ))
+            })
     };
-    let stream = match tokio::time::timeout(TIMEOUT, connect).await {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(why)) => return (Outcome::Fail, why),
-        Err(_) => {
-            return (
-                Outcome::Fail,
-                format!("{host} ({addr}) did not answer on port {port} within {TIMEOUT:?}"),
-            );
-        }
-    };
-    let Some(presented) = stream
+    let stream = tokio::time::timeout(TIMEOUT, connect).await.map_err(|_| {
+        (
+            format!("{host} ({addr}) did not answer on port {port} within {TIMEOUT:?}"),
+            true,
+        )
+    })??;
+    let presented = stream
         .get_ref()
         .1
         .peer_certificates()
         .and_then(|c| c.first())
         .map(|c| c.as_ref().to_vec())
-    else {
-        return (Outcome::Fail, format!("{host} presented no certificate"));
-    };
+        .ok_or_else(|| refused(format!("{host} presented no certificate")))?;
     let names = dns_names(&presented);
     let print = thumbprint(&presented);
     if !names.iter().any(|n| covers(n, name)) {
-        return (
-            Outcome::Fail,
-            format!(
-                "{host} presents a certificate for {} (thumbprint {print}), not for {name}",
-                if names.is_empty() {
-                    "no name".to_string()
-                } else {
-                    names.join(", ")
-                }
-            ),
-        );
+        return Err(refused(format!(
+            "{host} presents a certificate for {} (thumbprint {print}), not for {name}",
+            if names.is_empty() {
+                "no name".to_string()
+            } else {
+                names.join(", ")
+            }
+        )));
     }
     if let Some(wanted) = thumbprint_wanted
         && !wanted.eq_ignore_ascii_case(&print)
     {
-        return (
-            Outcome::Fail,
-            format!(
-                "{host} presents another certificate (thumbprint {print}) than the farm's ({wanted}): bind the farm's certificate to port {port}"
-            ),
-        );
+        return Err(refused(format!(
+            "{host} presents another certificate (thumbprint {print}) than the farm's ({wanted}): bind the farm's certificate to port {port}"
+        )));
     }
-    (
-        Outcome::Pass,
-        format!(
-            "{host} ({addr}) answers on port {port} with the certificate for {name} (thumbprint {print})"
-        ),
-    )
+    Ok(format!(
+        "{host} ({addr}) answers on port {port} with the certificate for {name} (thumbprint {print})"
+    ))
 }

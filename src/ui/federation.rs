@@ -30,34 +30,37 @@ fn text_area(ui: &mut egui::Ui, label: &str, value: &str) -> Option<String> {
     response.changed().then_some(edit)
 }
 
-/// One check's row: its name, its outcome in colour, and what it found.
-fn outcome_row(ui: &mut egui::Ui, words: &PageText, name: &str, outcome: Outcome, detail: &str) {
-    let colour = match outcome {
-        Outcome::Pass => egui::Color32::from_rgb(0x2e, 0x8b, 0x57),
-        Outcome::Warn => ui.visuals().warn_fg_color,
-        Outcome::Fail => ui.visuals().error_fg_color,
-    };
-    ui.label(egui::RichText::new(name).strong());
-    ui.colored_label(colour, words.field(outcome_label(outcome)));
-    ui.add(egui::Label::new(detail).wrap());
-    ui.end_row();
-}
-
-fn metadata_rows(ui: &mut egui::Ui, words: &PageText, found: &MetadataFacts) {
-    egui::Grid::new("metadata-checks")
+/// Checks as a table, a row each: what was checked, its outcome in colour, what it found.
+fn outcome_grid<'a>(
+    ui: &mut egui::Ui,
+    id: &str,
+    words: &PageText,
+    rows: impl IntoIterator<Item = (String, Outcome, &'a str)>,
+) {
+    egui::Grid::new(id)
         .num_columns(3)
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
-            for f in &found.findings {
-                outcome_row(
-                    ui,
-                    words,
-                    words.field(metadata_label(f.check)),
-                    f.outcome,
-                    &f.detail,
-                );
+            for (name, outcome, detail) in rows {
+                let colour = match outcome {
+                    Outcome::Pass => egui::Color32::from_rgb(0x2e, 0x8b, 0x57),
+                    Outcome::Warn => ui.visuals().warn_fg_color,
+                    Outcome::Fail => ui.visuals().error_fg_color,
+                };
+                ui.label(egui::RichText::new(name).strong());
+                ui.colored_label(colour, words.field(outcome_label(outcome)));
+                ui.add(egui::Label::new(detail).wrap());
+                ui.end_row();
             }
         });
+}
+
+fn metadata_rows(ui: &mut egui::Ui, words: &PageText, found: &MetadataFacts) {
+    let rows = found.findings.iter().map(|f| {
+        let name = words.field(metadata_label(f.check)).to_string();
+        (name, f.outcome, f.detail.as_str())
+    });
+    outcome_grid(ui, "metadata-checks", words, rows);
 }
 
 /// The metadata address, CA file and Fetch button, with what was found.
@@ -161,20 +164,11 @@ pub fn farm(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         msgs.push(Msg::CheckFarmCertificate);
     }
     if let Some(found) = &wizard.facts().federation.certificate {
-        egui::Grid::new("certificate-checks")
-            .num_columns(3)
-            .spacing([12.0, 4.0])
-            .show(ui, |ui| {
-                for f in &found.findings {
-                    outcome_row(
-                        ui,
-                        words,
-                        words.field(certificate_label(f.check)),
-                        f.outcome,
-                        &f.detail,
-                    );
-                }
-            });
+        let rows = found.findings.iter().map(|f| {
+            let name = words.field(certificate_label(f.check)).to_string();
+            (name, f.outcome, f.detail.as_str())
+        });
+        outcome_grid(ui, "certificate-checks", words, rows);
         if let Some(print) = &found.thumbprint {
             ui.label(format!("{}: {print}", words.field(fed::THUMBPRINT)));
         }
@@ -184,30 +178,41 @@ pub fn farm(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
 
 /// The Federation servers page.
 pub fn servers(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
-    let words = text::page(PageId::FederationServers);
-    let mut msgs = Vec::new();
-    if let Some(v) = text_area(
+    let list = &wizard.draft().federation.servers;
+    server_list(
         ui,
-        words.field(fed::SERVERS),
-        &wizard.draft().federation.servers,
-    ) {
-        set(&mut msgs, FedMsg::SetServers(v));
-    }
-    msgs
+        PageId::FederationServers,
+        fed::SERVERS,
+        list,
+        FedMsg::SetServers,
+    )
 }
 
 /// The Web Application Proxy page.
 pub fn proxies(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
-    let words = text::page(PageId::ProxyServers);
-    let mut msgs = Vec::new();
-    if let Some(v) = text_area(
+    let list = &wizard.draft().federation.proxies;
+    server_list(
         ui,
-        words.field(fed::PROXIES),
-        &wizard.draft().federation.proxies,
-    ) {
-        set(&mut msgs, FedMsg::SetProxies(v));
-    }
-    msgs
+        PageId::ProxyServers,
+        fed::PROXIES,
+        list,
+        FedMsg::SetProxies,
+    )
+}
+
+/// A page that is one list of servers.
+fn server_list(
+    ui: &mut egui::Ui,
+    page: PageId,
+    field: &str,
+    list: &str,
+    changed: fn(String) -> FedMsg,
+) -> Vec<Msg> {
+    let words = text::page(page);
+    text_area(ui, words.field(field), list)
+        .map(|v| Msg::Federation(changed(v)))
+        .into_iter()
+        .collect()
 }
 
 /// The service account page.
@@ -268,20 +273,11 @@ pub fn domain(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
 }
 
 fn check_rows(ui: &mut egui::Ui, words: &PageText, rows: &[CheckRow]) {
-    egui::Grid::new("farm-checks")
-        .num_columns(3)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| {
-            for r in rows {
-                outcome_row(
-                    ui,
-                    words,
-                    &format!("{} ({})", words.field(r.check), r.subject),
-                    r.outcome,
-                    &r.detail,
-                );
-            }
-        });
+    let rows = rows.iter().map(|r| {
+        let name = format!("{} ({})", words.field(r.check), r.subject);
+        (name, r.outcome, r.detail.as_str())
+    });
+    outcome_grid(ui, "farm-checks", words, rows);
 }
 
 /// The federation verification page: DNS servers, Run checks, the rows, and the script.

@@ -179,6 +179,8 @@ pub struct Carried {
     pub app: Option<EngineApp>,
     /// The identity provider's metadata, once read.
     pub federation_metadata: Option<crate::federation::metadata::Metadata>,
+    /// The metadata check made while reading it (a new farm's), for the Complete page.
+    pub metadata_check: Option<super::federation::CheckRow>,
     /// The federation checks shown on the Complete page.
     pub federation_checks: Vec<super::federation::CheckRow>,
 }
@@ -707,7 +709,8 @@ pub fn summarize(records: &[RunRecord]) -> String {
 /// Saves a new farm's deployment script and waits for the farm's metadata; for an existing
 /// farm or PingFederate, takes the metadata the pages read.
 async fn federation_metadata(plan: &InstallPlan, carried: &mut Carried) -> Result<String, String> {
-    use crate::federation::metadata::Provider;
+    use super::federation::{metadata_row, read_metadata};
+    use crate::federation::certificate::Outcome;
     let Some(fed) = &plan.federation else {
         return Err("the plan federates no domain".into());
     };
@@ -724,52 +727,40 @@ async fn federation_metadata(plan: &InstallPlan, carried: &mut Carried) -> Resul
         lines.push(words().field_with(DONE_SCRIPT, &[("path", &path.display().to_string())]));
         script_path = Some(path);
     }
-    if let Some(meta) = &fed.metadata {
-        carried.federation_metadata = Some(meta.clone());
+    let done = |lines: &mut Vec<String>, issuer: &str| {
         lines.push(words().field_with(
             DONE_FEDERATION_METADATA,
-            &[("url", &fed.metadata_url), ("issuer", &meta.entity_id)],
+            &[("url", &fed.metadata_url), ("issuer", issuer)],
         ));
-        return Ok(lines.join("; "));
-    }
-    let host = match &fed.provider {
-        Provider::Adfs(name) => Some(name.clone()),
-        Provider::Other => None,
+        lines.join("; ")
     };
+    if let Some(meta) = &fed.metadata {
+        carried.federation_metadata = Some(meta.clone());
+        return Ok(done(&mut lines, &meta.entity_id));
+    }
     let started = std::time::Instant::now();
     loop {
-        let why = match super::federation::read_metadata(
+        let found = read_metadata(
             &fed.metadata_url,
             fed.ca_file.as_deref(),
-            host.as_deref(),
+            fed.provider.host(),
         )
-        .await
+        .await;
+        let row = metadata_row(&fed.metadata_url, &found);
+        if let Ok(found) = found
+            && row.outcome != Outcome::Fail
         {
-            Ok(found) => match found
-                .findings
-                .iter()
-                .find(|f| f.outcome == crate::federation::certificate::Outcome::Fail)
-            {
-                None => {
-                    lines.push(words().field_with(
-                        DONE_FEDERATION_METADATA,
-                        &[
-                            ("url", &fed.metadata_url),
-                            ("issuer", &found.metadata.entity_id),
-                        ],
-                    ));
-                    carried.federation_metadata = Some(found.metadata);
-                    return Ok(lines.join("; "));
-                }
-                Some(f) => f.detail.clone(),
-            },
-            Err(why) => why,
-        };
+            let line = done(&mut lines, &found.metadata.entity_id);
+            carried.federation_metadata = Some(found.metadata);
+            carried.metadata_check = Some(row);
+            return Ok(line);
+        }
         if started.elapsed() >= fed.wait {
             return Err(format!(
-                "the farm's metadata at {} could not be used within {} s ({why}). Run the deployment script{} on the servers as it says, then press Retry.",
+                "the farm's metadata at {} could not be used within {} s ({}). Run the deployment script{} on the servers as it says, then press Retry.",
                 fed.metadata_url,
                 fed.wait.as_secs(),
+                row.detail,
                 script_path
                     .map(|p| format!(" saved at {}", p.display()))
                     .unwrap_or_default()
@@ -781,9 +772,10 @@ async fn federation_metadata(plan: &InstallPlan, carried: &mut Carried) -> Resul
 
 /// Federates the tenant domain with the metadata (again on a retry: a domain federated with
 /// the same issuer already is left as it is), then checks the name and metadata for the
-/// Complete page.
+/// Complete page (the metadata is read again only when the step before did not read it).
 async fn federate_domain(plan: &InstallPlan, carried: &mut Carried) -> Result<String, String> {
-    use crate::federation::{certificate::Outcome, domain, metadata};
+    use super::federation::{metadata_row, name_rows, read_metadata};
+    use crate::federation::{domain, metadata};
     let Some(fed) = &plan.federation else {
         return Err("the plan federates no domain".into());
     };
@@ -804,31 +796,20 @@ async fn federate_domain(plan: &InstallPlan, carried: &mut Carried) -> Result<St
         }
     }
     let mut rows = Vec::new();
-    if let metadata::Provider::Adfs(name) = &fed.provider {
-        rows.extend(super::federation::name_rows(name, fed.internal_dns, fed.external_dns).await);
+    if let Some(name) = fed.provider.host() {
+        rows.extend(name_rows(name, fed.internal_dns, fed.external_dns).await);
     }
-    let host = match &fed.provider {
-        metadata::Provider::Adfs(name) => Some(name.as_str()),
-        metadata::Provider::Other => None,
-    };
-    let (outcome, detail) =
-        match super::federation::read_metadata(&fed.metadata_url, fed.ca_file.as_deref(), host)
-            .await
-        {
-            Ok(found) => match found.findings.iter().find(|f| f.outcome != Outcome::Pass) {
-                Some(f) => (f.outcome, f.detail.clone()),
-                None => (
-                    Outcome::Pass,
-                    format!("issuer {}", found.metadata.entity_id),
-                ),
-            },
-            Err(why) => (Outcome::Fail, why),
-        };
-    rows.push(super::federation::CheckRow {
-        check: super::federation::CHECK_METADATA,
-        subject: fed.metadata_url.clone(),
-        outcome,
-        detail,
+    rows.push(match carried.metadata_check.clone() {
+        Some(row) => row,
+        None => {
+            let found = read_metadata(
+                &fed.metadata_url,
+                fed.ca_file.as_deref(),
+                fed.provider.host(),
+            )
+            .await;
+            metadata_row(&fed.metadata_url, &found)
+        }
     });
     carried.federation_checks = rows;
     Ok(words().field_with(

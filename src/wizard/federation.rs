@@ -452,24 +452,34 @@ fn metadata_problems(page: PageId, facts: &Facts) -> Vec<Problem> {
         Some(Err(why)) => {
             vec![Problem::error(page, METADATA_URL, METADATA_FAILED).with_detail(why.clone())]
         }
-        Some(Ok(found)) => {
-            let mut out = Vec::new();
-            for f in &found.findings {
-                match f.outcome {
-                    Outcome::Fail => out.push(
-                        Problem::error(page, metadata_label(f.check), METADATA_FAILED)
-                            .with_detail(f.detail.clone()),
-                    ),
-                    Outcome::Warn => out.push(
-                        Problem::confirm(page, metadata_label(f.check), METADATA_WARNING)
-                            .with_detail(f.detail.clone()),
-                    ),
-                    Outcome::Pass => {}
-                }
-            }
-            out
-        }
+        Some(Ok(found)) => outcome_problems(
+            page,
+            found
+                .findings
+                .iter()
+                .map(|f| (metadata_label(f.check), f.outcome, f.detail.clone())),
+            METADATA_FAILED,
+            METADATA_WARNING,
+        ),
     }
+}
+
+/// The problems of `page` for checks (field, outcome, what was found) that did not pass: a
+/// failure blocks with `failed`, a warning must be confirmed with `warned`.
+fn outcome_problems(
+    page: PageId,
+    checks: impl IntoIterator<Item = (&'static str, Outcome, String)>,
+    failed: &'static str,
+    warned: &'static str,
+) -> Vec<Problem> {
+    checks
+        .into_iter()
+        .filter_map(|(field, outcome, detail)| match outcome {
+            Outcome::Fail => Some(Problem::error(page, field, failed).with_detail(detail)),
+            Outcome::Warn => Some(Problem::confirm(page, field, warned).with_detail(detail)),
+            Outcome::Pass => None,
+        })
+        .collect()
 }
 
 /// Checks the AD FS farm page.
@@ -488,21 +498,15 @@ pub fn validate_farm(draft: &Draft, facts: &Facts) -> Vec<Problem> {
     let Some(found) = &facts.federation.certificate else {
         return vec![Problem::error(page, CHECK_CERTIFICATE, CHECK_CERT_FIRST)];
     };
-    let mut out = Vec::new();
-    for f in &found.findings {
-        match f.outcome {
-            Outcome::Fail => out.push(
-                Problem::error(page, certificate_label(f.check), CERT_FAILED)
-                    .with_detail(f.detail.clone()),
-            ),
-            Outcome::Warn => out.push(
-                Problem::confirm(page, certificate_label(f.check), CERT_WARNING)
-                    .with_detail(f.detail.clone()),
-            ),
-            Outcome::Pass => {}
-        }
-    }
-    out
+    outcome_problems(
+        page,
+        found
+            .findings
+            .iter()
+            .map(|f| (certificate_label(f.check), f.outcome, f.detail.clone())),
+        CERT_FAILED,
+        CERT_WARNING,
+    )
 }
 
 // ---- Federation servers and proxies ----
@@ -530,19 +534,28 @@ pub const NO_PROXIES: &str = "no_proxies";
 /// Checks the Federation servers page.
 pub fn validate_servers(draft: &Draft) -> Vec<Problem> {
     let page = PageId::FederationServers;
-    match parse_servers(&draft.federation.servers) {
-        Err(why) => vec![Problem::error(page, SERVERS, SERVER_INVALID).with_detail(why)],
-        Ok(list) if list.is_empty() => vec![Problem::error(page, SERVERS, NO_SERVERS)],
-        Ok(_) => Vec::new(),
-    }
+    list_problems(
+        &draft.federation.servers,
+        Problem::error(page, SERVERS, SERVER_INVALID),
+        Problem::error(page, SERVERS, NO_SERVERS),
+    )
 }
 
 /// Checks the Web Application Proxy page.
 pub fn validate_proxies(draft: &Draft) -> Vec<Problem> {
     let page = PageId::ProxyServers;
-    match parse_servers(&draft.federation.proxies) {
-        Err(why) => vec![Problem::error(page, PROXIES, SERVER_INVALID).with_detail(why)],
-        Ok(list) if list.is_empty() => vec![Problem::confirm(page, PROXIES, NO_PROXIES)],
+    list_problems(
+        &draft.federation.proxies,
+        Problem::error(page, PROXIES, SERVER_INVALID),
+        Problem::confirm(page, PROXIES, NO_PROXIES),
+    )
+}
+
+/// A server list's problem: `invalid` (with what is wrong) or, when it is empty, `empty`.
+fn list_problems(text: &str, invalid: Problem, empty: Problem) -> Vec<Problem> {
+    match parse_servers(text) {
+        Err(why) => vec![invalid.with_detail(why)],
+        Ok(list) if list.is_empty() => vec![empty],
         Ok(_) => Vec::new(),
     }
 }
@@ -705,20 +718,13 @@ fn rows_problems(page: PageId, rows: &Option<Result<Vec<CheckRow>, String>>) -> 
         Some(Err(why)) => {
             vec![Problem::error(page, RUN_CHECKS, CHECKS_FAILED).with_detail(why.clone())]
         }
-        Some(Ok(rows)) => rows
-            .iter()
-            .filter_map(|r| match r.outcome {
-                Outcome::Fail => Some(
-                    Problem::error(page, r.check, CHECKS_BLOCK)
-                        .with_detail(format!("{}: {}", r.subject, r.detail)),
-                ),
-                Outcome::Warn => Some(
-                    Problem::confirm(page, r.check, CHECKS_WARN)
-                        .with_detail(format!("{}: {}", r.subject, r.detail)),
-                ),
-                Outcome::Pass => None,
-            })
-            .collect(),
+        Some(Ok(rows)) => outcome_problems(
+            page,
+            rows.iter()
+                .map(|r| (r.check, r.outcome, format!("{}: {}", r.subject, r.detail))),
+            CHECKS_BLOCK,
+            CHECKS_WARN,
+        ),
     }
 }
 
@@ -848,14 +854,20 @@ pub fn farm_wait() -> std::time::Duration {
     std::time::Duration::from_secs(seconds)
 }
 
+/// Who serves the metadata, when the sign-in method federates.
+pub fn provider(draft: &Draft) -> Option<crate::federation::metadata::Provider> {
+    use crate::federation::metadata::Provider;
+    match draft.sign_in {
+        SignInMethod::FederationAdfs => Some(Provider::Adfs(draft.federation.name())),
+        SignInMethod::FederationPing => Some(Provider::Other),
+        _ => None,
+    }
+}
+
 /// The plan's federation part, when the sign-in method federates.
 pub fn planned(draft: &Draft, facts: &Facts) -> Option<PlannedFederation> {
     let fed = &draft.federation;
-    let provider = match draft.sign_in {
-        SignInMethod::FederationAdfs => crate::federation::metadata::Provider::Adfs(fed.name()),
-        SignInMethod::FederationPing => crate::federation::metadata::Provider::Other,
-        _ => return None,
-    };
+    let provider = provider(draft)?;
     let new_farm = draft.sign_in == SignInMethod::FederationAdfs && fed.farm == Farm::New;
     let metadata = match &facts.federation.metadata {
         Some(Ok(found)) if !new_farm => Some(found.metadata.clone()),
@@ -1081,7 +1093,7 @@ pub async fn verify_farm(c: FarmChecks) -> Vec<CheckRow> {
     ] {
         for (host, port) in list {
             let subject = format!("{host}:{port}");
-            let (outcome, detail) = crate::federation::servers::check(
+            let found = crate::federation::servers::check(
                 host,
                 *port,
                 &c.name,
@@ -1091,20 +1103,18 @@ pub async fn verify_farm(c: FarmChecks) -> Vec<CheckRow> {
             .await;
             // Before its script has run, a new farm's server has nothing on its port: as
             // expected. It must resolve, and nothing else may answer there.
-            let answered =
-                !(detail.contains("does not answer") || detail.contains("did not answer"));
-            rows.push(if c.new_farm && outcome == Outcome::Fail && !answered {
-                row(
-                    check,
-                    &subject,
-                    (
-                        Outcome::Pass,
-                        format!("{detail}: as expected before the deployment script has run; configuring checks it again"),
+            let (outcome, detail) = if c.new_farm && found.silent {
+                (
+                    Outcome::Pass,
+                    format!(
+                        "{}: as expected before the deployment script has run; configuring checks it again",
+                        found.detail
                     ),
                 )
             } else {
-                row(check, &subject, (outcome, detail))
-            });
+                (found.outcome, found.detail)
+            };
+            rows.push(row(check, &subject, (outcome, detail)));
         }
     }
     if let Some(forest) = c.forest {
@@ -1178,6 +1188,22 @@ fn forest_checks(
     }
     session.close();
     rows
+}
+
+/// The Complete page's row for metadata read at `url`: its first check that did not pass,
+/// else its issuer; or why it could not be read.
+pub fn metadata_row(url: &str, found: &Result<MetadataFacts, String>) -> CheckRow {
+    let (outcome, detail) = match found {
+        Ok(found) => match found.findings.iter().find(|f| f.outcome != Outcome::Pass) {
+            Some(f) => (f.outcome, f.detail.clone()),
+            None => (
+                Outcome::Pass,
+                format!("issuer {}", found.metadata.entity_id),
+            ),
+        },
+        Err(why) => (Outcome::Fail, why.clone()),
+    };
+    row(CHECK_METADATA, url, (outcome, detail))
 }
 
 /// Reads and checks the metadata at `url`; with `host`, its endpoints must be on it.

@@ -1040,7 +1040,8 @@ impl Wizard {
             }
             Msg::FetchFederationMetadata => {
                 let fed = &self.draft.federation;
-                let host = (self.draft.sign_in == SignInMethod::FederationAdfs).then(|| fed.name());
+                let host =
+                    federation::provider(&self.draft).and_then(|p| p.host().map(str::to_string));
                 let probe = probe::Probe::FederationMetadata {
                     url: fed.metadata_address(),
                     ca_file: fed.ca_path(),

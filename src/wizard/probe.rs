@@ -808,13 +808,20 @@ fn federation_certificate(
 ) -> super::federation::CertificateFacts {
     use crate::federation::certificate;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let findings = certificate::check_file(file, password.expose(), name, now);
-    let thumbprint = std::fs::read(file)
-        .ok()
-        .and_then(|bytes| certificate::leaf_der(&bytes, password.expose()).ok())
-        .map(|der| certificate::thumbprint(&der));
+    // Read once: the checks and the thumbprint see the same bytes.
+    let bytes = match certificate::read_file(file) {
+        Ok(bytes) => bytes,
+        Err(unreadable) => {
+            return super::federation::CertificateFacts {
+                findings: vec![unreadable],
+                thumbprint: None,
+            };
+        }
+    };
     super::federation::CertificateFacts {
-        findings,
-        thumbprint,
+        findings: certificate::check(&bytes, password.expose(), name, now),
+        thumbprint: certificate::leaf_der(&bytes, password.expose())
+            .ok()
+            .map(|der| certificate::thumbprint(&der)),
     }
 }

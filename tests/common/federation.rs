@@ -75,7 +75,7 @@ pub fn openssl(dir: &std::path::Path, args: &[&str]) {
         .args(args)
         .current_dir(dir)
         .output()
-        .expect("openssl runs");
+        .expect("openssl runs (Debian: apt-get install openssl)");
     assert!(
         out.status.success(),
         "openssl {args:?}: {}",
@@ -114,4 +114,74 @@ pub async fn tls_server(ip: [u8; 4], dir: &std::path::Path, cert: &str, key: &st
         }
     });
     port
+}
+
+/// A self-signed certificate for the DNS name `name`, valid `days`: `stem`.pem and its key
+/// `stem`.key in `dir`.
+pub fn self_signed(dir: &std::path::Path, stem: &str, name: &str, days: u32) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &format!("{stem}.key"),
+            "-out",
+            &format!("{stem}.pem"),
+            "-days",
+            &days.to_string(),
+            "-subj",
+            &format!("/CN={name}"),
+            "-addext",
+            &format!("subjectAltName=DNS:{name}"),
+        ],
+    );
+}
+
+/// `stem`.pfx made from `stem`.pem and `stem`.key, opened by `password`.
+pub fn pfx(dir: &std::path::Path, stem: &str, password: &str) {
+    openssl(
+        dir,
+        &[
+            "pkcs12",
+            "-export",
+            "-in",
+            &format!("{stem}.pem"),
+            "-inkey",
+            &format!("{stem}.key"),
+            "-out",
+            &format!("{stem}.pfx"),
+            "-passout",
+            &format!("pass:{password}"),
+        ],
+    );
+}
+
+/// A test root certificate authority in `dir`: `ca.crt` and its key `ca.key`.
+pub fn authority(dir: &std::path::Path) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-subj",
+            "/CN=Contoso Test Root",
+            "-days",
+            "3650",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=keyCertSign,cRLSign",
+        ],
+    );
 }

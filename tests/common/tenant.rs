@@ -88,21 +88,27 @@ impl Tenant {
     /// Every user of the tenant with these properties (`$select`, as v1.0 needs it for
     /// extension properties).
     pub fn users_with(&self, select: &str) -> Vec<Value> {
-        let endpoint = self.emulator().tenant_endpoint();
-        let admin = self.emulator().credentials.admin_upn.clone();
         self.rt.block_on(async {
-            let graph = endpoint
-                .connect(&skybridge::tenant::SignIn::Password {
-                    user: admin,
-                    password: Secret::new(TENANT_PASSWORD),
-                })
+            self.admin_graph()
                 .await
-                .expect("admin sign-in");
-            graph
                 .collect(&format!("users?$select={select}&$top=999"))
                 .await
                 .expect("users")
         })
+    }
+}
+
+impl Tenant {
+    /// Graph, signed in as the tenant's administrator.
+    pub async fn admin_graph(&self) -> skybridge::tenant::graph::GraphClient {
+        self.emulator()
+            .tenant_endpoint()
+            .connect(&skybridge::tenant::SignIn::Password {
+                user: self.emulator().credentials.admin_upn.clone(),
+                password: Secret::new(TENANT_PASSWORD),
+            })
+            .await
+            .expect("admin sign-in")
     }
 }
 

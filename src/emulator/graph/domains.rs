@@ -157,6 +157,11 @@ fn update_organization(req: &Req) -> GraphResult<Reply> {
     Ok(Reply::no_content())
 }
 
+/// Whether a domain is federated (it has a federation configuration).
+pub fn is_federated(domain: &Record) -> bool {
+    domain.str("authenticationType") == Some("Federated")
+}
+
 /// A domain record as `POST /domains` creates it (unverified) or as the tenant seeds it.
 pub fn new_domain(name: &str, verified: bool, initial: bool, default: bool) -> Record {
     let mut props = Map::new();

@@ -524,7 +524,7 @@ fn create(req: &Req) -> GraphResult<Reply> {
         .to_owned();
     let domain = upn_domain(req, &upn)?;
     let immutable = body.get("onPremisesImmutableId").and_then(Value::as_str);
-    if domain.str("authenticationType") == Some("Federated") && immutable.is_none() {
+    if super::domains::is_federated(&domain) && immutable.is_none() {
         return Err(GraphError::bad_request(format!(
             "onPremisesImmutableId is required for a user whose userPrincipalName is in the federated domain '{}'.",
             domain.id()
@@ -582,7 +582,7 @@ fn update(req: &Req, mut record: Record) -> GraphResult<Reply> {
         .map(str::to_owned);
     let upn = new_upn.clone().unwrap_or_else(|| current_upn.clone());
     let domain = upn_domain(req, &upn)?;
-    let federated = domain.str("authenticationType") == Some("Federated");
+    let federated = super::domains::is_federated(&domain);
     if let Some(v) = &new_upn {
         check_upn_free(req, v, Some(&id))?;
     }
