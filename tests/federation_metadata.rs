@@ -7,122 +7,15 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 
-use common::federation::{authority, openssl, self_signed};
+use common::federation::SamlPeer;
 use std::time::Duration;
 
 use serde_json::json;
 use skybridge::federation::certificate::{Outcome, thumbprint};
 use skybridge::federation::domain;
 use skybridge::federation::metadata::{self, MetadataError, Provider};
-
-struct Peer {
-    child: Child,
-    url: String,
-    entity_id: String,
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        // Closing its standard input stops it; kill in case it did not notice.
-        drop(self.child.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A private authority, a TLS certificate for localhost from it, and a signing certificate.
-fn certificates(dir: &Path) {
-    authority(dir);
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "tls.key",
-            "-out",
-            "tls.csr",
-            "-subj",
-            "/CN=localhost",
-        ],
-    );
-    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost\n").expect("ext");
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "tls.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "tls.pem",
-            "-days",
-            "30",
-            "-extfile",
-            "san.ext",
-        ],
-    );
-    self_signed(dir, "sign", "idp-signing.test", 365);
-}
-
-fn peer(dir: &Path) -> Peer {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peer/saml");
-    let python = root.join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "the SAML peer is not installed: run `python3 -m venv tests/peer/saml/.venv && tests/peer/saml/.venv/bin/pip install -r tests/peer/saml/requirements.txt` (scripts/test does this)"
-    );
-    let mut child = Command::new(python)
-        .arg(root.join("server.py"))
-        .args([
-            "--signing-cert",
-            "sign.pem",
-            "--signing-key",
-            "sign.key",
-            "--tls-cert",
-            "tls.pem",
-            "--tls-key",
-            "tls.key",
-            "--name",
-            "localhost",
-        ])
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(
-            std::fs::File::create(dir.join("peer.log"))
-                .map(Stdio::from)
-                .unwrap_or_else(|_| Stdio::null()),
-        )
-        .spawn()
-        .expect("python runs");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("the peer says where it listens");
-    let info: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| {
-        panic!(
-            "{e}: '{line}'; its log: {}",
-            std::fs::read_to_string(dir.join("peer.log")).unwrap_or_default()
-        )
-    });
-    Peer {
-        url: info["url"].as_str().expect("url").to_string(),
-        entity_id: info["entityId"].as_str().expect("entityId").to_string(),
-        child,
-    }
-}
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -134,8 +27,7 @@ fn now() -> i64 {
 #[test]
 fn the_peers_metadata_is_read_and_the_tenant_domain_is_federated_with_it() {
     let dir = common::temp_dir("saml-peer");
-    certificates(&dir);
-    let peer = peer(&dir);
+    let peer = SamlPeer::start(&dir, "localhost");
     let tenant = common::tenant::Tenant::start("federation");
     let ca: PathBuf = dir.join("ca.crt");
     tenant.rt.block_on(async {

@@ -1639,8 +1639,8 @@ fn next_until(harness: &mut Harness<'static, State>, page: PageId) {
 }
 
 #[test]
-fn the_adfs_pages_refuse_a_bad_certificate_take_a_good_one_and_verify_the_farm() {
-    use common::federation::{Dnsmasq, pfx, self_signed, tls_server};
+fn the_adfs_pages_refuse_a_bad_certificate_take_a_good_one_verify_the_farm_and_federate() {
+    use common::federation::{Dnsmasq, SamlPeer, pfx, self_signed, tls_server};
     let forest = Forest::private("contoso");
     let connector = common::connector_account(&forest, "sky-gui-fed");
     let service = common::connector_account(&forest, "svc-adfs-gui");
@@ -1657,6 +1657,10 @@ fn the_adfs_pages_refuse_a_bad_certificate_take_a_good_one_and_verify_the_farm()
     let port = tenant
         .rt
         .block_on(tls_server([127, 0, 0, 3], &dir, "farm.pem", "farm.key"));
+    // The farm once its script has run: an identity provider we did not write, serving its
+    // metadata with its endpoints on the federation service name.
+    let peer_dir = common::temp_dir("farm-metadata");
+    let peer = SamlPeer::start(&peer_dir, "fs.contoso.test");
 
     let mut harness = harness();
     walk_to_required_components(&mut harness);
@@ -1730,6 +1734,19 @@ fn the_adfs_pages_refuse_a_bad_certificate_take_a_good_one_and_verify_the_farm()
     );
     let thumbprint = facts.thumbprint.expect("thumbprint");
     harness.get_by_label_contains(&thumbprint);
+    // Where configuring will wait for the farm's metadata: by default on the service name.
+    let default_address =
+        "https://fs.contoso.test/FederationMetadata/2007-06/FederationMetadata.xml";
+    assert_eq!(
+        harness.state().wizard.draft().federation.metadata_address(),
+        default_address
+    );
+    fill(&mut harness, "Metadata address (https)", &peer.local_url);
+    fill(
+        &mut harness,
+        "Trusted authorities for it (PEM file, optional)",
+        &peer_dir.join("ca.crt").display().to_string(),
+    );
     harness.get_by_label("Next").click();
     harness.run();
 
@@ -1844,4 +1861,61 @@ fn the_adfs_pages_refuse_a_bad_certificate_take_a_good_one_and_verify_the_farm()
     let fed = plan.federation.expect("federation planned");
     assert_eq!(fed.domain, "contoso.com");
     assert!(fed.script.expect("script").contains("adfs1.contoso.test"));
+    harness.get_by_label("Federated domain");
+
+    // Configuring: the script is saved, the farm's metadata read, the domain federated.
+    harness
+        .get_by_label("Keep synchronizing in the background: start the Skybridge service")
+        .click();
+    harness.run();
+    harness.get_by_label("Configure").click();
+    harness.run_steps(2);
+    run_until(&mut harness, |s| {
+        s.wizard
+            .facts()
+            .configuring
+            .as_ref()
+            .is_some_and(|c| !c.running() && (c.finished() || c.failure().is_some()))
+    });
+    let configuring = harness
+        .state()
+        .wizard
+        .facts()
+        .configuring
+        .clone()
+        .expect("configuring");
+    assert!(configuring.finished(), "{:?}", configuring.failure());
+    let script = std::fs::read_to_string(plan.data_dir.join("adfs-deploy.ps1")).expect("script");
+    assert!(script.contains(&format!("$Thumbprint = '{thumbprint}'")));
+    let stored = tenant.rt.block_on(async {
+        let graph = tenant.admin_graph().await;
+        skybridge::federation::domain::configuration(&graph, "contoso.com")
+            .await
+            .expect("read")
+            .expect("federated")
+    });
+    assert_eq!(stored["issuerUri"], peer.entity_id.as_str());
+    assert_eq!(
+        stored["activeSignInUri"],
+        "https://fs.contoso.test/adfs/services/trust/2005/usernamemixed"
+    );
+    // Complete: the names inside and outside the network and the metadata, each passed.
+    let rows = configuring.carried.federation_checks.clone();
+    let checks: Vec<(&str, Outcome)> = rows.iter().map(|r| (r.check, r.outcome)).collect();
+    assert_eq!(
+        checks,
+        [
+            ("check_dns_internal", Outcome::Pass),
+            ("check_dns_external", Outcome::Pass),
+            ("check_metadata", Outcome::Pass)
+        ],
+        "{rows:?}"
+    );
+    harness.get_by_label("Next").click();
+    harness.run();
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::Complete)
+    );
+    harness.get_by_label("Federation checks, after the domain was federated");
 }

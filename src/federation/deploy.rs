@@ -6,6 +6,8 @@
 //! passwords are asked for when it runs. Every value from the wizard is quoted as a
 //! PowerShell literal string.
 
+use crate::wizard::text::fill;
+
 /// What the script sets up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FarmPlan {
@@ -48,8 +50,8 @@ pub fn quote(value: &str) -> String {
     out
 }
 
-/// The script, with `@NAME@` placeholders that [`script`] fills in one pass.
-const TEMPLATE: &str = r#"# AD FS farm @TITLE@ — prepared by Skybridge on @GENERATED@.
+/// The script, with `{name}` placeholders that [`script`] fills (one pass, [`fill`]).
+const TEMPLATE: &str = r#"# AD FS farm {title} — prepared by Skybridge on {generated}.
 # Review it before running it. Skybridge does not sign in to Windows servers:
 # run each section in an elevated PowerShell on the server it names, in order,
 # with the certificate file copied next to this script. No password is written here;
@@ -57,12 +59,12 @@ const TEMPLATE: &str = r#"# AD FS farm @TITLE@ — prepared by Skybridge on @GEN
 #Requires -RunAsAdministrator
 param([Parameter(Mandatory)][ValidateSet('FirstServer','AddServer','Proxy')][string]$Role)
 $ErrorActionPreference = 'Stop'
-$FederationServiceName = @NAME@
-$DisplayName = @DISPLAY_NAME@
-$Thumbprint = @THUMBPRINT@
-$CertificateFile = Join-Path $PSScriptRoot @CERTIFICATE_FILE@
-$FederationServers = @(@SERVERS@)
-$ProxyServers = @(@PROXIES@)
+$FederationServiceName = {name}
+$DisplayName = {display_name}
+$Thumbprint = {thumbprint}
+$CertificateFile = Join-Path $PSScriptRoot {certificate_file}
+$FederationServers = @({servers})
+$ProxyServers = @({proxies})
 
 function Import-FarmCertificate {
     $password = Read-Host -AsSecureString -Prompt "Password of $CertificateFile"
@@ -85,14 +87,14 @@ switch ($Role) {
         Test-ThisServer @($FederationServers[0])
         Import-FarmCertificate
         Install-WindowsFeature ADFS-Federation -IncludeManagementTools | Out-Null
-        Install-AdfsFarm -CertificateThumbprint $Thumbprint -FederationServiceName $FederationServiceName -FederationServiceDisplayName $DisplayName @ACCOUNT@ -OverwriteConfiguration:$false
+        Install-AdfsFarm -CertificateThumbprint $Thumbprint -FederationServiceName $FederationServiceName -FederationServiceDisplayName $DisplayName {account} -OverwriteConfiguration:$false
     }
     'AddServer' {
         # On each further federation server: joins the farm.
         Test-ThisServer ($FederationServers | Select-Object -Skip 1)
         Import-FarmCertificate
         Install-WindowsFeature ADFS-Federation -IncludeManagementTools | Out-Null
-        Add-AdfsFarmNode -CertificateThumbprint $Thumbprint -PrimaryComputerName $FederationServers[0] @ACCOUNT@
+        Add-AdfsFarmNode -CertificateThumbprint $Thumbprint -PrimaryComputerName $FederationServers[0] {account}
     }
     'Proxy' {
         # On each Web Application Proxy: publishes the farm to the internet.
@@ -118,37 +120,18 @@ pub fn script(plan: &FarmPlan, generated: &str) -> String {
     };
     let plain = |text: &str| text.replace(char::is_control, " ");
     let values = [
-        ("TITLE", plain(&plan.name)),
-        ("GENERATED", plain(generated)),
-        ("NAME", quote(&plan.name)),
-        ("DISPLAY_NAME", quote(&plan.display_name)),
-        ("THUMBPRINT", quote(&plan.thumbprint)),
-        ("CERTIFICATE_FILE", quote(&plan.certificate_file)),
-        ("SERVERS", list(&plan.servers)),
-        ("PROXIES", list(&plan.proxies)),
-        ("ACCOUNT", account),
+        ("title", plain(&plan.name)),
+        ("generated", plain(generated)),
+        ("name", quote(&plan.name)),
+        ("display_name", quote(&plan.display_name)),
+        ("thumbprint", quote(&plan.thumbprint)),
+        ("certificate_file", quote(&plan.certificate_file)),
+        ("servers", list(&plan.servers)),
+        ("proxies", list(&plan.proxies)),
+        ("account", account),
     ];
-    let mut out = String::with_capacity(TEMPLATE.len() + 512);
-    let mut rest = TEMPLATE;
-    while let Some(at) = rest.find('@') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        match values
-            .iter()
-            .find(|(key, _)| after.starts_with(key) && after[key.len()..].starts_with('@'))
-        {
-            Some((key, value)) => {
-                out.push_str(value);
-                rest = &after[key.len() + 1..];
-            }
-            None => {
-                out.push('@');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    fill(TEMPLATE, &values)
 }
 
 fn list(items: &[String]) -> String {
@@ -198,7 +181,7 @@ mod tests {
         assert_eq!(quote("a\u{2019}b"), "'a\u{2019}\u{2019}b'");
         // A value that looks like a placeholder is taken as it is.
         let mut odd = plan();
-        odd.display_name = "@ACCOUNT@".into();
-        assert!(script(&odd, "today").contains("$DisplayName = '@ACCOUNT@'"));
+        odd.display_name = "{account}".into();
+        assert!(script(&odd, "today").contains("$DisplayName = '{account}'"));
     }
 }

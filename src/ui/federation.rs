@@ -64,21 +64,25 @@ fn metadata_rows(ui: &mut egui::Ui, words: &PageText, found: &MetadataFacts) {
 }
 
 /// The metadata address, CA file and Fetch button, with what was found.
+/// The metadata address and CA file, as two rows of a form grid.
+fn metadata_fields(
+    ui: &mut egui::Ui,
+    words: &PageText,
+    draft: &fed::FederationDraft,
+    msgs: &mut Vec<Msg>,
+) {
+    let address = draft.metadata_address();
+    if let Some(v) = text_row(ui, words.field(fed::METADATA_URL), &address, false) {
+        set(msgs, FedMsg::SetMetadataUrl(v));
+    }
+    if let Some(v) = text_row(ui, words.field(fed::CA_FILE), &draft.ca_file, false) {
+        set(msgs, FedMsg::SetCaFile(v));
+    }
+}
+
 fn metadata_form(ui: &mut egui::Ui, wizard: &Wizard, words: &PageText, msgs: &mut Vec<Msg>) {
     let draft = &wizard.draft().federation;
-    form_grid("metadata-form").show(ui, |ui| {
-        let shown = if draft.metadata_url.is_empty() {
-            draft.metadata_address()
-        } else {
-            draft.metadata_url.clone()
-        };
-        if let Some(v) = text_row(ui, words.field(fed::METADATA_URL), &shown, false) {
-            set(msgs, FedMsg::SetMetadataUrl(v));
-        }
-        if let Some(v) = text_row(ui, words.field(fed::CA_FILE), &draft.ca_file, false) {
-            set(msgs, FedMsg::SetCaFile(v));
-        }
-    });
+    form_grid("metadata-form").show(ui, |ui| metadata_fields(ui, words, draft, msgs));
     let busy = wizard.probing(ProbeKind::Federation);
     if action_button(ui, words.field(fed::FETCH_METADATA), true, busy) {
         msgs.push(Msg::FetchFederationMetadata);
@@ -141,6 +145,8 @@ pub fn farm(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
                     FedMsg::SetCertificatePassword(crate::secret::Secret::new(v)),
                 );
             }
+            // Where configuring waits for the new farm's metadata.
+            metadata_fields(ui, words, draft, &mut msgs);
         }
     });
     if draft.farm == Farm::Existing {

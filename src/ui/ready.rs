@@ -2,8 +2,8 @@
 
 use crate::wizard::ready::{
     CAN_REGISTER, CHANGES, EXPORT, EXPORTED, NO_CHANGES, REGISTER_SERVICE, STAGING, START_SERVICE,
-    START_SYNC, SUM_EXCEPT, SUM_EXCLUDED, SUM_EXTENSIONS, SUM_FEATURES, SUM_FORESTS, SUM_PILOT,
-    SUM_SCOPE, SUM_SIGN_IN, SUM_TENANT, SUMMARY, ServiceChoice,
+    START_SYNC, SUM_EXCEPT, SUM_EXCLUDED, SUM_EXTENSIONS, SUM_FEATURES, SUM_FEDERATION,
+    SUM_FORESTS, SUM_PILOT, SUM_SCOPE, SUM_SIGN_IN, SUM_TENANT, SUMMARY, ServiceChoice,
 };
 use crate::wizard::text;
 use crate::wizard::{Msg, PageId, Wizard};
@@ -21,6 +21,13 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         let rows: Vec<(&str, String)> = vec![
             (SUM_SIGN_IN, sign_in.to_string()),
             (SUM_TENANT, plan.tenant_name.clone()),
+            (
+                SUM_FEDERATION,
+                plan.federation
+                    .as_ref()
+                    .map(|f| format!("{} ({})", f.domain, f.metadata_url))
+                    .unwrap_or_default(),
+            ),
             (
                 SUM_FORESTS,
                 plan.directories

@@ -17,6 +17,7 @@ pub const FIELDS: &[&str] = &[
     SUM_FEATURES,
     SUM_EXTENSIONS,
     SUM_EXCLUDED,
+    SUM_FEDERATION,
     START_SYNC,
     START_SERVICE,
     REGISTER_SERVICE,
@@ -54,6 +55,8 @@ pub const SUM_FEATURES: &str = "sum_features";
 pub const SUM_EXTENSIONS: &str = "sum_extensions";
 /// Attributes left out line.
 pub const SUM_EXCLUDED: &str = "sum_excluded";
+/// Federation line: the domain federated, and where its metadata is.
+pub const SUM_FEDERATION: &str = "sum_federation";
 /// Start synchronizing when configured.
 pub const START_SYNC: &str = "start_sync";
 /// Keep synchronizing in the background: start the service.

@@ -1,6 +1,8 @@
 //! Servers for the federation tests: dnsmasq answering only the records a test gives, TLS
 //! servers presenting a given certificate on loopback, and certificates made by OpenSSL.
 
+use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -184,4 +186,127 @@ pub fn authority(dir: &std::path::Path) {
             "keyUsage=keyCertSign,cRLSign",
         ],
     );
+}
+
+/// An identity provider we did not write (PyPI pysaml2, tests/peer/saml) serving its SAML 2.0
+/// metadata over HTTPS on 127.0.0.1, with a TLS certificate from `ca.crt` for `localhost`
+/// and the name it was started with; stopped when dropped.
+pub struct SamlPeer {
+    child: Child,
+    /// Where it serves its metadata, by the name it was started with.
+    pub url: String,
+    /// The same, by `localhost` (which needs no DNS).
+    pub local_url: String,
+    /// Its entityID.
+    pub entity_id: String,
+}
+
+impl Drop for SamlPeer {
+    fn drop(&mut self) {
+        // Closing its standard input stops it; kill in case it did not notice.
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A private authority, a TLS certificate for localhost and `name` from it, and a signing
+/// certificate (`sign.pem`).
+fn peer_certificates(dir: &Path, name: &str) {
+    authority(dir);
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "tls.key",
+            "-out",
+            "tls.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+    );
+    std::fs::write(
+        dir.join("san.ext"),
+        format!("subjectAltName=DNS:localhost,DNS:{name}\n"),
+    )
+    .expect("ext");
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "tls.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "tls.pem",
+            "-days",
+            "30",
+            "-extfile",
+            "san.ext",
+        ],
+    );
+    self_signed(dir, "sign", "idp-signing.test", 365);
+}
+
+impl SamlPeer {
+    /// Makes its certificates in `dir` and starts it, its endpoints named for `name`.
+    pub fn start(dir: &Path, name: &str) -> SamlPeer {
+        peer_certificates(dir, name);
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peer/saml");
+        let python = root.join(".venv/bin/python");
+        assert!(
+            python.exists(),
+            "the SAML peer is not installed: run `python3 -m venv tests/peer/saml/.venv && tests/peer/saml/.venv/bin/pip install -r tests/peer/saml/requirements.txt` (scripts/test does this)"
+        );
+        let mut child = Command::new(python)
+            .arg(root.join("server.py"))
+            .args([
+                "--signing-cert",
+                "sign.pem",
+                "--signing-key",
+                "sign.key",
+                "--tls-cert",
+                "tls.pem",
+                "--tls-key",
+                "tls.key",
+                "--name",
+                name,
+            ])
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(
+                std::fs::File::create(dir.join("peer.log"))
+                    .map(Stdio::from)
+                    .unwrap_or_else(|_| Stdio::null()),
+            )
+            .spawn()
+            .expect("python runs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the peer says where it listens");
+        let info: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| {
+            panic!(
+                "{e}: '{line}'; its log: {}",
+                std::fs::read_to_string(dir.join("peer.log")).unwrap_or_default()
+            )
+        });
+        let url = info["url"].as_str().expect("url").to_string();
+        SamlPeer {
+            local_url: url.replacen(name, "localhost", 1),
+            url,
+            entity_id: info["entityId"].as_str().expect("entityId").to_string(),
+            child,
+        }
+    }
 }
