@@ -1304,7 +1304,7 @@ fn an_installed_folder_opens_on_additional_tasks_where_staging_holds_back_export
 }
 
 #[test]
-fn customizing_an_installation_adds_an_ou_through_the_pages_and_exports_its_settings() {
+fn customizing_an_installation_adds_an_ou_exports_its_settings_and_converts_a_federated_domain() {
     let forest = Forest::private("contoso");
     let tenant = Tenant::start("customize");
     let common::Installed {
@@ -1596,6 +1596,76 @@ fn customizing_an_installation_adds_an_ou_through_the_pages_and_exports_its_sett
             .included
             .iter()
             .any(|dn| dn.eq_ignore_ascii_case(&sales_ou))
+    );
+
+    // Federated domains: contoso.com, federated in the tenant, is converted back to managed
+    // after the administrator signs in again and says they understand.
+    tenant.rt.block_on(async {
+        let graph = tenant.admin_graph().await;
+        let meta = skybridge::federation::metadata::Metadata {
+            entity_id: "http://fs.contoso.com/adfs/services/trust".into(),
+            signing_certificates: vec!["MIIB".into()],
+            passive_endpoint: Some("https://fs.contoso.com/adfs/ls/".into()),
+            ..Default::default()
+        };
+        let config = skybridge::federation::metadata::tenant_configuration(
+            &meta,
+            "Contoso",
+            &skybridge::federation::metadata::Provider::Adfs("fs.contoso.com".into()),
+        );
+        skybridge::federation::domain::federate(&graph, "contoso.com", &config)
+            .await
+            .expect("federated");
+    });
+    harness.get_by_label("Federated domains").click();
+    harness.run();
+    harness
+        .get_by_label("Sign in and list the federated domains")
+        .click();
+    harness.step();
+    run_until(&mut harness, |s| {
+        s.wizard.position() == Position::Page(PageId::ConnectTenant)
+            && s.wizard
+                .facts()
+                .import
+                .as_ref()
+                .is_some_and(|i| i.finished())
+    });
+    fill(&mut harness, "Password", TENANT_PASSWORD);
+    press_and_wait(&mut harness, "Sign in", |s| {
+        s.wizard.facts().tenant.is_some()
+    });
+    harness.get_by_label("Next").click();
+    harness.run();
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::ConvertDomains)
+    );
+    let convert = "Convert contoso.com to managed";
+    assert!(harness.get_by_label(convert).accesskit_node().is_disabled());
+    harness.get_by_label("I understand; let me convert").click();
+    harness.run();
+    press_and_wait(&mut harness, convert, |s| {
+        s.wizard
+            .facts()
+            .federation
+            .converted
+            .contains_key("contoso.com")
+    });
+    harness.get_by_label("contoso.com is managed now.");
+    harness.get_by_label("The tenant has no federated domain.");
+    let left = tenant.rt.block_on(async {
+        let graph = tenant.admin_graph().await;
+        skybridge::federation::domain::configuration(&graph, "contoso.com")
+            .await
+            .expect("read")
+    });
+    assert_eq!(left, None);
+    harness.get_by_label("Next").click();
+    harness.run();
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::AdditionalTasks)
     );
 }
 
@@ -1918,4 +1988,184 @@ fn the_adfs_pages_refuse_a_bad_certificate_take_a_good_one_verify_the_farm_and_f
         Position::Page(PageId::Complete)
     );
     harness.get_by_label("Federation checks, after the domain was federated");
+}
+
+#[test]
+fn pingfederate_and_an_existing_adfs_farm_are_read_from_their_metadata() {
+    use common::federation::{Dnsmasq, SamlPeer};
+    use skybridge::federation::certificate::Outcome;
+    let forest = Forest::private("contoso");
+    let connector = common::connector_account(&forest, "sky-gui-ping");
+    let tenant = Tenant::start("ping-gui");
+    let dns = Dnsmasq::start(&["host-record=fs.contoso.test,127.0.0.3"]);
+    // PingFederate: an identity provider we did not write, by its own name.
+    let ping_dir = common::temp_dir("ping-peer");
+    let ping = SamlPeer::start(&ping_dir, "localhost");
+    // A running AD FS farm: its endpoints on the federation service name.
+    let farm_dir = common::temp_dir("farm-peer");
+    let farm = SamlPeer::start(&farm_dir, "fs.contoso.test");
+
+    let mut harness = harness();
+    walk_to_required_components(&mut harness);
+    pass_required_components(&mut harness);
+    harness.get_by_label("Federation with PingFederate").click();
+    harness.run();
+    harness.get_by_label("Next").click();
+    harness.run();
+    fill_tenant(&mut harness, &tenant);
+    fill(&mut harness, "Password", TENANT_PASSWORD);
+    press_and_wait(&mut harness, "Sign in", |s| {
+        s.wizard.facts().tenant.is_some()
+    });
+    harness.get_by_label("Next").click();
+    harness.run();
+    fill(&mut harness, "Domain controller", &forest.url);
+    fill(
+        &mut harness,
+        "Trusted CA file (optional)",
+        &forest.ca_file.display().to_string(),
+    );
+    fill(
+        &mut harness,
+        "Connector account",
+        &connector.account.bind_name(),
+    );
+    fill(&mut harness, "Password", connector.password.expose());
+    press_and_wait(&mut harness, "Add directory", |s| {
+        !s.wizard.draft().directories.is_empty() || s.wizard.facts().directory_probe.is_some()
+    });
+    next_until(&mut harness, PageId::FederatedDomain);
+    harness.get_by_label("contoso.com").click();
+    harness.run();
+    harness.get_by_label("Next").click();
+    harness.run();
+
+    // PingFederate: its metadata read over verified HTTPS, then the partner settings saved.
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::PingFederate)
+    );
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+    fill(&mut harness, "Metadata address (https)", &ping.local_url);
+    fill(
+        &mut harness,
+        "Trusted authorities for it (PEM file, optional)",
+        &ping_dir.join("ca.crt").display().to_string(),
+    );
+    press_and_wait(&mut harness, "Fetch metadata", |s| {
+        s.wizard.facts().federation.metadata.is_some()
+    });
+    let found = harness.state().wizard.facts().federation.metadata.clone();
+    let found = found.expect("read").expect("metadata");
+    assert_eq!(found.metadata.entity_id, ping.entity_id);
+    assert!(
+        found.findings.iter().all(|f| f.outcome == Outcome::Pass),
+        "{found:?}"
+    );
+    let saved = ping_dir.join("for-pingfederate.txt");
+    fill(
+        &mut harness,
+        "Save the PingFederate settings to",
+        &saved.display().to_string(),
+    );
+    press_and_wait(&mut harness, "Save settings", |s| {
+        s.wizard.facts().federation.saved.is_some()
+    });
+    let text = std::fs::read_to_string(&saved).expect("saved");
+    assert!(text.contains("urn:federation:MicrosoftOnline") && text.contains("contoso.com"));
+    harness.get_by_label("Next").click();
+    harness.run();
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::ReadyToConfigure)
+    );
+    let plan = skybridge::wizard::plan::resolve(
+        harness.state().wizard.draft(),
+        harness.state().wizard.facts(),
+    )
+    .expect("a plan");
+    let fed = plan.federation.expect("federation");
+    assert_eq!(
+        fed.provider,
+        skybridge::federation::metadata::Provider::Other
+    );
+    assert_eq!(
+        fed.metadata.expect("read on the page").entity_id,
+        ping.entity_id
+    );
+
+    // Back to User sign-in: an AD FS farm that runs already, read from its metadata.
+    while harness.state().wizard.position() != Position::Page(PageId::UserSignIn) {
+        harness.get_by_label("Back").click();
+        harness.run();
+    }
+    harness.get_by_label("Federation with AD FS").click();
+    harness.run();
+    next_until(&mut harness, PageId::AdfsFarm);
+    harness
+        .get_by_label("Use an AD FS farm that runs already")
+        .click();
+    harness.run();
+    fill(&mut harness, "Federation service name", "fs.contoso.test");
+    fill(&mut harness, "Metadata address (https)", &farm.local_url);
+    fill(
+        &mut harness,
+        "Trusted authorities for it (PEM file, optional)",
+        &farm_dir.join("ca.crt").display().to_string(),
+    );
+    press_and_wait(&mut harness, "Fetch metadata", |s| {
+        s.wizard.facts().federation.metadata.is_some()
+    });
+    assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
+    harness.get_by_label("Next").click();
+    harness.run();
+    // The existing farm's walk: no servers, proxies or account pages.
+    assert_eq!(
+        harness.state().wizard.position(),
+        Position::Page(PageId::FederatedDomain)
+    );
+    harness.get_by_label("Next").click();
+    harness.run();
+    let resolver = format!("127.0.0.1:{}", dns.port);
+    fill(
+        &mut harness,
+        "DNS server inside the network (empty: this computer's)",
+        &resolver,
+    );
+    fill(
+        &mut harness,
+        "DNS server as seen from outside (optional)",
+        &resolver,
+    );
+    press_and_wait(&mut harness, "Run checks", |s| {
+        s.wizard.facts().federation.verification.is_some()
+    });
+    let rows = match &harness.state().wizard.facts().federation.verification {
+        Some(Ok(rows)) => rows.clone(),
+        other => panic!("{other:?}"),
+    };
+    let checks: Vec<(&str, Outcome)> = rows.iter().map(|r| (r.check, r.outcome)).collect();
+    assert_eq!(
+        checks,
+        [
+            ("check_dns_internal", Outcome::Pass),
+            ("check_dns_external", Outcome::Pass),
+            ("check_spn", Outcome::Pass)
+        ],
+        "{rows:?}"
+    );
+    harness.get_by_label("Next").click();
+    harness.run();
+    let plan = skybridge::wizard::plan::resolve(
+        harness.state().wizard.draft(),
+        harness.state().wizard.facts(),
+    )
+    .expect("a plan");
+    let fed = plan.federation.expect("federation");
+    assert_eq!(
+        fed.provider,
+        skybridge::federation::metadata::Provider::Adfs("fs.contoso.test".into())
+    );
+    assert!(fed.script.is_none(), "an existing farm needs no script");
+    assert_eq!(fed.metadata.expect("read").entity_id, farm.entity_id);
 }

@@ -372,3 +372,37 @@ pub fn ping(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
     ui.add(egui::Label::new(egui::RichText::new(words.field(fed::PING_NOTE)).weak()).wrap());
     msgs
 }
+
+/// Additional tasks: the tenant's federated domains, each with its Convert button.
+pub fn convert(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
+    let words = text::page(PageId::ConvertDomains);
+    let draft = &wizard.draft().federation;
+    let facts = wizard.facts();
+    let mut msgs = Vec::new();
+    for (domain, outcome) in &facts.federation.converted {
+        if let Ok(true) = outcome {
+            ui.label(words.field_with(fed::CONVERTED, &[("domain", domain)]));
+        }
+    }
+    let domains = fed::federated_domains(facts);
+    if domains.is_empty() {
+        ui.label(words.field(fed::NONE_FEDERATED));
+        return msgs;
+    }
+    ui.add(egui::Label::new(egui::RichText::new(words.field(fed::CONVERT_NOTE)).weak()).wrap());
+    let mut understood = draft.convert_understood;
+    if ui
+        .checkbox(&mut understood, words.field(fed::CONVERT_UNDERSTOOD))
+        .changed()
+    {
+        set(&mut msgs, FedMsg::SetConvertUnderstood(understood));
+    }
+    let busy = wizard.probing(ProbeKind::Federation);
+    for d in domains {
+        let label = words.field_with(fed::CONVERT, &[("domain", &d.id)]);
+        if action_button(ui, &label, draft.convert_understood, busy) {
+            msgs.push(Msg::ConvertToManaged(d.id.clone()));
+        }
+    }
+    msgs
+}

@@ -62,6 +62,7 @@ fn body(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) -> Vec<Msg> {
         PageId::FederatedDomain => super::federation::domain(ui, wizard),
         PageId::FederationVerification => super::federation::verification(ui, wizard),
         PageId::PingFederate => super::federation::ping(ui, wizard),
+        PageId::ConvertDomains => super::federation::convert(ui, wizard),
         PageId::ReadyToConfigure => super::ready::show(ui, wizard),
         PageId::Configuring => super::configuring::show(ui, wizard),
         PageId::Complete => super::configuring::complete(ui, wizard),

@@ -60,6 +60,8 @@ pub struct FederationDraft {
     pub external_dns: String,
     /// Where to save the PingFederate administrator's settings.
     pub ping_export: String,
+    /// The administrator has read what converting a domain to managed does.
+    pub convert_understood: bool,
 }
 
 /// A check's row on the Verification and Complete pages.
@@ -106,6 +108,8 @@ pub struct FederationFacts {
     pub verification: Option<Result<Vec<CheckRow>, String>>,
     /// Where the PingFederate settings were saved, or why not.
     pub saved: Option<Result<String, String>>,
+    /// Domains converted to managed (whether they were federated), or why not.
+    pub converted: std::collections::BTreeMap<String, Result<bool, String>>,
 }
 
 /// Something done on a federation page.
@@ -143,16 +147,23 @@ pub enum FedMsg {
     SetExternalDns(String),
     /// Typed where to save the PingFederate settings.
     SetPingExport(String),
+    /// Ticked (or cleared) "I understand" before converting domains to managed.
+    SetConvertUnderstood(bool),
 }
 
 impl FederationFacts {
+    /// Forgets what depended on who the identity provider is: its metadata and the checks.
+    pub fn forget_provider(&mut self) {
+        self.metadata = None;
+        self.verification = None;
+    }
+
     /// Forgets what depended on the input `msg` changed.
     pub fn forget_for(&mut self, msg: &FedMsg) {
         match msg {
             FedMsg::SetFarm(_) | FedMsg::SetServiceName(_) => {
                 self.certificate = None;
-                self.metadata = None;
-                self.verification = None;
+                self.forget_provider();
             }
             FedMsg::SetCertificateFile(_) | FedMsg::SetCertificatePassword(_) => {
                 self.certificate = None;
@@ -167,7 +178,7 @@ impl FederationFacts {
             | FedMsg::SetInternalDns(_)
             | FedMsg::SetExternalDns(_) => self.verification = None,
             FedMsg::SetPingExport(_) => self.saved = None,
-            FedMsg::SetDisplayName(_) | FedMsg::SetDomain(_) => {}
+            FedMsg::SetDisplayName(_) | FedMsg::SetDomain(_) | FedMsg::SetConvertUnderstood(_) => {}
         }
     }
 }
@@ -192,6 +203,7 @@ impl FederationDraft {
             FedMsg::SetInternalDns(v) => self.internal_dns = v,
             FedMsg::SetExternalDns(v) => self.external_dns = v,
             FedMsg::SetPingExport(v) => self.ping_export = v,
+            FedMsg::SetConvertUnderstood(v) => self.convert_understood = v,
         }
     }
 
@@ -817,6 +829,60 @@ pub fn ping_settings(draft: &Draft, facts: &Facts) -> String {
     s
 }
 
+// ---- Converting back to managed (Additional tasks) ----
+
+/// Field ids of the page that converts federated domains to managed.
+pub const CONVERT_FIELDS: &[&str] = &[
+    CONVERT_NOTE,
+    CONVERT_UNDERSTOOD,
+    CONVERT,
+    CONVERTED,
+    NONE_FEDERATED,
+];
+/// Message ids of that page.
+pub const CONVERT_MESSAGES: &[&str] = &[CONVERT_FAILED];
+
+/// What converting does to the domain's people.
+pub const CONVERT_NOTE: &str = "convert_note";
+/// "I understand" before converting.
+pub const CONVERT_UNDERSTOOD: &str = "convert_understood";
+/// A domain's Convert button (`{domain}`).
+pub const CONVERT: &str = "convert";
+/// A domain converted (`{domain}`).
+pub const CONVERTED: &str = "converted";
+/// The tenant has no federated domain.
+pub const NONE_FEDERATED: &str = "none_federated";
+/// A conversion failed (detail: the domain and why).
+pub const CONVERT_FAILED: &str = "convert_failed";
+
+/// The tenant's federated domains, as the sign-in read them (and conversions since).
+pub fn federated_domains(facts: &Facts) -> Vec<&crate::tenant::api::Domain> {
+    match &facts.tenant {
+        Some(Ok(tenant)) => tenant
+            .domains
+            .iter()
+            .filter(|d| d.authentication_type.eq_ignore_ascii_case("Federated"))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Checks the conversion page: nothing blocks (each conversion is done when pressed); a
+/// failed one is said.
+pub fn validate_convert(facts: &Facts) -> Vec<Problem> {
+    facts
+        .federation
+        .converted
+        .iter()
+        .filter_map(|(domain, outcome)| {
+            outcome.as_ref().err().map(|why| {
+                Problem::warning(PageId::ConvertDomains, CONVERT, CONVERT_FAILED)
+                    .with_detail(format!("{domain}: {why}"))
+            })
+        })
+        .collect()
+}
+
 // ---- The plan ----
 
 /// What configuring does for federation.
@@ -1291,7 +1357,7 @@ mod tests {
             }),
             metadata: Some(Err("x".into())),
             verification: Some(Ok(Vec::new())),
-            saved: None,
+            ..FederationFacts::default()
         };
         facts.forget_for(&FedMsg::SetServers("a".into()));
         assert!(facts.verification.is_none() && facts.certificate.is_some());

@@ -276,6 +276,8 @@ pub enum Msg {
     RunFederationChecks,
     /// Pressed Save for the PingFederate administrator's settings.
     SavePingSettings,
+    /// Pressed Convert for a federated domain (Additional tasks).
+    ConvertToManaged(String),
     /// Typed the path of a settings file to import.
     SetImportFile(String),
     /// Chose a settings file to import (its secrets are looked up where it says).
@@ -463,6 +465,7 @@ pub fn problems_of(page: PageId, draft: &Draft, facts: &Facts) -> Vec<Problem> {
         PageId::FederatedDomain => federation::validate_domain(draft, facts),
         PageId::FederationVerification => federation::validate_verification(draft, facts),
         PageId::PingFederate => federation::validate_ping(draft, facts),
+        PageId::ConvertDomains => federation::validate_convert(facts),
         PageId::ReadyToConfigure => ready::validate(draft, facts),
         PageId::Configuring => configuring::validate(draft, facts),
         PageId::Complete => Vec::new(),
@@ -810,6 +813,10 @@ impl Wizard {
                 }
             }
             Msg::SetSignIn(method) => {
+                if method != self.draft.sign_in {
+                    // Another provider: its metadata must be read (and checked) afresh.
+                    self.facts.federation.forget_provider();
+                }
                 self.draft.sign_in = method;
                 // Single sign-on goes only with some methods: a method without it clears it.
                 if !method.allows_single_sign_on() {
@@ -1061,6 +1068,25 @@ impl Wizard {
                 };
                 return vec![self.ask(probe::Probe::VerifyFarm(Box::new(checks)))];
             }
+            Msg::ConvertToManaged(domain) => {
+                let Some(Ok(tenant)) = &self.facts.tenant else {
+                    return Vec::new();
+                };
+                let probe = probe::Probe::ConvertToManaged {
+                    admin: tenant.admin.clone(),
+                    domain: domain.clone(),
+                };
+                self.facts.federation.converted.remove(&domain);
+                return vec![self.ask(probe)];
+            }
+            Msg::Next
+                if self.position == Position::Page(PageId::ConvertDomains)
+                    && self.draft.tasks.customizing =>
+            {
+                // Each conversion is done when pressed: Next returns to the tasks.
+                self.end_customizing();
+                return self.reload_installed();
+            }
             Msg::SavePingSettings => {
                 let path = self.draft.federation.ping_export.trim().to_string();
                 if path.is_empty() {
@@ -1139,6 +1165,18 @@ impl Wizard {
                     }
                     probe::ProbeResult::FarmVerified(rows) => {
                         self.facts.federation.verification = Some(Ok(rows));
+                    }
+                    probe::ProbeResult::ConvertedToManaged(domain, outcome) => {
+                        if outcome.is_ok()
+                            && let Some(Ok(tenant)) = &mut self.facts.tenant
+                            && let Some(d) = tenant
+                                .domains
+                                .iter_mut()
+                                .find(|d| d.id.eq_ignore_ascii_case(&domain))
+                        {
+                            d.authentication_type = "Managed".into();
+                        }
+                        self.facts.federation.converted.insert(domain, outcome);
                     }
                     probe::ProbeResult::TextSaved(outcome) => {
                         self.facts.federation.saved = Some(outcome);
@@ -1560,6 +1598,20 @@ mod tests {
         wizard.update(Msg::SetTenantUser("not-a-upn".into()));
         wizard.update(Msg::SetTenantPassword(crate::secret::Secret::new("pw")));
         assert!(wizard.update(Msg::SignInTenant).is_empty());
+    }
+
+    #[test]
+    fn another_sign_in_method_forgets_the_metadata_read_for_the_last() {
+        let mut wizard = Wizard::new();
+        wizard.update(Msg::SetSignIn(SignInMethod::FederationPing));
+        wizard.facts.federation.metadata = Some(Err("read for PingFederate".into()));
+        wizard.update(Msg::SetSignIn(SignInMethod::FederationPing));
+        assert!(
+            wizard.facts.federation.metadata.is_some(),
+            "the same method keeps it"
+        );
+        wizard.update(Msg::SetSignIn(SignInMethod::FederationAdfs));
+        assert!(wizard.facts.federation.metadata.is_none());
     }
 
     fn an_empty_plan() -> plan::InstallPlan {

@@ -55,6 +55,8 @@ pub enum PageId {
     FederationVerification,
     /// PingFederate: its metadata, connectivity and the settings for its administrator.
     PingFederate,
+    /// Additional tasks: the tenant's federated domains, to convert back to managed.
+    ConvertDomains,
     /// The summary before anything is changed.
     ReadyToConfigure,
     /// The plan being applied, step by step.
@@ -89,6 +91,7 @@ impl PageId {
         PageId::FederatedDomain,
         PageId::FederationVerification,
         PageId::PingFederate,
+        PageId::ConvertDomains,
         PageId::ReadyToConfigure,
         PageId::Configuring,
         PageId::Complete,
@@ -120,6 +123,7 @@ impl PageId {
             PageId::FederatedDomain => "federated_domain",
             PageId::FederationVerification => "federation_verification",
             PageId::PingFederate => "ping_federate",
+            PageId::ConvertDomains => "convert_domains",
             PageId::ReadyToConfigure => "ready_to_configure",
             PageId::Configuring => "configuring",
             PageId::Complete => "complete",
@@ -152,6 +156,7 @@ impl PageId {
             PageId::FederatedDomain => super::federation::DOMAIN_FIELDS,
             PageId::FederationVerification => super::federation::VERIFY_FIELDS,
             PageId::PingFederate => super::federation::PING_FIELDS,
+            PageId::ConvertDomains => super::federation::CONVERT_FIELDS,
             PageId::ReadyToConfigure => super::ready::FIELDS,
             PageId::Configuring => super::configuring::FIELDS,
             PageId::Complete => super::configuring::COMPLETE_FIELDS,
@@ -184,6 +189,7 @@ impl PageId {
             PageId::FederatedDomain => super::federation::DOMAIN_MESSAGES,
             PageId::FederationVerification => super::federation::VERIFY_MESSAGES,
             PageId::PingFederate => super::federation::PING_MESSAGES,
+            PageId::ConvertDomains => super::federation::CONVERT_MESSAGES,
             PageId::ReadyToConfigure => super::ready::MESSAGES,
             PageId::Configuring => super::configuring::MESSAGES,
             PageId::Complete => super::configuring::COMPLETE_MESSAGES,
@@ -199,7 +205,9 @@ pub fn flow(draft: &Draft) -> Vec<PageId> {
     // customizing walks the pages of what can change, then Ready to configure.
     if draft.additional {
         let mut pages = vec![PageId::AdditionalTasks];
-        if draft.tasks.customizing && draft.tasks.change == super::tasks::Change::SignIn {
+        if draft.tasks.customizing && draft.tasks.change == super::tasks::Change::Federation {
+            pages.extend([PageId::ConnectTenant, PageId::ConvertDomains]);
+        } else if draft.tasks.customizing && draft.tasks.change == super::tasks::Change::SignIn {
             pages.extend([PageId::ConnectTenant, PageId::UserSignIn]);
             if super::sso::wanted(draft) {
                 pages.push(PageId::SingleSignOn);

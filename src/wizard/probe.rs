@@ -67,6 +67,13 @@ pub enum Probe {
     },
     /// Run the federation verification's checks.
     VerifyFarm(Box<super::federation::FarmChecks>),
+    /// Convert a federated domain back to managed, as the signed-in administrator.
+    ConvertToManaged {
+        /// The administrator's session.
+        admin: super::tenant::AdminSession,
+        /// The domain.
+        domain: String,
+    },
     /// Write a text file (the PingFederate administrator's settings).
     SaveText {
         /// Where.
@@ -251,6 +258,7 @@ impl Probe {
             Probe::FederationCertificate { .. }
             | Probe::FederationMetadata { .. }
             | Probe::VerifyFarm(_)
+            | Probe::ConvertToManaged { .. }
             | Probe::SaveText { .. } => ProbeKind::Federation,
             Probe::LoadInstalled { .. } => ProbeKind::Installed,
             Probe::ApplyChange { .. }
@@ -287,6 +295,9 @@ pub enum ProbeResult {
     FarmVerified(Vec<super::federation::CheckRow>),
     /// Where a text file was written, or why not.
     TextSaved(Result<String, String>),
+    /// A domain converted to managed (it was federated, or it was already managed), or why
+    /// not.
+    ConvertedToManaged(String, Result<bool, String>),
     /// An installed configuration read, or why not.
     Installed(Result<Box<super::tasks::Installed>, String>),
     /// A settings change applied, or why not.
@@ -335,6 +346,7 @@ impl ProbeResult {
             ProbeResult::FederationCertificate(_)
             | ProbeResult::FederationMetadata(_)
             | ProbeResult::FarmVerified(_)
+            | ProbeResult::ConvertedToManaged(..)
             | ProbeResult::TextSaved(_) => ProbeKind::Federation,
             ProbeResult::TaskChanged(_)
             | ProbeResult::TaskCycle(_)
@@ -402,6 +414,17 @@ pub async fn run(probe: Probe) -> ProbeResult {
         ),
         Probe::VerifyFarm(checks) => {
             ProbeResult::FarmVerified(super::federation::verify_farm(*checks).await)
+        }
+        Probe::ConvertToManaged { admin, domain } => {
+            let outcome = match admin.graph() {
+                None => {
+                    Err("the administrator's sign-in is no longer at hand: sign in again".into())
+                }
+                Some(graph) => crate::federation::domain::unfederate(graph, &domain)
+                    .await
+                    .map_err(|e| e.to_string()),
+            };
+            ProbeResult::ConvertedToManaged(domain, outcome)
         }
         Probe::SaveText { path, text } => ProbeResult::TextSaved(
             blocking(move || {

@@ -79,6 +79,9 @@ pub const FIELDS: &[&str] = &[
     HIT_PENDING,
     TASK_CUSTOMIZE,
     TASK_SIGN_IN,
+    TASK_FEDERATION,
+    FEDERATION_HELP,
+    FEDERATION_START,
     SIGN_IN_HELP,
     SIGN_IN_NOW,
     SIGN_IN_START,
@@ -215,6 +218,12 @@ pub const CUSTOMIZE_HELP: &str = "customize_help";
 pub const CUSTOMIZE_START: &str = "customize_start";
 /// Task: change how people sign in.
 pub const TASK_SIGN_IN: &str = "task_sign_in";
+/// Task: convert a federated domain back to managed.
+pub const TASK_FEDERATION: &str = "task_federation";
+/// What converting does.
+pub const FEDERATION_HELP: &str = "federation_help";
+/// Start: sign in to the tenant and list its federated domains.
+pub const FEDERATION_START: &str = "federation_start";
 /// What changing sign-in does.
 pub const SIGN_IN_HELP: &str = "sign_in_help";
 /// The sign-in method in use (`{method}`, `{sso}`).
@@ -400,11 +409,13 @@ pub enum Task {
     SignIn,
     /// Read each forest's domains and schema again.
     RefreshSchema,
+    /// Convert a federated domain back to managed.
+    Federation,
 }
 
 impl Task {
     /// Every task, in the page's order.
-    pub const ALL: [Task; 11] = [
+    pub const ALL: [Task; 12] = [
         Task::Configuration,
         Task::Customize,
         Task::SignIn,
@@ -416,6 +427,7 @@ impl Task {
         Task::RefreshSchema,
         Task::Troubleshoot,
         Task::Export,
+        Task::Federation,
     ];
 
     /// Its field id.
@@ -432,6 +444,7 @@ impl Task {
             Task::Search => TASK_SEARCH,
             Task::SingleSignOn => TASK_SSO,
             Task::RefreshSchema => TASK_SCHEMA,
+            Task::Federation => TASK_FEDERATION,
         }
     }
 }
@@ -444,6 +457,8 @@ pub enum Change {
     SyncOptions,
     /// How people sign in, and seamless single sign-on.
     SignIn,
+    /// The tenant's federated domains, to convert back to managed.
+    Federation,
 }
 
 /// What the administrator has chosen on the page.

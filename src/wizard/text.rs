@@ -194,6 +194,7 @@ fn source(page: PageId) -> &'static str {
             include_str!("../../wizard-pages/federation_verification.toml")
         }
         PageId::PingFederate => include_str!("../../wizard-pages/ping_federate.toml"),
+        PageId::ConvertDomains => include_str!("../../wizard-pages/convert_domains.toml"),
         PageId::DirectoryExtensions => {
             include_str!("../../wizard-pages/directory_extensions.toml")
         }
