@@ -216,6 +216,47 @@ fn each_certificate_problem_is_found_and_named() {
         found.iter().all(|f| f.outcome == Outcome::Pass),
         "{found:?}"
     );
+    let pem_of = |parts: &[&str], out: &str| {
+        let bytes: Vec<u8> = parts
+            .iter()
+            .flat_map(|f| std::fs::read(dir.join(f)).expect("pem part"))
+            .collect();
+        std::fs::write(dir.join(out), bytes).expect("pem");
+        check_file(&dir.join(out), "", "fs.contoso.test", now())
+    };
+    // Another certificate's key: refused, and said so.
+    let found = pem_of(&["fs.crt", "ca.crt", "wild.key"], "wrong-key.pem");
+    let (o, detail) = outcome(&found, Check::PrivateKey);
+    assert_eq!(o, Outcome::Fail, "{detail}");
+    assert!(
+        detail.contains("belongs to another certificate"),
+        "{detail}"
+    );
+    // A traditional RSA key (PKCS#1) is compared too.
+    openssl(
+        &dir,
+        &[
+            "rsa",
+            "-in",
+            "fs.key",
+            "-out",
+            "fs-pkcs1.key",
+            "-traditional",
+        ],
+    );
+    let found = pem_of(&["fs.crt", "ca.crt", "fs-pkcs1.key"], "fs-pkcs1.pem");
+    assert_eq!(
+        outcome(&found, Check::PrivateKey).0,
+        Outcome::Pass,
+        "{found:?}"
+    );
+    // An elliptic-curve key in its traditional form cannot be compared: a warning that says
+    // how to convert it.
+    openssl(&dir, &["ec", "-in", "ec.key", "-out", "ec-sec1.key"]);
+    let found = pem_of(&["ec.crt", "ca.crt", "ec-sec1.key"], "ec-sec1.pem");
+    let (o, detail) = outcome(&found, Check::PrivateKey);
+    assert_eq!(o, Outcome::Warn, "{detail}");
+    assert!(detail.contains("pkcs8 -topk8"), "{detail}");
     // The command line: the same checks, failing while one fails.
     let probe = |file: &Path| {
         let out = Command::new(env!("CARGO_BIN_EXE_skybridge"))

@@ -1,5 +1,5 @@
 //! Checks of a federation farm's certificate file, each with an outcome and, when something is
-//! wrong, what is wrong in the file: the password opens it; it holds the private key; the key's
+//! wrong, what is wrong in the file: the password opens it; it holds the certificate's own private key (its public half is compared); the key's
 //! algorithm and size; valid now and not expiring within [`EXPIRY_WARNING_DAYS`]; its names
 //! cover the federation service name (a wildcard as TLS matches it: one left-most label); and
 //! the chain from it to a self-signed root is all in the file.
@@ -72,11 +72,20 @@ impl Finding {
     }
 }
 
-/// What a file holds: its certificates (DER; the key's own first when there is a key) and
-/// whether a private key came with them.
+/// A private key as the file holds it.
+enum Key {
+    /// PKCS#8 (DER): what PKCS#12 files and `PRIVATE KEY` PEM blocks hold.
+    Pkcs8(Vec<u8>),
+    /// PKCS#1 (DER): an `RSA PRIVATE KEY` PEM block.
+    Pkcs1(Vec<u8>),
+    /// Another kind of key (an `EC PRIVATE KEY` PEM block), which is not compared.
+    Other(String),
+}
+
+/// What a file holds: its certificates (DER; the leaf first) and its private keys.
 struct Contents {
     certs: Vec<Vec<u8>>,
-    has_key: bool,
+    keys: Vec<Key>,
 }
 
 /// Reads the file at `path` and checks it for the federation service `name` at `now` (Unix
@@ -129,22 +138,7 @@ pub fn check(bytes: &[u8], password: &str, name: &str, now: i64) -> Vec<Finding>
             return findings;
         }
     };
-    let subject = leaf.subject().to_string();
-    findings.push(if contents.has_key {
-        Finding::new(
-            Check::PrivateKey,
-            Outcome::Pass,
-            format!("the private key of {subject} is in the file"),
-        )
-    } else {
-        Finding::new(
-            Check::PrivateKey,
-            Outcome::Fail,
-            format!(
-                "the file holds {subject} without its private key: export it again with the private key"
-            ),
-        )
-    });
+    findings.push(private_key(&leaf, &contents.keys));
     findings.push(key_strength(&leaf));
     findings.push(validity(&leaf, now));
     findings.push(name_check(&leaf, name));
@@ -172,17 +166,19 @@ fn read(bytes: &[u8], password: &str) -> Result<Contents, String> {
                 other => format!("the PKCS#12 file cannot be read: {other}"),
             })?;
     let mut certs = Vec::new();
-    let mut has_key = false;
+    let mut keys = Vec::new();
     for (_, entry) in store.entries() {
         match entry {
-            p12_keystore::KeyStoreEntry::PrivateKeyChain(_) => has_key = true,
+            p12_keystore::KeyStoreEntry::PrivateKeyChain(chain) => {
+                keys.push(Key::Pkcs8(chain.key().as_der().to_vec()));
+            }
             p12_keystore::KeyStoreEntry::Certificate(cert) => certs.push(cert.as_der().to_vec()),
             p12_keystore::KeyStoreEntry::Secret(_) => {}
         }
     }
     Ok(Contents {
         certs: leaf_first(certs),
-        has_key,
+        keys,
     })
 }
 
@@ -234,19 +230,141 @@ fn leaf_first(mut certs: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
 
 fn read_pem(bytes: &[u8]) -> Result<Contents, String> {
     let mut certs = Vec::new();
-    let mut has_key = false;
+    let mut keys = Vec::new();
     for block in x509_parser::pem::Pem::iter_from_buffer(bytes) {
         let block = block.map_err(|e| format!("the PEM file cannot be read: {e}"))?;
         match block.label.as_str() {
             "CERTIFICATE" => certs.push(block.contents),
-            label if label.ends_with("PRIVATE KEY") => has_key = true,
+            "PRIVATE KEY" => keys.push(Key::Pkcs8(block.contents)),
+            "RSA PRIVATE KEY" => keys.push(Key::Pkcs1(block.contents)),
+            label if label.ends_with("PRIVATE KEY") => keys.push(Key::Other(label.to_string())),
             _ => {}
         }
     }
     Ok(Contents {
         certs: leaf_first(certs),
-        has_key,
+        keys,
     })
+}
+
+/// The private key check: a key is in the file, and it is the certificate's own (its public
+/// half is the certificate's public key).
+fn private_key(leaf: &X509Certificate<'_>, keys: &[Key]) -> Finding {
+    let subject = leaf.subject().to_string();
+    if keys.is_empty() {
+        return Finding::new(
+            Check::PrivateKey,
+            Outcome::Fail,
+            format!(
+                "the file holds {subject} without its private key: export it again with the private key"
+            ),
+        );
+    }
+    let mut uncompared = None;
+    for key in keys {
+        match public_half(key) {
+            Ok(public) if public == certificate_public_half(leaf) => {
+                return Finding::new(
+                    Check::PrivateKey,
+                    Outcome::Pass,
+                    format!("the private key of {subject} is in the file"),
+                );
+            }
+            Ok(_) => {}
+            Err(why) => uncompared = Some(why),
+        }
+    }
+    match uncompared {
+        Some(why) => Finding::new(
+            Check::PrivateKey,
+            Outcome::Warn,
+            format!(
+                "the file holds a private key, but whether it is {subject}'s could not be checked: {why}"
+            ),
+        ),
+        None => Finding::new(
+            Check::PrivateKey,
+            Outcome::Fail,
+            format!(
+                "the private key in the file is not {subject}'s (it belongs to another certificate): export the certificate again with its own key"
+            ),
+        ),
+    }
+}
+
+/// An RSA key's public half as compared here: modulus and exponent without leading zeros.
+fn rsa_public_half(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
+    let trimmed =
+        |bytes: &[u8]| -> Vec<u8> { bytes.iter().copied().skip_while(|b| *b == 0).collect() };
+    let mut out = trimmed(modulus);
+    // The lengths go first, so no two different pairs read the same.
+    out.splice(0..0, (out.len() as u32).to_be_bytes());
+    out.extend(trimmed(exponent));
+    out
+}
+
+/// The certificate's public key as [`public_half`] gives a private key's.
+fn certificate_public_half(leaf: &X509Certificate<'_>) -> Vec<u8> {
+    match leaf.public_key().parsed() {
+        Ok(PublicKey::RSA(rsa)) => rsa_public_half(rsa.modulus, rsa.exponent),
+        _ => leaf.public_key().subject_public_key.data.to_vec(),
+    }
+}
+
+/// The public half of a private key: an RSA key's modulus and exponent, an elliptic-curve
+/// key's point; or why it cannot be had.
+fn public_half(key: &Key) -> Result<Vec<u8>, String> {
+    use ring::signature::KeyPair as _;
+    use x509_parser::der_parser::parse_der;
+    // RSAPrivateKey ::= SEQUENCE { version, modulus, publicExponent, ... }
+    let rsa = |pkcs1: &[u8]| -> Result<Vec<u8>, String> {
+        let (_, key) = parse_der(pkcs1).map_err(|e| format!("its RSA key cannot be read: {e}"))?;
+        let fields = key.as_sequence().map_err(|e| e.to_string())?;
+        let part = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.as_slice().ok())
+                .ok_or_else(|| "its RSA key is incomplete".to_string())
+        };
+        Ok(rsa_public_half(part(1)?, part(2)?))
+    };
+    match key {
+        Key::Pkcs1(der) => rsa(der),
+        Key::Pkcs8(der) => {
+            // PrivateKeyInfo ::= SEQUENCE { version, algorithm, privateKey OCTET STRING, ... }
+            let (_, info) = parse_der(der).map_err(|e| format!("its key cannot be read: {e}"))?;
+            let fields = info.as_sequence().map_err(|e| e.to_string())?;
+            let algorithm = fields
+                .get(1)
+                .and_then(|a| a.as_sequence().ok())
+                .and_then(|a| a.first())
+                .and_then(|oid| oid.as_oid().ok())
+                .map(|oid| oid.to_id_string())
+                .unwrap_or_default();
+            if algorithm == "1.2.840.113549.1.1.1" {
+                let inner = fields
+                    .get(2)
+                    .and_then(|k| k.as_slice().ok())
+                    .ok_or_else(|| "its RSA key is incomplete".to_string())?;
+                return rsa(inner);
+            }
+            let rng = ring::rand::SystemRandom::new();
+            for curve in [
+                &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+                &ring::signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+            ] {
+                if let Ok(pair) = ring::signature::EcdsaKeyPair::from_pkcs8(curve, der, &rng) {
+                    return Ok(pair.public_key().as_ref().to_vec());
+                }
+            }
+            Err(format!(
+                "its key algorithm ({algorithm}) is not one Skybridge compares"
+            ))
+        }
+        Key::Other(label) => Err(format!(
+            "its key is a PEM '{label}' block; convert it to PKCS#8 (openssl pkcs8 -topk8) to have it checked"
+        )),
+    }
 }
 
 fn key_strength(cert: &X509Certificate<'_>) -> Finding {
