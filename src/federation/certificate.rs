@@ -1,8 +1,9 @@
 //! Checks of a federation farm's certificate file, each with an outcome and, when something is
-//! wrong, what is wrong in the file: the password opens it; it holds the certificate's own private key (its public half is compared); the key's
-//! algorithm and size; valid now and not expiring within [`EXPIRY_WARNING_DAYS`]; its names
-//! cover the federation service name (a wildcard as TLS matches it: one left-most label); and
-//! the chain from it to a self-signed root is all in the file.
+//! wrong, what is wrong in the file: the password opens it; it holds the certificate's own private
+//! key (its public half is compared); the key's algorithm and size; valid now and not expiring
+//! within [`EXPIRY_WARNING_DAYS`]; its names cover the federation service name (a wildcard as TLS
+//! matches it: one left-most label); and the chain from it to a self-signed root is all in the
+//! file.
 //!
 //! PKCS#12 (`.pfx`, `.p12`) and PEM (certificates and a key, in one file) are read. The time
 //! is given by the caller, so the checks are the same whenever they run.
