@@ -19,6 +19,7 @@
 
 pub mod cli;
 pub mod clock;
+pub mod dbserver;
 pub mod directory;
 pub mod emulator;
 pub mod engine;

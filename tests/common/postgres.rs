@@ -1,0 +1,134 @@
+//! A private PostgreSQL server on loopback for one test (RECIPES.md §3): its own data folder,
+//! a free port, password sign-in over TCP; stopped and removed when dropped.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The superuser's password.
+pub const SUPERUSER_PASSWORD: &str = "Pg-Super-Pw-1";
+
+/// A running server.
+pub struct Postgres {
+    dir: PathBuf,
+    bin: PathBuf,
+    /// Its TCP port on 127.0.0.1.
+    pub port: u16,
+}
+
+/// The newest installed PostgreSQL's programs.
+fn bin_dir() -> PathBuf {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect(
+            "PostgreSQL is installed (Debian: apt-get install postgresql; scripts/test does this)",
+        )
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|b| b.join("initdb").exists())
+        .collect();
+    found.sort();
+    found.pop().expect("an initdb under /usr/lib/postgresql")
+}
+
+/// Runs a command as the `postgres` user (initdb refuses root), failing the test if it fails.
+fn as_postgres(program: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new("runuser")
+        .args(["-u", "postgres", "--"])
+        .arg(program)
+        .args(args)
+        .output()
+        .expect("runuser runs (util-linux)");
+    assert!(
+        out.status.success(),
+        "{} {args:?}: {}{}",
+        program.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+impl Postgres {
+    /// Starts a fresh server.
+    pub fn start() -> Postgres {
+        let bin = bin_dir();
+        let dir = std::env::temp_dir().join(format!("skybridge-pg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("folder");
+        std::fs::write(dir.join("pw"), SUPERUSER_PASSWORD).expect("password file");
+        let chown = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(&dir)
+            .status()
+            .expect("chown");
+        assert!(chown.success());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let path = |p: &str| dir.join(p).display().to_string();
+        as_postgres(
+            &bin.join("initdb"),
+            &[
+                "-D",
+                &path("data"),
+                "-U",
+                "postgres",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                &format!("--pwfile={}", path("pw")),
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "-N",
+            ],
+        );
+        as_postgres(
+            &bin.join("pg_ctl"),
+            &[
+                "-D",
+                &path("data"),
+                "-l",
+                &path("log"),
+                "-o",
+                &format!(
+                    "-c listen_addresses=127.0.0.1 -p {port} -k {}",
+                    dir.display()
+                ),
+                "-w",
+                "start",
+            ],
+        );
+        Postgres { dir, bin, port }
+    }
+
+    /// Runs SQL as the superuser in `database` (through the server's local socket).
+    pub fn sql(&self, database: &str, sql: &str) -> String {
+        as_postgres(
+            &self.bin.join("psql"),
+            &[
+                "-h",
+                &self.dir.display().to_string(),
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-Atc",
+                sql,
+            ],
+        )
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let data = self.dir.join("data").display().to_string();
+        let _ = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .args(["-D", &data, "-m", "immediate", "-w", "stop"])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
