@@ -16,13 +16,25 @@ pub struct Dnsmasq {
 }
 
 impl Dnsmasq {
+    /// Starts dnsmasq with `records`, on a port free for both UDP and TCP (dnsmasq binds both).
+    /// A start that loses its port to another process, or that does not answer, is tried again
+    /// on another port; the last failure quotes what dnsmasq said.
     pub fn start(records: &[&str]) -> Dnsmasq {
-        let port = std::net::UdpSocket::bind("127.0.0.1:0")
-            .and_then(|s| s.local_addr())
-            .expect("a free port")
-            .port();
         let dir = std::env::temp_dir().join(format!("skybridge-dns-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("folder");
+        let mut last = String::new();
+        for _ in 0..5 {
+            match Self::try_start(&dir, records) {
+                Ok(server) => return server,
+                Err(why) => last = why,
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        panic!("dnsmasq did not start after 5 tries: {last}");
+    }
+
+    fn try_start(dir: &Path, records: &[&str]) -> Result<Dnsmasq, String> {
+        let port = free_udp_and_tcp_port();
         let conf = dir.join("dnsmasq.conf");
         let mut text = format!(
             "port={port}\nlisten-address=127.0.0.1\nbind-interfaces\nno-resolv\nno-hosts\naddress=/#/\n"
@@ -32,34 +44,58 @@ impl Dnsmasq {
             text.push('\n');
         }
         std::fs::write(&conf, text).expect("config");
+        let log = dir.join("dnsmasq.log");
         let process = Command::new("dnsmasq")
             .arg("-k")
             .arg(format!("--conf-file={}", conf.display()))
             .args(["--user=root", "--pid-file=", "--log-facility=-"])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
             .spawn()
             .expect("dnsmasq (Debian: apt-get install dnsmasq-base)");
-        let server = Dnsmasq {
+        let mut server = Dnsmasq {
             process,
             port,
-            _dir: dir,
+            _dir: dir.to_path_buf(),
+        };
+        let said = |why: &str| {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            format!("{why} on port {port}; dnsmasq said: {}", text.trim())
         };
         let started = Instant::now();
         while server.resolver().lookup("ready.test").is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "dnsmasq did not answer"
-            );
+            if let Ok(Some(status)) = server.process.try_wait() {
+                let why = said(&format!("it exited ({status})"));
+                std::mem::forget(server);
+                return Err(why);
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                let why = said("it did not answer within 10 s");
+                let _ = server.process.kill();
+                let _ = server.process.wait();
+                std::mem::forget(server);
+                return Err(why);
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
-        server
+        Ok(server)
     }
 
     pub fn resolver(&self) -> Resolver {
         let mut r = Resolver::new(([127, 0, 0, 1], self.port).into());
         r.timeout = Duration::from_millis(500);
         r
+    }
+}
+
+/// A loopback port that is free for UDP and for TCP at the moment of asking.
+fn free_udp_and_tcp_port() -> u16 {
+    loop {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("a free UDP port");
+        let port = udp.local_addr().expect("address").port();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
     }
 }
 
