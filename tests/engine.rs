@@ -3,15 +3,23 @@
 
 mod common;
 
+store_suite!(
+    a_full_cycle_then_deltas_keep_the_tenant_exactly_in_step => super::a_full_cycle_then_deltas_keep_the_tenant_exactly_in_step,
+    two_forests_join_by_mail_and_one_conflict_does_not_stop_the_rest => super::two_forests_join_by_mail_and_one_conflict_does_not_stop_the_rest,
+    group_based_filtering_syncs_only_the_pilot_group_members => super::group_based_filtering_syncs_only_the_pilot_group_members,
+    soft_match_takes_over_cloud_only_users_by_mail_address_or_sign_in_name => super::soft_match_takes_over_cloud_only_users_by_mail_address_or_sign_in_name,
+);
+
 use std::time::Duration;
 
+use common::postgres::{StoreKind, TestStore};
 use common::{Forest, temp_dir};
 use serde_json::{Value, json};
 use skybridge::directory::{Session, escape, write};
 use skybridge::emulator::{EmulatorConfig, RunningEmulator};
 use skybridge::engine::model::ExportChange;
 use skybridge::engine::run;
-use skybridge::engine::store::SledStore;
+use skybridge::engine::store::Store;
 use skybridge::engine::sync::{ConnectorScope, SyncSettings, pending_exports};
 use skybridge::secret::Secret;
 use skybridge::tenant::SignIn;
@@ -59,7 +67,7 @@ fn scope(forest: &Forest, included: &[&str]) -> ConnectorScope {
 /// thread (ldap3's blocking API has its own runtime); tenant calls on `rt`.
 fn cycle(
     rt: &tokio::runtime::Runtime,
-    store: &SledStore,
+    store: &dyn Store,
     settings: &SyncSettings,
     sessions: &mut [(&Forest, Session)],
     graph: &GraphClient,
@@ -111,14 +119,13 @@ fn in_scope_users(forest: &str, ous: &[&str]) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn a_full_cycle_then_deltas_keep_the_tenant_exactly_in_step() {
+fn a_full_cycle_then_deltas_keep_the_tenant_exactly_in_step(kind: StoreKind) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let forest = Forest::private("contoso");
     let dir = temp_dir("engine");
     let emulator = rt.block_on(tenant(&dir));
     let graph = rt.block_on(graph(&emulator));
-    let store = SledStore::open(&dir.join("store")).expect("store");
+    let store = TestStore::open(kind, &dir.join("store"));
     let ous = ["OU=Corp", "OU=Staff"];
     let settings = settings_for(&forest, &ous);
     let mut sessions = vec![(&forest, forest.admin_session())];
@@ -499,15 +506,14 @@ fn mails(session: &mut Session, base: &str) -> Vec<(String, String)> {
     out
 }
 
-#[test]
-fn two_forests_join_by_mail_and_one_conflict_does_not_stop_the_rest() {
+fn two_forests_join_by_mail_and_one_conflict_does_not_stop_the_rest(kind: StoreKind) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let contoso = Forest::private("contoso");
     let fabrikam = Forest::private("fabrikam");
     let dir = temp_dir("engine-two");
     let emulator = rt.block_on(tenant(&dir));
     let graph = rt.block_on(graph(&emulator));
-    let store = SledStore::open(&dir.join("store")).expect("store");
+    let store = TestStore::open(kind, &dir.join("store"));
     let ous = ["OU=Corp", "OU=Staff"];
     let mut settings = settings_for(&contoso, &ous);
     let mut fab_scope = scope(&fabrikam, &[]);
@@ -746,14 +752,13 @@ fn two_forests_join_by_mail_and_one_conflict_does_not_stop_the_rest() {
     );
 }
 
-#[test]
-fn group_based_filtering_syncs_only_the_pilot_group_members() {
+fn group_based_filtering_syncs_only_the_pilot_group_members(kind: StoreKind) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let forest = Forest::private("contoso");
     let dir = temp_dir("engine-pilot");
     let emulator = rt.block_on(tenant(&dir));
     let graph = rt.block_on(graph(&emulator));
-    let store = SledStore::open(&dir.join("store")).expect("store");
+    let store = TestStore::open(kind, &dir.join("store"));
     let mut settings = settings_for(&forest, &["OU=Corp", "OU=Staff"]);
     let pilot = format!("CN=Pilot Sync Users,OU=Groups,OU=Corp,{}", forest.base_dn);
     settings
@@ -813,14 +818,13 @@ fn group_based_filtering_syncs_only_the_pilot_group_members() {
     assert_eq!(delta.counts.adds, 1, "{delta:?}");
 }
 
-#[test]
-fn soft_match_takes_over_cloud_only_users_by_mail_address_or_sign_in_name() {
+fn soft_match_takes_over_cloud_only_users_by_mail_address_or_sign_in_name(kind: StoreKind) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let forest = Forest::private("contoso");
     let dir = temp_dir("engine-soft");
     let emulator = rt.block_on(tenant(&dir));
     let graph = rt.block_on(graph(&emulator));
-    let store = SledStore::open(&dir.join("store")).expect("store");
+    let store = TestStore::open(kind, &dir.join("store"));
     let ous = ["OU=Users,OU=Corp"];
     let mut settings = settings_for(&forest, &ous);
     settings.soft_match = true;

@@ -11,6 +11,8 @@
 //! TLS is verified (the system's authorities, or a CA file) unless the administrator turns it
 //! off explicitly.
 
+pub mod store;
+
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::RunRecord;
 use super::run::{self, RunError};
-use super::store::{SledStore, Store as _};
+use super::store::{SledStore, Store};
 use super::sync::SyncSettings;
 use crate::clock::SystemClock;
 use crate::directory::{AccountName, ServerSpec, Session};
@@ -135,6 +135,59 @@ pub struct Installation {
     /// Seamless single sign-on is on.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub single_sign_on: bool,
+    /// The database server that keeps the engine's state; none = the embedded store in the
+    /// data folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseConnection>,
+}
+
+/// How the engine's database server is reached (its password is in the keychain as
+/// `database:password`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DatabaseConnection {
+    /// Host name or address.
+    pub host: String,
+    /// Port.
+    #[serde(default = "default_db_port")]
+    pub port: u16,
+    /// Database name.
+    pub database: String,
+    /// The account.
+    pub user: String,
+    /// TLS turned off (a server on this computer only); verified TLS otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tls_off: bool,
+    /// Certificate authorities (PEM) for the server's certificate, when not the system's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// PostgreSQL's port.
+fn default_db_port() -> u16 {
+    5432
+}
+
+/// The keychain entry of the database account's password.
+pub const DATABASE_PASSWORD: &str = "database:password";
+
+impl DatabaseConnection {
+    /// The server, signed in to with `password`.
+    pub fn server(&self, password: Secret) -> crate::dbserver::DbServer {
+        crate::dbserver::DbServer {
+            host: self.host.clone(),
+            port: self.port,
+            database: self.database.clone(),
+            user: self.user.clone(),
+            password,
+            tls: if self.tls_off {
+                crate::dbserver::Tls::Off
+            } else {
+                crate::dbserver::Tls::Verified
+            },
+            ca_file: self.ca_file.clone(),
+        }
+    }
 }
 
 /// Why an installation cannot be used.
@@ -259,6 +312,25 @@ impl Installation {
             .store(&format!("directory:{connector}"), password)?)
     }
 
+    /// Keeps the database account's password in the keychain.
+    pub fn store_database_password(&self, password: &Secret) -> Result<(), InstallError> {
+        Ok(self.keychain().store(DATABASE_PASSWORD, password)?)
+    }
+
+    /// Opens the engine's store: the database server named in the settings (with the
+    /// password from the keychain), else the embedded store in `data`.
+    pub fn open_store(&self, data: &Path) -> Result<Box<dyn Store>, InstallError> {
+        Ok(match &self.database {
+            None => Box::new(SledStore::open(&data.join("store"))?),
+            Some(db) => {
+                let password = self.secret(DATABASE_PASSWORD, "database account password")?;
+                Box::new(crate::dbserver::store::PostgresStore::connect(
+                    &db.server(password),
+                )?)
+            }
+        })
+    }
+
     /// Keeps the engine application's secret in the keychain.
     pub fn store_client_secret(&self, secret: &Secret) -> Result<(), InstallError> {
         Ok(self.keychain().store("tenant:client-secret", secret)?)
@@ -320,15 +392,11 @@ impl Installation {
     }
 }
 
-/// The store of an installation. A folder without settings is not an installation: no store is
-/// created there (a mistyped --data must not leave an empty store behind).
-pub fn open_store(data: &Path) -> Result<SledStore, InstallError> {
-    if !data.join("settings.json").is_file() {
-        return Err(InstallError::NotInstalled {
-            path: data.to_path_buf(),
-        });
-    }
-    Ok(SledStore::open(&data.join("store"))?)
+/// The store of an installation: the embedded one in the folder, or the database server its
+/// settings name. A folder without settings is not an installation: no store is created there
+/// (a mistyped --data must not leave an empty store behind).
+pub fn open_store(data: &Path) -> Result<Box<dyn Store>, InstallError> {
+    Installation::load(data)?.open_store(data)
 }
 
 /// Runs one cycle: import every forest (full or delta), sync, export, write anchors back, purge
@@ -357,14 +425,14 @@ pub fn run_cycle_observed(
     progress: &(dyn Fn(CyclePhase, u64) + Sync),
 ) -> Result<Vec<RunRecord>, InstallError> {
     let install = Installation::load(data)?;
-    let store = open_store(data)?;
-    run_cycle_on(&store, &install, data, full, progress)
+    let store = install.open_store(data)?;
+    run_cycle_on(&*store, &install, data, full, progress)
 }
 
 /// [`run_cycle_observed`] on a store already open (the service keeps its store open between
 /// cycles). Blocking, and must not be called from inside an async runtime: it starts one.
 pub fn run_cycle_on(
-    store: &SledStore,
+    store: &dyn Store,
     install: &Installation,
     data: &Path,
     full: bool,

@@ -6,10 +6,11 @@
 //! makes goes into one [`Batch`] and is committed atomically, then flushed, so a store opened
 //! after a crash at any point holds either all of a step or none of it.
 //!
-//! [`SledStore`] keeps everything in one `sled` tree with the space as a key prefix (one tree
-//! makes every batch atomic without multi-tree transactions). The big spaces are packed many
-//! entries to a compressed value ([`super::pack`]). The schema version is stored and checked on
-//! open.
+//! [`Packed`] is the store over any ordered key-value [`Backend`]: the big spaces are packed
+//! many entries to a compressed value ([`super::pack`]) and recently read groups stay decoded.
+//! The layout version is stored and checked on open. [`SledStore`] is it over one `sled` tree
+//! in the data folder, the space as a key prefix (one tree makes every batch atomic without
+//! multi-tree transactions); [`crate::dbserver::store`] puts it on a PostgreSQL server.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
@@ -49,7 +50,8 @@ pub enum Space {
 }
 
 impl Space {
-    fn prefix(self) -> &'static [u8] {
+    /// The bytes that begin every full key of the space.
+    pub fn prefix(self) -> &'static [u8] {
         match self {
             Space::Connector => b"cs\0",
             Space::Metaverse => b"mv\0",
@@ -64,7 +66,8 @@ impl Space {
         }
     }
 
-    const ALL: [Space; 10] = [
+    /// Every space.
+    pub const ALL: [Space; 10] = [
         Space::Connector,
         Space::Metaverse,
         Space::JoinToMetaverse,
@@ -78,7 +81,7 @@ impl Space {
     ];
 
     /// The space a full key (prefix included) is in.
-    fn of_full_key(key: &[u8]) -> Option<Space> {
+    pub fn of_full_key(key: &[u8]) -> Option<Space> {
         Space::ALL
             .into_iter()
             .find(|space| key.starts_with(space.prefix()))
@@ -97,7 +100,8 @@ impl Space {
         }
     }
 
-    fn key(self, key: &[u8]) -> Vec<u8> {
+    /// The full key (space prefix, then `key`) a [`Backend`] sees.
+    pub fn key(self, key: &[u8]) -> Vec<u8> {
         let mut k = self.prefix().to_vec();
         k.extend_from_slice(key);
         k
@@ -117,7 +121,7 @@ pub enum StoreError {
     },
     /// The store holds another layout version.
     #[error(
-        "the store at {path} was written by a version of Skybridge with store layout {found}; this build reads layout {SCHEMA_VERSION}. Use the matching Skybridge version, or move the folder away and run a full synchronization to rebuild it."
+        "the store at {path} was written by a version of Skybridge with store layout {found}; this build reads layout {SCHEMA_VERSION}. Use the matching Skybridge version, or move that store away (the folder, or the database's skybridge schema) and run a full synchronization to rebuild it."
     )]
     Version {
         /// Where the store is.
@@ -202,6 +206,35 @@ pub trait Store: Send + Sync {
     /// Bytes the store uses on disk (approximate).
     fn size_on_disk(&self) -> Result<u64, StoreError>;
 }
+
+/// A store behind a pointer is a store (an installation's store is chosen when it opens).
+macro_rules! store_behind {
+    ($($pointer:ident),*) => {$(
+        impl<S: Store + ?Sized> Store for $pointer<S> {
+            fn get_raw(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+                (**self).get_raw(space, key)
+            }
+            fn scan_raw(&self, space: Space, prefix: &[u8]) -> Result<RawPairs, StoreError> {
+                (**self).scan_raw(space, prefix)
+            }
+            fn for_each_raw(
+                &self,
+                space: Space,
+                prefix: &[u8],
+                visit: Visitor<'_>,
+            ) -> Result<(), StoreError> {
+                (**self).for_each_raw(space, prefix, visit)
+            }
+            fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+                (**self).commit(batch)
+            }
+            fn size_on_disk(&self) -> Result<u64, StoreError> {
+                (**self).size_on_disk()
+            }
+        }
+    )*};
+}
+store_behind!(Box, Arc);
 
 /// Typed reads on any store.
 pub trait StoreExt: Store {
@@ -385,20 +418,40 @@ impl GroupCache {
     }
 }
 
-/// The embedded store: one sled database in the data folder.
-pub struct SledStore {
-    db: sled::Db,
-    tree: sled::Tree,
-    path: String,
+/// What a packed store needs from the database under it: full keys (space prefix included)
+/// to bytes, read one at a time or by prefix in key order, and changes applied atomically and
+/// durably. [`SledTree`] is the embedded one; [`crate::dbserver::store`] keeps them on a
+/// PostgreSQL server.
+pub trait Backend: Send + Sync {
+    /// Where the data is, for messages (a folder, or a server and database; never a password).
+    fn location(&self) -> &str;
+    /// The value under a full key.
+    fn get(&self, full_key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Every (full key, value) whose key starts with `full_prefix`, in key order.
+    fn scan(&self, full_prefix: &[u8], visit: Visitor<'_>) -> Result<(), StoreError>;
+    /// Sets (Some) or removes (None) full keys, all or none, durably. A key named twice takes
+    /// its last change.
+    fn apply(&self, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<(), StoreError>;
+    /// Bytes used (approximate).
+    fn size(&self) -> Result<u64, StoreError>;
+}
+
+/// The engine's store over a [`Backend`]: the big spaces packed many entries to a value
+/// ([`super::pack`]), recently read groups kept decoded, one commit at a time.
+pub struct Packed<B: Backend> {
+    backend: B,
     /// Commits read, change and write whole groups: one at a time.
     committing: Mutex<()>,
     cache: Mutex<GroupCache>,
 }
 
-impl std::fmt::Debug for SledStore {
+/// The embedded store: one sled database in the data folder.
+pub type SledStore = Packed<SledTree>;
+
+impl<B: Backend> std::fmt::Debug for Packed<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SledStore")
-            .field("path", &self.path)
+        f.debug_struct("Store")
+            .field("location", &self.backend.location())
             .finish_non_exhaustive()
     }
 }
@@ -408,52 +461,30 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl SledStore {
-    /// Opens (or creates) the store in `dir`.
-    pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
-        let path = dir.display().to_string();
-        let fail = |e: sled::Error| {
-            StoreError::Backend {
-            path: path.clone(),
-            detail: match &e {
-                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
-                    "another Skybridge process has it open (the sync service?); stop it or ask it through `skybridge sync` instead".into()
-                }
-                _ => e.to_string(),
-            },
-        }
-        };
-        let db = sled::Config::new()
-            .path(dir)
-            .mode(sled::Mode::LowSpace)
-            // The page cache, not the data, decides memory use: keep it modest.
-            .cache_capacity(128 * 1024 * 1024)
-            .open()
-            .map_err(fail)?;
-        let tree = db.open_tree("skybridge").map_err(fail)?;
-        let store = SledStore {
-            db,
-            tree,
-            path,
+/// The key under which a store's layout version is kept.
+pub const SCHEMA_VERSION_KEY: &[u8] = b"schema-version";
+
+impl<B: Backend> Packed<B> {
+    /// A store over `backend`: an empty one is given this build's layout version, one with
+    /// another layout is refused.
+    pub fn over(backend: B) -> Result<Packed<B>, StoreError> {
+        let store = Packed {
+            backend,
             committing: Mutex::new(()),
             cache: Mutex::new(GroupCache::default()),
         };
-        let key = Space::Meta.key(b"schema-version");
-        match store.tree.get(&key).map_err(|e| store.backend(e))? {
-            None => {
-                store
-                    .tree
-                    .insert(key, SCHEMA_VERSION.to_be_bytes().to_vec())
-                    .map_err(|e| store.backend(e))?;
-                store.db.flush().map_err(|e| store.backend(e))?;
-            }
+        let key = Space::Meta.key(SCHEMA_VERSION_KEY);
+        match store.backend.get(&key)? {
+            None => store
+                .backend
+                .apply(vec![(key, Some(SCHEMA_VERSION.to_be_bytes().to_vec()))])?,
             Some(found) => {
-                let found = <[u8; 4]>::try_from(found.as_ref())
+                let found = <[u8; 4]>::try_from(found.as_slice())
                     .map(u32::from_be_bytes)
                     .unwrap_or(0);
                 if found != SCHEMA_VERSION {
                     return Err(StoreError::Version {
-                        path: store.path.clone(),
+                        path: store.backend.location().to_string(),
                         found,
                     });
                 }
@@ -462,11 +493,9 @@ impl SledStore {
         Ok(store)
     }
 
-    fn backend(&self, e: impl std::fmt::Display) -> StoreError {
-        StoreError::Backend {
-            path: self.path.clone(),
-            detail: e.to_string(),
-        }
+    /// The database underneath.
+    pub fn backend(&self) -> &B {
+        &self.backend
     }
 
     fn decode(&self, full_key: &[u8], bytes: &[u8]) -> Result<Entries, StoreError> {
@@ -485,7 +514,7 @@ impl SledStore {
             }
             cache.generation
         };
-        let entries = match self.tree.get(full_key).map_err(|e| self.backend(e))? {
+        let entries = match self.backend.get(full_key)? {
             Some(bytes) => Arc::new(self.decode(full_key, &bytes)?),
             None => Arc::new(Vec::new()),
         };
@@ -498,15 +527,11 @@ impl SledStore {
     }
 }
 
-impl Store for SledStore {
+impl<B: Backend> Store for Packed<B> {
     fn get_raw(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let packing = space.packing();
         if packing == Packing::Single {
-            return Ok(self
-                .tree
-                .get(space.key(key))
-                .map_err(|e| self.backend(e))?
-                .map(|v| v.to_vec()));
+            return self.backend.get(&space.key(key));
         }
         let group = self.group(&space.key(&pack::group_of(packing, key)))?;
         Ok(pack::find(&group, key).map(<[u8]>::to_vec))
@@ -534,11 +559,9 @@ impl Store for SledStore {
         let skip = space.prefix().len();
         let packing = space.packing();
         if packing == Packing::Single {
-            for item in self.tree.scan_prefix(space.key(prefix)) {
-                let (k, v) = item.map_err(|e| self.backend(e))?;
-                visit(&k[skip..], &v)?;
-            }
-            return Ok(());
+            return self
+                .backend
+                .scan(&space.key(prefix), &mut |k, v| visit(&k[skip..], v));
         }
         let (scan, extra) = pack::scan_plan(packing, prefix);
         let mut visit_group = |entries: &Entries| -> Result<(), StoreError> {
@@ -553,11 +576,9 @@ impl Store for SledStore {
             visit_group(self.group(&space.key(&extra))?.as_ref())?;
         }
         // A scan decodes each group once and leaves the cache to point reads.
-        for item in self.tree.scan_prefix(space.key(&scan)) {
-            let (k, v) = item.map_err(|e| self.backend(e))?;
-            visit_group(&self.decode(&k, &v)?)?;
-        }
-        Ok(())
+        self.backend.scan(&space.key(&scan), &mut |k, v| {
+            visit_group(&self.decode(k, v)?)
+        })
     }
 
     fn commit(&self, batch: Batch) -> Result<(), StoreError> {
@@ -565,16 +586,13 @@ impl Store for SledStore {
             return Ok(());
         }
         let _one_at_a_time = lock(&self.committing);
-        let mut sled_batch = sled::Batch::default();
+        let mut ops = Vec::new();
         // Changes to packed spaces, by the full key of their group.
         let mut grouped: HashMap<Vec<u8>, pack::Changes> = HashMap::new();
         for (full, v) in batch.ops {
             let Some(space) = Space::of_full_key(&full).filter(|s| s.packing() != Packing::Single)
             else {
-                match v {
-                    Some(v) => sled_batch.insert(full, v),
-                    None => sled_batch.remove(full),
-                }
+                ops.push((full, v));
                 continue;
             };
             let key = full[space.prefix().len()..].to_vec();
@@ -586,34 +604,115 @@ impl Store for SledStore {
             let mut entries = Arc::unwrap_or_clone(self.group(&group)?);
             pack::apply(&mut entries, changes);
             if entries.is_empty() {
-                sled_batch.remove(group.as_slice());
+                ops.push((group.clone(), None));
             } else {
-                let bytes = pack::encode(&entries).map_err(|e| self.backend(e))?;
-                sled_batch.insert(group.as_slice(), bytes);
+                let bytes = pack::encode(&entries).map_err(|e| StoreError::Backend {
+                    path: self.backend.location().to_string(),
+                    detail: e,
+                })?;
+                ops.push((group.clone(), Some(bytes)));
             }
             written.push((group, Arc::new(entries)));
         }
-        let applied = self.tree.apply_batch(sled_batch);
-        {
-            // Cached groups take their new contents (or leave, if the write failed), and a
-            // reader that started before the change must not cache what it read.
-            let mut cache = lock(&self.cache);
-            cache.generation += 1;
-            for (group, entries) in written {
-                if applied.is_ok() {
-                    cache.refresh(&group, entries);
-                } else {
-                    cache.forget(&group);
-                }
+        let applied = self.backend.apply(ops);
+        // Cached groups take their new contents (or leave, if the write failed), and a
+        // reader that started before the change must not cache what it read.
+        let mut cache = lock(&self.cache);
+        cache.generation += 1;
+        for (group, entries) in written {
+            if applied.is_ok() {
+                cache.refresh(&group, entries);
+            } else {
+                cache.forget(&group);
             }
         }
-        applied.map_err(|e| self.backend(e))?;
-        self.db.flush().map_err(|e| self.backend(e))?;
-        Ok(())
+        applied
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {
-        self.db.size_on_disk().map_err(|e| self.backend(e))
+        self.backend.size()
+    }
+}
+
+/// The embedded database: one sled tree in the data folder.
+pub struct SledTree {
+    db: sled::Db,
+    tree: sled::Tree,
+    path: String,
+}
+
+impl SledTree {
+    fn fail(&self, e: impl std::fmt::Display) -> StoreError {
+        StoreError::Backend {
+            path: self.path.clone(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl Packed<SledTree> {
+    /// Opens (or creates) the embedded store in `dir`.
+    pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
+        let path = dir.display().to_string();
+        let fail = |e: sled::Error| {
+            StoreError::Backend {
+            path: path.clone(),
+            detail: match &e {
+                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+                    "another Skybridge process has it open (the sync service?); stop it or ask it through `skybridge sync` instead".into()
+                }
+                _ => e.to_string(),
+            },
+        }
+        };
+        let db = sled::Config::new()
+            .path(dir)
+            .mode(sled::Mode::LowSpace)
+            // The page cache, not the data, decides memory use: keep it modest.
+            .cache_capacity(128 * 1024 * 1024)
+            .open()
+            .map_err(fail)?;
+        let tree = db.open_tree("skybridge").map_err(fail)?;
+        Packed::over(SledTree { db, tree, path })
+    }
+}
+
+impl Backend for SledTree {
+    fn location(&self) -> &str {
+        &self.path
+    }
+
+    fn get(&self, full_key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .tree
+            .get(full_key)
+            .map_err(|e| self.fail(e))?
+            .map(|v| v.to_vec()))
+    }
+
+    fn scan(&self, full_prefix: &[u8], visit: Visitor<'_>) -> Result<(), StoreError> {
+        for item in self.tree.scan_prefix(full_prefix) {
+            let (k, v) = item.map_err(|e| self.fail(e))?;
+            visit(&k, &v)?;
+        }
+        Ok(())
+    }
+
+    fn apply(&self, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (k, v) in ops {
+            match v {
+                Some(v) => batch.insert(k, v),
+                None => batch.remove(k),
+            }
+        }
+        self.tree.apply_batch(batch).map_err(|e| self.fail(e))?;
+        self.db.flush().map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    fn size(&self) -> Result<u64, StoreError> {
+        self.db.size_on_disk().map_err(|e| self.fail(e))
     }
 }
 
@@ -724,13 +823,12 @@ mod tests {
         {
             let store = SledStore::open(&dir).unwrap();
             store
-                .tree
-                .insert(
-                    Space::Meta.key(b"schema-version"),
-                    99u32.to_be_bytes().to_vec(),
-                )
+                .backend()
+                .apply(vec![(
+                    Space::Meta.key(SCHEMA_VERSION_KEY),
+                    Some(99u32.to_be_bytes().to_vec()),
+                )])
                 .unwrap();
-            store.db.flush().unwrap();
         }
         let error = SledStore::open(&dir).unwrap_err().to_string();
         assert!(

@@ -22,7 +22,7 @@ use super::protocol::{CycleOutcome, Request, Response, SOCKET_NAME, Status};
 use crate::clock::{Clock, SystemClock};
 use crate::engine::install::{self, Installation};
 use crate::engine::schedule::Scheduler;
-use crate::engine::store::SledStore;
+use crate::engine::store::Store;
 
 /// How the service runs.
 #[derive(Debug, Clone)]
@@ -44,7 +44,7 @@ struct Shared {
     data: PathBuf,
     /// The settings in use; a cycle takes a copy when it starts.
     install: Mutex<Installation>,
-    store: Arc<SledStore>,
+    store: Arc<dyn Store>,
     options: ServiceOptions,
     cycle_running: AtomicBool,
     cycle_done: Notify,
@@ -79,7 +79,7 @@ pub fn run(data: &Path, options: ServiceOptions) -> Result<(), ServiceError> {
             })?;
         }
     }
-    let store = Arc::new(install::open_store(&data)?);
+    let store: Arc<dyn Store> = Arc::from(install::open_store(&data)?);
     let shared = Arc::new(Shared {
         data: data.clone(),
         install: Mutex::new(install),

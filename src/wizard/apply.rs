@@ -579,6 +579,7 @@ fn installation(plan: &InstallPlan, carried: &Carried) -> Result<(Installation, 
         history_days: install::default_history_days(),
         sign_in: Some(plan.sign_in.key().to_string()),
         single_sign_on: plan.single_sign_on,
+        database: None,
     };
     Ok((installation, app.secret.clone()))
 }

@@ -132,3 +132,124 @@ impl Drop for Postgres {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Which store an engine test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    /// The embedded store, in a folder.
+    Sled,
+    /// A PostgreSQL server of the test's own.
+    Postgres,
+}
+
+/// An engine store for one test, and the server under it (kept running while the store is).
+pub struct TestStore {
+    // Declared first: dropped (connections closed) before the server stops.
+    store: Box<dyn skybridge::engine::store::Store>,
+    /// The server, for a PostgreSQL store.
+    pub server: Option<Postgres>,
+    /// How to sign in to its database, for a PostgreSQL store.
+    pub database: Option<skybridge::dbserver::DbServer>,
+}
+
+impl TestStore {
+    /// A fresh store of `kind` (the embedded one in `dir`).
+    pub fn open(kind: StoreKind, dir: &std::path::Path) -> TestStore {
+        match kind {
+            StoreKind::Sled => TestStore {
+                store: Box::new(
+                    skybridge::engine::store::SledStore::open(dir).expect("the embedded store"),
+                ),
+                server: None,
+                database: None,
+            },
+            StoreKind::Postgres => {
+                let server = Postgres::start();
+                let database = server.engine_database();
+                let store = skybridge::dbserver::store::PostgresStore::connect(&database)
+                    .expect("the PostgreSQL store");
+                TestStore {
+                    store: Box::new(store),
+                    server: Some(server),
+                    database: Some(database),
+                }
+            }
+        }
+    }
+}
+
+impl skybridge::engine::store::Store for TestStore {
+    fn get_raw(
+        &self,
+        space: skybridge::engine::store::Space,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>, skybridge::engine::store::StoreError> {
+        self.store.get_raw(space, key)
+    }
+    fn scan_raw(
+        &self,
+        space: skybridge::engine::store::Space,
+        prefix: &[u8],
+    ) -> Result<skybridge::engine::store::RawPairs, skybridge::engine::store::StoreError> {
+        self.store.scan_raw(space, prefix)
+    }
+    fn for_each_raw(
+        &self,
+        space: skybridge::engine::store::Space,
+        prefix: &[u8],
+        visit: skybridge::engine::store::Visitor<'_>,
+    ) -> Result<(), skybridge::engine::store::StoreError> {
+        self.store.for_each_raw(space, prefix, visit)
+    }
+    fn commit(
+        &self,
+        batch: skybridge::engine::store::Batch,
+    ) -> Result<(), skybridge::engine::store::StoreError> {
+        self.store.commit(batch)
+    }
+    fn size_on_disk(&self) -> Result<u64, skybridge::engine::store::StoreError> {
+        self.store.size_on_disk()
+    }
+}
+
+impl Postgres {
+    /// A database `skybridge` owned by the account `skybridge` (password [`ENGINE_PASSWORD`]),
+    /// and how to sign in to it (no TLS: loopback).
+    pub fn engine_database(&self) -> skybridge::dbserver::DbServer {
+        self.sql(
+            "postgres",
+            &format!("CREATE ROLE skybridge LOGIN PASSWORD '{ENGINE_PASSWORD}'"),
+        );
+        self.sql("postgres", "CREATE DATABASE skybridge OWNER skybridge");
+        skybridge::dbserver::DbServer {
+            host: "127.0.0.1".into(),
+            port: self.port,
+            database: "skybridge".into(),
+            user: "skybridge".into(),
+            password: skybridge::secret::Secret::new(ENGINE_PASSWORD),
+            tls: skybridge::dbserver::Tls::Off,
+            ca_file: None,
+        }
+    }
+}
+
+/// The engine account's password in [`Postgres::engine_database`].
+pub const ENGINE_PASSWORD: &str = "Engine-Db-Pw-1";
+
+/// Runs a test body once per store: `store_suite!(name, body_fn)` makes `name::sled` and
+/// `name::postgres`, each calling `body_fn(StoreKind::…)`.
+#[macro_export]
+macro_rules! store_suite {
+    ($($name:ident => $body:path),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sled() {
+                $body($crate::common::postgres::StoreKind::Sled)
+            }
+            #[test]
+            fn postgres() {
+                $body($crate::common::postgres::StoreKind::Postgres)
+            }
+        }
+    )*};
+}
