@@ -57,6 +57,95 @@ pub enum Command {
     /// Settings files.
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Where the engine keeps its state.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+/// `skybridge store`.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Move an installation's state to another store without a full re-import; the sync service
+    /// must be stopped. The old store is kept as a backup.
+    Migrate {
+        /// The store the installation uses now: sled:DIR (its data folder) or
+        /// postgres://account@host:port/database.
+        #[arg(long)]
+        from: String,
+        /// The store to move to (the same forms; a database must hold no Skybridge data).
+        #[arg(long)]
+        to: String,
+        /// The installation's data folder, when neither end is sled:DIR.
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// The environment variable holding the target database account's password (never a
+        /// command-line argument).
+        #[arg(long, default_value = "PGPASSWORD")]
+        password_env: String,
+    },
+}
+
+/// Runs `store migrate`.
+pub fn store_command(command: &StoreCommand, out: &mut dyn Write) -> anyhow::Result<()> {
+    use crate::dbserver::migrate::{self, StoreAddress};
+    let StoreCommand::Migrate {
+        from,
+        to,
+        data,
+        password_env,
+    } = command;
+    let from = StoreAddress::parse(from)?;
+    let to = StoreAddress::parse(to)?;
+    let data = match (&from, &to, data) {
+        (_, _, Some(data)) => data.clone(),
+        (StoreAddress::Embedded(dir), _, None) | (_, StoreAddress::Embedded(dir), None) => {
+            dir.clone()
+        }
+        _ => anyhow::bail!("give --data with the installation's data folder"),
+    };
+    let install = crate::engine::install::Installation::load(&data)?;
+    let uses = match &install.database {
+        None => StoreAddress::Embedded(data.clone()),
+        Some(db) => StoreAddress::Server(db.clone()),
+    };
+    let same = match (&from, &uses) {
+        (StoreAddress::Embedded(a), StoreAddress::Embedded(b)) => a == b,
+        (StoreAddress::Server(a), StoreAddress::Server(b)) => {
+            a.host.eq_ignore_ascii_case(&b.host) && a.port == b.port && a.database == b.database
+        }
+        _ => false,
+    };
+    if !same {
+        anyhow::bail!(
+            "--from does not name the store this installation uses ({}): nothing was moved",
+            match &uses {
+                StoreAddress::Embedded(dir) => format!("sled:{}", dir.display()),
+                StoreAddress::Server(db) => format!(
+                    "postgres://{}@{}:{}/{}",
+                    db.user, db.host, db.port, db.database
+                ),
+            }
+        );
+    }
+    let password = match &to {
+        StoreAddress::Server(_) => Some(password_from_env(password_env)?),
+        StoreAddress::Embedded(_) => None,
+    };
+    let moved = migrate::migrate(&data, &to, password)?;
+    for (space, n) in &moved.spaces {
+        writeln!(out, "{space:<36} {n:>10} entries")?;
+    }
+    writeln!(
+        out,
+        "The installation now keeps its state in {}.",
+        moved.new_store
+    )?;
+    writeln!(
+        out,
+        "The old store is kept as a backup: {}. Remove it once the next cycles have run well.",
+        moved.old_store
+    )?;
+    Ok(())
 }
 
 /// `skybridge settings`.

@@ -62,6 +62,9 @@ fn main() -> ExitCode {
         Some(Command::Settings(command)) => {
             skybridge::cli::settings_command(&command, &mut std::io::stdout().lock())
         }
+        Some(Command::Store(command)) => {
+            skybridge::cli::store_command(&command, &mut std::io::stdout().lock())
+        }
         Some(Command::Emulator(args)) => args.config().and_then(skybridge::emulator::run),
     };
     match result {

@@ -12,8 +12,6 @@ use std::time::{Duration, Instant};
 use common::{Forest, temp_dir};
 use serde_json::Value;
 use skybridge::emulator::{EmulatorConfig, RunningEmulator};
-use skybridge::engine::install::{DirectoryConnection, Installation, TenantConnection};
-use skybridge::engine::sync::{ConnectorScope, SyncSettings};
 use skybridge::secret::Secret;
 
 const SECRET: &str = "crash-test-app-secret";
@@ -26,49 +24,10 @@ async fn tenant(dir: &Path) -> RunningEmulator {
     skybridge::emulator::start(config).await.expect("emulator")
 }
 
-/// Writes an installation for `forest` and `emulator` into `data`.
+/// Writes an installation for `forest` and `emulator` into `data`: the head office (360
+/// users, the groups), enough work for twenty crash points, short enough for the test suite.
 fn install(data: &Path, forest: &Forest, emulator: &RunningEmulator, service: &str) {
-    let endpoint = emulator.tenant_endpoint();
-    let installation = Installation {
-        sync: SyncSettings::new(
-            vec![ConnectorScope {
-                name: forest.dns.clone(),
-                domains: vec![(forest.base_dn.clone(), forest.dns.clone())],
-                // The head office (360 users, the groups): enough work for twenty crash
-                // points, short enough for the test suite.
-                included: vec![format!("OU=Corp,{}", forest.base_dn)],
-                excluded: Vec::new(),
-            }],
-            vec!["contoso.com".into(), "contoso.onmicrosoft.com".into()],
-            "contoso.onmicrosoft.com",
-        ),
-        directories: vec![DirectoryConnection {
-            connector: forest.dns.clone(),
-            server: forest.url.clone(),
-            starttls: false,
-            ca_file: Some(forest.ca_file.clone()),
-            account: forest.admin.clone(),
-        }],
-        tenant: TenantConnection {
-            authority: endpoint.authority,
-            graph: endpoint.graph,
-            client_id: endpoint.client_id,
-            ca_file: None,
-            write_budget: 1_000_000,
-            budget_window_seconds: 300,
-        },
-        keychain_service: service.to_string(),
-        history_days: 7,
-        sign_in: None,
-        single_sign_on: false,
-    };
-    installation.save(data).expect("settings written");
-    installation
-        .store_directory_password(&forest.dns, &forest.admin_secret())
-        .expect("directory password in the keychain");
-    installation
-        .store_client_secret(&Secret::new(SECRET))
-        .expect("secret in the keychain");
+    common::install::write(data, forest, "OU=Corp", emulator, SECRET, service);
 }
 
 fn engine(data: &Path) -> std::process::Child {

@@ -11,6 +11,7 @@
 //! TLS is verified (the system's authorities, or a CA file) unless the administrator turns it
 //! off explicitly.
 
+pub mod migrate;
 pub mod store;
 
 use std::path::PathBuf;

@@ -343,6 +343,7 @@ mod tests {
             history_days: 7,
             sign_in: None,
             single_sign_on: false,
+            database: None,
         }
     }
 

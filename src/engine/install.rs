@@ -317,13 +317,18 @@ impl Installation {
         Ok(self.keychain().store(DATABASE_PASSWORD, password)?)
     }
 
+    /// The database account's password, from the keychain.
+    pub fn database_password(&self) -> Result<Secret, InstallError> {
+        self.secret(DATABASE_PASSWORD, "database account password")
+    }
+
     /// Opens the engine's store: the database server named in the settings (with the
     /// password from the keychain), else the embedded store in `data`.
     pub fn open_store(&self, data: &Path) -> Result<Box<dyn Store>, InstallError> {
         Ok(match &self.database {
             None => Box::new(SledStore::open(&data.join("store"))?),
             Some(db) => {
-                let password = self.secret(DATABASE_PASSWORD, "database account password")?;
+                let password = self.database_password()?;
                 Box::new(crate::dbserver::store::PostgresStore::connect(
                     &db.server(password),
                 )?)
