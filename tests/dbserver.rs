@@ -125,3 +125,175 @@ async fn each_obstacle_gets_its_own_answer_and_a_usable_database_is_left_as_it_w
         other => panic!("{other:?}"),
     }
 }
+
+/// The engine's store on PostgreSQL: a batch across spaces is read back in key order, a
+/// removal holds, the state survives reconnecting, a second process is refused while one has
+/// the database, the newest settings version is what Test connection then reports, and a
+/// database written by a later layout is refused with advice.
+#[test]
+fn the_engine_store_keeps_its_state_on_the_server_and_one_process_at_a_time() {
+    use skybridge::dbserver::store::{MIGRATIONS, PostgresStore};
+    use skybridge::engine::store::{Batch, Space, Store, StoreExt};
+
+    let pg = Postgres::start();
+    let database = pg.engine_database();
+    let store = PostgresStore::connect(&database).expect("the store opens");
+    let mut batch = Batch::default();
+    batch.put(Space::Connector, b"contoso/b", &"beta").unwrap();
+    batch.put(Space::Connector, b"contoso/a", &"alpha").unwrap();
+    batch.put(Space::Connector, b"fabrikam/a", &"fab").unwrap();
+    batch
+        .put(Space::Metaverse, b"contoso/a", &"other space")
+        .unwrap();
+    batch
+        .put(Space::Watermark, b"contoso", &"cookie-1")
+        .unwrap();
+    batch
+        .put(Space::Watermark, b"contoso", &"cookie-2")
+        .unwrap();
+    store.commit(batch).expect("commit");
+    let contoso: Vec<(Vec<u8>, String)> = store.scan(Space::Connector, b"contoso/").unwrap();
+    assert_eq!(
+        contoso,
+        vec![
+            (b"contoso/a".to_vec(), "alpha".to_string()),
+            (b"contoso/b".to_vec(), "beta".to_string())
+        ]
+    );
+    assert_eq!(
+        store
+            .get::<String>(Space::Watermark, b"contoso")
+            .unwrap()
+            .as_deref(),
+        Some("cookie-2"),
+        "the last change of a key in a batch wins"
+    );
+    let mut batch = Batch::default();
+    batch.remove(Space::Connector, b"contoso/a");
+    store.commit(batch).unwrap();
+    assert_eq!(
+        store.get::<String>(Space::Connector, b"contoso/a").unwrap(),
+        None
+    );
+
+    // Another process (here: another connection) cannot take the database meanwhile.
+    let second = PostgresStore::connect(&database).expect_err("refused");
+    assert!(
+        second.to_string().contains("another Skybridge process"),
+        "{second}"
+    );
+
+    // Settings versions are recorded where Test connection looks.
+    let settings = installation();
+    skybridge::engine::config::record(&store, &settings, 10).unwrap();
+    skybridge::engine::config::record(&store, &settings, 20).unwrap();
+    assert_eq!(store.backend().settings_version().unwrap(), Some(2));
+    drop(store);
+
+    // Reconnected, the state is there, and the database is an installation's now.
+    let store = PostgresStore::connect(&database).expect("the store opens again");
+    assert_eq!(
+        store
+            .get::<String>(Space::Connector, b"contoso/b")
+            .unwrap()
+            .as_deref(),
+        Some("beta")
+    );
+    assert_eq!(
+        store
+            .get::<String>(Space::Metaverse, b"contoso/a")
+            .unwrap()
+            .as_deref(),
+        Some("other space")
+    );
+    drop(store);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    match rt.block_on(database.test_connection()) {
+        Err(ConnectionProblem::HoldsSkybridgeData { version, .. }) => assert_eq!(version, "2"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        pg.sql(
+            "skybridge",
+            "SELECT value FROM skybridge.meta WHERE key = 'db_schema'"
+        )
+        .trim(),
+        MIGRATIONS.len().to_string()
+    );
+
+    // A later build's layout: refused, the data left alone.
+    let count = "SELECT count(*) FROM skybridge.connector_space";
+    let before = pg.sql("skybridge", count);
+    pg.sql(
+        "skybridge",
+        "UPDATE skybridge.meta SET value = '99' WHERE key = 'db_schema'",
+    );
+    let later = PostgresStore::connect(&database).expect_err("refused");
+    assert!(later.to_string().contains("layout 99"), "{later}");
+    assert_eq!(pg.sql("skybridge", count), before);
+    assert_ne!(before.trim(), "0");
+}
+
+/// TLS to the server is verified: with the server's authority given as a CA file the store
+/// opens; without it the certificate is refused and said so.
+#[test]
+fn tls_to_the_database_is_verified_against_the_ca_file() {
+    use skybridge::dbserver::store::PostgresStore;
+
+    let pg = Postgres::start_tls();
+    let mut database = pg.engine_database();
+    database.host = "localhost".into();
+    database.tls = Tls::Verified;
+    database.ca_file = Some(pg.ca_file());
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(database.test_connection())
+        .expect("usable over verified TLS");
+    PostgresStore::connect(&database).expect("the store opens over TLS");
+
+    let mut unknown = database.clone();
+    unknown.ca_file = None;
+    match rt.block_on(unknown.test_connection()) {
+        Err(e @ ConnectionProblem::Unreachable { .. }) => {
+            assert!(e.to_string().to_lowercase().contains("certificate"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Settings of an installation, enough to be recorded as a version.
+fn installation() -> skybridge::engine::install::Installation {
+    use skybridge::engine::install::{DirectoryConnection, Installation, TenantConnection};
+    use skybridge::engine::sync::{ConnectorScope, SyncSettings};
+    Installation {
+        sync: SyncSettings::new(
+            vec![ConnectorScope {
+                name: "contoso.test".into(),
+                domains: vec![("DC=contoso,DC=test".into(), "contoso.test".into())],
+                included: vec!["OU=Corp,DC=contoso,DC=test".into()],
+                excluded: Vec::new(),
+            }],
+            vec!["contoso.com".into()],
+            "contoso.onmicrosoft.com",
+        ),
+        directories: vec![DirectoryConnection {
+            connector: "contoso.test".into(),
+            server: "ldaps://dc1.contoso.test".into(),
+            starttls: false,
+            ca_file: None,
+            account: "CONTOSO\\sky-sync".into(),
+        }],
+        tenant: TenantConnection {
+            authority: "https://login.example/tenant".into(),
+            graph: "https://graph.example".into(),
+            client_id: "client".into(),
+            ca_file: None,
+            write_budget: 7000,
+            budget_window_seconds: 300,
+        },
+        keychain_service: "skybridge-test".into(),
+        history_days: 7,
+        sign_in: None,
+        single_sign_on: false,
+        database: None,
+    }
+}

@@ -47,12 +47,30 @@ fn as_postgres(program: &std::path::Path, args: &[&str]) -> String {
 }
 
 impl Postgres {
-    /// Starts a fresh server.
+    /// Starts a fresh server (no TLS).
     pub fn start() -> Postgres {
+        Self::launch(false)
+    }
+
+    /// Starts a fresh server that also offers TLS, with a certificate for `localhost` and
+    /// 127.0.0.1 from a test authority whose certificate is [`Postgres::ca_file`].
+    pub fn start_tls() -> Postgres {
+        Self::launch(true)
+    }
+
+    /// The test authority of a [`Postgres::start_tls`] server.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.join("ca.crt")
+    }
+
+    fn launch(tls: bool) -> Postgres {
         let bin = bin_dir();
         let dir = std::env::temp_dir().join(format!("skybridge-pg-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("folder");
         std::fs::write(dir.join("pw"), SUPERUSER_PASSWORD).expect("password file");
+        if tls {
+            certificates(&dir);
+        }
         let chown = Command::new("chown")
             .args(["-R", "postgres:postgres"])
             .arg(&dir)
@@ -89,8 +107,17 @@ impl Postgres {
                 &path("log"),
                 "-o",
                 &format!(
-                    "-c listen_addresses=127.0.0.1 -p {port} -k {}",
-                    dir.display()
+                    "-c listen_addresses=127.0.0.1 -p {port} -k {}{}",
+                    dir.display(),
+                    if tls {
+                        format!(
+                            " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                            path("server.crt"),
+                            path("server.key")
+                        )
+                    } else {
+                        String::new()
+                    }
                 ),
                 "-w",
                 "start",
@@ -119,6 +146,82 @@ impl Postgres {
             ],
         )
     }
+}
+
+/// A test authority (`ca.crt`) and a server certificate from it for localhost and 127.0.0.1
+/// (`server.crt`, `server.key`) in `dir`.
+fn certificates(dir: &std::path::Path) {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs (Debian: apt-get install openssl)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-subj",
+        "/CN=Skybridge Test Database Root",
+        "-days",
+        "30",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=keyCertSign,cRLSign",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("extensions");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "30",
+        "-extfile",
+        "server.ext",
+    ]);
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(
+        dir.join("server.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .expect("key permissions");
 }
 
 impl Drop for Postgres {
