@@ -5,13 +5,17 @@
 //!    emulator; (b) Skybridge's full cycle (import, sync, export) into another fresh emulator.
 //!    Prints (b)/(a) (target ≤ 2.0), then the seconds of a delta cycle after one changed user
 //!    (target ≤ 1 s).
+//!    The full cycle (b) is run again with the store on a PostgreSQL server (a private one on
+//!    loopback) and its ratio to (a) printed too.
 //! 2. A synthetic in-process source of 100,000 objects (no LDAP): the sync step alone, in
 //!    objects/s (target ≥ 50,000/s), the peak RSS (target ≤ 500 MB) and the store's size against
-//!    the raw data (target ≤ 3×).
+//!    the raw data (target ≤ 3×); then the same step on the PostgreSQL store, its objects/s and
+//!    how many times as long it takes as on the embedded store (target ≤ 3×).
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use skybridge::dbserver::store::PostgresStore;
 use skybridge::directory::import::ObjectClass;
 use skybridge::directory::{AccountName, DirectoryError, Entry, ServerSpec, Session, delta};
 use skybridge::emulator::RunningEmulator;
@@ -24,6 +28,10 @@ use skybridge::tenant::SignIn;
 use skybridge::tenant::graph::GraphClient;
 
 mod common;
+// The tests' private PostgreSQL server (RECIPES.md §3).
+#[allow(dead_code)]
+#[path = "../tests/common/postgres.rs"]
+mod postgres;
 
 // The allocator the skybridge binary uses (src/main.rs), so the figures are the product's.
 #[global_allocator]
@@ -98,19 +106,9 @@ fn forest_part(rt: &tokio::runtime::Runtime) {
     assert!(created.iter().all(Result::is_ok));
     let raw = read + write;
 
-    // (b) our full cycle into a fresh tenant.
-    let tenant = rt.block_on(emulator(100_000_000, Duration::from_secs(300)));
-    let graph = rt.block_on(graph(&tenant));
+    // (b) our full cycle into a fresh tenant, on each store.
     let store = SledStore::open(&scratch("cycle-store")).expect("store");
-    let started = Instant::now();
-    run::import(&store, &mut session, &settings.connectors[0], true).expect("import");
-    let imported = started.elapsed();
-    run::synchronize(&store, &settings, true).expect("sync");
-    let synced = started.elapsed();
-    let exported = rt
-        .block_on(run::export(&store, &settings, &graph))
-        .expect("export");
-    let ours = started.elapsed();
+    let (_tenant, graph, exported, ours, phases) = full_cycle(rt, &store, &mut session, &settings);
     println!(
         "forest objects:                     {} users in OU=Bench",
         users.len()
@@ -122,17 +120,28 @@ fn forest_part(rt: &tokio::runtime::Runtime) {
         write.as_secs_f64()
     );
     println!(
-        "(b) skybridge full cycle:           {:.2} s ({} created; import {:.2}, sync {:.2}, export {:.2})",
+        "(b) skybridge full cycle:           {:.2} s ({exported} created; {phases})",
         ours.as_secs_f64(),
-        exported.counts.adds,
-        imported.as_secs_f64(),
-        (synced - imported).as_secs_f64(),
-        (ours - synced).as_secs_f64()
     );
     println!(
         "    ratio (b)/(a):                  {:.2}   (target <= 2.0)",
         ours.as_secs_f64() / raw.as_secs_f64()
     );
+    {
+        let pg = postgres::Postgres::start();
+        let on_server =
+            PostgresStore::connect(&pg.engine_database()).expect("the PostgreSQL store");
+        let (_pg_tenant, _, exported, took, phases) =
+            full_cycle(rt, &on_server, &mut session, &settings);
+        println!(
+            "(b) on PostgreSQL:                  {:.2} s ({exported} created; {phases})",
+            took.as_secs_f64(),
+        );
+        println!(
+            "    ratio (b on PostgreSQL)/(a):    {:.2}",
+            took.as_secs_f64() / raw.as_secs_f64()
+        );
+    }
 
     // One changed user, then a delta cycle end to end.
     let (entries, _) = session
@@ -168,10 +177,38 @@ fn forest_part(rt: &tokio::runtime::Runtime) {
     );
 }
 
-fn synthetic_part() {
+/// A full cycle (import, sync, export) from `session` into a fresh tenant on `store`: the
+/// tenant and its client, the users created, the time, and the time of each phase in words.
+fn full_cycle(
+    rt: &tokio::runtime::Runtime,
+    store: &dyn Store,
+    session: &mut Session,
+    settings: &SyncSettings,
+) -> (RunningEmulator, GraphClient, u64, Duration, String) {
+    let tenant = rt.block_on(emulator(100_000_000, Duration::from_secs(300)));
+    let graph = rt.block_on(graph(&tenant));
+    let started = Instant::now();
+    run::import(store, session, &settings.connectors[0], true).expect("import");
+    let imported = started.elapsed();
+    run::synchronize(store, settings, true).expect("sync");
+    let synced = started.elapsed();
+    let exported = rt
+        .block_on(run::export(store, settings, &graph))
+        .expect("export");
+    let took = started.elapsed();
+    let phases = format!(
+        "import {:.2}, sync {:.2}, export {:.2}",
+        imported.as_secs_f64(),
+        (synced - imported).as_secs_f64(),
+        (took - synced).as_secs_f64()
+    );
+    (tenant, graph, exported.counts.adds, took, phases)
+}
+
+/// The synthetic objects in `store`, then the sync step over them: objects/s, projected
+/// identities, the store's size, and the raw data's size.
+fn synthetic_sync(store: &dyn Store) -> (f64, u64, u64, u64) {
     const OBJECTS: usize = 100_000;
-    let dir = scratch("synthetic-store");
-    let store = SledStore::open(&dir).expect("store");
     let base = "DC=synthetic,DC=test";
     let settings = settings("synthetic.test", base, vec![base.to_string()]);
     let mut raw_bytes = 0u64;
@@ -226,19 +263,25 @@ fn synthetic_part() {
         }
     }
     store.commit(batch).expect("commit");
-    let before = peak_rss_mb();
     let started = Instant::now();
-    let record = run::synchronize(&store, &settings, true).expect("sync");
+    let record = run::synchronize(store, &settings, true).expect("sync");
     let took = started.elapsed();
     let size = store.size_on_disk().expect("size");
-    println!(
-        "synthetic objects:                  {OBJECTS} ({} projected)",
-        record.counts.adds
-    );
-    println!(
-        "sync step:                          {:.0} objects/s   (target >= 50,000/s)",
-        OBJECTS as f64 / took.as_secs_f64()
-    );
+    (
+        OBJECTS as f64 / took.as_secs_f64(),
+        record.counts.adds,
+        size,
+        raw_bytes,
+    )
+}
+
+fn synthetic_part() {
+    let dir = scratch("synthetic-store");
+    let store = SledStore::open(&dir).expect("store");
+    let before = peak_rss_mb();
+    let (rate, projected, size, raw_bytes) = synthetic_sync(&store);
+    println!("synthetic objects:                  100000 ({projected} projected)");
+    println!("sync step:                          {rate:.0} objects/s   (target >= 50,000/s)");
     println!(
         "peak RSS:                           {:.0} MB (before the sync {:.0} MB; target <= 500 MB)",
         peak_rss_mb(),
@@ -252,6 +295,20 @@ fn synthetic_part() {
     );
     drop(store);
     let _ = std::fs::remove_dir_all(dir);
+
+    // The same step with the store on a PostgreSQL server.
+    let pg = postgres::Postgres::start();
+    let on_server = PostgresStore::connect(&pg.engine_database()).expect("the PostgreSQL store");
+    let (pg_rate, pg_projected, _, _) = synthetic_sync(&on_server);
+    assert_eq!(
+        pg_projected, projected,
+        "the same identities on both stores"
+    );
+    println!("sync step on PostgreSQL:            {pg_rate:.0} objects/s");
+    println!(
+        "    PostgreSQL/sled (time):         {:.2}x  (target <= 3x)",
+        rate / pg_rate
+    );
 }
 
 fn main() {

@@ -289,6 +289,39 @@ impl Backend for PgTree {
         })
     }
 
+    fn get_many(&self, full_keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        // The keys by table, and where each one's answer goes.
+        let mut by_table: BTreeMap<&'static str, (Vec<&[u8]>, Vec<usize>)> = BTreeMap::new();
+        for (i, full) in full_keys.iter().enumerate() {
+            let (space, key) = self.split(full)?;
+            let (keys, places) = by_table.entry(table(space)).or_default();
+            keys.push(key);
+            places.push(i);
+        }
+        let mut out = vec![None; full_keys.len()];
+        self.wait(async {
+            for (name, (keys, places)) in &by_table {
+                let rows = self
+                    .reader
+                    .query(
+                        &format!("SELECT key, value FROM {SCHEMA}.{name} WHERE key = ANY($1)"),
+                        &[keys],
+                    )
+                    .await
+                    .map_err(|e| self.fail(e))?;
+                let mut found: std::collections::HashMap<Vec<u8>, Vec<u8>> = rows
+                    .into_iter()
+                    .map(|row| (row.get::<_, Vec<u8>>(0), row.get::<_, Vec<u8>>(1)))
+                    .collect();
+                for (key, place) in keys.iter().zip(places) {
+                    out[*place] = found.remove(*key);
+                }
+            }
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(out)
+    }
+
     fn scan(&self, full_prefix: &[u8], visit: Visitor<'_>) -> Result<(), StoreError> {
         let (space, prefix) = self.split(full_prefix)?;
         let name = table(space);
@@ -327,6 +360,29 @@ impl Backend for PgTree {
             visit(&full, value)?;
         }
         Ok(())
+    }
+
+    fn keys(&self, full_prefix: &[u8]) -> Result<Option<Vec<Vec<u8>>>, StoreError> {
+        let (space, prefix) = self.split(full_prefix)?;
+        let name = table(space);
+        let rows = self.wait(async {
+            self.reader
+                .query(
+                    &format!("SELECT key FROM {SCHEMA}.{name} WHERE substr(key, 1, $2) = $1"),
+                    &[&prefix, &i32::try_from(prefix.len()).unwrap_or(i32::MAX)],
+                )
+                .await
+                .map_err(|e| self.fail(e))
+        })?;
+        Ok(Some(
+            rows.into_iter()
+                .map(|row| {
+                    let mut full = space.prefix().to_vec();
+                    full.extend_from_slice(row.get::<_, &[u8]>(0));
+                    full
+                })
+                .collect(),
+        ))
     }
 
     fn apply(&self, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<(), StoreError> {

@@ -375,6 +375,12 @@ struct GroupCache {
     /// Bumped by every commit: a reader that started before it does not fill the cache.
     generation: u64,
     groups: HashMap<Vec<u8>, Arc<Entries>>,
+    /// Values of unpacked spaces read by key (or their absence): bookkeeping a step checks
+    /// for every object must not cost a database round trip each time.
+    singles: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// For a backend that lists its keys cheaply: the groups that exist, by packed space, so
+    /// that looking up a group that does not exist costs no round trip.
+    existing: HashMap<Space, std::collections::HashSet<Vec<u8>>>,
     order: VecDeque<Vec<u8>>,
     /// Entries in the cached groups.
     entries: usize,
@@ -382,6 +388,9 @@ struct GroupCache {
 
 /// Entries kept decoded (about 50 MB of connector objects).
 const CACHED_ENTRIES: usize = 100_000;
+
+/// Unpacked values kept; past that the cache of them starts again empty.
+const CACHED_SINGLES: usize = 10_000;
 
 /// What a cached group counts for (an absent group is cached too).
 fn weight(entries: &Entries) -> usize {
@@ -410,6 +419,14 @@ impl GroupCache {
         }
     }
 
+    /// Keeps an unpacked value read from the store.
+    fn keep_single(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        if self.singles.len() >= CACHED_SINGLES {
+            self.singles.clear();
+        }
+        self.singles.insert(key, value);
+    }
+
     /// Drops a group.
     fn forget(&mut self, key: &[u8]) {
         if let Some(gone) = self.groups.remove(key) {
@@ -427,8 +444,19 @@ pub trait Backend: Send + Sync {
     fn location(&self) -> &str;
     /// The value under a full key.
     fn get(&self, full_key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The values under many full keys, in their order (one round trip where the database
+    /// allows it).
+    fn get_many(&self, full_keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        full_keys.iter().map(|k| self.get(k)).collect()
+    }
     /// Every (full key, value) whose key starts with `full_prefix`, in key order.
     fn scan(&self, full_prefix: &[u8], visit: Visitor<'_>) -> Result<(), StoreError>;
+    /// Every full key that starts with `full_prefix`, when the database can list keys without
+    /// reading their values (a server); None when it cannot do better than reading them.
+    fn keys(&self, full_prefix: &[u8]) -> Result<Option<Vec<Vec<u8>>>, StoreError> {
+        let _ = full_prefix;
+        Ok(None)
+    }
     /// Sets (Some) or removes (None) full keys, all or none, durably. A key named twice takes
     /// its last change.
     fn apply(&self, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<(), StoreError>;
@@ -507,13 +535,24 @@ impl<B: Backend> Packed<B> {
 
     /// The decoded group stored under a full key (empty when there is none).
     fn group(&self, full_key: &[u8]) -> Result<Arc<Entries>, StoreError> {
-        let generation = {
+        let space = Space::of_full_key(full_key);
+        let (generation, listed) = {
             let cache = lock(&self.cache);
             if let Some(hit) = cache.groups.get(full_key) {
                 return Ok(hit.clone());
             }
-            cache.generation
+            let listed = space.and_then(|s| cache.existing.get(&s));
+            if listed.is_some_and(|groups| !groups.contains(full_key)) {
+                return Ok(Arc::new(Vec::new()));
+            }
+            (cache.generation, listed.is_some())
         };
+        if !listed
+            && let Some(space) = space
+            && self.list_groups(space, generation)?
+        {
+            return self.group(full_key);
+        }
         let entries = match self.backend.get(full_key)? {
             Some(bytes) => Arc::new(self.decode(full_key, &bytes)?),
             None => Arc::new(Vec::new()),
@@ -527,11 +566,41 @@ impl<B: Backend> Packed<B> {
     }
 }
 
+impl<B: Backend> Packed<B> {
+    /// Learns which groups of `space` exist, if the backend can say so cheaply and no commit
+    /// came since `generation`. Whether it did.
+    fn list_groups(&self, space: Space, generation: u64) -> Result<bool, StoreError> {
+        let Some(keys) = self.backend.keys(space.prefix())? else {
+            return Ok(false);
+        };
+        let mut cache = lock(&self.cache);
+        if cache.generation != generation {
+            return Ok(false);
+        }
+        cache.existing.insert(space, keys.into_iter().collect());
+        Ok(true)
+    }
+}
+
 impl<B: Backend> Store for Packed<B> {
     fn get_raw(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let packing = space.packing();
         if packing == Packing::Single {
-            return self.backend.get(&space.key(key));
+            let full = space.key(key);
+            let generation = {
+                let cache = lock(&self.cache);
+                if let Some(hit) = cache.singles.get(&full) {
+                    return Ok(hit.clone());
+                }
+                cache.generation
+            };
+            let value = self.backend.get(&full)?;
+            let mut cache = lock(&self.cache);
+            // A commit since the read may have changed it: then do not keep it.
+            if cache.generation == generation {
+                cache.keep_single(full, value.clone());
+            }
+            return Ok(value);
         }
         let group = self.group(&space.key(&pack::group_of(packing, key)))?;
         Ok(pack::find(&group, key).map(<[u8]>::to_vec))
@@ -587,11 +656,14 @@ impl<B: Backend> Store for Packed<B> {
         }
         let _one_at_a_time = lock(&self.committing);
         let mut ops = Vec::new();
+        // Changes to unpacked spaces, as they will be once written.
+        let mut singles: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
         // Changes to packed spaces, by the full key of their group.
         let mut grouped: HashMap<Vec<u8>, pack::Changes> = HashMap::new();
         for (full, v) in batch.ops {
             let Some(space) = Space::of_full_key(&full).filter(|s| s.packing() != Packing::Single)
             else {
+                singles.push((full.clone(), v.clone()));
                 ops.push((full, v));
                 continue;
             };
@@ -599,9 +671,33 @@ impl<B: Backend> Store for Packed<B> {
             let group = space.key(&pack::group_of(space.packing(), &key));
             grouped.entry(group).or_default().push((key, v));
         }
+        // The groups to change that are not at hand, read together.
+        let missing: Vec<Vec<u8>> = {
+            let cache = lock(&self.cache);
+            grouped
+                .keys()
+                .filter(|g| !cache.groups.contains_key(*g))
+                .cloned()
+                .collect()
+        };
+        let missing_keys = missing.clone();
+        let mut read: HashMap<Vec<u8>, Entries> = HashMap::with_capacity(missing.len());
+        for (group, bytes) in missing
+            .into_iter()
+            .zip(self.backend.get_many(&missing_keys)?)
+        {
+            let entries = match bytes {
+                Some(bytes) => self.decode(&group, &bytes)?,
+                None => Vec::new(),
+            };
+            read.insert(group, entries);
+        }
         let mut written = Vec::with_capacity(grouped.len());
         for (group, changes) in grouped {
-            let mut entries = Arc::unwrap_or_clone(self.group(&group)?);
+            let mut entries = match read.remove(&group) {
+                Some(entries) => entries,
+                None => Arc::unwrap_or_clone(self.group(&group)?),
+            };
             pack::apply(&mut entries, changes);
             if entries.is_empty() {
                 ops.push((group.clone(), None));
@@ -620,10 +716,30 @@ impl<B: Backend> Store for Packed<B> {
         let mut cache = lock(&self.cache);
         cache.generation += 1;
         for (group, entries) in written {
+            let space = Space::of_full_key(&group);
             if applied.is_ok() {
+                if let Some(listed) = space.and_then(|s| cache.existing.get_mut(&s)) {
+                    if entries.is_empty() {
+                        listed.remove(&group);
+                    } else {
+                        listed.insert(group.clone());
+                    }
+                }
                 cache.refresh(&group, entries);
             } else {
+                if let Some(space) = space {
+                    cache.existing.remove(&space);
+                }
                 cache.forget(&group);
+            }
+        }
+        for (key, value) in singles {
+            match (&applied, cache.singles.get_mut(&key)) {
+                (Ok(()), Some(cached)) => *cached = value,
+                (Err(_), Some(_)) => {
+                    cache.singles.remove(&key);
+                }
+                (_, None) => {}
             }
         }
         applied
