@@ -235,6 +235,34 @@ fn pass_required_components(harness: &mut Harness<'static, State>) {
     harness.run();
 }
 
+/// On Required components: keeps the store on the PostgreSQL server `pg`, signing in to
+/// `database` as `user` with `password` (no TLS: loopback), and presses Test connection.
+fn use_database(
+    harness: &mut Harness<'static, State>,
+    pg: &common::postgres::Postgres,
+    database: &str,
+    user: &str,
+    password: &str,
+) {
+    // The data folder's check runs when the page opens: let it answer first.
+    run_until(harness, |s| !s.wizard.probing(ProbeKind::DataFolder));
+    let option = "Keep the synchronization store on an existing PostgreSQL server";
+    if harness.get_by_label(option).accesskit_node().toggled() != Some(Toggled::True) {
+        harness.get_by_label(option).click();
+        harness.run();
+        harness.get_by_label_contains("Connect without TLS").click();
+        harness.run();
+    }
+    fill(harness, "Database server", "127.0.0.1");
+    fill(harness, "Port", &pg.port.to_string());
+    fill(harness, "Database", database);
+    fill(harness, "Account", user);
+    fill(harness, "Password", password);
+    press_and_wait(harness, "Test connection", |s| {
+        s.wizard.facts().database.is_some()
+    });
+}
+
 /// Points the tenant page at the emulator and fills in its administrator.
 fn fill_tenant(harness: &mut Harness<'static, State>, tenant: &Tenant) {
     let endpoint = tenant.emulator().tenant_endpoint();
@@ -430,8 +458,24 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     // An ordinary connector account, made the way the wizard's "create" option makes it.
     let created = common::connector_account(&forest, "sky-gui-01");
     let tenant = Tenant::start("directories");
+    // This installation keeps its store on a PostgreSQL server.
+    let pg = common::postgres::Postgres::start();
+    pg.engine_database();
     let mut harness = harness();
-    walk_to_tenant_page(&mut harness, true);
+    walk_to_required_components(&mut harness);
+    use_database(
+        &mut harness,
+        &pg,
+        "skybridge",
+        "skybridge",
+        common::postgres::ENGINE_PASSWORD,
+    );
+    harness.get_by_label_contains("The database is ready for Skybridge");
+    pass_required_components(&mut harness);
+    // User sign-in, with its default.
+    harness.get_by_label("Next").click();
+    harness.run();
+    harness.get_by_label("Connect to your tenant");
     // Single sign-on goes with hash sync (its box is clicked in the sign-in test).
     harness
         .state_mut()
@@ -867,6 +911,29 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     let settings = std::fs::read_to_string(data_dir.join("settings.json")).expect("settings");
     assert!(!settings.contains(created.password.expose()));
     assert!(!settings.contains(forest.admin_password()));
+    // The store is on the database server, not in the folder; its password is not in the file.
+    assert!(!settings.contains(common::postgres::ENGINE_PASSWORD));
+    assert!(!data_dir.join("store").exists(), "no embedded store");
+    let installed = skybridge::engine::install::Installation::load(&data_dir).expect("settings");
+    assert_eq!(
+        installed.database.as_ref().map(|d| d.port),
+        Some(pg.port),
+        "the settings name the database"
+    );
+    let identities = pg.sql("skybridge", "SELECT count(*) FROM skybridge.metaverse");
+    assert_ne!(
+        identities.trim(),
+        "0",
+        "the first cycle wrote to PostgreSQL"
+    );
+    assert_eq!(
+        pg.sql(
+            "skybridge",
+            "SELECT value FROM skybridge.meta WHERE key = 'settings_version'"
+        )
+        .trim(),
+        "1"
+    );
     assert!(settings.contains("pilotGroups") || settings.contains("Pilot Sync Users"));
     let users = tenant.users();
     let synced = users
@@ -2168,4 +2235,81 @@ fn pingfederate_and_an_existing_adfs_farm_are_read_from_their_metadata() {
     );
     assert!(fed.script.is_none(), "an existing farm needs no script");
     assert_eq!(fed.metadata.expect("read").entity_id, farm.entity_id);
+}
+
+/// The database server option on Required components: each thing Test connection finds in the
+/// way is shown on the page with what to do and keeps Next disabled, against a real PostgreSQL:
+/// a wrong password, an account without CREATE, a database holding an earlier installation's
+/// data (reusing it needs that installation's settings); a usable database lets Next through.
+#[test]
+fn test_connection_shows_each_obstacle_of_a_real_database_server() {
+    let pg = common::postgres::Postgres::start();
+    pg.engine_database();
+    pg.sql(
+        "postgres",
+        "CREATE ROLE sky_reader LOGIN PASSWORD 'Reader-Pw-1'; \
+         CREATE ROLE sky_old LOGIN PASSWORD 'Old-Pw-1'",
+    );
+    pg.sql("postgres", "CREATE DATABASE old OWNER sky_old");
+    pg.sql(
+        "old",
+        "SET ROLE sky_old; CREATE SCHEMA skybridge; \
+         CREATE TABLE skybridge.meta (key text PRIMARY KEY, value text NOT NULL); \
+         INSERT INTO skybridge.meta VALUES ('settings_version', '3')",
+    );
+    let mut harness = harness();
+    walk_to_required_components(&mut harness);
+    harness.get_by_label("Where Skybridge keeps its data");
+    let next_disabled =
+        |h: &Harness<'static, State>| h.get_by_label("Next").accesskit_node().is_disabled();
+
+    use_database(
+        &mut harness,
+        &pg,
+        "skybridge",
+        "skybridge",
+        "wrong-password",
+    );
+    harness.get_by_label_contains("The database server refused the account.");
+    harness.get_by_label_contains("Check the account and its password");
+    assert!(next_disabled(&harness));
+
+    use_database(&mut harness, &pg, "skybridge", "sky_reader", "Reader-Pw-1");
+    harness.get_by_label_contains("The account may not create Skybridge's tables.");
+    harness.get_by_label_contains("GRANT CREATE ON DATABASE skybridge TO sky_reader");
+    assert!(next_disabled(&harness));
+
+    use_database(&mut harness, &pg, "old", "sky_old", "Old-Pw-1");
+    harness.get_by_label_contains("already holds Skybridge data and will not be overwritten");
+    harness.get_by_label_contains("pg_dump -n skybridge old");
+    assert!(next_disabled(&harness));
+    // Reusing it on purpose needs the settings of the installation that wrote it.
+    harness
+        .get_by_label("Reuse this data: I am rebuilding the installation that wrote it")
+        .click();
+    harness.run();
+    harness.get_by_label_contains("The data cannot be reused");
+    harness.get_by_label_contains("settings version 3");
+    assert!(next_disabled(&harness));
+    // Nothing was written to it.
+    assert_eq!(
+        pg.sql(
+            "old",
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'skybridge'"
+        )
+        .trim(),
+        "1"
+    );
+
+    use_database(
+        &mut harness,
+        &pg,
+        "skybridge",
+        "skybridge",
+        common::postgres::ENGINE_PASSWORD,
+    );
+    harness.get_by_label_contains("The database is ready for Skybridge");
+    harness.get_by_label_contains("clear text");
+    run_until(&mut harness, |s| s.wizard.can_go_next());
+    assert!(!next_disabled(&harness));
 }

@@ -326,17 +326,10 @@ fn server_name(db: &DatabaseConnection) -> String {
 
 /// The target must be reachable, usable and hold no Skybridge data (Test connection's rules).
 fn check_target(server: &DbServer) -> Result<(), MigrateError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| MigrateError::Refused(format!("cannot start a runtime: {e}")))?;
-    std::thread::scope(|s| {
-        s.spawn(|| runtime.block_on(server.test_connection()))
-            .join()
-            .unwrap_or_else(|_| Err(ConnectionProblem::Other("the check failed".into())))
-    })
-    .map(|_| ())
-    .map_err(MigrateError::Target)
+    server
+        .test_connection_blocking()
+        .map(|_| ())
+        .map_err(MigrateError::Target)
 }
 
 /// Renames the old embedded store to a name no other store has.

@@ -224,6 +224,24 @@ impl DbServer {
         }
     }
 
+    /// [`DbServer::test_connection`] for a caller that is not async (on a thread of its own,
+    /// so that it works inside or outside a runtime).
+    pub fn test_connection_blocking(&self) -> Result<Usable, ConnectionProblem> {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| {
+                        ConnectionProblem::Other(format!("cannot start a runtime: {e}"))
+                    })?;
+                runtime.block_on(self.test_connection())
+            })
+            .join()
+            .unwrap_or_else(|_| Err(ConnectionProblem::Other("the test failed".into())))
+        })
+    }
+
     /// The Test connection probe: signs in, looks for an earlier installation's data, and
     /// proves the account may create Skybridge's schema and tables (in a transaction that is
     /// rolled back, so nothing is left behind).

@@ -1,9 +1,16 @@
-//! The Required components page: the data folder, and importing a settings file.
+//! The Required components page: the data folder, the database server option, and importing
+//! a settings file.
 
-use super::widgets::{form_grid, text_row};
+use super::widgets::{action_button, form_grid, text_row};
+use crate::dbserver::ConnectionProblem;
+use crate::secret::Secret;
 use crate::wizard::components::{
     BROWSE, DATA_FOLDER, FOLDER_CHECKING, IMPORT, IMPORT_FILE, IMPORT_NOTES, IMPORT_RUNNING,
     IMPORTED_FROM, checked,
+};
+use crate::wizard::database::{
+    DB_CA_FILE, DB_HOST, DB_NAME, DB_PASSWORD, DB_PORT, DB_REUSE, DB_TEST, DB_TESTING, DB_TLS_OFF,
+    DB_USABLE, DB_USE, DB_USER, DatabaseInput,
 };
 use crate::wizard::probe::ProbeKind;
 use crate::wizard::text;
@@ -43,6 +50,8 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         }
     });
     ui.add_space(8.0);
+    database(ui, wizard, &mut msgs);
+    ui.add_space(8.0);
     let importing = wizard.probing(ProbeKind::SettingsFile)
         || facts.import.as_ref().is_some_and(|run| !run.finished());
     ui.horizontal(|ui| {
@@ -69,4 +78,62 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         }
     }
     msgs
+}
+
+/// The "use an existing database server" option.
+fn database(ui: &mut egui::Ui, wizard: &Wizard, msgs: &mut Vec<Msg>) {
+    let words = text::page(PageId::RequiredComponents);
+    let db = &wizard.draft().database;
+    let mut enabled = db.enabled;
+    if ui.checkbox(&mut enabled, words.field(DB_USE)).changed() {
+        msgs.push(Msg::Database(DatabaseInput::Use(enabled)));
+    }
+    if !db.enabled {
+        return;
+    }
+    form_grid("database-form").show(ui, |ui| {
+        let rows: [(&str, &str, fn(String) -> DatabaseInput); 5] = [
+            (DB_HOST, &db.host, DatabaseInput::Host),
+            (DB_PORT, &db.port, DatabaseInput::Port),
+            (DB_NAME, &db.database, DatabaseInput::Database),
+            (DB_USER, &db.user, DatabaseInput::User),
+            (DB_CA_FILE, &db.ca_file, DatabaseInput::CaFile),
+        ];
+        for (field, value, input) in rows {
+            if let Some(v) = text_row(ui, words.field(field), value, false) {
+                msgs.push(Msg::Database(input(v)));
+            }
+        }
+        if let Some(v) = text_row(ui, words.field(DB_PASSWORD), db.password.expose(), true) {
+            msgs.push(Msg::Database(DatabaseInput::Password(Secret::new(v))));
+        }
+    });
+    let mut tls_off = db.tls_off;
+    if ui.checkbox(&mut tls_off, words.field(DB_TLS_OFF)).changed() {
+        msgs.push(Msg::Database(DatabaseInput::TlsOff(tls_off)));
+    }
+    let testing = wizard.probing(ProbeKind::Database);
+    if action_button(ui, words.field(DB_TEST), db.incomplete().is_none(), testing) {
+        msgs.push(Msg::TestDatabase);
+    }
+    if testing {
+        ui.label(words.message(DB_TESTING));
+    }
+    let current = wizard
+        .facts()
+        .database
+        .as_ref()
+        .filter(|t| Some(&t.tested) == db.server().as_ref());
+    match current.map(|t| &t.outcome) {
+        Some(Ok(version)) => {
+            ui.label(format!("{} {version}", words.message(DB_USABLE)));
+        }
+        Some(Err(ConnectionProblem::HoldsSkybridgeData { .. })) => {
+            let mut reuse = db.reuse;
+            if ui.checkbox(&mut reuse, words.field(DB_REUSE)).changed() {
+                msgs.push(Msg::Database(DatabaseInput::Reuse(reuse)));
+            }
+        }
+        _ => {}
+    }
 }

@@ -243,7 +243,10 @@ pub async fn run_reporting(job: Job, report: Report) -> Done {
     } = job;
     let data = plan.data_dir.clone();
     let outcome = match step {
-        Step::CreateStore => blocking(move || create_store(&data)).await,
+        Step::CreateStore => {
+            let database = plan.database.clone();
+            blocking(move || create_store(&data, database.as_ref())).await
+        }
         Step::PrepareTenant => prepare_tenant(&plan, &mut carried).await,
         Step::SingleSignOn => blocking(move || single_sign_on(&plan)).await,
         Step::FirstSync if !plan.start_sync => Ok(words().field(DONE_NOT_STARTED).to_string()),
@@ -311,7 +314,10 @@ pub(crate) fn single_sign_on(plan: &InstallPlan) -> Result<String, String> {
     Ok(lines.join("; "))
 }
 
-fn create_store(data: &Path) -> Result<String, String> {
+fn create_store(
+    data: &Path,
+    database: Option<&super::plan::PlannedDatabase>,
+) -> Result<String, String> {
     if data.join("settings.json").exists() {
         return Err(format!(
             "{} already holds a Skybridge installation. Change it from Additional tasks, or choose another data folder.",
@@ -325,6 +331,22 @@ fn create_store(data: &Path) -> Result<String, String> {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o700))
             .map_err(|e| format!("cannot restrict the data folder {}: {e}", data.display()))?;
+    }
+    if let Some(db) = database {
+        let server = db.connection.server(db.password.clone());
+        if !db.reuse {
+            // Test connection's rules once more: an earlier installation's data may have
+            // arrived since, and is never overwritten.
+            server
+                .test_connection_blocking()
+                .map_err(|e| e.to_string())?;
+        }
+        crate::dbserver::store::PostgresStore::connect(&server).map_err(|e| e.to_string())?;
+        let name = format!(
+            "postgres://{}@{}:{}/{}",
+            db.connection.user, db.connection.host, db.connection.port, db.connection.database
+        );
+        return Ok(words().field_with(DONE_STORE, &[("path", &name)]));
     }
     let store = data.join("store");
     crate::engine::store::SledStore::open(&store).map_err(|e| e.to_string())?;
@@ -579,7 +601,7 @@ fn installation(plan: &InstallPlan, carried: &Carried) -> Result<(Installation, 
         history_days: install::default_history_days(),
         sign_in: Some(plan.sign_in.key().to_string()),
         single_sign_on: plan.single_sign_on,
-        database: None,
+        database: plan.database.as_ref().map(|d| d.connection.clone()),
     };
     Ok((installation, app.secret.clone()))
 }
@@ -597,6 +619,11 @@ fn save_credentials(
     installation
         .store_client_secret(secret)
         .map_err(|e| format!("cannot keep the application secret: {e}"))?;
+    if let Some(db) = &plan.database {
+        installation
+            .store_database_password(&db.password)
+            .map_err(|e| format!("cannot keep the database account's password: {e}"))?;
+    }
     Ok(words().field_with(
         DONE_CREDENTIALS,
         &[

@@ -1,5 +1,6 @@
-//! The Required components page: where the installation keeps its data, and importing the
-//! settings of an earlier installation (a settings file).
+//! The Required components page: where the installation keeps its data (its folder, and
+//! optionally a database server for the engine's state: [`super::database`]), and importing
+//! the settings of an earlier installation (a settings file).
 //!
 //! The data folder is checked by a probe ([`check_folder`]) each time it changes and when
 //! the page is entered: it must be a full path, creatable and writable, and must not already
@@ -20,6 +21,16 @@ pub const FIELDS: &[&str] = &[
     IMPORT,
     IMPORTED_FROM,
     IMPORT_NOTES,
+    super::database::DB_USE,
+    super::database::DB_HOST,
+    super::database::DB_PORT,
+    super::database::DB_NAME,
+    super::database::DB_USER,
+    super::database::DB_PASSWORD,
+    super::database::DB_TLS_OFF,
+    super::database::DB_CA_FILE,
+    super::database::DB_TEST,
+    super::database::DB_REUSE,
 ];
 /// Message ids of this page.
 pub const MESSAGES: &[&str] = &[
@@ -31,6 +42,20 @@ pub const MESSAGES: &[&str] = &[
     IMPORT_RUNNING,
     IMPORT_FAILED,
     IMPORT_NOTED,
+    super::database::DB_INCOMPLETE,
+    super::database::DB_PORT_INVALID,
+    super::database::DB_NOT_TESTED,
+    super::database::DB_TESTING,
+    super::database::DB_USABLE,
+    super::database::DB_UNREACHABLE,
+    super::database::DB_AUTH_FAILED,
+    super::database::DB_NO_DATABASE,
+    super::database::DB_NO_CREATE,
+    super::database::DB_HOLDS_DATA,
+    super::database::DB_REUSE_MISMATCH,
+    super::database::DB_REUSED,
+    super::database::DB_FAILED,
+    super::database::DB_TLS_OFF_WARNING,
 ];
 
 /// The data folder.
@@ -154,6 +179,14 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
             .push(Problem::warning(page, IMPORT_FILE, IMPORT_FAILED).with_detail(why.clone())),
         _ => {}
     }
+    problems.extend(super::database::validate(
+        &draft.database,
+        facts.database.as_ref(),
+        facts
+            .import
+            .as_ref()
+            .and_then(super::settings::ImportRun::settings_version),
+    ));
     problems
 }
 

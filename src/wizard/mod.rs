@@ -10,6 +10,7 @@ pub mod app_filter;
 pub mod apply;
 pub mod components;
 pub mod configuring;
+pub mod database;
 pub mod directories;
 pub mod express;
 pub mod extensions;
@@ -102,6 +103,8 @@ pub struct Draft {
     pub import_file: String,
     /// What was entered on the federation pages.
     pub federation: federation::FederationDraft,
+    /// The database server for the engine's state (Required components), if one is used.
+    pub database: database::DatabaseDraft,
 }
 
 impl Default for Draft {
@@ -141,6 +144,7 @@ impl Default for Draft {
             data_dir: crate::engine::install::default_data_dir(),
             import_file: String::new(),
             federation: federation::FederationDraft::default(),
+            database: database::DatabaseDraft::default(),
         }
     }
 }
@@ -197,6 +201,8 @@ pub struct Facts {
     pub configuring: Option<configuring::Configuring>,
     /// The data folder checked last, and what the check found.
     pub data_folder: Option<(std::path::PathBuf, components::FolderCheck)>,
+    /// The last Test connection of the database server.
+    pub database: Option<database::DatabaseTest>,
     /// A settings import under way or finished (its notes stay to be read).
     pub import: Option<settings::ImportRun>,
     /// Why the last settings file could not be imported.
@@ -268,6 +274,10 @@ pub enum Msg {
     Browse(PathFor),
     /// Entered something on a federation page.
     Federation(federation::FedMsg),
+    /// Entered something for the database server (Required components).
+    Database(database::DatabaseInput),
+    /// Pressed Test connection (the database server).
+    TestDatabase,
     /// Pressed Check certificate (AD FS farm).
     CheckFarmCertificate,
     /// Pressed Fetch metadata (existing farm, PingFederate).
@@ -1035,6 +1045,19 @@ impl Wizard {
                 self.facts.federation.forget_for(&input);
                 self.draft.federation.apply(input);
             }
+            Msg::Database(input) => {
+                if self.draft.database.apply(input) {
+                    // A test of other values says nothing about these.
+                    self.facts.database = None;
+                    self.awaited.remove(&probe::ProbeKind::Database);
+                }
+            }
+            Msg::TestDatabase => {
+                self.facts.database = None;
+                if let Some(server) = self.draft.database.server() {
+                    return vec![self.ask(probe::Probe::TestDatabase { server })];
+                }
+            }
             Msg::CheckFarmCertificate => {
                 let fed = &self.draft.federation;
                 let probe = probe::Probe::FederationCertificate {
@@ -1157,6 +1180,9 @@ impl Wizard {
                 }
                 self.awaited.remove(&kind);
                 match result {
+                    probe::ProbeResult::DatabaseTested(test) => {
+                        self.facts.database = Some(test);
+                    }
                     probe::ProbeResult::FederationCertificate(found) => {
                         self.facts.federation.certificate = Some(found);
                     }

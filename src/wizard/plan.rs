@@ -57,6 +57,19 @@ pub struct InstallPlan {
     pub sso: Vec<super::sso::PlannedSso>,
     /// Federation of a tenant domain, when the sign-in method federates.
     pub federation: Option<super::federation::PlannedFederation>,
+    /// The database server that keeps the engine's state (else the embedded store).
+    pub database: Option<PlannedDatabase>,
+}
+
+/// The engine's state on a database server.
+#[derive(Debug, Clone)]
+pub struct PlannedDatabase {
+    /// How it is reached (kept in the settings).
+    pub connection: crate::engine::install::DatabaseConnection,
+    /// The account's password (kept in the keychain).
+    pub password: crate::secret::Secret,
+    /// It holds the data of the installation being rebuilt, and is used as it is.
+    pub reuse: bool,
 }
 
 /// Why the draft is not a plan yet: the first page of the walk with a problem that blocks.
@@ -142,7 +155,21 @@ pub fn resolve(draft: &Draft, facts: &Facts) -> Result<InstallPlan, NotReady> {
         .copied()
         .filter(|f| f.is_on(draft, facts))
         .collect();
+    let database = if draft.database.enabled {
+        let connection = draft
+            .database
+            .connection()
+            .ok_or(NotReady(PageId::RequiredComponents))?;
+        Some(PlannedDatabase {
+            connection,
+            password: draft.database.password.clone(),
+            reuse: super::database::reusing(&draft.database, facts.database.as_ref()),
+        })
+    } else {
+        None
+    };
     Ok(InstallPlan {
+        database,
         sign_in: draft.sign_in,
         single_sign_on: draft.single_sign_on,
         tenant: draft.tenant.endpoint(),

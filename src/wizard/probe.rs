@@ -47,6 +47,12 @@ pub enum Probe {
         /// Their password.
         password: Secret,
     },
+    /// Test connection: sign in to the database server and see whether the engine can keep
+    /// its state there.
+    TestDatabase {
+        /// The server and how to sign in.
+        server: crate::dbserver::DbServer,
+    },
     /// Check a federation farm's certificate file for its service name.
     FederationCertificate {
         /// The file.
@@ -231,6 +237,8 @@ pub enum ProbeKind {
     SettingsFile,
     /// [`Probe::DataFolder`].
     DataFolder,
+    /// [`Probe::TestDatabase`].
+    Database,
     /// [`Probe::VerifySsoAdmin`].
     SsoAdmin,
     /// The federation pages' checks.
@@ -274,6 +282,7 @@ impl Probe {
             Probe::FindGroup { .. } => ProbeKind::FindGroup,
             Probe::ReadSettings { .. } | Probe::WriteSettings { .. } => ProbeKind::SettingsFile,
             Probe::DataFolder { .. } => ProbeKind::DataFolder,
+            Probe::TestDatabase { .. } => ProbeKind::Database,
         }
     }
 }
@@ -287,6 +296,8 @@ pub enum ProbeResult {
     DeviceCode(Result<Box<crate::tenant::auth::DeviceCodePrompt>, String>),
     /// A forest: what was learned, or why it could not be read (in words).
     Directory(Result<Box<ForestFacts>, String>),
+    /// What Test connection found.
+    DatabaseTested(super::database::DatabaseTest),
     /// A farm certificate checked.
     FederationCertificate(super::federation::CertificateFacts),
     /// Metadata read and checked, or why it could not be had.
@@ -341,6 +352,7 @@ impl ProbeResult {
             ProbeResult::FindGroup(..) => ProbeKind::FindGroup,
             ProbeResult::ReadSettings(_) | ProbeResult::WriteSettings(_) => ProbeKind::SettingsFile,
             ProbeResult::DataFolder(..) => ProbeKind::DataFolder,
+            ProbeResult::DatabaseTested(_) => ProbeKind::Database,
             ProbeResult::SsoVerified(..) => ProbeKind::SsoAdmin,
             ProbeResult::Installed(_) => ProbeKind::Installed,
             ProbeResult::FederationCertificate(_)
@@ -392,6 +404,16 @@ pub async fn run(probe: Probe) -> ProbeResult {
             })
             .await;
             ProbeResult::Directory(answer)
+        }
+        Probe::TestDatabase { server } => {
+            let outcome = server
+                .test_connection()
+                .await
+                .map(|usable| usable.server_version);
+            ProbeResult::DatabaseTested(super::database::DatabaseTest {
+                tested: server,
+                outcome,
+            })
         }
         Probe::FederationCertificate {
             file,

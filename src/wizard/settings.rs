@@ -197,6 +197,10 @@ pub struct SettingsFile {
     /// The format version: 1.
     #[schemars(range(min = 1, max = 1))]
     pub version: u32,
+    /// The settings version of the installation this file was exported from (its database
+    /// may be reused by an installation rebuilt from this file only if the versions match).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_version: Option<u64>,
     /// How people sign in.
     pub sign_in: SignInMethod,
     /// Seamless single sign-on (with password hash sync or pass-through authentication).
@@ -300,6 +304,7 @@ impl SettingsFile {
         SettingsFile {
             schema: Some(SCHEMA_FILE.into()),
             version: VERSION,
+            settings_version: None,
             sign_in: draft.sign_in,
             single_sign_on: draft.single_sign_on,
             tenant: TenantSettings {
@@ -537,6 +542,11 @@ pub struct ImportRun {
 }
 
 impl ImportRun {
+    /// The settings version of the installation the file was exported from, when it says.
+    pub fn settings_version(&self) -> Option<u64> {
+        self.imported.file.settings_version
+    }
+
     /// Starts an import of a file read with its secrets.
     pub fn new(imported: Imported) -> ImportRun {
         let n = imported.file.directories.len();
@@ -747,6 +757,7 @@ mod tests {
         SettingsFile {
             schema: None,
             version: VERSION,
+            settings_version: None,
             sign_in: SignInMethod::PasswordHashSync,
             single_sign_on: false,
             tenant: TenantSettings {

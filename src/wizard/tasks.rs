@@ -965,6 +965,7 @@ pub fn installed_choices(
     SettingsFile {
         schema: Some(SCHEMA_FILE.into()),
         version: VERSION,
+        settings_version: None,
         sign_in: installed
             .sign_in
             .as_deref()
@@ -1017,6 +1018,12 @@ pub fn export_installed(data: &std::path::Path, path: &std::path::Path) -> Resul
     use super::settings::SecretRef;
     let installed = Installation::load(data).map_err(|e| e.to_string())?;
     let mut file = installed_choices(data, &installed);
+    // Which settings version this is, so that a rebuild may reuse the installation's database
+    // (best effort: a store in use by the service cannot be opened here).
+    file.settings_version = crate::engine::install::open_store(data)
+        .ok()
+        .and_then(|store| crate::engine::config::versions(&*store).ok())
+        .and_then(|versions| versions.last().map(|v| v.version));
     for d in &mut file.directories {
         let forest = d.forest.clone().unwrap_or_default();
         d.password = SecretRef::directory_env(&forest);
