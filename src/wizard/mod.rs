@@ -1662,6 +1662,7 @@ mod tests {
             data_dir: std::env::temp_dir().join("never-written"),
             sso: Vec::new(),
             federation: None,
+            database: None,
         }
     }
 
