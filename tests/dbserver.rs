@@ -139,20 +139,28 @@ fn the_engine_store_keeps_its_state_on_the_server_and_one_process_at_a_time() {
     let database = pg.engine_database();
     let store = PostgresStore::connect(&database).expect("the store opens");
     let mut batch = Batch::default();
-    batch.put(Space::Connector, b"contoso/b", &"beta").unwrap();
-    batch.put(Space::Connector, b"contoso/a", &"alpha").unwrap();
-    batch.put(Space::Connector, b"fabrikam/a", &"fab").unwrap();
+    batch
+        .put(Space::Connector, b"contoso/b", &"beta")
+        .expect("the store answers");
+    batch
+        .put(Space::Connector, b"contoso/a", &"alpha")
+        .expect("the store answers");
+    batch
+        .put(Space::Connector, b"fabrikam/a", &"fab")
+        .expect("the store answers");
     batch
         .put(Space::Metaverse, b"contoso/a", &"other space")
-        .unwrap();
+        .expect("the store answers");
     batch
         .put(Space::Watermark, b"contoso", &"cookie-1")
-        .unwrap();
+        .expect("the store answers");
     batch
         .put(Space::Watermark, b"contoso", &"cookie-2")
-        .unwrap();
+        .expect("the store answers");
     store.commit(batch).expect("commit");
-    let contoso: Vec<(Vec<u8>, String)> = store.scan(Space::Connector, b"contoso/").unwrap();
+    let contoso: Vec<(Vec<u8>, String)> = store
+        .scan(Space::Connector, b"contoso/")
+        .expect("the store answers");
     assert_eq!(
         contoso,
         vec![
@@ -163,16 +171,18 @@ fn the_engine_store_keeps_its_state_on_the_server_and_one_process_at_a_time() {
     assert_eq!(
         store
             .get::<String>(Space::Watermark, b"contoso")
-            .unwrap()
+            .expect("the store answers")
             .as_deref(),
         Some("cookie-2"),
         "the last change of a key in a batch wins"
     );
     let mut batch = Batch::default();
     batch.remove(Space::Connector, b"contoso/a");
-    store.commit(batch).unwrap();
+    store.commit(batch).expect("the store answers");
     assert_eq!(
-        store.get::<String>(Space::Connector, b"contoso/a").unwrap(),
+        store
+            .get::<String>(Space::Connector, b"contoso/a")
+            .expect("the store answers"),
         None
     );
 
@@ -185,9 +195,15 @@ fn the_engine_store_keeps_its_state_on_the_server_and_one_process_at_a_time() {
 
     // Settings versions are recorded where Test connection looks.
     let settings = installation();
-    skybridge::engine::config::record(&store, &settings, 10).unwrap();
-    skybridge::engine::config::record(&store, &settings, 20).unwrap();
-    assert_eq!(store.backend().settings_version().unwrap(), Some(2));
+    skybridge::engine::config::record(&store, &settings, 10).expect("the store answers");
+    skybridge::engine::config::record(&store, &settings, 20).expect("the store answers");
+    assert_eq!(
+        store
+            .backend()
+            .settings_version()
+            .expect("the store answers"),
+        Some(2)
+    );
     drop(store);
 
     // Reconnected, the state is there, and the database is an installation's now.
@@ -195,14 +211,14 @@ fn the_engine_store_keeps_its_state_on_the_server_and_one_process_at_a_time() {
     assert_eq!(
         store
             .get::<String>(Space::Connector, b"contoso/b")
-            .unwrap()
+            .expect("the store answers")
             .as_deref(),
         Some("beta")
     );
     assert_eq!(
         store
             .get::<String>(Space::Metaverse, b"contoso/a")
-            .unwrap()
+            .expect("the store answers")
             .as_deref(),
         Some("other space")
     );

@@ -187,24 +187,25 @@ pub fn copy(from: &dyn Store, to: &dyn Store) -> Result<Vec<(String, u64)>, Migr
     let mut moved = Vec::new();
     for space in Space::ALL {
         let mut batch = Batch::default();
-        let mut first_error = None;
-        from.for_each_raw(space, b"", &mut |k, v| {
+        // A failed write stops the visit; its error is the one to report.
+        let mut write_error = None;
+        let visited = from.for_each_raw(space, b"", &mut |k, v| {
             batch.put_raw(space, k, v.to_vec());
-            if batch.len() >= CHUNK {
-                if let Err(e) = to.commit(std::mem::take(&mut batch)) {
-                    first_error = Some(e);
-                    return Err(StoreError::Corrupt {
-                        key: String::new(),
-                        detail: "the copy stopped".into(),
-                    });
-                }
+            if batch.len() >= CHUNK
+                && let Err(e) = to.commit(std::mem::take(&mut batch))
+            {
+                write_error = Some(e);
+                return Err(StoreError::Corrupt {
+                    key: String::new(),
+                    detail: "the copy stopped".into(),
+                });
             }
             Ok(())
-        })
-        .or_else(|e| match first_error.take() {
-            Some(e) => Err(e),
-            None => Err(e),
-        })?;
+        });
+        if let Some(e) = write_error {
+            return Err(e.into());
+        }
+        visited?;
         to.commit(batch)?;
         let source_count = count(from, space)?;
         let copied = count(to, space)?;

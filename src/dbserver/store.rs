@@ -73,6 +73,9 @@ fn after_prefix(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// One table's share of a commit: the keys to set, their values, the keys to remove.
+type TableChanges = (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>);
+
 /// The database under a [`PostgresStore`].
 pub struct PgTree {
     /// Drives both connections.
@@ -391,8 +394,7 @@ impl Backend for PgTree {
         for (k, v) in ops {
             last.insert(k, v);
         }
-        let mut by_table: BTreeMap<&'static str, (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>)> =
-            BTreeMap::new();
+        let mut by_table: BTreeMap<&'static str, TableChanges> = BTreeMap::new();
         let mut settings_version = None;
         for (full, v) in last {
             let (space, key) = self.split(&full)?;

@@ -92,7 +92,8 @@ fn database(ui: &mut egui::Ui, wizard: &Wizard, msgs: &mut Vec<Msg>) {
         return;
     }
     form_grid("database-form").show(ui, |ui| {
-        let rows: [(&str, &str, fn(String) -> DatabaseInput); 5] = [
+        type Row<'a> = (&'static str, &'a str, fn(String) -> DatabaseInput);
+        let rows: [Row<'_>; 5] = [
             (DB_HOST, &db.host, DatabaseInput::Host),
             (DB_PORT, &db.port, DatabaseInput::Port),
             (DB_NAME, &db.database, DatabaseInput::Database),
