@@ -132,7 +132,18 @@ fn a_synced_installation_moves_to_postgresql_and_its_next_delta_writes_nothing()
         .collect();
     assert_eq!(kept.len(), 1, "the old store is kept as a backup");
 
-    // The state came over: the same history and pending list, read from PostgreSQL.
+    // The state came over: the same history and pending list, read from PostgreSQL, and the
+    // move is a settings version of its own.
+    let (versions, _) = skybridge(&["config", "history", "--json"], &data);
+    let versions: Vec<Value> = serde_json::from_str(&versions).expect("versions JSON");
+    assert_eq!(versions.len(), 2, "{versions:?}");
+    assert!(
+        versions[1]
+            .to_string()
+            .contains("synchronization store: was the embedded store"),
+        "{:?}",
+        versions[1]
+    );
     assert_eq!(history(&data), runs_before);
     assert_eq!(
         skybridge(&["sync", "pending", "--json"], &data).0,
@@ -177,7 +188,7 @@ fn a_synced_installation_moves_to_postgresql_and_its_next_delta_writes_nothing()
     // The database now reads as an installation's; another migration into it is refused.
     let found = rt.block_on(database.test_connection());
     assert!(
-        matches!(&found, Err(ConnectionProblem::HoldsSkybridgeData { version, .. }) if version == "1"),
+        matches!(&found, Err(ConnectionProblem::HoldsSkybridgeData { version, .. }) if version == "2"),
         "{found:?}"
     );
     let other = dir.join("other");

@@ -5,7 +5,8 @@
 //! pending exports, watermarks and delta cookies, run history, settings versions), then counted
 //! again in the target and compared. Only then does the installation's `settings.json` name the
 //! new store; the old one is kept beside it (the embedded store folder renamed, a database left
-//! as it was) as a backup the administrator removes when satisfied. A target that already holds
+//! as it was) as a backup the administrator removes when satisfied. The move is recorded in the
+//! new store as a settings version of its own. A target that already holds
 //! Skybridge data is refused, never overwritten.
 
 use std::path::{Path, PathBuf};
@@ -249,13 +250,15 @@ pub fn migrate(
             let server = target.server(password.clone());
             let source = SledStore::open(&embedded)?;
             check_target(&server)?;
+            install.database = Some(target.clone());
             let spaces = {
                 let target_store = super::store::PostgresStore::connect(&server)?;
-                copy(&source, &target_store)?
+                let spaces = copy(&source, &target_store)?;
+                crate::engine::config::record(&target_store, &install, crate::clock::unix_now())?;
+                spaces
             };
             drop(source);
             install.store_database_password(&password)?;
-            install.database = Some(target.clone());
             install.save(data)?;
             let kept = keep_aside(&embedded)?;
             Ok(Moved {
@@ -286,6 +289,11 @@ pub fn migrate(
                     let target_store = SledStore::open(&embedded)?;
                     let spaces = copy(&source, &target_store)?;
                     install.database = None;
+                    crate::engine::config::record(
+                        &target_store,
+                        &install,
+                        crate::clock::unix_now(),
+                    )?;
                     (spaces, embedded.display().to_string())
                 }
                 StoreAddress::Server(target) => {
@@ -298,8 +306,13 @@ pub fn migrate(
                     check_target(&server)?;
                     let target_store = super::store::PostgresStore::connect(&server)?;
                     let spaces = copy(&source, &target_store)?;
-                    install.store_database_password(&password)?;
                     install.database = Some(target.clone());
+                    crate::engine::config::record(
+                        &target_store,
+                        &install,
+                        crate::clock::unix_now(),
+                    )?;
+                    install.store_database_password(&password)?;
                     (spaces, server_name(target))
                 }
             };

@@ -232,6 +232,17 @@ pub fn differences(old: &Installation, new: &Installation) -> Vec<String> {
             old.history_days, new.history_days
         ));
     }
+    if old.database != new.database {
+        let store = |d: &Option<super::install::DatabaseConnection>| match d {
+            None => "the embedded store".to_string(),
+            Some(d) => format!("postgres://{}@{}:{}/{}", d.user, d.host, d.port, d.database),
+        };
+        out.push(format!(
+            "synchronization store: was {}, now {}",
+            store(&old.database),
+            store(&new.database)
+        ));
+    }
     out
 }
 
@@ -366,6 +377,22 @@ mod tests {
         );
         assert!(needs_full_sync(&old, &new));
         assert!(locked_changes(&old, &new).is_empty());
+        let mut moved = old.clone();
+        moved.database = Some(crate::engine::install::DatabaseConnection {
+            host: "db.contoso.test".into(),
+            port: 5432,
+            database: "skybridge".into(),
+            user: "sky".into(),
+            tls_off: false,
+            ca_file: None,
+        });
+        assert_eq!(
+            differences(&old, &moved),
+            [
+                "synchronization store: was the embedded store, now postgres://sky@db.contoso.test:5432/skybridge"
+            ]
+        );
+        assert!(!needs_full_sync(&old, &moved));
     }
 
     #[test]
