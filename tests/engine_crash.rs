@@ -1,14 +1,18 @@
 //! Crash safety: the engine process (`skybridge sync run --full`) is killed with SIGKILL at 20
 //! and more points of a full cycle; after each restart the cycle goes on, and in the end the
-//! tenant holds every in-scope object exactly once.
+//! tenant holds every in-scope object exactly once. On either store: the embedded one, and a
+//! PostgreSQL server (a killed process's transaction is rolled back by the server).
 
 mod common;
+
+store_suite!(killed_at_twenty_points_the_cycle_still_ends_with_each_object_once => super::killed_at_twenty_points_the_cycle_still_ends_with_each_object_once);
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::postgres::{Postgres, StoreKind};
 use common::{Forest, temp_dir};
 use serde_json::Value;
 use skybridge::emulator::{EmulatorConfig, RunningEmulator};
@@ -26,8 +30,34 @@ async fn tenant(dir: &Path) -> RunningEmulator {
 
 /// Writes an installation for `forest` and `emulator` into `data`: the head office (360
 /// users, the groups), enough work for twenty crash points, short enough for the test suite.
-fn install(data: &Path, forest: &Forest, emulator: &RunningEmulator, service: &str) {
-    common::install::write(data, forest, "OU=Corp", emulator, SECRET, service);
+/// With a database server and the name of a database on it, the store is kept there.
+fn install(
+    data: &Path,
+    forest: &Forest,
+    emulator: &RunningEmulator,
+    service: &str,
+    database: Option<(&Postgres, &str)>,
+) {
+    let mut installation =
+        common::install::write(data, forest, "OU=Corp", emulator, SECRET, service);
+    if let Some((pg, name)) = database {
+        pg.sql(
+            "postgres",
+            &format!("CREATE DATABASE {name} OWNER skybridge"),
+        );
+        installation.database = Some(skybridge::engine::install::DatabaseConnection {
+            host: "127.0.0.1".into(),
+            port: pg.port,
+            database: name.into(),
+            user: "skybridge".into(),
+            tls_off: true,
+            ca_file: None,
+        });
+        installation.save(data).expect("settings");
+        installation
+            .store_database_password(&Secret::new(common::postgres::ENGINE_PASSWORD))
+            .expect("password in the keychain");
+    }
 }
 
 fn engine(data: &Path) -> std::process::Child {
@@ -92,9 +122,19 @@ async fn immutable_ids(emulator: &RunningEmulator) -> Vec<String> {
     ids
 }
 
-#[test]
-fn killed_at_twenty_points_the_cycle_still_ends_with_each_object_once() {
+fn killed_at_twenty_points_the_cycle_still_ends_with_each_object_once(kind: StoreKind) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let pg = (kind == StoreKind::Postgres).then(|| {
+        let pg = Postgres::start();
+        pg.sql(
+            "postgres",
+            &format!(
+                "CREATE ROLE skybridge LOGIN PASSWORD '{}'",
+                common::postgres::ENGINE_PASSWORD
+            ),
+        );
+        pg
+    });
     let forest = Forest::private("contoso");
     let service = format!("skybridge-crash-{}", uuid::Uuid::new_v4());
 
@@ -106,6 +146,7 @@ fn killed_at_twenty_points_the_cycle_still_ends_with_each_object_once() {
         &forest,
         &measure_tenant,
         &format!("{service}-m"),
+        pg.as_ref().map(|pg| (pg, "measure")),
     );
     let full = run_to_end(&measure.join("data"));
     let expected: BTreeSet<String> = rt
@@ -118,7 +159,13 @@ fn killed_at_twenty_points_the_cycle_still_ends_with_each_object_once() {
     let dir = temp_dir("crash");
     let emulator = rt.block_on(tenant(&dir));
     let data = dir.join("data");
-    install(&data, &forest, &emulator, &service);
+    install(
+        &data,
+        &forest,
+        &emulator,
+        &service,
+        pg.as_ref().map(|pg| (pg, "crash")),
+    );
     let mut kills = 0;
     let mut step = 1u32;
     while kills < 20 {

@@ -42,6 +42,9 @@ pub const MIGRATIONS: &[&str] = &[
 /// The advisory lock that marks a database as in use by a Skybridge process.
 const IN_USE_LOCK: i64 = 0x536b_7942_7269_6467; // "SkyBridg"
 
+/// How many times the in-use lock is asked for (a quarter of a second apart).
+const LOCK_ATTEMPTS: u32 = 12;
+
 /// The table of a space.
 fn table(space: Space) -> &'static str {
     match space {
@@ -182,11 +185,22 @@ impl PgTree {
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let fail = |e| failure(&self.location, e);
         self.wait(async {
-            let taken: bool = writer
-                .query_one("SELECT pg_try_advisory_lock($1)", &[&IN_USE_LOCK])
-                .await
-                .map_err(fail)?
-                .get(0);
+            // A process that just died may still hold the lock until the server notices
+            // its connection is gone: ask again for a few seconds before refusing.
+            let mut taken = false;
+            for attempt in 0..LOCK_ATTEMPTS {
+                if attempt > 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(250));
+                }
+                taken = writer
+                    .query_one("SELECT pg_try_advisory_lock($1)", &[&IN_USE_LOCK])
+                    .await
+                    .map_err(fail)?
+                    .get(0);
+                if taken {
+                    break;
+                }
+            }
             if !taken {
                 return Err(StoreError::Backend {
                     path: self.location.clone(),
