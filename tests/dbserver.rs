@@ -186,6 +186,28 @@ fn the_engine_store_keeps_its_state_on_the_server_and_one_process_at_a_time() {
         None
     );
 
+    // The server drops the store's connections (a restart, a network failure): the store
+    // signs in again, takes the database again, and reads what it wrote. At most the call
+    // that meets the broken connection fails.
+    let terminated = pg.sql(
+        "postgres",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = 'skybridge' AND datname = 'skybridge'",
+    );
+    assert_eq!(terminated.lines().filter(|l| *l == "t").count(), 2, "{terminated}");
+    let again = store
+        .get::<String>(Space::Connector, b"contoso/b")
+        .or_else(|_| store.get::<String>(Space::Connector, b"contoso/b"))
+        .expect("read after signing in again");
+    assert_eq!(again.as_deref(), Some("beta"));
+    let mut batch = Batch::default();
+    batch
+        .put(Space::Connector, b"contoso/c", &"gamma")
+        .expect("the store answers");
+    store
+        .commit(batch)
+        .expect("a commit after signing in again");
+
     // Another process (here: another connection) cannot take the database meanwhile.
     let second = PostgresStore::connect(&database).expect_err("refused");
     assert!(

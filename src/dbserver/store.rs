@@ -16,7 +16,8 @@
 //! plain threads and from inside another runtime alike.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use super::{ConnectionProblem, DbServer, SCHEMA};
 use crate::engine::store::{Backend, Packed, Space, StoreError, Visitor};
@@ -81,18 +82,63 @@ type TableChanges = (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>);
 
 /// The database under a [`PostgresStore`].
 pub struct PgTree {
-    /// Drives both connections.
+    /// Drives the connections.
     runtime: tokio::runtime::Runtime,
-    reader: tokio_postgres::Client,
-    writer: Mutex<tokio_postgres::Client>,
-    /// The reader's prepared point reads, one per space (in the order of [`Space::ALL`]).
-    gets: std::sync::OnceLock<Vec<tokio_postgres::Statement>>,
+    /// Where to sign in again when the connections are lost.
+    server: DbServer,
+    /// The connections in use (none until the first is opened).
+    session: RwLock<Option<Arc<Session>>>,
+    /// Sessions opened so far: the cache above forgets what it knew when this changes.
+    epoch: AtomicU64,
     location: String,
 }
 
+/// One pair of connections, with the in-use lock held by the writer.
+struct Session {
+    reader: tokio_postgres::Client,
+    writer: Mutex<tokio_postgres::Client>,
+    /// The reader's prepared point reads, one per space (in the order of [`Space::ALL`]).
+    gets: Vec<tokio_postgres::Statement>,
+    /// A connection failed: the next call signs in again.
+    broken: AtomicBool,
+}
+
 impl PgTree {
-    fn fail(&self, e: tokio_postgres::Error) -> StoreError {
+    /// The error for a failed query; a failure of the connection itself (not an answer from
+    /// the server) marks the session for a new sign-in at the next call.
+    fn fail(&self, session: &Session, e: tokio_postgres::Error) -> StoreError {
+        if e.is_closed() || e.as_db_error().is_none() {
+            session.broken.store(true, Ordering::SeqCst);
+        }
         failure(&self.location, e)
+    }
+
+    /// The session to use: the current one, or a new one when there is none or it was lost
+    /// (the server restarted, the network failed). A new session takes the in-use lock again,
+    /// so a process that took the database meanwhile is not written over.
+    fn session(&self) -> Result<Arc<Session>, StoreError> {
+        let usable = |s: &Arc<Session>| !s.broken.load(Ordering::SeqCst) && !s.reader.is_closed();
+        if let Some(s) = self
+            .session
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            && usable(s)
+        {
+            return Ok(s.clone());
+        }
+        let mut slot = self.session.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = slot.as_ref()
+            && usable(s)
+        {
+            return Ok(s.clone());
+        }
+        // The lost session's connections close (and release the lock) once nobody uses them.
+        *slot = None;
+        let fresh = Arc::new(self.open_session()?);
+        *slot = Some(fresh.clone());
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        Ok(fresh)
     }
 
     /// Runs a query future to its end on the calling thread (the connections are driven by the
@@ -139,10 +185,6 @@ impl Packed<PgTree> {
             "postgres://{}@{}:{}/{}",
             server.user, server.host, server.port, server.database
         );
-        let problem = |p: ConnectionProblem| StoreError::Backend {
-            path: location.clone(),
-            detail: p.to_string(),
-        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("skybridge-postgres")
@@ -152,37 +194,59 @@ impl Packed<PgTree> {
                 path: location.clone(),
                 detail: format!("cannot start the database runtime: {e}"),
             })?;
+        let tree = PgTree {
+            runtime,
+            server: server.clone(),
+            session: RwLock::new(None),
+            epoch: AtomicU64::new(0),
+            location,
+        };
+        tree.session()?;
+        Packed::over(tree)
+    }
+}
+
+impl PgTree {
+    /// Signs in (two connections), takes the in-use lock, applies the layout steps this
+    /// database has not had, and prepares the point reads.
+    fn open_session(&self) -> Result<Session, StoreError> {
         // Signing in spawns the connection tasks, which needs the runtime's context: do it on
         // a thread of its own, so that a caller inside another runtime is no obstacle.
-        let (reader, writer) = std::thread::scope(|s| {
+        let (reader, mut writer) = std::thread::scope(|s| {
             s.spawn(|| {
-                runtime.block_on(async {
-                    let reader = server.connect().await?;
-                    let writer = server.connect().await?;
+                self.runtime.block_on(async {
+                    let reader = self.server.connect().await?;
+                    let writer = self.server.connect().await?;
                     Ok::<_, ConnectionProblem>((reader, writer))
                 })
             })
             .join()
             .unwrap_or_else(|_| Err(ConnectionProblem::Other("the sign-in thread failed".into())))
         })
-        .map_err(problem)?;
-        let tree = PgTree {
-            runtime,
+        .map_err(|p| StoreError::Backend {
+            path: self.location.clone(),
+            detail: p.to_string(),
+        })?;
+        self.prepare(&mut writer)?;
+        let fail = |e| failure(&self.location, e);
+        let gets = self.wait(async {
+            let mut gets = Vec::new();
+            for space in Space::ALL {
+                let sql = format!("SELECT value FROM {SCHEMA}.{} WHERE key = $1", table(space));
+                gets.push(reader.prepare(&sql).await.map_err(fail)?);
+            }
+            Ok::<_, StoreError>(gets)
+        })?;
+        Ok(Session {
             reader,
             writer: Mutex::new(writer),
-            gets: std::sync::OnceLock::new(),
-            location,
-        };
-        tree.prepare()?;
-        tree.prepare_reads()?;
-        Packed::over(tree)
+            gets,
+            broken: AtomicBool::new(false),
+        })
     }
-}
 
-impl PgTree {
     /// Takes the in-use lock and applies the layout steps this database has not had.
-    fn prepare(&self) -> Result<(), StoreError> {
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+    fn prepare(&self, writer: &mut tokio_postgres::Client) -> Result<(), StoreError> {
         let fail = |e| failure(&self.location, e);
         self.wait(async {
             // A process that just died may still hold the lock until the server notices
@@ -247,31 +311,17 @@ impl PgTree {
         })
     }
 
-    /// Prepares the point reads once (a read is then one round trip).
-    fn prepare_reads(&self) -> Result<(), StoreError> {
-        let gets = self.wait(async {
-            let mut gets = Vec::new();
-            for space in Space::ALL {
-                let sql = format!("SELECT value FROM {SCHEMA}.{} WHERE key = $1", table(space));
-                gets.push(self.reader.prepare(&sql).await.map_err(|e| self.fail(e))?);
-            }
-            Ok::<_, StoreError>(gets)
-        })?;
-        let _ = self.gets.set(gets);
-        Ok(())
-    }
-
     /// The newest settings version recorded in the database, if any.
     pub fn settings_version(&self) -> Result<Option<u64>, StoreError> {
+        let s = self.session()?;
         self.wait(async {
-            Ok(self
-                .reader
+            Ok(s.reader
                 .query_opt(
                     &format!("SELECT value FROM {SCHEMA}.meta WHERE key = 'settings_version'"),
                     &[],
                 )
                 .await
-                .map_err(|e| self.fail(e))?
+                .map_err(|e| self.fail(&s, e))?
                 .and_then(|row| row.get::<_, String>(0).parse().ok()))
         })
     }
@@ -282,26 +332,26 @@ impl Backend for PgTree {
         &self.location
     }
 
+    fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
     fn get(&self, full_key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let (space, key) = self.split(full_key)?;
         let index = Space::ALL
             .iter()
             .position(|s| *s == space)
             .unwrap_or_default();
-        let statement = self
-            .gets
-            .get()
-            .and_then(|gets| gets.get(index))
-            .ok_or_else(|| StoreError::Backend {
-                path: self.location.clone(),
-                detail: "the store's reads are not prepared".into(),
-            })?;
+        let s = self.session()?;
+        let statement = s.gets.get(index).ok_or_else(|| StoreError::Backend {
+            path: self.location.clone(),
+            detail: "the store's reads are not prepared".into(),
+        })?;
         self.wait(async {
-            Ok(self
-                .reader
+            Ok(s.reader
                 .query_opt(statement, &[&key])
                 .await
-                .map_err(|e| self.fail(e))?
+                .map_err(|e| self.fail(&s, e))?
                 .map(|row| row.get::<_, Vec<u8>>(0)))
         })
     }
@@ -316,16 +366,17 @@ impl Backend for PgTree {
             places.push(i);
         }
         let mut out = vec![None; full_keys.len()];
+        let s = self.session()?;
         self.wait(async {
             for (name, (keys, places)) in &by_table {
-                let rows = self
+                let rows = s
                     .reader
                     .query(
                         &format!("SELECT key, value FROM {SCHEMA}.{name} WHERE key = ANY($1)"),
                         &[keys],
                     )
                     .await
-                    .map_err(|e| self.fail(e))?;
+                    .map_err(|e| self.fail(&s, e))?;
                 let mut found: std::collections::HashMap<Vec<u8>, Vec<u8>> = rows
                     .into_iter()
                     .map(|row| (row.get::<_, Vec<u8>>(0), row.get::<_, Vec<u8>>(1)))
@@ -343,10 +394,11 @@ impl Backend for PgTree {
         let (space, prefix) = self.split(full_prefix)?;
         let name = table(space);
         // Rows are read whole before they are visited: a visitor may read the store itself.
+        let s = self.session()?;
         let rows = self.wait(async {
             match after_prefix(prefix) {
                 Some(end) => {
-                    self.reader
+                    s.reader
                         .query(
                             &format!(
                                 "SELECT key, value FROM {SCHEMA}.{name} WHERE key >= $1 AND key < $2 ORDER BY key"
@@ -356,7 +408,7 @@ impl Backend for PgTree {
                         .await
                 }
                 None => {
-                    self.reader
+                    s.reader
                         .query(
                             &format!(
                                 "SELECT key, value FROM {SCHEMA}.{name} WHERE key >= $1 ORDER BY key"
@@ -366,7 +418,7 @@ impl Backend for PgTree {
                         .await
                 }
             }
-            .map_err(|e| self.fail(e))
+            .map_err(|e| self.fail(&s, e))
         })?;
         let mut full = space.prefix().to_vec();
         for row in rows {
@@ -382,14 +434,15 @@ impl Backend for PgTree {
     fn keys(&self, full_prefix: &[u8]) -> Result<Option<Vec<Vec<u8>>>, StoreError> {
         let (space, prefix) = self.split(full_prefix)?;
         let name = table(space);
+        let s = self.session()?;
         let rows = self.wait(async {
-            self.reader
+            s.reader
                 .query(
                     &format!("SELECT key FROM {SCHEMA}.{name} WHERE substr(key, 1, $2) = $1"),
                     &[&prefix, &i32::try_from(prefix.len()).unwrap_or(i32::MAX)],
                 )
                 .await
-                .map_err(|e| self.fail(e))
+                .map_err(|e| self.fail(&s, e))
         })?;
         Ok(Some(
             rows.into_iter()
@@ -427,8 +480,9 @@ impl Backend for PgTree {
                 None => removed.push(key.to_vec()),
             }
         }
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let fail = |e| failure(&self.location, e);
+        let s = self.session()?;
+        let mut writer = s.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let fail = |e| self.fail(&s, e);
         self.wait(async {
             let tx = writer.transaction().await.map_err(fail)?;
             for (name, (put_keys, put_values, removed)) in &by_table {
@@ -469,8 +523,9 @@ impl Backend for PgTree {
     }
 
     fn size(&self) -> Result<u64, StoreError> {
+        let s = self.session()?;
         self.wait(async {
-            let bytes: i64 = self
+            let bytes: i64 = s
                 .reader
                 .query_one(
                     "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint
@@ -479,7 +534,7 @@ impl Backend for PgTree {
                     &[&SCHEMA],
                 )
                 .await
-                .map_err(|e| self.fail(e))?
+                .map_err(|e| self.fail(&s, e))?
                 .get(0);
             Ok(u64::try_from(bytes).unwrap_or(0))
         })

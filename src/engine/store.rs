@@ -381,6 +381,8 @@ struct GroupCache {
     /// For a backend that lists its keys cheaply: the groups that exist, by packed space, so
     /// that looking up a group that does not exist costs no round trip.
     existing: HashMap<Space, std::collections::HashSet<Vec<u8>>>,
+    /// The backend's epoch the cache was filled in.
+    epoch: u64,
     order: VecDeque<Vec<u8>>,
     /// Entries in the cached groups.
     entries: usize,
@@ -416,6 +418,18 @@ impl GroupCache {
         if let Some(cached) = self.groups.get_mut(key) {
             self.entries = self.entries - weight(cached) + weight(&entries);
             *cached = entries;
+        }
+    }
+
+    /// Forgets everything when the backend reconnected since the cache was filled.
+    fn follow(&mut self, epoch: u64) {
+        if self.epoch != epoch {
+            let generation = self.generation + 1;
+            *self = GroupCache {
+                generation,
+                epoch,
+                ..GroupCache::default()
+            };
         }
     }
 
@@ -462,6 +476,11 @@ pub trait Backend: Send + Sync {
     fn apply(&self, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<(), StoreError>;
     /// Bytes used (approximate).
     fn size(&self) -> Result<u64, StoreError>;
+    /// Changes when the backend had to reconnect (and another process may have written in
+    /// between): what the store keeps in memory is then forgotten.
+    fn epoch(&self) -> u64 {
+        0
+    }
 }
 
 /// The engine's store over a [`Backend`]: the big spaces packed many entries to a value
@@ -537,7 +556,8 @@ impl<B: Backend> Packed<B> {
     fn group(&self, full_key: &[u8]) -> Result<Arc<Entries>, StoreError> {
         let space = Space::of_full_key(full_key);
         let (generation, listed) = {
-            let cache = lock(&self.cache);
+            let mut cache = lock(&self.cache);
+            cache.follow(self.backend.epoch());
             if let Some(hit) = cache.groups.get(full_key) {
                 return Ok(hit.clone());
             }
@@ -588,7 +608,8 @@ impl<B: Backend> Store for Packed<B> {
         if packing == Packing::Single {
             let full = space.key(key);
             let generation = {
-                let cache = lock(&self.cache);
+                let mut cache = lock(&self.cache);
+                cache.follow(self.backend.epoch());
                 if let Some(hit) = cache.singles.get(&full) {
                     return Ok(hit.clone());
                 }
@@ -673,7 +694,8 @@ impl<B: Backend> Store for Packed<B> {
         }
         // The groups to change that are not at hand, read together.
         let missing: Vec<Vec<u8>> = {
-            let cache = lock(&self.cache);
+            let mut cache = lock(&self.cache);
+            cache.follow(self.backend.epoch());
             grouped
                 .keys()
                 .filter(|g| !cache.groups.contains_key(*g))
