@@ -194,7 +194,11 @@ fn the_engine_store_keeps_its_state_on_the_server_and_one_process_at_a_time() {
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
          WHERE application_name = 'skybridge' AND datname = 'skybridge'",
     );
-    assert_eq!(terminated.lines().filter(|l| *l == "t").count(), 2, "{terminated}");
+    assert_eq!(
+        terminated.lines().filter(|l| *l == "t").count(),
+        2,
+        "{terminated}"
+    );
     let again = store
         .get::<String>(Space::Connector, b"contoso/b")
         .or_else(|_| store.get::<String>(Space::Connector, b"contoso/b"))

@@ -42,6 +42,13 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
     settings["features"] = json!(["directoryExtensions", "appAttributeFiltering"]);
     settings["directoryExtensions"] = json!(["telephoneNumber"]);
     settings["excludedAttributes"] = json!(["department"]);
+    // The synchronization store on a PostgreSQL server.
+    let pg = common::postgres::Postgres::start();
+    pg.engine_database();
+    settings["database"] = json!({
+        "host": "127.0.0.1", "port": pg.port, "database": "skybridge", "user": "skybridge",
+        "password": {"env": "SKY_TEST_DB_PW"}, "tlsOff": true
+    });
     let file = dir.join("contoso.json");
     std::fs::write(&file, settings.to_string()).expect("write");
     let file_arg = file.to_str().expect("utf-8 path");
@@ -49,6 +56,7 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
     let data_arg = data.to_str().expect("utf-8 path");
     let tenant_pw = ("SKY_TEST_TENANT_PW", TENANT_PASSWORD);
     let directory_pw = ("SKY_TEST_DIRECTORY_PW", created.password.expose());
+    let db_pw = ("SKY_TEST_DB_PW", common::postgres::ENGINE_PASSWORD);
 
     // Without the passwords: each is named, and the pages that need them say what is missing.
     let (ok, out, err) = skybridge(
@@ -58,10 +66,27 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
     assert!(!ok, "{out}");
     assert!(out.contains("SKY_TEST_TENANT_PW is not set"), "{out}");
     assert!(out.contains("SKY_TEST_DIRECTORY_PW is not set"), "{out}");
+    assert!(out.contains("SKY_TEST_DB_PW is not set"), "{out}");
     assert!(out.contains("error: Connect to your tenant ›"), "{out}");
     assert!(
         err.contains("must be fixed before it can be applied"),
         "{err}"
+    );
+
+    // A wrong database password: Test connection's answer, on its page.
+    let (refused, said, _) = skybridge(
+        &["plan", file_arg, "--data", data_arg, "--accept-licence"],
+        &[
+            tenant_pw,
+            directory_pw,
+            ("SKY_TEST_DB_PW", "wrong-db-password"),
+        ],
+    );
+    assert!(!refused, "{said}");
+    assert!(
+        said.contains("error: Where Skybridge keeps its data")
+            && said.contains("The database server refused the account."),
+        "{said}"
     );
 
     // With them, the forest's own suffix is not a tenant domain: a warning that needs
@@ -75,7 +100,7 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
             "--accept-licence",
             "--json",
         ],
-        &[tenant_pw, directory_pw],
+        &[tenant_pw, directory_pw, db_pw],
     );
     assert!(!ok, "{out}");
     let report: Value = serde_json::from_str(&out).expect("plan --json prints JSON");
@@ -90,7 +115,7 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
     // Without the licence accepted, the Welcome page stops it first.
     let (ok, out, _) = skybridge(
         &["plan", file_arg, "--data", data_arg],
-        &[tenant_pw, directory_pw],
+        &[tenant_pw, directory_pw, db_pw],
     );
     assert!(
         !ok && out.contains("error: Welcome to Skybridge ›"),
@@ -101,7 +126,7 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
     std::fs::write(&file, settings.to_string()).expect("write");
     let (ok, out, err) = skybridge(
         &["plan", file_arg, "--data", data_arg, "--accept-licence"],
-        &[tenant_pw, directory_pw],
+        &[tenant_pw, directory_pw, db_pw],
     );
     assert!(ok, "{out}{err}");
     assert!(out.contains("ready to apply (1 forest(s))"), "{out}");
@@ -109,7 +134,7 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
     // Apply: every step, then the users of the one OU are in the tenant with their anchors.
     let (ok, out, err) = skybridge(
         &["apply", file_arg, "--accept-licence", "--data", data_arg],
-        &[tenant_pw, directory_pw],
+        &[tenant_pw, directory_pw, db_pw],
     );
     assert!(ok, "{out}{err}");
     for step in ["Create the data folder", "first synchronization"] {
@@ -129,6 +154,14 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
     let installed = std::fs::read_to_string(data.join("settings.json")).expect("settings.json");
     assert!(!installed.contains(created.password.expose()));
     assert!(!installed.contains(TENANT_PASSWORD));
+    assert!(!installed.contains(common::postgres::ENGINE_PASSWORD));
+    // The store is on the database server.
+    assert!(!data.join("store").exists());
+    assert_ne!(
+        pg.sql("skybridge", "SELECT count(*) FROM skybridge.metaverse")
+            .trim(),
+        "0"
+    );
     let expected: Vec<String> = common::seeded_under("contoso", "user", &users_ou)
         .into_iter()
         .collect();
@@ -183,7 +216,7 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
     // The same file again into the same folder: refused, nothing changed.
     let (ok, out, err) = skybridge(
         &["apply", file_arg, "--accept-licence", "--data", data_arg],
-        &[tenant_pw, directory_pw],
+        &[tenant_pw, directory_pw, db_pw],
     );
     assert!(!ok, "{out}");
     assert!(err.contains("nothing was changed"), "{err}");

@@ -98,6 +98,41 @@ fn env_part(forest: &str) -> String {
         .collect()
 }
 
+/// The environment variable the database account's password is named by in files the
+/// wizard writes.
+pub const DATABASE_PASSWORD_ENV: &str = "SKYBRIDGE_DATABASE_PASSWORD";
+
+/// The PostgreSQL server that keeps the synchronization store (Required components).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Host name or address.
+    pub host: String,
+    /// Port.
+    #[serde(default = "postgres_port")]
+    pub port: u16,
+    /// Database name.
+    pub database: String,
+    /// The account.
+    pub user: String,
+    /// Where its password is.
+    pub password: SecretRef,
+    /// Connect without TLS (a server on the same computer only).
+    #[serde(default)]
+    pub tls_off: bool,
+    /// CA certificate file for the server's certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    /// Reuse the data in the database on purpose: this file rebuilds the installation that
+    /// wrote it (its `settingsVersion` must be the database's).
+    #[serde(default)]
+    pub reuse: bool,
+}
+
+fn postgres_port() -> u16 {
+    5432
+}
+
 /// The tenant and how its administrator signs in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -201,6 +236,9 @@ pub struct SettingsFile {
     /// may be reused by an installation rebuilt from this file only if the versions match).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings_version: Option<u64>,
+    /// Keep the synchronization store on this PostgreSQL server (else in the data folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseSettings>,
     /// How people sign in.
     pub sign_in: SignInMethod,
     /// Seamless single sign-on (with password hash sync or pass-through authentication).
@@ -305,6 +343,20 @@ impl SettingsFile {
             schema: Some(SCHEMA_FILE.into()),
             version: VERSION,
             settings_version: None,
+            database: draft
+                .database
+                .connection()
+                .map(|c| DatabaseSettings {
+                    host: c.host,
+                    port: c.port,
+                    database: c.database,
+                    user: c.user,
+                    password: SecretRef::Env(DATABASE_PASSWORD_ENV.into()),
+                    tls_off: c.tls_off,
+                    ca_file: c.ca_file.map(|f| f.display().to_string()),
+                    reuse: false,
+                })
+                .filter(|_| draft.database.enabled),
             sign_in: draft.sign_in,
             single_sign_on: draft.single_sign_on,
             tenant: TenantSettings {
@@ -450,6 +502,8 @@ pub struct Imported {
     /// Each forest's single sign-on administrator's password, when the file names one and it
     /// was found (same order as the file).
     pub sso_passwords: Vec<Option<Secret>>,
+    /// The database account's password, when the file names a database and it was found.
+    pub database_password: Option<Secret>,
     /// What could not be found, in words.
     pub notes: Vec<String>,
 }
@@ -499,12 +553,22 @@ pub fn resolve(file: SettingsFile, source: &str) -> Imported {
             })
         })
         .collect();
+    let database_password = file.database.as_ref().and_then(|db| {
+        look_up(
+            format!(
+                "the password of {} on the database server {}",
+                db.user, db.host
+            ),
+            &db.password,
+        )
+    });
     Imported {
         source: source.to_string(),
         file,
         tenant_password,
         directory_passwords,
         sso_passwords,
+        database_password,
         notes,
     }
 }
@@ -512,6 +576,8 @@ pub fn resolve(file: SettingsFile, source: &str) -> Imported {
 /// One stage of an import: its messages are sent once the previous stage's probes answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
+    /// The database server: fill it in and test the connection.
+    Database,
     /// Sign-in method and the tenant, then sign in.
     Tenant,
     /// Forest `i` of the file: fill the form and add it.
@@ -551,6 +617,9 @@ impl ImportRun {
     pub fn new(imported: Imported) -> ImportRun {
         let n = imported.file.directories.len();
         let mut stages: std::collections::VecDeque<Stage> = [Stage::Tenant].into();
+        if imported.file.database.is_some() {
+            stages.push_front(Stage::Database);
+        }
         stages.extend((0..n).map(Stage::Directory));
         stages.push_back(Stage::Choices);
         if imported.file.pilot {
@@ -587,6 +656,7 @@ impl ImportRun {
         let stage = self.stages.pop_front()?;
         let file = &self.imported.file;
         Some(match stage {
+            Stage::Database => self.database_messages(),
             Stage::Tenant => self.tenant_messages(),
             Stage::Directory(i) => {
                 self.added_before = Some((i, draft.directories.len()));
@@ -667,6 +737,31 @@ impl ImportRun {
             "the forest at {} was not added: {why}. Its values are in the form on the Connect your directories page.",
             d.server
         ));
+    }
+
+    fn database_messages(&self) -> Vec<Msg> {
+        use super::database::DatabaseInput as In;
+        let Some(db) = &self.imported.file.database else {
+            return Vec::new();
+        };
+        let mut msgs: Vec<Msg> = [
+            In::Use(true),
+            In::Host(db.host.clone()),
+            In::Port(db.port.to_string()),
+            In::Database(db.database.clone()),
+            In::User(db.user.clone()),
+            In::TlsOff(db.tls_off),
+            In::CaFile(db.ca_file.clone().unwrap_or_default()),
+            In::Password(self.imported.database_password.clone().unwrap_or_default()),
+            In::Reuse(db.reuse),
+        ]
+        .into_iter()
+        .map(Msg::Database)
+        .collect();
+        if self.imported.database_password.is_some() {
+            msgs.push(Msg::TestDatabase);
+        }
+        msgs
     }
 
     fn tenant_messages(&self) -> Vec<Msg> {
@@ -758,6 +853,7 @@ mod tests {
             schema: None,
             version: VERSION,
             settings_version: None,
+            database: None,
             sign_in: SignInMethod::PasswordHashSync,
             single_sign_on: false,
             tenant: TenantSettings {

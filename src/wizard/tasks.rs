@@ -966,6 +966,7 @@ pub fn installed_choices(
         schema: Some(SCHEMA_FILE.into()),
         version: VERSION,
         settings_version: None,
+        database: None,
         sign_in: installed
             .sign_in
             .as_deref()
@@ -1024,6 +1025,20 @@ pub fn export_installed(data: &std::path::Path, path: &std::path::Path) -> Resul
         .ok()
         .and_then(|store| crate::engine::config::versions(&*store).ok())
         .and_then(|versions| versions.last().map(|v| v.version));
+    // The database server, if the store is on one (reusing its data stays a deliberate choice).
+    file.database = installed
+        .database
+        .as_ref()
+        .map(|db| super::settings::DatabaseSettings {
+            host: db.host.clone(),
+            port: db.port,
+            database: db.database.clone(),
+            user: db.user.clone(),
+            password: SecretRef::Env(super::settings::DATABASE_PASSWORD_ENV.into()),
+            tls_off: db.tls_off,
+            ca_file: db.ca_file.as_ref().map(|f| f.display().to_string()),
+            reuse: false,
+        });
     for d in &mut file.directories {
         let forest = d.forest.clone().unwrap_or_default();
         d.password = SecretRef::directory_env(&forest);
