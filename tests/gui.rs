@@ -978,6 +978,22 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
         serde_json::json!({"keychain": {"service": "skybridge-gui-import-test", "entry": "sso"}});
     file["tenant"]["password"] = serde_json::json!({"keychain": {"service": "skybridge-gui-import-test", "entry": "tenant"}});
     file["directories"][0]["password"] = serde_json::json!({"keychain": {"service": "skybridge-gui-import-test", "entry": "contoso"}});
+    // The file names the database server too; the rebuilt installation gets a database of its
+    // own (the first one now holds the first installation's data).
+    assert_eq!(
+        file["database"]["password"]["env"],
+        "SKYBRIDGE_DATABASE_PASSWORD"
+    );
+    assert_eq!(file["database"]["reuse"], false);
+    pg.sql(
+        "postgres",
+        "CREATE DATABASE skybridge_again OWNER skybridge",
+    );
+    keychain
+        .store("database", &Secret::new(common::postgres::ENGINE_PASSWORD))
+        .expect("keychain");
+    file["database"]["database"] = serde_json::json!("skybridge_again");
+    file["database"]["password"] = serde_json::json!({"keychain": {"service": "skybridge-gui-import-test", "entry": "database"}});
     std::fs::write(&exported, file.to_string()).expect("write");
     let mut again = harness_for_import();
     again.get_by_label("Where Skybridge keeps its data");
@@ -1028,6 +1044,13 @@ fn a_real_forest_is_added_its_sign_in_names_checked_and_its_ous_filtered() {
     assert_eq!(replanned.sync.connectors, plan.sync.connectors);
     assert_eq!(replanned.sync.pilot_groups, plan.sync.pilot_groups);
     assert_eq!(replanned.alternate_sign_in, plan.alternate_sign_in);
+    assert_eq!(
+        replanned
+            .database
+            .as_ref()
+            .map(|d| d.connection.database.as_str()),
+        Some("skybridge_again")
+    );
     assert_eq!(replanned.sync.anchor, plan.sync.anchor);
     assert_eq!(replanned.sync.extensions, plan.sync.extensions);
     assert_eq!(

@@ -803,13 +803,25 @@ impl Packed<SledTree> {
             },
         }
         };
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(dir)
             .mode(sled::Mode::LowSpace)
             // The page cache, not the data, decides memory use: keep it modest.
-            .cache_capacity(128 * 1024 * 1024)
-            .open()
-            .map_err(fail)?;
+            .cache_capacity(128 * 1024 * 1024);
+        // A store just closed by this process can hold its file lock a moment longer (sled's
+        // background threads let go of it last): ask again for up to two seconds.
+        let mut attempts = 0;
+        let db = loop {
+            match config.open() {
+                Err(sled::Error::Io(io))
+                    if io.kind() == std::io::ErrorKind::WouldBlock && attempts < 40 =>
+                {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => break other.map_err(fail)?,
+            }
+        };
         let tree = db.open_tree("skybridge").map_err(fail)?;
         Packed::over(SledTree { db, tree, path })
     }
