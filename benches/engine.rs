@@ -28,7 +28,10 @@ use skybridge::tenant::SignIn;
 use skybridge::tenant::graph::GraphClient;
 
 mod common;
-// The tests' private PostgreSQL server (RECIPES.md §3).
+// The tests' private PostgreSQL server (RECIPES.md §3), and the certificates it can use.
+#[allow(dead_code)]
+#[path = "../tests/common/certs.rs"]
+mod certs;
 #[allow(dead_code)]
 #[path = "../tests/common/postgres.rs"]
 mod postgres;

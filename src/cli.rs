@@ -96,42 +96,12 @@ pub fn store_command(command: &StoreCommand, out: &mut dyn Write) -> anyhow::Res
     } = command;
     let from = StoreAddress::parse(from)?;
     let to = StoreAddress::parse(to)?;
-    let data = match (&from, &to, data) {
-        (_, _, Some(data)) => data.clone(),
-        (StoreAddress::Embedded(dir), _, None) | (_, StoreAddress::Embedded(dir), None) => {
-            dir.clone()
-        }
-        _ => anyhow::bail!("give --data with the installation's data folder"),
-    };
-    let install = crate::engine::install::Installation::load(&data)?;
-    let uses = match &install.database {
-        None => StoreAddress::Embedded(data.clone()),
-        Some(db) => StoreAddress::Server(db.clone()),
-    };
-    let same = match (&from, &uses) {
-        (StoreAddress::Embedded(a), StoreAddress::Embedded(b)) => a == b,
-        (StoreAddress::Server(a), StoreAddress::Server(b)) => {
-            a.host.eq_ignore_ascii_case(&b.host) && a.port == b.port && a.database == b.database
-        }
-        _ => false,
-    };
-    if !same {
-        anyhow::bail!(
-            "--from does not name the store this installation uses ({}): nothing was moved",
-            match &uses {
-                StoreAddress::Embedded(dir) => format!("sled:{}", dir.display()),
-                StoreAddress::Server(db) => format!(
-                    "postgres://{}@{}:{}/{}",
-                    db.user, db.host, db.port, db.database
-                ),
-            }
-        );
-    }
+    let data = migrate::data_folder(&from, &to, data.as_deref())?;
     let password = match &to {
         StoreAddress::Server(_) => Some(password_from_env(password_env)?),
         StoreAddress::Embedded(_) => None,
     };
-    let moved = migrate::migrate(&data, &to, password)?;
+    let moved = migrate::migrate(&data, &from, &to, password)?;
     for (space, n) in &moved.spaces {
         writeln!(out, "{space:<36} {n:>10} entries")?;
     }

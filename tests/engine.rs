@@ -12,7 +12,8 @@ store_suite!(
 
 use std::time::Duration;
 
-use common::postgres::{StoreKind, TestStore};
+use common::postgres::{StoreKind, test_store};
+use common::tenant::emulator_log;
 use common::{Forest, temp_dir};
 use serde_json::{Value, json};
 use skybridge::directory::{Session, escape, write};
@@ -125,7 +126,7 @@ fn a_full_cycle_then_deltas_keep_the_tenant_exactly_in_step(kind: StoreKind) {
     let dir = temp_dir("engine");
     let emulator = rt.block_on(tenant(&dir));
     let graph = rt.block_on(graph(&emulator));
-    let store = TestStore::open(kind, &dir.join("store"));
+    let (store, _server) = test_store(kind, &dir.join("store"));
     let ous = ["OU=Corp", "OU=Staff"];
     let settings = settings_for(&forest, &ous);
     let mut sessions = vec![(&forest, forest.admin_session())];
@@ -308,17 +309,6 @@ fn a_full_cycle_then_deltas_keep_the_tenant_exactly_in_step(kind: StoreKind) {
     );
     let _ = escape::dn_eq("", "");
     let _ = json!(null);
-}
-
-async fn emulator_log(emulator: &RunningEmulator) -> Vec<Value> {
-    let http = skybridge::tenant::graph::http_client(None, Duration::from_secs(10)).expect("http");
-    http.get(format!("{}/_emulator/requests", emulator.base_url()))
-        .send()
-        .await
-        .expect("log")
-        .json::<Vec<Value>>()
-        .await
-        .expect("log JSON")
 }
 
 #[tokio::test]
@@ -513,7 +503,7 @@ fn two_forests_join_by_mail_and_one_conflict_does_not_stop_the_rest(kind: StoreK
     let dir = temp_dir("engine-two");
     let emulator = rt.block_on(tenant(&dir));
     let graph = rt.block_on(graph(&emulator));
-    let store = TestStore::open(kind, &dir.join("store"));
+    let (store, _server) = test_store(kind, &dir.join("store"));
     let ous = ["OU=Corp", "OU=Staff"];
     let mut settings = settings_for(&contoso, &ous);
     let mut fab_scope = scope(&fabrikam, &[]);
@@ -758,7 +748,7 @@ fn group_based_filtering_syncs_only_the_pilot_group_members(kind: StoreKind) {
     let dir = temp_dir("engine-pilot");
     let emulator = rt.block_on(tenant(&dir));
     let graph = rt.block_on(graph(&emulator));
-    let store = TestStore::open(kind, &dir.join("store"));
+    let (store, _server) = test_store(kind, &dir.join("store"));
     let mut settings = settings_for(&forest, &["OU=Corp", "OU=Staff"]);
     let pilot = format!("CN=Pilot Sync Users,OU=Groups,OU=Corp,{}", forest.base_dn);
     settings
@@ -824,7 +814,7 @@ fn soft_match_takes_over_cloud_only_users_by_mail_address_or_sign_in_name(kind: 
     let dir = temp_dir("engine-soft");
     let emulator = rt.block_on(tenant(&dir));
     let graph = rt.block_on(graph(&emulator));
-    let store = TestStore::open(kind, &dir.join("store"));
+    let (store, _server) = test_store(kind, &dir.join("store"));
     let ous = ["OU=Users,OU=Corp"];
     let mut settings = settings_for(&forest, &ous);
     settings.soft_match = true;

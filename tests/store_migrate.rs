@@ -46,15 +46,7 @@ fn skybridge(args: &[&str], data: &Path) -> (String, String) {
 
 /// The tenant writes the emulator has logged.
 async fn writes(emulator: &RunningEmulator) -> Vec<Value> {
-    let http = skybridge::tenant::graph::http_client(None, Duration::from_secs(10)).expect("http");
-    let log: Vec<Value> = http
-        .get(format!("{}/_emulator/requests", emulator.base_url()))
-        .send()
-        .await
-        .expect("log")
-        .json()
-        .await
-        .expect("log JSON");
+    let log = common::tenant::emulator_log(emulator).await;
     log.into_iter().filter(|e| e["write"] == true).collect()
 }
 

@@ -222,21 +222,55 @@ pub fn copy(from: &dyn Store, to: &dyn Store) -> Result<Vec<(String, u64)>, Migr
     Ok(moved)
 }
 
-/// Moves the state of the installation in `data` to `to`, and makes its settings name the new
-/// store. `password` is the database account's (kept in the installation's keychain when the
-/// target is a database). The sync service must be stopped: the stores refuse a second user.
+/// The installation's data folder for a migration between `from` and `to`: the one given, or
+/// the one a `sled:` end names.
+pub fn data_folder(
+    from: &StoreAddress,
+    to: &StoreAddress,
+    given: Option<&Path>,
+) -> Result<PathBuf, MigrateError> {
+    match (from, to, given) {
+        (_, _, Some(data)) => Ok(data.to_path_buf()),
+        (StoreAddress::Embedded(dir), _, None) | (_, StoreAddress::Embedded(dir), None) => {
+            Ok(dir.clone())
+        }
+        _ => Err(MigrateError::Refused(
+            "give --data with the installation's data folder".into(),
+        )),
+    }
+}
+
+/// Moves the state of the installation in `data` from `from` (which must be the store it uses)
+/// to `to`, and makes its settings name the new store. `password` is the target database
+/// account's (kept in the installation's keychain). The sync service must be stopped: the
+/// stores refuse a second user.
 pub fn migrate(
     data: &Path,
+    from: &StoreAddress,
     to: &StoreAddress,
     password: Option<Secret>,
 ) -> Result<Moved, MigrateError> {
     let mut install = Installation::load(data)?;
     let embedded = data.join("store");
+    let uses_it = match (from, &install.database) {
+        (StoreAddress::Embedded(dir), None) => dir == data,
+        (StoreAddress::Server(a), Some(b)) => a.same_database(b),
+        _ => false,
+    };
+    if !uses_it {
+        return Err(MigrateError::Refused(format!(
+            "--from does not name the store this installation uses ({}): nothing was moved",
+            match &install.database {
+                None => format!("sled:{}", data.display()),
+                Some(db) => db.name(),
+            }
+        )));
+    }
     match (&install.database, to) {
         (None, StoreAddress::Embedded(_)) => Err(MigrateError::Refused(
             "this installation already keeps its state in its data folder".into(),
         )),
-        (Some(current), StoreAddress::Server(target)) if same_database(current, target) => {
+        (Some(current), StoreAddress::Server(target)) if current.same_database(target) => {
             Err(MigrateError::Refused(
                 "this installation already keeps its state in that database".into(),
             ))
@@ -264,7 +298,7 @@ pub fn migrate(
             Ok(Moved {
                 spaces,
                 old_store: kept.display().to_string(),
-                new_store: server_name(target),
+                new_store: target.name(),
             })
         }
         (Some(current), _) => {
@@ -313,29 +347,18 @@ pub fn migrate(
                         crate::clock::unix_now(),
                     )?;
                     install.store_database_password(&password)?;
-                    (spaces, server_name(target))
+                    (spaces, target.name())
                 }
             };
             drop(source);
             install.save(data)?;
             Ok(Moved {
                 spaces,
-                old_store: format!("{} (left as it was)", server_name(&current)),
+                old_store: format!("{} (left as it was)", current.name()),
                 new_store,
             })
         }
     }
-}
-
-fn same_database(a: &DatabaseConnection, b: &DatabaseConnection) -> bool {
-    a.host.eq_ignore_ascii_case(&b.host) && a.port == b.port && a.database == b.database
-}
-
-fn server_name(db: &DatabaseConnection) -> String {
-    format!(
-        "postgres://{}@{}:{}/{}",
-        db.user, db.host, db.port, db.database
-    )
 }
 
 /// The target must be reachable, usable and hold no Skybridge data (Test connection's rules).

@@ -121,7 +121,17 @@ pub enum ConnectionProblem {
     Other(String),
 }
 
+/// How people name a database: `postgres://account@host:port/database` (never a password).
+pub fn name(user: &str, host: &str, port: u16, database: &str) -> String {
+    format!("postgres://{user}@{host}:{port}/{database}")
+}
+
 impl DbServer {
+    /// The database as people name it ([`name`]).
+    pub fn name(&self) -> String {
+        name(&self.user, &self.host, self.port, &self.database)
+    }
+
     fn address(&self) -> String {
         format!("{}:{}", self.host, self.port)
     }

@@ -144,7 +144,6 @@ impl PgTree {
     /// Runs a query future to its end on the calling thread (the connections are driven by the
     /// store's runtime, so this works inside or outside another runtime).
     fn wait<T>(&self, f: impl std::future::Future<Output = T>) -> T {
-        let _driving = &self.runtime;
         futures_executor::block_on(f)
     }
 
@@ -181,10 +180,7 @@ impl Packed<PgTree> {
     /// Signs in to the server, takes the database for this process, brings its layout up to
     /// date, and opens the engine's store in it.
     pub fn connect(server: &DbServer) -> Result<PostgresStore, StoreError> {
-        let location = format!(
-            "postgres://{}@{}:{}/{}",
-            server.user, server.host, server.port, server.database
-        );
+        let location = server.name();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("skybridge-postgres")

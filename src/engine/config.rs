@@ -235,7 +235,7 @@ pub fn differences(old: &Installation, new: &Installation) -> Vec<String> {
     if old.database != new.database {
         let store = |d: &Option<super::install::DatabaseConnection>| match d {
             None => "the embedded store".to_string(),
-            Some(d) => format!("postgres://{}@{}:{}/{}", d.user, d.host, d.port, d.database),
+            Some(d) => d.name(),
         };
         out.push(format!(
             "synchronization store: was {}, now {}",

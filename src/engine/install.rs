@@ -172,6 +172,18 @@ fn default_db_port() -> u16 {
 pub const DATABASE_PASSWORD: &str = "database:password";
 
 impl DatabaseConnection {
+    /// The database as people name it (`postgres://account@host:port/database`).
+    pub fn name(&self) -> String {
+        crate::dbserver::name(&self.user, &self.host, self.port, &self.database)
+    }
+
+    /// Whether `other` is the same database, whoever signs in to it.
+    pub fn same_database(&self, other: &DatabaseConnection) -> bool {
+        self.host.eq_ignore_ascii_case(&other.host)
+            && self.port == other.port
+            && self.database == other.database
+    }
+
     /// The server, signed in to with `password`.
     pub fn server(&self, password: Secret) -> crate::dbserver::DbServer {
         crate::dbserver::DbServer {

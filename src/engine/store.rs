@@ -702,12 +702,9 @@ impl<B: Backend> Store for Packed<B> {
                 .cloned()
                 .collect()
         };
-        let missing_keys = missing.clone();
+        let found = self.backend.get_many(&missing)?;
         let mut read: HashMap<Vec<u8>, Entries> = HashMap::with_capacity(missing.len());
-        for (group, bytes) in missing
-            .into_iter()
-            .zip(self.backend.get_many(&missing_keys)?)
-        {
+        for (group, bytes) in missing.into_iter().zip(found) {
             let entries = match bytes {
                 Some(bytes) => self.decode(&group, &bytes)?,
                 None => Vec::new(),

@@ -50,8 +50,6 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         }
     });
     ui.add_space(8.0);
-    database(ui, wizard, &mut msgs);
-    ui.add_space(8.0);
     let importing = wizard.probing(ProbeKind::SettingsFile)
         || facts.import.as_ref().is_some_and(|run| !run.finished());
     ui.horizontal(|ui| {
@@ -77,6 +75,9 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
             }
         }
     }
+    // Below the import: an imported file may fill these in too.
+    ui.add_space(12.0);
+    database(ui, wizard, &mut msgs);
     msgs
 }
 

@@ -342,11 +342,7 @@ fn create_store(
                 .map_err(|e| e.to_string())?;
         }
         crate::dbserver::store::PostgresStore::connect(&server).map_err(|e| e.to_string())?;
-        let name = format!(
-            "postgres://{}@{}:{}/{}",
-            db.connection.user, db.connection.host, db.connection.port, db.connection.database
-        );
-        return Ok(words().field_with(DONE_STORE, &[("path", &name)]));
+        return Ok(words().field_with(DONE_STORE, &[("path", &db.connection.name())]));
     }
     let store = data.join("store");
     crate::engine::store::SledStore::open(&store).map_err(|e| e.to_string())?;

@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 use skybridge::federation::dns::Resolver;
 
+use super::certs::server_certificate;
+pub use super::certs::{authority, openssl};
+
 /// dnsmasq serving only the given records on 127.0.0.1 at a free port; stopped when dropped.
 pub struct Dnsmasq {
     process: Child,
@@ -107,20 +110,6 @@ impl Drop for Dnsmasq {
     }
 }
 
-/// Runs `openssl` in `dir`.
-pub fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs (Debian: apt-get install openssl)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A TLS server on `ip` presenting `cert`/`key` (PEM files) to whoever connects.
 pub async fn tls_server(ip: [u8; 4], dir: &std::path::Path, cert: &str, key: &str) -> u16 {
     use rustls::pki_types::pem::PemObject as _;
@@ -198,32 +187,6 @@ pub fn pfx(dir: &std::path::Path, stem: &str, password: &str) {
     );
 }
 
-/// A test root certificate authority in `dir`: `ca.crt` and its key `ca.key`.
-pub fn authority(dir: &std::path::Path) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-            "-subj",
-            "/CN=Contoso Test Root",
-            "-days",
-            "3650",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=keyCertSign,cRLSign",
-        ],
-    );
-}
-
 /// An identity provider we did not write (PyPI pysaml2, tests/peer/saml) serving its SAML 2.0
 /// metadata over HTTPS on 127.0.0.1, with a TLS certificate from `ca.crt` for `localhost`
 /// and the name it was started with; stopped when dropped.
@@ -250,46 +213,7 @@ impl Drop for SamlPeer {
 /// certificate (`sign.pem`).
 fn peer_certificates(dir: &Path, name: &str) {
     authority(dir);
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "tls.key",
-            "-out",
-            "tls.csr",
-            "-subj",
-            "/CN=localhost",
-        ],
-    );
-    std::fs::write(
-        dir.join("san.ext"),
-        format!("subjectAltName=DNS:localhost,DNS:{name}\n"),
-    )
-    .expect("ext");
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "tls.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "tls.pem",
-            "-days",
-            "30",
-            "-extfile",
-            "san.ext",
-        ],
-    );
+    server_certificate(dir, "tls", &format!("DNS:localhost,DNS:{name}"));
     self_signed(dir, "sign", "idp-signing.test", 365);
 }
 

@@ -112,7 +112,7 @@ impl Postgres {
                     if tls {
                         format!(
                             " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
-                            path("server.crt"),
+                            path("server.pem"),
                             path("server.key")
                         )
                     } else {
@@ -149,73 +149,10 @@ impl Postgres {
 }
 
 /// A test authority (`ca.crt`) and a server certificate from it for localhost and 127.0.0.1
-/// (`server.crt`, `server.key`) in `dir`.
+/// (`server.pem`, `server.key`, readable by its owner only, as PostgreSQL wants) in `dir`.
 fn certificates(dir: &std::path::Path) {
-    let openssl = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl runs (Debian: apt-get install openssl)");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-        "-subj",
-        "/CN=Skybridge Test Database Root",
-        "-days",
-        "30",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=keyCertSign,cRLSign",
-    ]);
-    openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=localhost",
-    ]);
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-    )
-    .expect("extensions");
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.crt",
-        "-days",
-        "30",
-        "-extfile",
-        "server.ext",
-    ]);
+    super::certs::authority(dir);
+    super::certs::server_certificate(dir, "server", "DNS:localhost,IP:127.0.0.1");
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(
         dir.join("server.key"),
@@ -245,73 +182,24 @@ pub enum StoreKind {
     Postgres,
 }
 
-/// An engine store for one test, and the server under it (kept running while the store is).
-pub struct TestStore {
-    // Declared first: dropped (connections closed) before the server stops.
-    store: Box<dyn skybridge::engine::store::Store>,
-    /// The server, for a PostgreSQL store.
-    pub server: Option<Postgres>,
-    /// How to sign in to its database, for a PostgreSQL store.
-    pub database: Option<skybridge::dbserver::DbServer>,
-}
-
-impl TestStore {
-    /// A fresh store of `kind` (the embedded one in `dir`).
-    pub fn open(kind: StoreKind, dir: &std::path::Path) -> TestStore {
-        match kind {
-            StoreKind::Sled => TestStore {
-                store: Box::new(
-                    skybridge::engine::store::SledStore::open(dir).expect("the embedded store"),
-                ),
-                server: None,
-                database: None,
-            },
-            StoreKind::Postgres => {
-                let server = Postgres::start();
-                let database = server.engine_database();
-                let store = skybridge::dbserver::store::PostgresStore::connect(&database)
+/// A fresh engine store of `kind` for one test (the embedded one in `dir`), and the server
+/// under it for a PostgreSQL store (keep it while the store is used).
+pub fn test_store(
+    kind: StoreKind,
+    dir: &std::path::Path,
+) -> (Box<dyn skybridge::engine::store::Store>, Option<Postgres>) {
+    match kind {
+        StoreKind::Sled => (
+            Box::new(skybridge::engine::store::SledStore::open(dir).expect("the embedded store")),
+            None,
+        ),
+        StoreKind::Postgres => {
+            let server = Postgres::start();
+            let store =
+                skybridge::dbserver::store::PostgresStore::connect(&server.engine_database())
                     .expect("the PostgreSQL store");
-                TestStore {
-                    store: Box::new(store),
-                    server: Some(server),
-                    database: Some(database),
-                }
-            }
+            (Box::new(store), Some(server))
         }
-    }
-}
-
-impl skybridge::engine::store::Store for TestStore {
-    fn get_raw(
-        &self,
-        space: skybridge::engine::store::Space,
-        key: &[u8],
-    ) -> Result<Option<Vec<u8>>, skybridge::engine::store::StoreError> {
-        self.store.get_raw(space, key)
-    }
-    fn scan_raw(
-        &self,
-        space: skybridge::engine::store::Space,
-        prefix: &[u8],
-    ) -> Result<skybridge::engine::store::RawPairs, skybridge::engine::store::StoreError> {
-        self.store.scan_raw(space, prefix)
-    }
-    fn for_each_raw(
-        &self,
-        space: skybridge::engine::store::Space,
-        prefix: &[u8],
-        visit: skybridge::engine::store::Visitor<'_>,
-    ) -> Result<(), skybridge::engine::store::StoreError> {
-        self.store.for_each_raw(space, prefix, visit)
-    }
-    fn commit(
-        &self,
-        batch: skybridge::engine::store::Batch,
-    ) -> Result<(), skybridge::engine::store::StoreError> {
-        self.store.commit(batch)
-    }
-    fn size_on_disk(&self) -> Result<u64, skybridge::engine::store::StoreError> {
-        self.store.size_on_disk()
     }
 }
 

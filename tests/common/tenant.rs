@@ -120,3 +120,16 @@ impl Drop for Tenant {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Every request an emulator has logged (`/_emulator/requests`), oldest first.
+pub async fn emulator_log(emulator: &skybridge::emulator::RunningEmulator) -> Vec<Value> {
+    let http = skybridge::tenant::graph::http_client(None, std::time::Duration::from_secs(10))
+        .expect("http");
+    http.get(format!("{}/_emulator/requests", emulator.base_url()))
+        .send()
+        .await
+        .expect("log")
+        .json::<Vec<Value>>()
+        .await
+        .expect("log JSON")
+}
