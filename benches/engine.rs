@@ -15,15 +15,15 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use skybridge::dbserver::store::PostgresStore;
 use skybridge::directory::import::ObjectClass;
 use skybridge::directory::{AccountName, DirectoryError, Entry, ServerSpec, Session, delta};
 use skybridge::emulator::RunningEmulator;
 use skybridge::engine::model::CsObject;
 use skybridge::engine::run;
-use skybridge::engine::store::{Batch, SledStore, Space, Store};
 use skybridge::engine::sync::{ConnectorScope, SyncSettings, index_dn};
 use skybridge::secret::Secret;
+use skybridge::store::postgres::PostgresStore;
+use skybridge::store::{Batch, SledStore, Space, Store};
 use skybridge::tenant::SignIn;
 use skybridge::tenant::graph::GraphClient;
 

@@ -17,11 +17,11 @@ use skybridge::directory::discovery::{
 use skybridge::directory::rootdse::RootDse;
 use skybridge::secret::Secret;
 use skybridge::tenant::api;
-use skybridge::wizard::components::FolderCheck;
-use skybridge::wizard::directories::ForestFacts;
-use skybridge::wizard::features::Feature;
+use skybridge::wizard::pages::connect_directories::ForestFacts;
+use skybridge::wizard::pages::connect_tenant::TenantFacts;
+use skybridge::wizard::pages::optional_features::Feature;
+use skybridge::wizard::pages::required_components::FolderCheck;
 use skybridge::wizard::probe::ProbeResult;
-use skybridge::wizard::tenant::TenantFacts;
 use skybridge::wizard::{Effect, InstallMode, Msg, PageId, Position, Wizard};
 
 // The allocator the skybridge binary uses (src/main.rs), so the figures are the product's.

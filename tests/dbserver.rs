@@ -6,8 +6,8 @@
 mod common;
 
 use common::postgres::Postgres;
-use skybridge::dbserver::{ConnectionProblem, DbServer, Tls};
 use skybridge::secret::Secret;
+use skybridge::store::postgres::{ConnectionProblem, DbServer, Tls};
 
 fn server(pg: &Postgres, database: &str, user: &str, password: &str) -> DbServer {
     DbServer {
@@ -132,8 +132,8 @@ async fn each_obstacle_gets_its_own_answer_and_a_usable_database_is_left_as_it_w
 /// database written by a later layout is refused with advice.
 #[test]
 fn the_engine_store_keeps_its_state_on_the_server_and_one_process_at_a_time() {
-    use skybridge::dbserver::store::{MIGRATIONS, PostgresStore};
-    use skybridge::engine::store::{Batch, Space, Store, StoreExt};
+    use skybridge::store::postgres::{MIGRATIONS, PostgresStore};
+    use skybridge::store::{Batch, Space, Store, StoreExt};
 
     let pg = Postgres::start();
     let database = pg.engine_database();
@@ -280,7 +280,7 @@ fn the_engine_store_keeps_its_state_on_the_server_and_one_process_at_a_time() {
 /// opens; without it the certificate is refused and said so.
 #[test]
 fn tls_to_the_database_is_verified_against_the_ca_file() {
-    use skybridge::dbserver::store::PostgresStore;
+    use skybridge::store::postgres::PostgresStore;
 
     let pg = Postgres::start_tls();
     let mut database = pg.engine_database();

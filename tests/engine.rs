@@ -12,28 +12,26 @@ store_suite!(
 
 use std::time::Duration;
 
+use common::emulator::{contoso, start_emulator};
 use common::postgres::{StoreKind, test_store};
 use common::tenant::emulator_log;
 use common::{Forest, temp_dir};
 use serde_json::{Value, json};
 use skybridge::directory::{Session, escape, write};
-use skybridge::emulator::{EmulatorConfig, RunningEmulator};
+use skybridge::emulator::RunningEmulator;
 use skybridge::engine::model::ExportChange;
 use skybridge::engine::run;
-use skybridge::engine::store::Store;
 use skybridge::engine::sync::{ConnectorScope, SyncSettings, pending_exports};
 use skybridge::secret::Secret;
+use skybridge::store::Store;
 use skybridge::tenant::SignIn;
 use skybridge::tenant::graph::GraphClient;
 
 async fn tenant(dir: &std::path::Path) -> RunningEmulator {
-    let mut config = EmulatorConfig::new("127.0.0.1:0".parse().expect("addr"), dir.join("tenant"));
-    config.domains = vec!["contoso.com".into()];
-    config.admin_password = Some(Secret::new("Emulator-Admin-Pw-1"));
-    config.client_secret = Some(Secret::new("emulator-app-secret-1"));
-    skybridge::emulator::start(config)
-        .await
-        .expect("the emulator starts")
+    start_emulator(&dir.join("tenant"), |config| {
+        contoso(config, "Emulator-Admin-Pw-1", Some("emulator-app-secret-1"))
+    })
+    .await
 }
 
 async fn graph(emulator: &RunningEmulator) -> GraphClient {
@@ -674,7 +672,7 @@ fn two_forests_join_by_mail_and_one_conflict_does_not_stop_the_rest(kind: StoreK
 
     // A group sent just before a crash and never confirmed is found again, not created twice.
     use skybridge::engine::model::{MvKind, MvObject};
-    use skybridge::engine::store::{Batch, Space, Store, StoreExt};
+    use skybridge::store::{Batch, Space, Store, StoreExt};
     let (key, mut group_mv) = store
         .scan::<MvObject>(Space::Metaverse, b"")
         .expect("metaverse")

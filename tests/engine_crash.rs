@@ -12,20 +12,20 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::emulator::{contoso, start_emulator};
 use common::postgres::{Postgres, StoreKind};
 use common::{Forest, temp_dir};
 use serde_json::Value;
-use skybridge::emulator::{EmulatorConfig, RunningEmulator};
+use skybridge::emulator::RunningEmulator;
 use skybridge::secret::Secret;
 
 const SECRET: &str = "crash-test-app-secret";
 
 async fn tenant(dir: &Path) -> RunningEmulator {
-    let mut config = EmulatorConfig::new("127.0.0.1:0".parse().expect("addr"), dir.join("tenant"));
-    config.domains = vec!["contoso.com".into()];
-    config.client_secret = Some(Secret::new(SECRET));
-    config.admin_password = Some(Secret::new("Crash-Admin-Pw-1"));
-    skybridge::emulator::start(config).await.expect("emulator")
+    start_emulator(&dir.join("tenant"), |config| {
+        contoso(config, "Crash-Admin-Pw-1", Some(SECRET))
+    })
+    .await
 }
 
 /// Writes an installation for `forest` and `emulator` into `data`: the head office (360

@@ -263,9 +263,8 @@ fn the_service_holds_the_store_runs_cycles_and_answers_the_cli() {
         &std::fs::read_to_string(data.join("settings.json")).expect("settings.json"),
     )
     .expect("JSON");
-    let keychain = skybridge::tenant::auth::Keychain::new(
-        installed["keychainService"].as_str().expect("service"),
-    );
+    let keychain =
+        skybridge::secret::Keychain::new(installed["keychainService"].as_str().expect("service"));
     keychain.remove("tenant:client-secret").expect("removed");
     let (ok, out, err) = skybridge(&["troubleshoot", "--data", data_arg]);
     assert!(!ok && err.contains("check(s) failed"), "{err}");

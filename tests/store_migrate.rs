@@ -7,25 +7,23 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
+use common::emulator::{contoso, start_emulator};
 use common::postgres::{ENGINE_PASSWORD, Postgres};
 use common::{Forest, temp_dir};
 use serde_json::Value;
-use skybridge::dbserver::ConnectionProblem;
 use skybridge::directory::write;
-use skybridge::emulator::{EmulatorConfig, RunningEmulator};
+use skybridge::emulator::RunningEmulator;
 use skybridge::engine::install::Installation;
-use skybridge::secret::Secret;
+use skybridge::store::postgres::ConnectionProblem;
 
 const SECRET: &str = "migrate-test-app-secret";
 
 async fn tenant(dir: &Path) -> RunningEmulator {
-    let mut config = EmulatorConfig::new("127.0.0.1:0".parse().expect("addr"), dir.join("tenant"));
-    config.domains = vec!["contoso.com".into()];
-    config.client_secret = Some(Secret::new(SECRET));
-    config.admin_password = Some(Secret::new("Migrate-Admin-Pw-1"));
-    skybridge::emulator::start(config).await.expect("emulator")
+    start_emulator(&dir.join("tenant"), |config| {
+        contoso(config, "Migrate-Admin-Pw-1", Some(SECRET))
+    })
+    .await
 }
 
 fn skybridge(args: &[&str], data: &Path) -> (String, String) {
@@ -66,7 +64,7 @@ fn a_synced_installation_moves_to_postgresql_and_its_next_delta_writes_nothing()
     let install = common::install::write(&data, &forest, "OU=Corp", &emulator, SECRET, &service);
     {
         // As `skybridge apply` does: the settings are version 1 of the installation.
-        let store = skybridge::engine::store::SledStore::open(&data.join("store")).expect("store");
+        let store = skybridge::store::SledStore::open(&data.join("store")).expect("store");
         skybridge::engine::config::record(&store, &install, 1).expect("version 1");
     }
 
@@ -192,7 +190,7 @@ fn a_synced_installation_moves_to_postgresql_and_its_next_delta_writes_nothing()
         SECRET,
         &format!("{service}-2"),
     );
-    skybridge::engine::store::SledStore::open(&other.join("store")).expect("a store");
+    skybridge::store::SledStore::open(&other.join("store")).expect("a store");
     let out = Command::new(env!("CARGO_BIN_EXE_skybridge"))
         .args(["store", "migrate", "--to", &to, "--from"])
         .arg(format!("sled:{}", other.display()))

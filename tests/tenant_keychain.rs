@@ -1,8 +1,8 @@
 //! Refresh tokens and secrets go to the OS keychain and only there. Runs against the real
 //! Secret Service (GNOME Keyring, started and unlocked by scripts/test in a private session).
 
+use skybridge::secret::Keychain;
 use skybridge::secret::Secret;
-use skybridge::tenant::auth::Keychain;
 
 #[test]
 fn the_keychain_stores_reads_and_forgets_a_secret() {

@@ -7,8 +7,13 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use skybridge::emulator::{EmulatorConfig, RunningEmulator};
-use skybridge::secret::Secret;
+use skybridge::emulator::RunningEmulator;
+
+// How the tests start an emulator: the benchmarks' tenants are configured the same way.
+#[path = "../../tests/common/emulator.rs"]
+mod shared_emulator;
+
+use shared_emulator::{contoso, start_emulator};
 
 /// The emulated tenant's application secret in every benchmark.
 pub const SECRET: &str = "bench-client-secret";
@@ -33,13 +38,12 @@ pub fn remove_scratch() {
 
 /// A fresh emulated tenant (contoso.com verified) allowing `budget` writes per `window`.
 pub async fn emulator(budget: u32, window: Duration) -> RunningEmulator {
-    let mut config = EmulatorConfig::new("127.0.0.1:0".parse().expect("addr"), scratch("tenant"));
-    config.domains = vec!["contoso.com".into()];
-    config.client_secret = Some(Secret::new(SECRET));
-    config.admin_password = Some(Secret::new("Bench-Admin-Pw-1"));
-    config.write_budget = budget;
-    config.budget_window = window;
-    skybridge::emulator::start(config).await.expect("emulator")
+    start_emulator(&scratch("tenant"), |config| {
+        contoso(config, "Bench-Admin-Pw-1", Some(SECRET));
+        config.write_budget = budget;
+        config.budget_window = window;
+    })
+    .await
 }
 
 /// The process's peak resident memory (VmHWM) in MB.

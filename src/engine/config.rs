@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::install::Installation;
-use super::store::{Batch, Space, Store, StoreError, StoreExt};
+use crate::store::{Batch, Space, Store, StoreError, StoreExt};
 
 /// Key prefix of settings versions in [`Space::Meta`] (then the number, big-endian).
 const PREFIX: &[u8] = b"settings-version/";
@@ -320,8 +320,8 @@ mod tests {
     use super::*;
     use crate::engine::install::{DirectoryConnection, TenantConnection};
     use crate::engine::rules::AnchorMode;
-    use crate::engine::store::SledStore;
     use crate::engine::sync::{ConnectorScope, SyncSettings};
+    use crate::store::SledStore;
 
     fn installation() -> Installation {
         Installation {

@@ -14,12 +14,12 @@ use serde::{Deserialize, Serialize};
 
 use super::model::RunRecord;
 use super::run::{self, RunError};
-use super::store::{SledStore, Store};
 use super::sync::SyncSettings;
 use crate::clock::SystemClock;
 use crate::directory::{AccountName, ServerSpec, Session};
+use crate::secret::Keychain;
 use crate::secret::Secret;
-use crate::tenant::auth::Keychain;
+use crate::store::{SledStore, Store};
 use crate::tenant::graph::{GraphClient, WriteLimiter};
 use crate::tenant::{SignIn, TenantEndpoint};
 
@@ -141,66 +141,10 @@ pub struct Installation {
     pub database: Option<DatabaseConnection>,
 }
 
-/// How the engine's database server is reached (its password is in the keychain as
-/// `database:password`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DatabaseConnection {
-    /// Host name or address.
-    pub host: String,
-    /// Port.
-    #[serde(default = "default_db_port")]
-    pub port: u16,
-    /// Database name.
-    pub database: String,
-    /// The account.
-    pub user: String,
-    /// TLS turned off (a server on this computer only); verified TLS otherwise.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub tls_off: bool,
-    /// Certificate authorities (PEM) for the server's certificate, when not the system's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ca_file: Option<PathBuf>,
-}
-
-/// PostgreSQL's port.
-fn default_db_port() -> u16 {
-    5432
-}
+pub use crate::store::postgres::DatabaseConnection;
 
 /// The keychain entry of the database account's password.
 pub const DATABASE_PASSWORD: &str = "database:password";
-
-impl DatabaseConnection {
-    /// The database as people name it (`postgres://account@host:port/database`).
-    pub fn name(&self) -> String {
-        crate::dbserver::name(&self.user, &self.host, self.port, &self.database)
-    }
-
-    /// Whether `other` is the same database, whoever signs in to it.
-    pub fn same_database(&self, other: &DatabaseConnection) -> bool {
-        self.host.eq_ignore_ascii_case(&other.host)
-            && self.port == other.port
-            && self.database == other.database
-    }
-
-    /// The server, signed in to with `password`.
-    pub fn server(&self, password: Secret) -> crate::dbserver::DbServer {
-        crate::dbserver::DbServer {
-            host: self.host.clone(),
-            port: self.port,
-            database: self.database.clone(),
-            user: self.user.clone(),
-            password,
-            tls: if self.tls_off {
-                crate::dbserver::Tls::Off
-            } else {
-                crate::dbserver::Tls::Verified
-            },
-            ca_file: self.ca_file.clone(),
-        }
-    }
-}
 
 /// Why an installation cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -239,12 +183,15 @@ pub enum InstallError {
     /// The tenant side failed before any run.
     #[error(transparent)]
     Tenant(#[from] crate::tenant::TenantError),
+    /// The keychain.
+    #[error(transparent)]
+    Keychain(#[from] crate::secret::KeychainError),
     /// The directory side failed before any run.
     #[error(transparent)]
     Directory(#[from] crate::directory::DirectoryError),
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] super::store::StoreError),
+    Store(#[from] crate::store::StoreError),
 }
 
 /// The default data folder: `$XDG_DATA_HOME/skybridge`, else `~/.local/share/skybridge`.
@@ -341,7 +288,7 @@ impl Installation {
             None => Box::new(SledStore::open(&data.join("store"))?),
             Some(db) => {
                 let password = self.database_password()?;
-                Box::new(crate::dbserver::store::PostgresStore::connect(
+                Box::new(crate::store::postgres::PostgresStore::connect(
                     &db.server(password),
                 )?)
             }
@@ -457,7 +404,7 @@ pub fn run_cycle_on(
 ) -> Result<Vec<RunRecord>, InstallError> {
     // A settings change of scope or rules asked for a full cycle.
     let due = store
-        .get_raw(super::store::Space::Meta, super::config::FULL_SYNC_DUE)?
+        .get_raw(crate::store::Space::Meta, super::config::FULL_SYNC_DUE)?
         .is_some();
     let full = full || due;
     let mut sessions = install.directory_sessions()?;
@@ -517,8 +464,8 @@ pub fn run_cycle_on(
         session.close();
     }
     if due && records.iter().all(RunRecord::succeeded) {
-        let mut batch = super::store::Batch::default();
-        batch.remove(super::store::Space::Meta, super::config::FULL_SYNC_DUE);
+        let mut batch = crate::store::Batch::default();
+        batch.remove(crate::store::Space::Meta, super::config::FULL_SYNC_DUE);
         store.commit(batch)?;
     }
     Ok(records)

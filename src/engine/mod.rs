@@ -12,18 +12,17 @@
 //! - [`install`]: an installation's settings, secrets and the cycle run against it.
 //! - [`search`]: finding objects in the connector spaces and the metaverse.
 //! - [`troubleshoot`]: the checklist run against a live installation.
-//! - [`store`]: the storage trait and the embedded sled store, committed in atomic steps.
+//!
+//! The engine keeps its state in [`crate::store`].
 
 pub mod attributes;
 pub mod config;
 pub mod extensions;
 pub mod install;
 pub mod model;
-pub mod pack;
 pub mod rules;
 pub mod run;
 pub mod schedule;
 pub mod search;
-pub mod store;
 pub mod sync;
 pub mod troubleshoot;

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::model::{CsObject, MvObject};
-use super::store::{Space, Store, StoreError, StoreExt};
 use super::sync::pending_for;
+use crate::store::{Space, Store, StoreError, StoreExt};
 
 /// One hit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

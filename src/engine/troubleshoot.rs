@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::install::Installation;
 use super::model::RunRecord;
-use super::store::{Space, Store};
+use crate::store::{Space, Store};
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

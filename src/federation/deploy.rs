@@ -6,7 +6,7 @@
 //! passwords are asked for when it runs. Every value from the wizard is quoted as a
 //! PowerShell literal string.
 
-use crate::wizard::text::fill;
+use crate::template::fill;
 
 /// What the script sets up.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,7 +22,7 @@ use super::protocol::{CycleOutcome, Request, Response, SOCKET_NAME, Status};
 use crate::clock::{Clock, SystemClock};
 use crate::engine::install::{self, Installation};
 use crate::engine::schedule::Scheduler;
-use crate::engine::store::Store;
+use crate::store::Store;
 
 /// How the service runs.
 #[derive(Debug, Clone)]
@@ -272,7 +272,7 @@ async fn answer(stream: UnixStream, shared: Arc<Shared>, scheduler: Arc<Schedule
 fn respond(shared: &Shared, scheduler: &Scheduler, request: Request) -> Response {
     use crate::engine::{run, search, sync};
     let store = &*shared.store;
-    let failed = |e: crate::engine::store::StoreError| Response::Failed(e.to_string());
+    let failed = |e: crate::store::StoreError| Response::Failed(e.to_string());
     match request {
         Request::Status => match sync::pending_exports(store) {
             Ok(pending) => Response::Status(Status {

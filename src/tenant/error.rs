@@ -64,15 +64,8 @@ pub enum TenantError {
         detail: String,
     },
     /// The OS keychain could not store or give back a secret.
-    #[error(
-        "the system keychain refused to {action}: {detail}. On Linux a Secret Service (GNOME Keyring or KWallet) must be running and unlocked."
-    )]
-    Keychain {
-        /// What was attempted.
-        action: &'static str,
-        /// The keychain's error.
-        detail: String,
-    },
+    #[error(transparent)]
+    Keychain(#[from] crate::secret::KeychainError),
     /// The request cannot be sent as asked (too many batch items, missing data…).
     #[error("{0}")]
     Invalid(String),

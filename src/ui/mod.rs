@@ -2,59 +2,41 @@
 //! turns clicks and keys into [`crate::wizard::Msg`]s; it does no I/O of its own.
 //!
 //! - [`shell`]: the frame every page shares (page list, heading, Back / Next / Cancel).
-//! - [`welcome`], [`express`], [`signin`], [`tenant`], [`directories`], [`signin_config`],
-//!   [`filtering`], [`identity`], [`pilot`], [`features`], [`app_filter`], [`extensions`], [`sso`],
-//!   [`ready`], [`tasks`] (Additional tasks),
-//!   [`configuring`]: the bodies of the pages, one module each; [`widgets`]: what they share.
-//! - [`Probes`]: runs the wizard's probes and configuring steps on a tokio runtime and hands
-//!   their answers back.
+//! - [`pages`]: the bodies of the pages, one module each, named after the page's key;
+//!   [`widgets`]: what they share.
+//! - [`Probes`]: runs the wizard's probes and configuring steps on a tokio runtime it is given
+//!   and hands their answers back on a bounded channel; [`dispatch`] feeds messages to the
+//!   wizard and starts what it asks for.
 
-pub mod app_filter;
-pub mod components;
-pub mod configuring;
-pub mod directories;
-pub mod express;
-pub mod extensions;
-pub mod features;
-pub mod federation;
-pub mod filtering;
-pub mod identity;
-pub mod pilot;
-pub mod ready;
+pub mod pages;
 pub mod shell;
-pub mod signin;
-pub mod signin_config;
-pub mod sso;
-pub mod tasks;
-pub mod tenant;
-pub mod welcome;
 pub mod widgets;
 
 use crate::wizard::text::ShellText;
 use crate::wizard::{Effect, Msg, Wizard, probe};
 
+/// Answers that may wait for the window to read them; past that, work waits to hand its
+/// answer over (and progress reports are dropped: the step's outcome still arrives).
+const ANSWER_QUEUE: usize = 256;
+
 /// Carries out probes off the drawing thread: each runs on a tokio runtime and its answer
-/// comes back as a message, with a repaint so it is shown at once.
+/// comes back as a message on a bounded channel, with a repaint so it is shown at once.
 #[derive(Debug)]
 pub struct Probes {
-    runtime: tokio::runtime::Runtime,
-    sender: std::sync::mpsc::Sender<Msg>,
-    receiver: std::sync::mpsc::Receiver<Msg>,
+    runtime: tokio::runtime::Handle,
+    sender: tokio::sync::mpsc::Sender<Msg>,
+    receiver: std::sync::Mutex<tokio::sync::mpsc::Receiver<Msg>>,
 }
 
 impl Probes {
-    /// A runner with its own runtime.
-    pub fn new() -> std::io::Result<Probes> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
-        let (sender, receiver) = std::sync::mpsc::channel();
-        Ok(Probes {
+    /// A runner whose work runs on `runtime` (owned by the caller, who keeps it running).
+    pub fn new(runtime: tokio::runtime::Handle) -> Probes {
+        let (sender, receiver) = tokio::sync::mpsc::channel(ANSWER_QUEUE);
+        Probes {
             runtime,
             sender,
-            receiver,
-        })
+            receiver: std::sync::Mutex::new(receiver),
+        }
     }
 
     /// Starts a probe; its answer arrives through [`Probes::answers`].
@@ -79,7 +61,8 @@ impl Probes {
         let sender = self.sender.clone();
         let repaint = ctx.clone();
         let report: crate::wizard::apply::Report = std::sync::Arc::new(move |phase, handled| {
-            let _ = sender.send(Msg::StepProgress(ticket, phase, handled));
+            // Progress is only shown: when the window is behind, a report can be dropped.
+            let _ = sender.try_send(Msg::StepProgress(ticket, phase, handled));
             repaint.request_repaint();
         });
         self.spawn(ctx, async move {
@@ -122,7 +105,7 @@ impl Probes {
                 }
             };
             if let Some(file) = picked {
-                let _ = sender.send(what.chosen(file.path().to_path_buf()));
+                let _ = sender.send(what.chosen(file.path().to_path_buf())).await;
                 ctx.request_repaint();
             }
         });
@@ -134,28 +117,51 @@ impl Probes {
         let ctx = ctx.clone();
         self.runtime.spawn(async move {
             // The window may be gone; then nobody waits for the answer.
-            let _ = sender.send(work.await);
+            let _ = sender.send(work.await).await;
             ctx.request_repaint();
         });
     }
 
     /// The answers that have arrived.
     pub fn answers(&self) -> Vec<Msg> {
-        self.receiver.try_iter().collect()
+        let mut receiver = self
+            .receiver
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::iter::from_fn(|| receiver.try_recv().ok()).collect()
     }
 }
 
-/// Feeds messages to the wizard and carries out what it asks for.
-pub fn dispatch(wizard: &mut Wizard, probes: &Probes, ctx: &egui::Context, msgs: Vec<Msg>) {
+/// Feeds messages to the wizard and starts the probes and configuring steps it asks for.
+/// Returns what is the window's own business ([`Effect::Close`], [`Effect::ChoosePath`]), for
+/// [`window_effect`] (or a test) to carry out.
+#[must_use]
+pub fn dispatch(
+    wizard: &mut Wizard,
+    probes: &Probes,
+    ctx: &egui::Context,
+    msgs: Vec<Msg>,
+) -> Vec<Effect> {
+    let mut window = Vec::new();
     for msg in msgs {
         for effect in wizard.update(msg) {
             match effect {
-                Effect::Close => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
                 Effect::Probe(ticket, probe) => probes.start(ticket, probe, ctx),
                 Effect::Apply(ticket, job) => probes.start_step(ticket, job, ctx),
-                Effect::ChoosePath(what) => probes.choose_path(what, ctx),
+                other @ (Effect::Close | Effect::ChoosePath(_)) => window.push(other),
             }
         }
+    }
+    window
+}
+
+/// Carries out an effect that concerns the window: closing it, or a file dialog.
+pub fn window_effect(effect: Effect, probes: &Probes, ctx: &egui::Context) {
+    match effect {
+        Effect::Close => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+        Effect::ChoosePath(what) => probes.choose_path(what, ctx),
+        Effect::Probe(ticket, probe) => probes.start(ticket, probe, ctx),
+        Effect::Apply(ticket, job) => probes.start_step(ticket, job, ctx),
     }
 }
 
@@ -168,29 +174,34 @@ pub struct SkybridgeApp {
 
 impl SkybridgeApp {
     /// A wizard at its first page, installing into `data_dir`, its forms filled from
-    /// `profile`.
+    /// `profile`; its probes run on `runtime`.
     pub fn new(
         data_dir: std::path::PathBuf,
         profile: &crate::wizard::profile::Profile,
-    ) -> std::io::Result<Self> {
+        runtime: tokio::runtime::Handle,
+    ) -> Self {
         let mut wizard = Wizard::with_data_dir(data_dir);
         for msg in profile.messages() {
             wizard.update(msg);
         }
-        Ok(SkybridgeApp {
+        SkybridgeApp {
             wizard,
-            probes: Probes::new()?,
-        })
+            probes: Probes::new(runtime),
+        }
     }
 }
 
 impl eframe::App for SkybridgeApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
+        // Answers first, so the page drawn shows them.
         let answers = self.probes.answers();
-        dispatch(&mut self.wizard, &self.probes, &ctx, answers);
+        let mut window = dispatch(&mut self.wizard, &self.probes, &ctx, answers);
         let msgs = shell::show(ui, &self.wizard);
-        dispatch(&mut self.wizard, &self.probes, &ctx, msgs);
+        window.extend(dispatch(&mut self.wizard, &self.probes, &ctx, msgs));
+        for effect in window {
+            window_effect(effect, &self.probes, &ctx);
+        }
     }
 }
 
@@ -216,10 +227,17 @@ pub fn run(
         viewport,
         ..Default::default()
     };
+    // The probes' runtime lives as long as the window.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| eframe::Error::AppCreation(Box::new(e)))?;
+    let handle = runtime.handle().clone();
     eframe::run_native(
         ShellText::WindowTitle.get(),
         options,
-        Box::new(move |_creation| Ok(Box::new(SkybridgeApp::new(data_dir, &profile)?))),
+        Box::new(move |_creation| Ok(Box::new(SkybridgeApp::new(data_dir, &profile, handle)))),
     )
 }
 

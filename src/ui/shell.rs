@@ -39,33 +39,33 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
 
 fn body(ui: &mut egui::Ui, wizard: &Wizard, page: PageId) -> Vec<Msg> {
     match page {
-        PageId::Welcome => super::welcome::show(ui, wizard),
-        PageId::AdditionalTasks => super::tasks::show(ui, wizard),
-        PageId::Express => super::express::show(ui, wizard),
-        PageId::RequiredComponents => super::components::show(ui, wizard),
-        PageId::UserSignIn => super::signin::show(ui, wizard),
-        PageId::ConnectTenant => super::tenant::show(ui, wizard),
-        PageId::ConnectDirectories => super::directories::show(ui, wizard),
-        PageId::SignInConfiguration => super::signin_config::show(ui, wizard),
-        PageId::DomainOuFiltering => super::filtering::show(ui, wizard),
-        PageId::IdentifyingUsers => super::identity::show(ui, wizard),
-        PageId::FilterUsers => super::pilot::show(ui, wizard),
-        PageId::OptionalFeatures => super::features::show(ui, wizard),
-        PageId::AppFiltering => super::app_filter::apps(ui, wizard),
-        PageId::AttributeFiltering => super::app_filter::attributes(ui, wizard),
-        PageId::DirectoryExtensions => super::extensions::show(ui, wizard),
-        PageId::SingleSignOn => super::sso::show(ui, wizard),
-        PageId::AdfsFarm => super::federation::farm(ui, wizard),
-        PageId::FederationServers => super::federation::servers(ui, wizard),
-        PageId::ProxyServers => super::federation::proxies(ui, wizard),
-        PageId::AdfsServiceAccount => super::federation::account(ui, wizard),
-        PageId::FederatedDomain => super::federation::domain(ui, wizard),
-        PageId::FederationVerification => super::federation::verification(ui, wizard),
-        PageId::PingFederate => super::federation::ping(ui, wizard),
-        PageId::ConvertDomains => super::federation::convert(ui, wizard),
-        PageId::ReadyToConfigure => super::ready::show(ui, wizard),
-        PageId::Configuring => super::configuring::show(ui, wizard),
-        PageId::Complete => super::configuring::complete(ui, wizard),
+        PageId::Welcome => super::pages::welcome::show(ui, wizard),
+        PageId::AdditionalTasks => super::pages::additional_tasks::show(ui, wizard),
+        PageId::Express => super::pages::express::show(ui, wizard),
+        PageId::RequiredComponents => super::pages::required_components::show(ui, wizard),
+        PageId::UserSignIn => super::pages::user_sign_in::show(ui, wizard),
+        PageId::ConnectTenant => super::pages::connect_tenant::show(ui, wizard),
+        PageId::ConnectDirectories => super::pages::connect_directories::show(ui, wizard),
+        PageId::SignInConfiguration => super::pages::sign_in_configuration::show(ui, wizard),
+        PageId::DomainOuFiltering => super::pages::domain_ou_filtering::show(ui, wizard),
+        PageId::IdentifyingUsers => super::pages::identifying_users::show(ui, wizard),
+        PageId::FilterUsers => super::pages::filter_users::show(ui, wizard),
+        PageId::OptionalFeatures => super::pages::optional_features::show(ui, wizard),
+        PageId::AppFiltering => super::pages::app_filtering::apps(ui, wizard),
+        PageId::AttributeFiltering => super::pages::app_filtering::attributes(ui, wizard),
+        PageId::DirectoryExtensions => super::pages::directory_extensions::show(ui, wizard),
+        PageId::SingleSignOn => super::pages::single_sign_on::show(ui, wizard),
+        PageId::AdfsFarm => super::pages::federation::farm(ui, wizard),
+        PageId::FederationServers => super::pages::federation::servers(ui, wizard),
+        PageId::ProxyServers => super::pages::federation::proxies(ui, wizard),
+        PageId::AdfsServiceAccount => super::pages::federation::account(ui, wizard),
+        PageId::FederatedDomain => super::pages::federation::domain(ui, wizard),
+        PageId::FederationVerification => super::pages::federation::verification(ui, wizard),
+        PageId::PingFederate => super::pages::federation::ping(ui, wizard),
+        PageId::ConvertDomains => super::pages::federation::convert(ui, wizard),
+        PageId::ReadyToConfigure => super::pages::ready_to_configure::show(ui, wizard),
+        PageId::Configuring => super::pages::configuring::show(ui, wizard),
+        PageId::Complete => super::pages::configuring::complete(ui, wizard),
     }
 }
 
@@ -180,13 +180,13 @@ fn navigation(ui: &mut egui::Ui, wizard: &Wizard, msgs: &mut Vec<Msg>) {
 fn next_label(wizard: &Wizard) -> &'static str {
     match wizard.position() {
         Position::Page(PageId::ReadyToConfigure) if wizard.draft().tasks.customizing => {
-            text::page(PageId::ReadyToConfigure).field(crate::wizard::ready::APPLY_CHANGES)
+            text::page(PageId::ReadyToConfigure)
+                .field(crate::wizard::pages::ready_to_configure::APPLY_CHANGES)
         }
-        Position::Page(PageId::ReadyToConfigure) => {
-            text::page(PageId::ReadyToConfigure).field(crate::wizard::ready::CONFIGURE)
-        }
+        Position::Page(PageId::ReadyToConfigure) => text::page(PageId::ReadyToConfigure)
+            .field(crate::wizard::pages::ready_to_configure::CONFIGURE),
         Position::Page(PageId::Complete | PageId::AdditionalTasks) => {
-            text::page(PageId::Complete).field(crate::wizard::configuring::EXIT)
+            text::page(PageId::Complete).field(crate::wizard::pages::configuring::EXIT)
         }
         _ => ShellText::Next.get(),
     }

@@ -57,7 +57,7 @@ pub const DONE_RUN_OUTCOME: &str = "done_run_outcome";
 
 /// The Configuring page's words, where the step results are.
 fn words() -> &'static super::text::PageText {
-    super::text::page(super::page::PageId::Configuring)
+    super::text::page(super::registry::PageId::Configuring)
 }
 
 /// Label id of [`Step::FederationMetadata`].
@@ -133,7 +133,8 @@ impl Step {
             })
             .filter(|&s| {
                 s != Step::StartService
-                    || (plan.start_sync && plan.service != super::ready::ServiceChoice::None)
+                    || (plan.start_sync
+                        && plan.service != super::pages::ready_to_configure::ServiceChoice::None)
             })
             .collect()
     }
@@ -180,9 +181,9 @@ pub struct Carried {
     /// The identity provider's metadata, once read.
     pub federation_metadata: Option<crate::federation::metadata::Metadata>,
     /// The metadata check made while reading it (a new farm's), for the Complete page.
-    pub metadata_check: Option<super::federation::CheckRow>,
+    pub metadata_check: Option<super::pages::federation::CheckRow>,
     /// The federation checks shown on the Complete page.
-    pub federation_checks: Vec<super::federation::CheckRow>,
+    pub federation_checks: Vec<super::pages::federation::CheckRow>,
 }
 
 /// A step to carry out.
@@ -341,11 +342,11 @@ fn create_store(
                 .test_connection_blocking()
                 .map_err(|e| e.to_string())?;
         }
-        crate::dbserver::store::PostgresStore::connect(&server).map_err(|e| e.to_string())?;
+        crate::store::postgres::PostgresStore::connect(&server).map_err(|e| e.to_string())?;
         return Ok(words().field_with(DONE_STORE, &[("path", &db.connection.name())]));
     }
     let store = data.join("store");
-    crate::engine::store::SledStore::open(&store).map_err(|e| e.to_string())?;
+    crate::store::SledStore::open(&store).map_err(|e| e.to_string())?;
     Ok(words().field_with(DONE_STORE, &[("path", &store.display().to_string())]))
 }
 
@@ -655,7 +656,11 @@ fn configure_rules(
     installation.save(data).map_err(|e| e.to_string())?;
     // The wizard's own choices, for customizing later (no secret in it).
     if let Some(choices) = choices {
-        super::tasks::keep_choices(data, choices, &installation.keychain_service)?;
+        super::pages::additional_tasks::keep_choices(
+            data,
+            choices,
+            &installation.keychain_service,
+        )?;
     }
     // The installation's settings are version 1 of its settings history.
     let store = install::open_store(data).map_err(|e| e.to_string())?;
@@ -673,9 +678,12 @@ fn configure_rules(
 }
 
 /// Starts the service in the background, or registers it with systemd (which starts it).
-fn start_service(data: &Path, choice: super::ready::ServiceChoice) -> Result<String, String> {
+fn start_service(
+    data: &Path,
+    choice: super::pages::ready_to_configure::ServiceChoice,
+) -> Result<String, String> {
     use crate::service::launch::{self, Started};
-    let register = choice == super::ready::ServiceChoice::Register;
+    let register = choice == super::pages::ready_to_configure::ServiceChoice::Register;
     let started = launch::bring_up(data, register).map_err(|e| e.to_string())?;
     let pid = started.pid().to_string();
     Ok(match &started {
@@ -733,7 +741,7 @@ pub fn summarize(records: &[RunRecord]) -> String {
 /// Saves a new farm's deployment script and waits for the farm's metadata; for an existing
 /// farm or PingFederate, takes the metadata the pages read.
 async fn federation_metadata(plan: &InstallPlan, carried: &mut Carried) -> Result<String, String> {
-    use super::federation::{metadata_row, read_metadata};
+    use super::pages::federation::{metadata_row, read_metadata};
     use crate::federation::certificate::Outcome;
     let Some(fed) = &plan.federation else {
         return Err("the plan federates no domain".into());
@@ -798,7 +806,7 @@ async fn federation_metadata(plan: &InstallPlan, carried: &mut Carried) -> Resul
 /// the same issuer already is left as it is), then checks the name and metadata for the
 /// Complete page (the metadata is read again only when the step before did not read it).
 async fn federate_domain(plan: &InstallPlan, carried: &mut Carried) -> Result<String, String> {
-    use super::federation::{metadata_row, name_rows, read_metadata};
+    use super::pages::federation::{metadata_row, name_rows, read_metadata};
     use crate::federation::{domain, metadata};
     let Some(fed) = &plan.federation else {
         return Err("the plan federates no domain".into());

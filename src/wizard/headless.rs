@@ -16,20 +16,24 @@ pub trait Observer {
     fn progress(&mut self, phase: &crate::engine::install::CyclePhase, handled: u64);
 }
 
+/// Progress reports a running step may have queued before the driver reads them.
+const PROGRESS_QUEUE: usize = 64;
+
 /// A wizard driven headless.
 pub struct Headless {
     wizard: Wizard,
-    runtime: tokio::runtime::Runtime,
+    runtime: tokio::runtime::Handle,
     shown_prompt: Option<(String, String)>,
 }
 
 impl Headless {
-    /// A wizard that installs into `data_dir`, with the licence accepted when `licence` is set.
-    pub fn new(data_dir: std::path::PathBuf, licence: bool) -> std::io::Result<Headless> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
+    /// A wizard that installs into `data_dir`, with the licence accepted when `licence` is set;
+    /// its probes and steps run on `runtime` (called from outside it).
+    pub fn new(
+        data_dir: std::path::PathBuf,
+        licence: bool,
+        runtime: tokio::runtime::Handle,
+    ) -> Headless {
         let mut headless = Headless {
             wizard: Wizard::new(),
             runtime,
@@ -39,7 +43,7 @@ impl Headless {
         headless.send(Msg::SetMode(super::InstallMode::Custom), &mut Quiet);
         // Setting the folder checks it, as entering Required components does.
         headless.send(Msg::SetDataDir(data_dir), &mut Quiet);
-        Ok(headless)
+        headless
     }
 
     /// The wizard's state.
@@ -60,7 +64,8 @@ impl Headless {
                 }
                 Effect::Apply(ticket, job) => {
                     // Progress arrives while the step runs; the channel closes when it ends.
-                    let (send, receive) = std::sync::mpsc::channel();
+                    // This thread reads it all the while, so a full channel only waits a moment.
+                    let (send, receive) = std::sync::mpsc::sync_channel(PROGRESS_QUEUE);
                     let report: apply::Report = std::sync::Arc::new(move |phase, handled| {
                         let _ = send.send((phase, handled));
                     });

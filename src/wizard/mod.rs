@@ -3,433 +3,27 @@
 //! A [`Wizard`] holds the administrator's [`Draft`], the page being shown and whether a dialog
 //! is open. Front ends send it [`Msg`]s through [`Wizard::update`] and carry out the
 //! [`Effect`]s it returns; they never change the state themselves. Which pages exist is a pure
-//! function of the draft ([`page::flow`]) and each page has a pure validator, so the whole walk
+//! function of the draft ([`flow::flow`]) and each page has a pure validator, so the whole walk
 //! is testable without a window.
 
-pub mod app_filter;
 pub mod apply;
-pub mod components;
-pub mod configuring;
-pub mod database;
-pub mod directories;
-pub mod express;
-pub mod extensions;
-pub mod features;
-pub mod federation;
-pub mod filtering;
+pub mod flow;
 pub mod headless;
-pub mod identity;
-pub mod page;
-pub mod pilot;
+pub mod msg;
+pub mod pages;
 pub mod plan;
 pub mod probe;
 pub mod problem;
 pub mod profile;
-pub mod ready;
+pub mod registry;
 pub mod settings;
-pub mod signin;
-pub mod signin_config;
-pub mod sso;
-pub mod tasks;
-pub mod tenant;
+pub mod state;
 pub mod text;
-pub mod welcome;
 
-pub use express::InstallMode;
-pub use page::PageId;
+pub use pages::express::InstallMode;
+pub use pages::user_sign_in::SignInMethod;
 pub use problem::{Problem, Severity};
-pub use signin::SignInMethod;
-
-/// What the administrator has entered so far.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Draft {
-    /// The data folder holds an installation: the wizard shows Additional tasks only.
-    pub additional: bool,
-    /// What is chosen on Additional tasks.
-    pub tasks: tasks::TasksDraft,
-    /// The licence terms were accepted on the Welcome page.
-    pub licence_accepted: bool,
-    /// Express or custom install (none chosen yet).
-    pub mode: Option<InstallMode>,
-    /// How people sign in.
-    pub sign_in: SignInMethod,
-    /// Seamless single sign-on.
-    pub single_sign_on: bool,
-    /// The tenant sign-in.
-    pub tenant: tenant::TenantDraft,
-    /// The forest being added.
-    pub directory_form: directories::DirectoryForm,
-    /// The forests added.
-    pub directories: Vec<directories::AddedDirectory>,
-    /// The attribute people sign in with, when not userPrincipalName.
-    pub alternate_sign_in: Option<String>,
-    /// Domain and OU filtering: only the ticked containers (else everything).
-    pub sync_selected: bool,
-    /// The ticked containers of each forest.
-    pub ou_filters: std::collections::BTreeMap<String, filtering::OuSelection>,
-    /// The text in the OU search box.
-    pub ou_search: String,
-    /// How the same person is recognised across forests.
-    pub matching: crate::engine::rules::Matching,
-    /// Where the immutable anchor comes from.
-    pub anchor: crate::engine::rules::AnchorMode,
-    /// Only the members of a pilot group are synchronized.
-    pub pilot_enabled: bool,
-    /// The pilot group typed for each forest.
-    pub pilot_groups: std::collections::BTreeMap<String, String>,
-    /// Optional features ticked.
-    pub features: std::collections::BTreeSet<features::Feature>,
-    /// The cloud services in use (app filtering; all until the administrator says otherwise).
-    pub services: std::collections::BTreeSet<crate::engine::attributes::Service>,
-    /// Attributes the chosen services read that the administrator left out (LDAP names).
-    pub unticked_attributes: std::collections::BTreeSet<String>,
-    /// Single sign-on credentials and skips, per forest (in memory only).
-    pub sso: std::collections::BTreeMap<String, sso::SsoEntry>,
-    /// Attributes chosen as directory extensions (LDAP names).
-    pub extensions: std::collections::BTreeSet<String>,
-    /// The text in the directory extensions' search box.
-    pub extension_search: String,
-    /// Configure in staging mode: import and synchronize, never export.
-    pub staging: bool,
-    /// Do not start synchronizing once configured.
-    pub no_start_sync: bool,
-    /// What happens to the service once configured.
-    pub service: ready::ServiceChoice,
-    /// Warnings confirmed with "continue anyway": (page, message id).
-    pub confirmed: std::collections::BTreeSet<(PageId, &'static str)>,
-    /// The data folder to install into (`--data`, else the default).
-    pub data_dir: std::path::PathBuf,
-    /// The settings file typed for import.
-    pub import_file: String,
-    /// What was entered on the federation pages.
-    pub federation: federation::FederationDraft,
-    /// The database server for the engine's state (Required components), if one is used.
-    pub database: database::DatabaseDraft,
-}
-
-impl Default for Draft {
-    fn default() -> Self {
-        Draft {
-            additional: false,
-            tasks: tasks::TasksDraft::default(),
-            licence_accepted: false,
-            mode: None,
-            sign_in: SignInMethod::default(),
-            single_sign_on: false,
-            tenant: tenant::TenantDraft::default(),
-            directory_form: directories::DirectoryForm::default(),
-            directories: Vec::new(),
-            alternate_sign_in: None,
-            sync_selected: false,
-            ou_filters: std::collections::BTreeMap::new(),
-            ou_search: String::new(),
-            // The documented defaults: join by mail, managed sourceAnchor.
-            matching: crate::engine::rules::Matching::Mail,
-            anchor: crate::engine::rules::AnchorMode::Managed,
-            pilot_enabled: false,
-            pilot_groups: std::collections::BTreeMap::new(),
-            features: std::collections::BTreeSet::new(),
-            services: crate::engine::attributes::Service::ALL
-                .iter()
-                .copied()
-                .collect(),
-            unticked_attributes: std::collections::BTreeSet::new(),
-            sso: std::collections::BTreeMap::new(),
-            extensions: std::collections::BTreeSet::new(),
-            extension_search: String::new(),
-            staging: false,
-            no_start_sync: false,
-            service: ready::ServiceChoice::default(),
-            confirmed: std::collections::BTreeSet::new(),
-            data_dir: crate::engine::install::default_data_dir(),
-            import_file: String::new(),
-            federation: federation::FederationDraft::default(),
-            database: database::DatabaseDraft::default(),
-        }
-    }
-}
-
-/// What probes have learned (never entered by the administrator).
-#[derive(Debug, Clone, Default)]
-pub struct Facts {
-    /// The tenant sign-in's outcome, for the sign-in name and settings now in the draft.
-    pub tenant: Option<Result<tenant::TenantFacts, String>>,
-    /// A tenant sign-in is under way.
-    pub signing_in: bool,
-    /// The code a device-code sign-in waits for: (where to enter it, the code).
-    pub device_prompt: Option<(String, String)>,
-    /// The configuration lock this window holds on an installed folder, or why it could not
-    /// take it (another window holds it).
-    pub config_lock: Option<
-        Result<std::sync::Arc<crate::service::lock::ConfigLock>, crate::service::lock::LockError>,
-    >,
-    /// The installed configuration (Additional tasks), or why it could not be read.
-    pub installed: Option<Result<Box<tasks::Installed>, String>>,
-    /// The last change applied from Additional tasks, or why it was not.
-    pub task_change: Option<Result<crate::engine::config::Applied, String>>,
-    /// The troubleshooting checklist run from Additional tasks, or why it could not run.
-    pub checks: Option<Result<Vec<crate::engine::troubleshoot::Check>, String>>,
-    /// The last cycle asked for from Additional tasks, or why it failed.
-    pub task_cycle: Option<Result<String, String>>,
-    /// Each forest's single sign-on account as Additional tasks read it, or why it could not.
-    pub sso_states: Option<Result<Vec<tasks::SsoForest>, String>>,
-    /// What creating or renewing a forest's single sign-on account did, or why it failed.
-    pub sso_renewed: std::collections::BTreeMap<String, Result<String, String>>,
-    /// What the last directory schema refresh found, or why it failed.
-    pub schema_refresh: Option<Result<Box<tasks::SchemaRefresh>, String>>,
-    /// What the last search on Additional tasks found, or why it could not run.
-    pub found: Option<Result<Vec<crate::engine::search::Hit>, String>>,
-    /// What was last done to the service from Additional tasks, or why it could not be.
-    pub service_action: Option<Result<String, String>>,
-    /// Each forest's single sign-on administrator, checked (or why not).
-    pub sso_checks: std::collections::BTreeMap<String, Result<(), String>>,
-    /// The forest whose single sign-on administrator is being checked.
-    pub verifying_sso: Option<String>,
-    /// The connector account created last (name and DN), to say so on the page.
-    pub created_connector: Option<String>,
-    /// The outcome of adding the forest in the form, when it was not added.
-    pub directory_probe: Option<Result<directories::ForestFacts, String>>,
-    /// A forest is being added.
-    pub adding_directory: bool,
-    /// What was learned about each added forest, by its name.
-    pub forests: std::collections::BTreeMap<String, directories::ForestFacts>,
-    /// The pilot group found (or not) in each forest.
-    pub pilot_groups: std::collections::BTreeMap<String, Result<pilot::GroupFound, String>>,
-    /// The forest whose pilot group is being looked up.
-    pub finding_group: Option<String>,
-    /// The plan being applied, once Configure was pressed.
-    pub configuring: Option<configuring::Configuring>,
-    /// The data folder checked last, and what the check found.
-    pub data_folder: Option<(std::path::PathBuf, components::FolderCheck)>,
-    /// The last Test connection of the database server.
-    pub database: Option<database::DatabaseTest>,
-    /// A settings import under way or finished (its notes stay to be read).
-    pub import: Option<settings::ImportRun>,
-    /// Why the last settings file could not be imported.
-    pub settings_file: Option<Result<String, String>>,
-    /// Where the settings were last exported, or why they could not be.
-    pub export: Option<Result<String, String>>,
-    /// What the federation pages' checks found.
-    pub federation: federation::FederationFacts,
-}
-
-/// A probe's ticket: the answer carrying the latest ticket of its kind is the one awaited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Ticket(pub u64);
-
-/// Something the administrator did, or a probe's answer.
-#[derive(Debug, Clone)]
-pub enum Msg {
-    /// Ticked or cleared the licence check box.
-    SetLicenceAccepted(bool),
-    /// Chose express or custom.
-    SetMode(InstallMode),
-    /// Chose a sign-in method.
-    SetSignIn(SignInMethod),
-    /// Ticked or cleared single sign-on.
-    SetSingleSignOn(bool),
-    /// Typed the tenant administrator's sign-in name.
-    SetTenantUser(String),
-    /// Typed their password.
-    SetTenantPassword(crate::secret::Secret),
-    /// Changed the identity platform authority.
-    SetTenantAuthority(String),
-    /// Changed the Graph root.
-    SetTenantGraph(String),
-    /// Changed the application (client) id.
-    SetTenantClientId(String),
-    /// Changed the CA file.
-    SetTenantCaFile(String),
-    /// Chose to sign in with a code in a browser (multi-factor accounts) or with a password.
-    SetTenantDeviceCode(bool),
-    /// Pressed Sign in.
-    SignInTenant,
-    /// Typed a domain controller address.
-    SetDirectoryServer(String),
-    /// Typed the connector account.
-    SetDirectoryAccount(String),
-    /// Typed its password.
-    SetDirectoryPassword(crate::secret::Secret),
-    /// Ticked or cleared StartTLS.
-    SetDirectoryStartTls(bool),
-    /// Typed a CA file.
-    SetDirectoryCaFile(String),
-    /// Chose to create a new connector account (`true`) or to use an existing one.
-    SetDirectoryCreateAccount(bool),
-    /// Pressed Add directory.
-    AddDirectory,
-    /// Removed an added forest (by name).
-    RemoveDirectory(String),
-    /// Chose to synchronize only the ticked domains and OUs (or everything).
-    SetSyncSelected(bool),
-    /// Ticked (`true`) or cleared a container of a forest: (forest, DN, ticked).
-    TickContainer(String, String, bool),
-    /// Typed in the OU search box.
-    SetOuSearch(String),
-    /// Replaced a forest's whole selection (an imported settings file): (forest, selection).
-    SetOuSelection(String, filtering::OuSelection),
-    /// Typed or chose the data folder.
-    SetDataDir(std::path::PathBuf),
-    /// Pressed a Browse button: open the system's dialog for this path.
-    Browse(PathFor),
-    /// Entered something on a federation page.
-    Federation(federation::FedMsg),
-    /// Entered something for the database server (Required components).
-    Database(database::DatabaseInput),
-    /// Pressed Test connection (the database server).
-    TestDatabase,
-    /// Pressed Check certificate (AD FS farm).
-    CheckFarmCertificate,
-    /// Pressed Fetch metadata (existing farm, PingFederate).
-    FetchFederationMetadata,
-    /// Pressed Run checks (federation verification).
-    RunFederationChecks,
-    /// Pressed Save for the PingFederate administrator's settings.
-    SavePingSettings,
-    /// Pressed Convert for a federated domain (Additional tasks).
-    ConvertToManaged(String),
-    /// Typed the path of a settings file to import.
-    SetImportFile(String),
-    /// Chose a settings file to import (its secrets are looked up where it says).
-    ImportSettingsFrom(std::path::PathBuf),
-    /// A settings file read with its secrets: fill the pages from it.
-    ImportSettings(Box<settings::Imported>),
-    /// Chose where to export the settings.
-    ExportSettingsTo(std::path::PathBuf),
-    /// Ticked or cleared staging mode.
-    SetStaging(bool),
-    /// Ticked or cleared "start synchronizing when configured".
-    SetStartSync(bool),
-    /// Chose what happens to the service once configured.
-    SetServiceChoice(ready::ServiceChoice),
-    /// Ticked or cleared an optional feature.
-    SetFeature(features::Feature, bool),
-    /// Ticked or cleared a cloud service on App filtering.
-    SetService(crate::engine::attributes::Service, bool),
-    /// Ticked (`true`) or cleared an attribute on Attribute filtering (its LDAP name).
-    SetAttribute(String, bool),
-    /// Chose a task on Additional tasks.
-    ChooseTask(tasks::Task),
-    /// Ticked or cleared staging mode on Additional tasks.
-    SetTaskStaging(bool),
-    /// Pressed Apply on Additional tasks.
-    ApplyTaskChange,
-    /// Pressed "Run a cycle now" on Additional tasks.
-    RunCycleNow,
-    /// Pressed Start, Stop, Register or Unregister for the service on Additional tasks.
-    ServiceAction(tasks::ServiceAction),
-    /// Pressed Customize (or Change sign-in) on Additional tasks: open that walk's pages with
-    /// today's values.
-    BeginChange(tasks::Change),
-    /// Read each forest's single sign-on account (Additional tasks).
-    ReadSsoStates,
-    /// Pressed Refresh on Refresh directory schema (Additional tasks).
-    RefreshSchema,
-    /// Pressed Renew (or Create) for a forest's single sign-on account (Additional tasks).
-    RenewSso(String),
-    /// Typed in the search box on Additional tasks.
-    SetTaskSearch(String),
-    /// Pressed Search on Additional tasks.
-    SearchInstalled,
-    /// Chose where to export the installed settings (Additional tasks).
-    ExportInstalledTo(std::path::PathBuf),
-    /// Pressed "Run the checks" on Additional tasks.
-    RunChecks,
-    /// Read the installation again (Additional tasks).
-    RefreshInstalled,
-    /// Typed a forest's single sign-on administrator: (forest, account).
-    SetSsoAccount(String, String),
-    /// Typed their password: (forest, password).
-    SetSsoPassword(String, crate::secret::Secret),
-    /// Skipped a forest for single sign-on, or took it back: (forest, skip).
-    SetSsoSkip(String, bool),
-    /// Pressed Verify for a forest's single sign-on administrator.
-    VerifySso(String),
-    /// Chose (`true`) or removed an attribute as a directory extension.
-    SetExtension(String, bool),
-    /// Typed in the directory extensions' search box.
-    SetExtensionSearch(String),
-    /// Chose everyone (`false`) or a pilot group's members.
-    SetPilotEnabled(bool),
-    /// Typed a forest's pilot group: (forest, name or DN).
-    SetPilotGroup(String, String),
-    /// Pressed Find for a forest's pilot group.
-    FindPilotGroup(String),
-    /// Chose how people are recognised across forests.
-    SetMatching(crate::engine::rules::Matching),
-    /// Chose where the immutable anchor comes from.
-    SetAnchor(crate::engine::rules::AnchorMode),
-    /// Chose userPrincipalName (`None`) or another sign-in attribute.
-    SetAlternateSignIn(Option<String>),
-    /// Ticked or cleared "continue anyway" for a warning (page, message id).
-    Confirm(PageId, &'static str, bool),
-    /// A probe answered.
-    ProbeDone(Ticket, probe::ProbeResult),
-    /// A configuring step finished.
-    ApplyDone(Ticket, Box<apply::Done>),
-    /// A running configuring step got further: (its ticket, what it does, objects handled).
-    StepProgress(Ticket, crate::engine::install::CyclePhase, u64),
-    /// Pressed Retry on the Configuring page: carry on from the first step not done.
-    RetryApply,
-    /// Pressed Stop: stop after the running step.
-    StopApply,
-    /// Pressed Next.
-    Next,
-    /// Pressed Back.
-    Back,
-    /// Pressed Cancel (asks for confirmation first).
-    Cancel,
-    /// Confirmed leaving setup.
-    CancelConfirmed,
-    /// Chose to stay after pressing Cancel.
-    CancelDismissed,
-}
-
-/// Work the front end must carry out for the wizard.
-#[derive(Debug, Clone)]
-pub enum Effect {
-    /// Close the wizard; nothing was applied.
-    Close,
-    /// Run [`probe::run`] off the drawing thread and send back [`Msg::ProbeDone`] with this
-    /// ticket.
-    Probe(Ticket, Box<probe::Probe>),
-    /// Run [`apply::run`] off the drawing thread and send back [`Msg::ApplyDone`] with this
-    /// ticket.
-    Apply(Ticket, Box<apply::Job>),
-    /// Open the system's folder or file dialog and send back [`PathFor::chosen`] for the path
-    /// chosen (nothing when the dialog is cancelled).
-    ChoosePath(PathFor),
-}
-
-/// What a file or folder dialog chooses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PathFor {
-    /// The data folder.
-    DataFolder,
-    /// A settings file to import.
-    ImportSettings,
-    /// Where to export the settings.
-    ExportSettings,
-    /// Where to export the installed settings (Additional tasks).
-    ExportInstalled,
-    /// The AD FS farm's certificate file.
-    FarmCertificate,
-}
-
-impl PathFor {
-    /// The message that carries the chosen path.
-    pub fn chosen(self, path: std::path::PathBuf) -> Msg {
-        match self {
-            PathFor::DataFolder => Msg::SetDataDir(path),
-            PathFor::ImportSettings => Msg::ImportSettingsFrom(path),
-            PathFor::ExportSettings => Msg::ExportSettingsTo(path),
-            PathFor::ExportInstalled => Msg::ExportInstalledTo(path),
-            PathFor::FarmCertificate => Msg::Federation(federation::FedMsg::SetCertificateFile(
-                path.display().to_string(),
-            )),
-        }
-    }
-}
+pub use registry::PageId;
 
 /// Where the walk is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -449,38 +43,9 @@ pub fn blocks(problem: &Problem, draft: &Draft) -> bool {
     }
 }
 
-/// The problems of a page for a draft and what probes learned.
-pub fn problems_of(page: PageId, draft: &Draft, facts: &Facts) -> Vec<Problem> {
-    match page {
-        PageId::Welcome => welcome::validate(draft),
-        PageId::AdditionalTasks => Vec::new(),
-        PageId::Express => express::validate(draft),
-        PageId::RequiredComponents => components::validate(draft, facts),
-        PageId::UserSignIn => signin::validate(draft),
-        PageId::ConnectTenant => tenant::validate(draft, facts),
-        PageId::ConnectDirectories => directories::validate(draft, facts),
-        PageId::SignInConfiguration => signin_config::validate(draft, facts),
-        PageId::DomainOuFiltering => filtering::validate(draft, facts),
-        PageId::IdentifyingUsers => identity::validate(draft, facts),
-        PageId::FilterUsers => pilot::validate(draft, facts),
-        PageId::OptionalFeatures => features::validate(draft, facts),
-        PageId::AppFiltering => app_filter::validate_apps(draft, facts),
-        PageId::AttributeFiltering => app_filter::validate_attributes(draft, facts),
-        PageId::DirectoryExtensions => extensions::validate(draft, facts),
-        PageId::SingleSignOn => sso::validate(draft, facts),
-        PageId::AdfsFarm => federation::validate_farm(draft, facts),
-        PageId::FederationServers => federation::validate_servers(draft),
-        PageId::ProxyServers => federation::validate_proxies(draft),
-        PageId::AdfsServiceAccount => federation::validate_account(draft, facts),
-        PageId::FederatedDomain => federation::validate_domain(draft, facts),
-        PageId::FederationVerification => federation::validate_verification(draft, facts),
-        PageId::PingFederate => federation::validate_ping(draft, facts),
-        PageId::ConvertDomains => federation::validate_convert(facts),
-        PageId::ReadyToConfigure => ready::validate(draft, facts),
-        PageId::Configuring => configuring::validate(draft, facts),
-        PageId::Complete => Vec::new(),
-    }
-}
+pub use msg::{Effect, Msg, PathFor, Ticket};
+pub use registry::problems_of;
+pub use state::{Draft, Facts};
 
 /// The wizard's whole state.
 #[derive(Debug, Clone)]
@@ -558,7 +123,7 @@ impl Wizard {
 
     /// The pages of this walk, in order.
     pub fn flow(&self) -> Vec<PageId> {
-        page::flow(&self.draft)
+        flow::flow(&self.draft)
     }
 
     /// Whether a page of the flow lies before the current one (it is shown as done).
@@ -602,7 +167,7 @@ impl Wizard {
 
     /// Changes a tenant setting: what was learned with the old settings no longer holds, and
     /// a sign-in under way answers for the old ones.
-    fn tenant_input(&mut self, change: impl FnOnce(&mut tenant::TenantDraft)) {
+    fn tenant_input(&mut self, change: impl FnOnce(&mut pages::connect_tenant::TenantDraft)) {
         change(&mut self.draft.tenant);
         self.facts.tenant = None;
         self.facts.signing_in = false;
@@ -611,7 +176,10 @@ impl Wizard {
     }
 
     /// Changes the forest form: an earlier outcome no longer holds.
-    fn directory_input(&mut self, change: impl FnOnce(&mut directories::DirectoryForm)) {
+    fn directory_input(
+        &mut self,
+        change: impl FnOnce(&mut pages::connect_directories::DirectoryForm),
+    ) {
         change(&mut self.draft.directory_form);
         self.facts.directory_probe = None;
         self.facts.adding_directory = false;
@@ -620,7 +188,10 @@ impl Wizard {
 
     /// A forest was read: added when its account is acceptable and it is new; otherwise the
     /// outcome stays on the page with the form as it was.
-    fn directory_found(&mut self, outcome: Result<directories::ForestFacts, String>) {
+    fn directory_found(
+        &mut self,
+        outcome: Result<pages::connect_directories::ForestFacts, String>,
+    ) {
         if let Ok(found) = &outcome
             && found.account.acceptable
             && !self
@@ -630,13 +201,15 @@ impl Wizard {
                 .any(|d| d.forest.eq_ignore_ascii_case(&found.forest.name))
         {
             let form = std::mem::take(&mut self.draft.directory_form);
-            self.draft.directories.push(directories::AddedDirectory {
-                forest: found.forest.name.clone(),
-                form,
-            });
+            self.draft
+                .directories
+                .push(pages::connect_directories::AddedDirectory {
+                    forest: found.forest.name.clone(),
+                    form,
+                });
             self.draft.ou_filters.insert(
                 found.forest.name.clone(),
-                filtering::OuSelection::everything(found),
+                pages::domain_ou_filtering::OuSelection::everything(found),
             );
             self.facts
                 .forests
@@ -662,7 +235,7 @@ impl Wizard {
 
     /// New single sign-on input for a forest: its earlier check no longer holds.
     fn sso_input(&mut self, forest: &str) {
-        sso::forget(&mut self.facts.sso_checks, forest);
+        pages::single_sign_on::forget(&mut self.facts.sso_checks, forest);
         if self.facts.verifying_sso.as_deref() == Some(forest) {
             self.facts.verifying_sso = None;
             self.awaited.remove(&probe::ProbeKind::SsoAdmin);
@@ -671,7 +244,7 @@ impl Wizard {
 
     /// Checks a forest's single sign-on administrator at its domain controller.
     fn verify_sso(&mut self, forest: String) -> Vec<Effect> {
-        let entry = sso::entry(&self.draft, &forest).into_owned();
+        let entry = pages::single_sign_on::entry(&self.draft, &forest).into_owned();
         let Some(added) = self.draft.directories.iter().find(|d| d.forest == forest) else {
             return Vec::new();
         };
@@ -741,7 +314,7 @@ impl Wizard {
         };
         configuring
             .steps
-            .insert(step, configuring::StepState::Running);
+            .insert(step, pages::configuring::StepState::Running);
         let job = apply::Job {
             step,
             plan: configuring.plan.clone(),
@@ -852,7 +425,7 @@ impl Wizard {
             }
             Msg::SignInTenant => {
                 let t = &self.draft.tenant;
-                if !tenant::is_upn(t.user.trim()) || t.password.expose().is_empty() {
+                if !pages::connect_tenant::is_upn(t.user.trim()) || t.password.expose().is_empty() {
                     return Vec::new();
                 }
                 let probe = probe::Probe::TenantSignIn {
@@ -875,12 +448,12 @@ impl Wizard {
                     return Vec::new();
                 };
                 let password = self.draft.directory_form.password.clone();
-                let probe = if directories::creates_account(&self.draft) {
+                let probe = if pages::connect_directories::creates_account(&self.draft) {
                     probe::Probe::CreateConnector {
                         server,
                         admin: account,
                         password,
-                        hash_sync: features::Feature::PasswordHashSync
+                        hash_sync: pages::optional_features::Feature::PasswordHashSync
                             .is_on(&self.draft, &self.facts),
                     }
                 } else {
@@ -932,7 +505,9 @@ impl Wizard {
                 let Some(Ok(installed)) = &self.facts.installed else {
                     return Vec::new();
                 };
-                let Some(settings) = tasks::staging_change(&self.draft, installed) else {
+                let Some(settings) =
+                    pages::additional_tasks::staging_change(&self.draft, installed)
+                else {
                     return Vec::new();
                 };
                 self.facts.task_change = None;
@@ -958,7 +533,7 @@ impl Wizard {
                 return vec![self.ask(probe::Probe::SsoStates { data })];
             }
             Msg::RenewSso(forest) => {
-                let entry = sso::entry(&self.draft, &forest);
+                let entry = pages::single_sign_on::entry(&self.draft, &forest);
                 let (account, password) = (entry.account.clone(), entry.password.clone());
                 self.facts.sso_renewed.remove(&forest);
                 let data = self.draft.data_dir.clone();
@@ -1070,8 +645,8 @@ impl Wizard {
             }
             Msg::FetchFederationMetadata => {
                 let fed = &self.draft.federation;
-                let host =
-                    federation::provider(&self.draft).and_then(|p| p.host().map(str::to_string));
+                let host = pages::federation::provider(&self.draft)
+                    .and_then(|p| p.host().map(str::to_string));
                 let probe = probe::Probe::FederationMetadata {
                     url: fed.metadata_address(),
                     ca_file: fed.ca_path(),
@@ -1082,7 +657,7 @@ impl Wizard {
             }
             Msg::RunFederationChecks => {
                 self.facts.federation.verification = None;
-                let Some(checks) = federation::farm_checks(&self.draft, &self.facts) else {
+                let Some(checks) = pages::federation::farm_checks(&self.draft, &self.facts) else {
                     self.facts.federation.verification = Some(Err(
                         "the forest or the farm's inputs are not complete: go back to the pages before"
                             .into(),
@@ -1117,7 +692,7 @@ impl Wizard {
                         Some(Err("type where to save the settings first".into()));
                     return Vec::new();
                 }
-                let text = federation::ping_settings(&self.draft, &self.facts);
+                let text = pages::federation::ping_settings(&self.draft, &self.facts);
                 self.facts.federation.saved = None;
                 return vec![self.ask(probe::Probe::SaveText {
                     path: path.into(),
@@ -1240,7 +815,8 @@ impl Wizard {
                             self.draft.tasks.staging = None;
                             if self.draft.tasks.customizing {
                                 self.end_customizing();
-                                self.draft.tasks.task = tasks::Task::Configuration;
+                                self.draft.tasks.task =
+                                    pages::additional_tasks::Task::Configuration;
                             }
                         }
                         self.facts.task_change = Some(outcome);
@@ -1332,8 +908,11 @@ impl Wizard {
                 let (Ok(plan), Some(Ok(installed))) = (self.plan(), &self.facts.installed) else {
                     return Vec::new();
                 };
-                let settings =
-                    tasks::customized(&installed.settings, &plan, self.draft.tasks.change);
+                let settings = pages::additional_tasks::customized(
+                    &installed.settings,
+                    &plan,
+                    self.draft.tasks.change,
+                );
                 self.facts.task_change = None;
                 let data = self.draft.data_dir.clone();
                 return vec![self.ask(probe::Probe::ApplyCustomized {
@@ -1349,7 +928,7 @@ impl Wizard {
                 let Ok(plan) = self.plan() else {
                     return Vec::new();
                 };
-                self.facts.configuring = Some(configuring::Configuring::new(plan));
+                self.facts.configuring = Some(pages::configuring::Configuring::new(plan));
                 self.position = Position::Page(PageId::Configuring);
                 return self.next_step();
             }
@@ -1363,9 +942,9 @@ impl Wizard {
                     let state = match done.outcome {
                         Ok((carried, line)) => {
                             configuring.carried = carried;
-                            configuring::StepState::Done(line)
+                            pages::configuring::StepState::Done(line)
                         }
-                        Err(why) => configuring::StepState::Failed(why),
+                        Err(why) => pages::configuring::StepState::Failed(why),
                     };
                     configuring.steps.insert(done.step, state);
                 }
@@ -1384,8 +963,8 @@ impl Wizard {
                 {
                     configuring.stopping = false;
                     for state in configuring.steps.values_mut() {
-                        if matches!(state, configuring::StepState::Failed(_)) {
-                            *state = configuring::StepState::Pending;
+                        if matches!(state, pages::configuring::StepState::Failed(_)) {
+                            *state = pages::configuring::StepState::Pending;
                         }
                     }
                 }
@@ -1436,7 +1015,7 @@ impl Wizard {
                     .facts
                     .configuring
                     .as_ref()
-                    .is_some_and(configuring::Configuring::running) =>
+                    .is_some_and(pages::configuring::Configuring::running) =>
             {
                 return self.apply_msg(Msg::StopApply);
             }
@@ -1468,7 +1047,7 @@ mod tests {
         wizard.update(Msg::SetSyncSelected(true));
         wizard.update(Msg::SetPilotEnabled(true));
         wizard.update(Msg::SetFeature(
-            features::Feature::DirectoryExtensions,
+            pages::optional_features::Feature::DirectoryExtensions,
             true,
         ));
         wizard.update(Msg::SetAnchor(crate::engine::rules::AnchorMode::Attribute(
@@ -1529,7 +1108,10 @@ mod tests {
         assert!(!wizard.can_go_next());
         wizard.update(Msg::ProbeDone(
             *ticket,
-            probe::ProbeResult::DataFolder(path.clone(), components::FolderCheck::Usable),
+            probe::ProbeResult::DataFolder(
+                path.clone(),
+                pages::required_components::FolderCheck::Usable,
+            ),
         ));
         assert!(wizard.can_go_next());
         // Another folder is checked afresh; the answer for it replaces the old one.
@@ -1542,14 +1124,17 @@ mod tests {
             *second,
             probe::ProbeResult::DataFolder(
                 "/srv/skybridge-two".into(),
-                components::FolderCheck::Installed,
+                pages::required_components::FolderCheck::Installed,
             ),
         ));
         assert!(!wizard.can_go_next(), "an installed folder is refused");
         wizard.update(Msg::SetDataDir(path.clone()));
         wizard.update(Msg::ProbeDone(
             *ticket,
-            probe::ProbeResult::DataFolder(path.clone(), components::FolderCheck::Usable),
+            probe::ProbeResult::DataFolder(
+                path.clone(),
+                pages::required_components::FolderCheck::Usable,
+            ),
         ));
         assert!(!wizard.can_go_next(), "an old answer is dropped");
         let effects = wizard.update(Msg::SetDataDir(path.clone()));
@@ -1558,7 +1143,10 @@ mod tests {
         };
         wizard.update(Msg::ProbeDone(
             *third,
-            probe::ProbeResult::DataFolder(path.clone(), components::FolderCheck::Usable),
+            probe::ProbeResult::DataFolder(
+                path.clone(),
+                pages::required_components::FolderCheck::Usable,
+            ),
         ));
         wizard.update(Msg::Next);
         assert_eq!(wizard.position(), Position::Page(PageId::UserSignIn));
@@ -1573,8 +1161,8 @@ mod tests {
         assert_eq!(wizard.position(), Position::Page(PageId::ConnectTenant));
     }
 
-    fn signed_in_facts(user: &str) -> tenant::TenantFacts {
-        tenant::TenantFacts {
+    fn signed_in_facts(user: &str) -> pages::connect_tenant::TenantFacts {
+        pages::connect_tenant::TenantFacts {
             user: user.into(),
             tenant_id: "t".into(),
             display_name: "Contoso".into(),
@@ -1655,7 +1243,7 @@ mod tests {
             alternate_sign_in: None,
             features: Vec::new(),
             start_sync: true,
-            service: ready::ServiceChoice::None,
+            service: pages::ready_to_configure::ServiceChoice::None,
             choices: None,
             tenant_id: "t".into(),
             admin: Default::default(),
@@ -1677,7 +1265,7 @@ mod tests {
     fn configuring_runs_steps_in_turn_retries_a_failed_one_and_stops_when_asked() {
         let mut wizard = Wizard::new();
         wizard.position = Position::Page(PageId::Configuring);
-        wizard.facts.configuring = Some(configuring::Configuring::new(an_empty_plan()));
+        wizard.facts.configuring = Some(pages::configuring::Configuring::new(an_empty_plan()));
         let (first, step) = step_of(&wizard.next_step());
         assert_eq!(step, apply::Step::CreateStore);
         assert!(!wizard.can_go_back() && !wizard.can_go_next());

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::features::Feature;
-use super::page::{PageId, flow};
+use super::flow::flow;
+use super::pages::optional_features::Feature;
+use super::registry::PageId;
 use super::{Draft, Facts, SignInMethod};
 use crate::engine::sync::{ConnectorScope, SyncSettings};
 use crate::secret::Secret;
@@ -44,19 +45,19 @@ pub struct InstallPlan {
     /// Start synchronizing when configured.
     pub start_sync: bool,
     /// What happens to the service once configured (when synchronization starts).
-    pub service: super::ready::ServiceChoice,
+    pub service: super::pages::ready_to_configure::ServiceChoice,
     /// The wizard's choices as a settings file, kept with the installation for customizing.
     pub choices: Option<Box<super::settings::SettingsFile>>,
     /// The tenant's id.
     pub tenant_id: String,
     /// The administrator's session, for preparing the tenant.
-    pub admin: super::tenant::AdminSession,
+    pub admin: super::pages::connect_tenant::AdminSession,
     /// The data folder to install into.
     pub data_dir: std::path::PathBuf,
     /// The forests whose single sign-on account is created, with their administrators.
-    pub sso: Vec<super::sso::PlannedSso>,
+    pub sso: Vec<super::pages::single_sign_on::PlannedSso>,
     /// Federation of a tenant domain, when the sign-in method federates.
-    pub federation: Option<super::federation::PlannedFederation>,
+    pub federation: Option<super::pages::federation::PlannedFederation>,
     /// The database server that keeps the engine's state (else the embedded store).
     pub database: Option<PlannedDatabase>,
 }
@@ -93,7 +94,7 @@ pub fn resolve(draft: &Draft, facts: &Facts) -> Result<InstallPlan, NotReady> {
     let Some(Ok(tenant)) = &facts.tenant else {
         return Err(not_ready());
     };
-    let selections = super::filtering::selections(draft, facts);
+    let selections = super::pages::domain_ou_filtering::selections(draft, facts);
     let mut directories = Vec::new();
     let mut connectors = Vec::new();
     let mut pilot_groups = BTreeMap::new();
@@ -144,11 +145,11 @@ pub fn resolve(draft: &Draft, facts: &Facts) -> Result<InstallPlan, NotReady> {
     sync.pilot_groups = pilot_groups;
     sync.staging = draft.staging;
     if Feature::AppAttributeFiltering.is_on(draft, facts) {
-        sync.excluded_attributes = super::app_filter::excluded(draft);
+        sync.excluded_attributes = super::pages::app_filtering::excluded(draft);
     }
     if Feature::DirectoryExtensions.is_on(draft, facts) {
         // Their tenant property is named once the engine's application is registered.
-        sync.extensions = super::extensions::chosen(draft, facts);
+        sync.extensions = super::pages::directory_extensions::chosen(draft, facts);
     }
     let features = Feature::ALL
         .iter()
@@ -163,7 +164,10 @@ pub fn resolve(draft: &Draft, facts: &Facts) -> Result<InstallPlan, NotReady> {
         Some(PlannedDatabase {
             connection,
             password: draft.database.password.clone(),
-            reuse: super::database::reusing(&draft.database, facts.database.as_ref()),
+            reuse: super::pages::required_components::database::reusing(
+                &draft.database,
+                facts.database.as_ref(),
+            ),
         })
     } else {
         None
@@ -186,8 +190,8 @@ pub fn resolve(draft: &Draft, facts: &Facts) -> Result<InstallPlan, NotReady> {
         tenant_id: tenant.tenant_id.clone(),
         admin: tenant.admin.clone(),
         data_dir: draft.data_dir.clone(),
-        sso: super::sso::planned(draft, facts),
-        federation: super::federation::planned(draft, facts),
+        sso: super::pages::single_sign_on::planned(draft, facts),
+        federation: super::pages::federation::planned(draft, facts),
     })
 }
 
@@ -211,7 +215,7 @@ mod tests {
         );
         facts.data_folder = Some((
             draft.data_dir.clone(),
-            super::super::components::FolderCheck::Usable,
+            super::super::pages::required_components::FolderCheck::Usable,
         ));
         assert_eq!(
             resolve(&draft, &facts).unwrap_err(),

@@ -5,9 +5,8 @@
 //! the probe's ticket. A result whose ticket is no longer the latest for its kind (the input
 //! changed meanwhile) is dropped by the wizard.
 
-use super::directories::ForestFacts;
-use super::pilot::GroupFound;
-use super::tenant::TenantFacts;
+use super::pages::connect_tenant::TenantFacts;
+use crate::ops::discover::{CreatedConnector, ForestFacts, GroupFound};
 use crate::secret::Secret;
 use crate::tenant::{SignIn, TenantEndpoint};
 
@@ -51,7 +50,7 @@ pub enum Probe {
     /// its state there.
     TestDatabase {
         /// The server and how to sign in.
-        server: crate::dbserver::DbServer,
+        server: crate::store::postgres::DbServer,
     },
     /// Check a federation farm's certificate file for its service name.
     FederationCertificate {
@@ -72,11 +71,11 @@ pub enum Probe {
         host: Option<String>,
     },
     /// Run the federation verification's checks.
-    VerifyFarm(Box<super::federation::FarmChecks>),
+    VerifyFarm(Box<super::pages::federation::FarmChecks>),
     /// Convert a federated domain back to managed, as the signed-in administrator.
     ConvertToManaged {
         /// The administrator's session.
-        admin: super::tenant::AdminSession,
+        admin: super::pages::connect_tenant::AdminSession,
         /// The domain.
         domain: String,
     },
@@ -109,7 +108,7 @@ pub enum Probe {
         /// The data folder.
         data: std::path::PathBuf,
         /// What to do.
-        action: super::tasks::ServiceAction,
+        action: super::pages::additional_tasks::ServiceAction,
     },
     /// Read an installation's settings for customizing, with its connector passwords.
     ReadForChange {
@@ -297,20 +296,20 @@ pub enum ProbeResult {
     /// A forest: what was learned, or why it could not be read (in words).
     Directory(Result<Box<ForestFacts>, String>),
     /// What Test connection found.
-    DatabaseTested(super::database::DatabaseTest),
+    DatabaseTested(super::pages::required_components::database::DatabaseTest),
     /// A farm certificate checked.
-    FederationCertificate(super::federation::CertificateFacts),
+    FederationCertificate(super::pages::federation::CertificateFacts),
     /// Metadata read and checked, or why it could not be had.
-    FederationMetadata(Result<super::federation::MetadataFacts, String>),
+    FederationMetadata(Result<super::pages::federation::MetadataFacts, String>),
     /// The federation verification's rows.
-    FarmVerified(Vec<super::federation::CheckRow>),
+    FarmVerified(Vec<super::pages::federation::CheckRow>),
     /// Where a text file was written, or why not.
     TextSaved(Result<String, String>),
     /// A domain converted to managed (it was federated, or it was already managed), or why
     /// not.
     ConvertedToManaged(String, Result<bool, String>),
     /// An installed configuration read, or why not.
-    Installed(Result<Box<super::tasks::Installed>, String>),
+    Installed(Result<Box<super::pages::additional_tasks::Installed>, String>),
     /// A settings change applied, or why not.
     TaskChanged(Result<crate::engine::config::Applied, String>),
     /// The troubleshooting checklist, or why it could not run.
@@ -320,11 +319,11 @@ pub enum ProbeResult {
     /// What was done to the service, or why it could not be.
     ServiceDone(Result<String, String>),
     /// Each forest's single sign-on account, or why the installation could not be read.
-    SsoStates(Result<Vec<super::tasks::SsoForest>, String>),
+    SsoStates(Result<Vec<super::pages::additional_tasks::SsoForest>, String>),
     /// A forest's single sign-on account created or renewed (what was done), or why not.
     SsoRenewed(String, Result<String, String>),
     /// What refreshing the directory schema found, or why it failed.
-    SchemaRefreshed(Result<Box<super::tasks::SchemaRefresh>, String>),
+    SchemaRefreshed(Result<Box<super::pages::additional_tasks::SchemaRefresh>, String>),
     /// What a search found, or why it could not run.
     Found(Result<Vec<crate::engine::search::Hit>, String>),
     /// An installation read for customizing, or why it could not be.
@@ -340,7 +339,10 @@ pub enum ProbeResult {
     /// Where the settings were written, or why they were not.
     WriteSettings(Result<String, String>),
     /// A data folder and what its check found.
-    DataFolder(std::path::PathBuf, super::components::FolderCheck),
+    DataFolder(
+        std::path::PathBuf,
+        super::pages::required_components::FolderCheck,
+    ),
 }
 
 impl ProbeResult {
@@ -398,7 +400,7 @@ pub async fn run(probe: Probe) -> ProbeResult {
             password,
         } => {
             let answer = blocking(move || {
-                read_forest(&server, &account, &password)
+                crate::ops::discover::read_forest(&server, &account, &password)
                     .map(Box::new)
                     .map_err(|e| e.to_string())
             })
@@ -410,7 +412,7 @@ pub async fn run(probe: Probe) -> ProbeResult {
                 .test_connection()
                 .await
                 .map(|usable| usable.server_version);
-            ProbeResult::DatabaseTested(super::database::DatabaseTest {
+            ProbeResult::DatabaseTested(super::pages::required_components::database::DatabaseTest {
                 tested: server,
                 outcome,
             })
@@ -422,7 +424,7 @@ pub async fn run(probe: Probe) -> ProbeResult {
         } => ProbeResult::FederationCertificate(
             blocking(move || Ok(federation_certificate(&file, &password, &name)))
                 .await
-                .unwrap_or_else(|why| super::federation::CertificateFacts {
+                .unwrap_or_else(|why| super::pages::federation::CertificateFacts {
                     findings: vec![crate::federation::certificate::Finding {
                         check: crate::federation::certificate::Check::Opens,
                         outcome: crate::federation::certificate::Outcome::Fail,
@@ -432,10 +434,11 @@ pub async fn run(probe: Probe) -> ProbeResult {
                 }),
         ),
         Probe::FederationMetadata { url, ca_file, host } => ProbeResult::FederationMetadata(
-            super::federation::read_metadata(&url, ca_file.as_deref(), host.as_deref()).await,
+            super::pages::federation::read_metadata(&url, ca_file.as_deref(), host.as_deref())
+                .await,
         ),
         Probe::VerifyFarm(checks) => {
-            ProbeResult::FarmVerified(super::federation::verify_farm(*checks).await)
+            ProbeResult::FarmVerified(super::pages::federation::verify_farm(*checks).await)
         }
         Probe::ConvertToManaged { admin, domain } => {
             let outcome = match admin.graph() {
@@ -456,24 +459,35 @@ pub async fn run(probe: Probe) -> ProbeResult {
             })
             .await,
         ),
-        Probe::LoadInstalled { data } => {
-            ProbeResult::Installed(blocking(move || super::tasks::load(&data).map(Box::new)).await)
-        }
-        Probe::ApplyChange { data, settings } => ProbeResult::TaskChanged(
+        Probe::LoadInstalled { data } => ProbeResult::Installed(
             blocking(move || {
-                crate::service::change_settings(&data, &settings).map_err(|e| e.to_string())
+                crate::ops::installed::load(&data)
+                    .map(Box::new)
+                    .map_err(|e| e.to_string())
             })
             .await,
         ),
-        Probe::Troubleshoot { data } => {
-            ProbeResult::Checks(blocking(move || super::tasks::troubleshoot(&data)).await)
-        }
-        Probe::Service { data, action } => ProbeResult::ServiceDone(
-            blocking(move || super::tasks::service_action(&data, action)).await,
+        Probe::ApplyChange { data, settings } => ProbeResult::TaskChanged(
+            blocking(move || {
+                crate::ops::installed::change_settings(&data, &settings).map_err(|e| e.to_string())
+            })
+            .await,
         ),
-        Probe::SsoStates { data } => {
-            ProbeResult::SsoStates(blocking(move || super::tasks::sso_states(&data)).await)
-        }
+        Probe::Troubleshoot { data } => ProbeResult::Checks(
+            blocking(move || crate::ops::installed::troubleshoot(&data).map_err(|e| e.to_string()))
+                .await,
+        ),
+        Probe::Service { data, action } => ProbeResult::ServiceDone(
+            blocking(move || {
+                crate::ops::installed::service_action(&data, action)
+                    .map(|done| super::pages::additional_tasks::service_done(&done))
+                    .map_err(|e| e.to_string())
+            })
+            .await,
+        ),
+        Probe::SsoStates { data } => ProbeResult::SsoStates(
+            blocking(move || super::pages::additional_tasks::sso_states(&data)).await,
+        ),
         Probe::RenewSso {
             data,
             forest,
@@ -481,38 +495,55 @@ pub async fn run(probe: Probe) -> ProbeResult {
             password,
         } => {
             let named = forest.clone();
-            let outcome =
-                blocking(move || super::tasks::renew_sso(&data, &forest, &account, &password))
-                    .await;
+            let outcome = blocking(move || {
+                super::pages::additional_tasks::renew_sso(&data, &forest, &account, &password)
+            })
+            .await;
             ProbeResult::SsoRenewed(named, outcome)
         }
         Probe::RefreshSchema { data } => ProbeResult::SchemaRefreshed(
-            blocking(move || super::tasks::refresh_schema(&data).map(Box::new)).await,
+            blocking(move || super::pages::additional_tasks::refresh_schema(&data).map(Box::new))
+                .await,
         ),
-        Probe::Search { data, text } => {
-            ProbeResult::Found(blocking(move || super::tasks::search(&data, &text)).await)
-        }
+        Probe::Search { data, text } => ProbeResult::Found(
+            blocking(move || {
+                crate::ops::installed::search(&data, &text).map_err(|e| e.to_string())
+            })
+            .await,
+        ),
         Probe::ReadForChange { data } => ProbeResult::ForChange(
-            blocking(move || super::tasks::read_for_change(&data).map(Box::new)).await,
+            blocking(move || super::pages::additional_tasks::read_for_change(&data).map(Box::new))
+                .await,
         ),
         Probe::ExportInstalled { data, path } => ProbeResult::WriteSettings(
-            blocking(move || super::tasks::export_installed(&data, &path)).await,
+            blocking(move || super::pages::additional_tasks::export_installed(&data, &path)).await,
         ),
         Probe::ApplyCustomized {
             data,
             settings,
             plan,
         } => ProbeResult::TaskChanged(apply_customized(data, *settings, *plan).await),
-        Probe::RunCycle { data } => {
-            ProbeResult::TaskCycle(blocking(move || super::tasks::run_cycle(&data)).await)
-        }
+        Probe::RunCycle { data } => ProbeResult::TaskCycle(
+            blocking(move || {
+                use crate::ops::installed::{Cycle, run_cycle};
+                match run_cycle(&data, false).map_err(|e| e.to_string())? {
+                    Cycle::Queued => Ok(String::new()),
+                    Cycle::Ran(records) => Ok(super::apply::summarize(&records)),
+                }
+            })
+            .await,
+        ),
         Probe::VerifySsoAdmin {
             forest,
             server,
             account,
             password,
         } => {
-            let answer = blocking(move || verify_sso_admin(&server, &account, &password)).await;
+            let answer = blocking(move || {
+                crate::ops::discover::verify_sso_admin(&server, &account, &password)
+                    .map_err(|e| e.to_string())
+            })
+            .await;
             ProbeResult::SsoVerified(forest, answer)
         }
         Probe::CreateConnector {
@@ -521,8 +552,12 @@ pub async fn run(probe: Probe) -> ProbeResult {
             password,
             hash_sync,
         } => ProbeResult::ConnectorCreated(
-            blocking(move || create_connector(&server, &admin, &password, hash_sync).map(Box::new))
-                .await,
+            blocking(move || {
+                crate::ops::discover::create_connector(&server, &admin, &password, hash_sync)
+                    .map(Box::new)
+                    .map_err(|e| e.to_string())
+            })
+            .await,
         ),
         Probe::FindGroup {
             forest,
@@ -532,15 +567,19 @@ pub async fn run(probe: Probe) -> ProbeResult {
             bases,
             typed,
         } => {
-            let answer =
-                blocking(move || group_lookup(&server, &account, &password, &bases, &typed)).await;
+            let answer = blocking(move || {
+                crate::ops::discover::group_lookup(&server, &account, &password, &bases, &typed)
+                    .map_err(|e| e.to_string())
+            })
+            .await;
             ProbeResult::FindGroup(forest, answer)
         }
         Probe::DataFolder { path } => {
             let checked = path.clone();
-            let check = blocking(move || Ok(super::components::check_folder(&checked)))
-                .await
-                .unwrap_or_else(super::components::FolderCheck::Unusable);
+            let check =
+                blocking(move || Ok(super::pages::required_components::check_folder(&checked)))
+                    .await
+                    .unwrap_or_else(super::pages::required_components::FolderCheck::Unusable);
             ProbeResult::DataFolder(path, check)
         }
         Probe::ReadSettings { path } => ProbeResult::ReadSettings(
@@ -569,157 +608,6 @@ pub(crate) async fn blocking<T: Send + 'static>(
     receive
         .await
         .unwrap_or_else(|_| Err("the work stopped unexpectedly (see the log)".into()))
-}
-
-fn group_lookup(
-    server: &crate::directory::ServerSpec,
-    account: &crate::directory::AccountName,
-    password: &Secret,
-    bases: &[String],
-    typed: &str,
-) -> Result<GroupFound, String> {
-    let mut session =
-        crate::directory::Session::open(server, account, password).map_err(|e| e.to_string())?;
-    super::pilot::find_group(&mut session, bases, typed)
-}
-
-fn read_forest(
-    server: &crate::directory::ServerSpec,
-    account: &crate::directory::AccountName,
-    password: &Secret,
-) -> Result<ForestFacts, crate::directory::DirectoryError> {
-    let mut session = crate::directory::Session::open(server, account, password)?;
-    let forest = crate::directory::discovery::discover(&mut session, password)?;
-    let account = crate::directory::account::check(&mut session)?;
-    let anchor_write = anchor_write_samples(&mut session, &forest);
-    Ok(ForestFacts {
-        forest,
-        account,
-        anchor_write,
-    })
-}
-
-/// Asks each reachable domain whether the signed-in account may write `ms-DS-ConsistencyGuid`
-/// on one of its users. A domain that cannot answer is left out: this is advice, not a check
-/// that stops anything.
-fn anchor_write_samples(
-    session: &mut crate::directory::Session,
-    forest: &crate::directory::discovery::Forest,
-) -> Vec<crate::directory::account::WriteSample> {
-    forest
-        .reachable_domains()
-        .filter_map(|d| {
-            crate::directory::account::sample_write_right(
-                session,
-                &d.naming_context,
-                "mS-DS-ConsistencyGuid",
-            )
-            .ok()
-            .flatten()
-        })
-        .collect()
-}
-
-/// Whether an account may create the single sign-on computer account: it signs in, and it is
-/// a domain administrator (or an enterprise administrator) of the forest.
-pub(crate) fn verify_sso_admin(
-    server: &crate::directory::ServerSpec,
-    account: &crate::directory::AccountName,
-    password: &Secret,
-) -> Result<(), String> {
-    use crate::directory::account::PrivilegedGroup;
-    let mut session =
-        crate::directory::Session::open(server, account, password).map_err(|e| e.to_string())?;
-    let check = crate::directory::account::check(&mut session).map_err(|e| e.to_string())?;
-    let groups = &check.privileged_groups;
-    if groups.contains(&PrivilegedGroup::DomainAdmins)
-        || groups.contains(&PrivilegedGroup::EnterpriseAdmins)
-    {
-        Ok(())
-    } else {
-        Err(format!(
-            "{account} signed in, but is not a member of Domain Admins or Enterprise Admins, which creating the single sign-on account needs"
-        ))
-    }
-}
-
-/// A connector account Skybridge created, and its forest as that account reads it.
-#[derive(Debug, Clone)]
-pub struct CreatedConnector {
-    /// The forest, with the new account's check.
-    pub facts: ForestFacts,
-    /// The new account (`NETBIOS\SKY_…`).
-    pub account: String,
-    /// Its generated password (goes to the keychain with the installation).
-    pub password: Secret,
-    /// Its DN, to say where it is.
-    pub dn: String,
-}
-
-/// Creates a connector account in the forest root domain's Users container with an enterprise
-/// administrator's session, grants it change reading (and the sourceAnchor write-back) on every
-/// domain that answers, and reads the forest again as the new account, as the engine will.
-fn create_connector(
-    server: &crate::directory::ServerSpec,
-    admin: &crate::directory::AccountName,
-    password: &Secret,
-    hash_sync: bool,
-) -> Result<CreatedConnector, String> {
-    use crate::directory::account::{self, NewAccount, PrivilegedGroup, Rights};
-    let mut session =
-        crate::directory::Session::open(server, admin, password).map_err(|e| e.to_string())?;
-    let check = account::check(&mut session).map_err(|e| e.to_string())?;
-    if !check
-        .privileged_groups
-        .contains(&PrivilegedGroup::EnterpriseAdmins)
-    {
-        return Err(format!(
-            "{admin} is not a member of Enterprise Admins, which creating a connector account needs. Sign in with an enterprise administrator, or choose to use an existing account."
-        ));
-    }
-    let forest =
-        crate::directory::discovery::discover(&mut session, password).map_err(|e| e.to_string())?;
-    let Some(root) = forest.domains.iter().find(|d| d.forest_root) else {
-        return Err("the forest root domain could not be found".into());
-    };
-    let name = format!("SKY_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let rights = |nc: &str| Rights {
-        password_hash_sync: hash_sync,
-        consistency_guid_ous: vec![nc.to_string()],
-        writeback_ous: Vec::new(),
-    };
-    let created = account::create(
-        &mut session,
-        &NewAccount {
-            parent_dn: format!("CN=Users,{}", root.naming_context),
-            name,
-            rights: rights(&root.naming_context),
-        },
-    )
-    .map_err(|e| e.to_string())?;
-    for domain in forest.reachable_domains().filter(|d| !d.forest_root) {
-        account::grant(
-            &mut session,
-            &created.sid,
-            &domain.naming_context,
-            &rights(&domain.naming_context),
-        )
-        .map_err(|e| format!("{} was created, but {e}", created.account))?;
-    }
-    let mut own = crate::directory::Session::open(server, &created.account, &created.password)
-        .map_err(|e| format!("{} was created, but cannot sign in: {e}", created.account))?;
-    let checked = account::check(&mut own).map_err(|e| e.to_string())?;
-    let anchor_write = anchor_write_samples(&mut own, &forest);
-    Ok(CreatedConnector {
-        facts: ForestFacts {
-            forest,
-            account: checked,
-            anchor_write,
-        },
-        account: created.account.to_string(),
-        password: created.password,
-        dn: created.dn,
-    })
 }
 
 fn clock() -> std::sync::Arc<dyn crate::clock::Clock> {
@@ -754,7 +642,7 @@ async fn device_code_wait(
         tenant_id: organization.id,
         display_name: organization.display_name,
         domains,
-        admin: super::tenant::AdminSession::new(graph),
+        admin: super::pages::connect_tenant::AdminSession::new(graph),
     })
 }
 
@@ -777,7 +665,7 @@ async fn tenant_sign_in(
         tenant_id: organization.id,
         display_name: organization.display_name,
         domains,
-        admin: super::tenant::AdminSession::new(graph),
+        admin: super::pages::connect_tenant::AdminSession::new(graph),
     })
 }
 
@@ -838,7 +726,11 @@ async fn apply_customized(
             crate::service::change_settings(&data, &settings).map_err(|e| e.to_string())?;
         // The features and choices the engine's settings do not hold, for the next time.
         if let Some(choices) = &choices {
-            super::tasks::keep_choices(&data, choices, &settings.keychain_service)?;
+            super::pages::additional_tasks::keep_choices(
+                &data,
+                choices,
+                &settings.keychain_service,
+            )?;
         }
         Ok(applied)
     })
@@ -850,20 +742,20 @@ fn federation_certificate(
     file: &std::path::Path,
     password: &Secret,
     name: &str,
-) -> super::federation::CertificateFacts {
+) -> super::pages::federation::CertificateFacts {
     use crate::federation::certificate;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     // Read once: the checks and the thumbprint see the same bytes.
     let bytes = match certificate::read_file(file) {
         Ok(bytes) => bytes,
         Err(unreadable) => {
-            return super::federation::CertificateFacts {
+            return super::pages::federation::CertificateFacts {
                 findings: vec![unreadable],
                 thumbprint: None,
             };
         }
     };
-    super::federation::CertificateFacts {
+    super::pages::federation::CertificateFacts {
         findings: certificate::check(&bytes, password.expose(), name, now),
         thumbprint: certificate::leaf_der(&bytes, password.expose())
             .ok()

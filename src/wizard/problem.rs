@@ -1,7 +1,7 @@
 //! What a page's validator reports: a problem names its page, its field, how serious it is,
 //! and the id of the message that explains it (the words live in `wizard-pages/`).
 
-use super::page::PageId;
+use super::registry::PageId;
 use super::text;
 
 /// How serious a problem is.

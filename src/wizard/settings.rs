@@ -18,9 +18,9 @@ use std::path::Path;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::features::Feature;
-use super::filtering::OuSelection;
-use super::page::PageId;
+use super::pages::domain_ou_filtering::OuSelection;
+use super::pages::optional_features::Feature;
+use super::registry::PageId;
 use super::{Draft, Facts, Msg, SignInMethod};
 use crate::engine::rules::{AnchorMode, Matching};
 use crate::secret::Secret;
@@ -60,7 +60,7 @@ impl SecretRef {
                 Err(_) => Err(format!("the environment variable {name} is not set")),
             },
             SecretRef::Keychain { service, entry } => {
-                match crate::tenant::auth::Keychain::new(service).load(entry) {
+                match crate::secret::Keychain::new(service).load(entry) {
                     Ok(Some(secret)) => Ok(secret),
                     Ok(None) => Err(format!(
                         "the keychain has no entry '{entry}' in service '{service}'"
@@ -325,17 +325,17 @@ impl SettingsFile {
                         excluded: s.excluded.clone(),
                     }),
                     pilot_group,
-                    sso_admin: (super::sso::wanted(draft)
-                        && !super::sso::entry(draft, &added.forest).skip)
+                    sso_admin: (super::pages::single_sign_on::wanted(draft)
+                        && !super::pages::single_sign_on::entry(draft, &added.forest).skip)
                         .then(|| SsoAdmin {
-                            account: super::sso::entry(draft, &added.forest)
+                            account: super::pages::single_sign_on::entry(draft, &added.forest)
                                 .account
                                 .trim()
                                 .to_string(),
                             password: SecretRef::sso_env(&added.forest),
                         }),
-                    sso_skip: super::sso::wanted(draft)
-                        && super::sso::entry(draft, &added.forest).skip,
+                    sso_skip: super::pages::single_sign_on::wanted(draft)
+                        && super::pages::single_sign_on::entry(draft, &added.forest).skip,
                 }
             })
             .collect();
@@ -740,7 +740,7 @@ impl ImportRun {
     }
 
     fn database_messages(&self) -> Vec<Msg> {
-        use super::database::DatabaseInput as In;
+        use super::pages::required_components::database::DatabaseInput as In;
         let Some(db) = &self.imported.file.database else {
             return Vec::new();
         };

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
-use super::page::PageId;
+use super::registry::PageId;
 
 /// The words of one page.
 #[derive(Debug, Clone, Deserialize)]
@@ -47,36 +47,7 @@ impl PageText {
     }
 }
 
-/// Puts each value in place of its `{name}` in a text, in one pass: a value that itself
-/// holds a `{name}` (a server's message, a typed name) stays as it is; braces that name no
-/// value are left alone.
-pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(at) = rest.find('{') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        let named = after.find('}').and_then(|end| {
-            let name = &after[..end];
-            values
-                .iter()
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| (end, *value))
-        });
-        match named {
-            Some((end, value)) => {
-                out.push_str(value);
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
+pub use crate::template::fill;
 
 /// Words shared by every page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,16 +217,6 @@ pub fn page(page: PageId) -> &'static PageText {
 
 #[cfg(test)]
 mod tests {
-    use super::fill;
-
-    #[test]
-    fn fill_puts_values_in_one_pass_and_leaves_other_braces() {
-        assert_eq!(
-            fill("{a} and {b}; {c} {", &[("a", "{b}"), ("b", "2")]),
-            "{b} and 2; {c} {"
-        );
-    }
-
     use super::*;
     use std::collections::BTreeSet;
 

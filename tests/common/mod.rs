@@ -9,6 +9,7 @@
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
 pub mod certs;
+pub mod emulator;
 pub mod federation;
 pub mod install;
 pub mod postgres;

@@ -187,16 +187,16 @@ pub enum StoreKind {
 pub fn test_store(
     kind: StoreKind,
     dir: &std::path::Path,
-) -> (Box<dyn skybridge::engine::store::Store>, Option<Postgres>) {
+) -> (Box<dyn skybridge::store::Store>, Option<Postgres>) {
     match kind {
         StoreKind::Sled => (
-            Box::new(skybridge::engine::store::SledStore::open(dir).expect("the embedded store")),
+            Box::new(skybridge::store::SledStore::open(dir).expect("the embedded store")),
             None,
         ),
         StoreKind::Postgres => {
             let server = Postgres::start();
             let store =
-                skybridge::dbserver::store::PostgresStore::connect(&server.engine_database())
+                skybridge::store::postgres::PostgresStore::connect(&server.engine_database())
                     .expect("the PostgreSQL store");
             (Box::new(store), Some(server))
         }
@@ -206,19 +206,19 @@ pub fn test_store(
 impl Postgres {
     /// A database `skybridge` owned by the account `skybridge` (password [`ENGINE_PASSWORD`]),
     /// and how to sign in to it (no TLS: loopback).
-    pub fn engine_database(&self) -> skybridge::dbserver::DbServer {
+    pub fn engine_database(&self) -> skybridge::store::postgres::DbServer {
         self.sql(
             "postgres",
             &format!("CREATE ROLE skybridge LOGIN PASSWORD '{ENGINE_PASSWORD}'"),
         );
         self.sql("postgres", "CREATE DATABASE skybridge OWNER skybridge");
-        skybridge::dbserver::DbServer {
+        skybridge::store::postgres::DbServer {
             host: "127.0.0.1".into(),
             port: self.port,
             database: "skybridge".into(),
             user: "skybridge".into(),
             password: skybridge::secret::Secret::new(ENGINE_PASSWORD),
-            tls: skybridge::dbserver::Tls::Off,
+            tls: skybridge::store::postgres::Tls::Off,
             ca_file: None,
         }
     }

@@ -4,6 +4,8 @@
 use serde_json::Value;
 use skybridge::secret::Secret;
 
+use super::emulator::{contoso, start_emulator};
+
 /// The emulator administrator's password in tests.
 pub const TENANT_PASSWORD: &str = "Emulator-Admin-Pw-1";
 
@@ -24,15 +26,9 @@ impl Tenant {
             std::process::id(),
             uuid::Uuid::new_v4()
         ));
-        let mut config = skybridge::emulator::EmulatorConfig::new(
-            "127.0.0.1:0".parse().expect("addr"),
-            dir.join("tenant"),
-        );
-        config.domains = vec!["contoso.com".into()];
-        config.admin_password = Some(Secret::new(TENANT_PASSWORD));
-        let emulator = rt
-            .block_on(skybridge::emulator::start(config))
-            .expect("the emulator starts");
+        let emulator = rt.block_on(start_emulator(&dir.join("tenant"), |config| {
+            contoso(config, TENANT_PASSWORD, None)
+        }));
         Tenant {
             rt,
             emulator: Some(emulator),

@@ -1,0 +1,35 @@
+//! The User sign-in page: the sign-in method and seamless single sign-on.
+
+use crate::wizard::pages::user_sign_in::{METHOD, SINGLE_SIGN_ON};
+use crate::wizard::text;
+use crate::wizard::{Msg, PageId, SignInMethod, Wizard};
+
+/// Draws the page body and returns what the administrator did.
+pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
+    let words = text::page(PageId::UserSignIn);
+    let mut msgs = Vec::new();
+    let draft = wizard.draft();
+    ui.label(egui::RichText::new(words.field(METHOD)).strong());
+    for &method in SignInMethod::ALL {
+        if ui
+            .radio(draft.sign_in == method, words.field(method.field()))
+            .clicked()
+        {
+            msgs.push(Msg::SetSignIn(method));
+        }
+    }
+    ui.add_space(8.0);
+    // Offered only where it can work; the validator says why when it cannot.
+    let mut sso = draft.single_sign_on;
+    let allowed = draft.sign_in.allows_single_sign_on();
+    if ui
+        .add_enabled(
+            allowed,
+            egui::Checkbox::new(&mut sso, words.field(SINGLE_SIGN_ON)),
+        )
+        .changed()
+    {
+        msgs.push(Msg::SetSingleSignOn(sso));
+    }
+    msgs
+}

@@ -1,0 +1,362 @@
+//! The Connect your directories page: each forest is added with the account Skybridge reads it
+//! with. Adding one signs in to a domain controller, discovers the forest and checks the
+//! account; only a forest whose account is acceptable is added.
+
+use crate::directory::{AccountName, ServerSpec};
+use crate::secret::Secret;
+use crate::wizard::problem::Problem;
+use crate::wizard::registry::PageId;
+use crate::wizard::{Draft, Facts};
+
+/// Field ids of this page.
+pub const FIELDS: &[&str] = &[
+    SERVER,
+    ACCOUNT,
+    PASSWORD,
+    STARTTLS,
+    CA_FILE,
+    ADD,
+    ADDED,
+    REMOVE,
+    USE_EXISTING,
+    CREATE_NEW,
+    ADMIN_ACCOUNT,
+    ADMIN_PASSWORD,
+    CREATED,
+];
+/// Message ids of this page.
+pub const MESSAGES: &[&str] = &[
+    ADD_A_DIRECTORY,
+    ENTER_SERVER,
+    BAD_SERVER,
+    ENTER_ACCOUNT,
+    BAD_ACCOUNT,
+    ENTER_PASSWORD,
+    CONNECTING,
+    CONNECT_FAILED,
+    ACCOUNT_REFUSED,
+    ALREADY_ADDED,
+    EXPRESS_ONE_FOREST,
+];
+
+/// The domain controller (`ldaps://dc1.contoso.com`).
+pub const SERVER: &str = "server";
+/// The account Skybridge reads the forest with.
+pub const ACCOUNT: &str = "account";
+/// Its password.
+pub const PASSWORD: &str = "password";
+/// Use StartTLS on port 389 instead of LDAPS.
+pub const STARTTLS: &str = "starttls";
+/// CA file for the domain controller's certificate.
+pub const CA_FILE: &str = "ca_file";
+/// The Add directory button.
+pub const ADD: &str = "add";
+/// The list of added forests.
+pub const ADDED: &str = "added";
+/// The Remove button of an added forest.
+pub const REMOVE: &str = "remove";
+/// Nothing added yet.
+pub const ADD_A_DIRECTORY: &str = "add_a_directory";
+/// No server.
+pub const ENTER_SERVER: &str = "enter_server";
+/// The server address cannot be used (the detail says why).
+pub const BAD_SERVER: &str = "bad_server";
+/// No account.
+pub const ENTER_ACCOUNT: &str = "enter_account";
+/// The account name cannot be used (the detail says why).
+pub const BAD_ACCOUNT: &str = "bad_account";
+/// No password.
+pub const ENTER_PASSWORD: &str = "enter_password";
+/// Adding is under way.
+pub const CONNECTING: &str = "connecting";
+/// The domain controller could not be used (the detail says why).
+pub const CONNECT_FAILED: &str = "connect_failed";
+/// The account may not be Skybridge's connector account (the detail says why).
+pub const ACCOUNT_REFUSED: &str = "account_refused";
+/// The forest is in the list already.
+pub const ALREADY_ADDED: &str = "already_added";
+/// Use an existing connector account.
+pub const USE_EXISTING: &str = "use_existing";
+/// Create a new connector account with an enterprise administrator's sign-in.
+pub const CREATE_NEW: &str = "create_new";
+/// The enterprise administrator (the account field while creating).
+pub const ADMIN_ACCOUNT: &str = "admin_account";
+/// Their password.
+pub const ADMIN_PASSWORD: &str = "admin_password";
+/// A connector account was created (followed by which, and where).
+pub const CREATED: &str = "created";
+/// The express install connects one forest.
+pub const EXPRESS_ONE_FOREST: &str = "express_one_forest";
+
+/// The form of the forest being added.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirectoryForm {
+    /// Domain controller address.
+    pub server: String,
+    /// Account (`CONTOSO\sky-sync` or `sky-sync@contoso.com`).
+    pub account: String,
+    /// Its password.
+    pub password: Secret,
+    /// StartTLS instead of LDAPS.
+    pub starttls: bool,
+    /// CA file (empty: the system's trust store).
+    pub ca_file: String,
+    /// Create a new connector account: `account` and `password` are then an enterprise
+    /// administrator's, used once to create it and never kept.
+    pub create_account: bool,
+}
+
+/// A forest that was added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddedDirectory {
+    /// The forest's DNS name (the connector's name).
+    pub forest: String,
+    /// What was entered to reach it.
+    pub form: DirectoryForm,
+}
+
+pub use crate::ops::discover::ForestFacts;
+
+#[cfg(test)]
+use crate::directory::{account::AccountCheck, discovery::Forest};
+
+#[cfg(test)]
+impl AddedDirectory {
+    /// A forest added with an empty form, for unit tests of later pages.
+    pub(crate) fn for_tests(forest: &str) -> AddedDirectory {
+        AddedDirectory {
+            forest: forest.into(),
+            form: DirectoryForm::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+impl ForestFacts {
+    /// A forest with this schema, no domains, and an acceptable account, for unit tests.
+    pub(crate) fn for_tests(name: &str, schema: crate::directory::discovery::Schema) -> Self {
+        ForestFacts {
+            forest: Forest {
+                name: name.into(),
+                server: "dc1".into(),
+                forest_functional_level: None,
+                forest_functional_level_name: None,
+                domains: Vec::new(),
+                upn_suffixes: Vec::new(),
+                schema,
+                exchange_schema: false,
+                kds_root_key: None,
+                root_dse: crate::directory::rootdse::RootDse::from_attrs(&Default::default()),
+            },
+            account: AccountCheck {
+                dn: "CN=sky".into(),
+                sam_account_name: None,
+                privileged_groups: Vec::new(),
+                can_read_changes: true,
+                acceptable: true,
+                findings: Vec::new(),
+            },
+            anchor_write: Vec::new(),
+        }
+    }
+}
+
+impl ForestFacts {
+    /// The naming contexts of the domains that could be read.
+    pub fn reachable_naming_contexts(&self) -> Vec<String> {
+        self.forest
+            .reachable_domains()
+            .map(|d| d.naming_context.clone())
+            .collect()
+    }
+}
+
+impl DirectoryForm {
+    /// The server and account this form describes, or the problems that stop it.
+    pub fn parsed(&self) -> Result<(ServerSpec, AccountName), Vec<Problem>> {
+        let page = PageId::ConnectDirectories;
+        let mut problems = Vec::new();
+        let server = if self.server.trim().is_empty() {
+            problems.push(Problem::error(page, SERVER, ENTER_SERVER));
+            None
+        } else {
+            match ServerSpec::parse(self.server.trim(), self.starttls, false) {
+                Ok(spec) => Some(
+                    spec.with_ca_file(
+                        Some(self.ca_file.trim())
+                            .filter(|f| !f.is_empty())
+                            .map(std::path::PathBuf::from),
+                    ),
+                ),
+                Err(e) => {
+                    problems
+                        .push(Problem::error(page, SERVER, BAD_SERVER).with_detail(e.to_string()));
+                    None
+                }
+            }
+        };
+        let account = if self.account.trim().is_empty() {
+            problems.push(Problem::error(page, ACCOUNT, ENTER_ACCOUNT));
+            None
+        } else {
+            match AccountName::parse(self.account.trim()) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    problems.push(
+                        Problem::error(page, ACCOUNT, BAD_ACCOUNT).with_detail(e.to_string()),
+                    );
+                    None
+                }
+            }
+        };
+        if self.password.expose().is_empty() {
+            problems.push(Problem::error(page, PASSWORD, ENTER_PASSWORD));
+        }
+        match (server, account) {
+            (Some(s), Some(a)) if problems.is_empty() => Ok((s, a)),
+            _ => Err(problems),
+        }
+    }
+
+    /// Whether nothing was typed.
+    pub fn is_empty(&self) -> bool {
+        self.server.trim().is_empty()
+            && self.account.trim().is_empty()
+            && self.password.expose().is_empty()
+    }
+}
+
+/// Checks the page.
+pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
+    let page = PageId::ConnectDirectories;
+    let mut problems = Vec::new();
+    let form = &draft.directory_form;
+    // The form matters while something is typed in it, or when nothing was added yet.
+    if !form.is_empty() || draft.directories.is_empty() {
+        if let Err(found) = form.parsed() {
+            if !form.is_empty() {
+                problems.extend(found);
+            }
+        } else if facts.adding_directory {
+            problems.push(Problem::error(page, ADD, CONNECTING));
+        } else {
+            match &facts.directory_probe {
+                Some(Err(reason)) => problems
+                    .push(Problem::error(page, ADD, CONNECT_FAILED).with_detail(reason.clone())),
+                Some(Ok(found)) if !found.account.acceptable => {
+                    // The groups say it in a line; the findings repeat the advice per group.
+                    let groups: Vec<&str> = found
+                        .account
+                        .privileged_groups
+                        .iter()
+                        .map(|g| g.name())
+                        .collect();
+                    let detail = if groups.is_empty() {
+                        found.account.findings.join(" ")
+                    } else {
+                        groups.join(", ")
+                    };
+                    problems
+                        .push(Problem::error(page, ACCOUNT, ACCOUNT_REFUSED).with_detail(detail))
+                }
+                Some(Ok(found))
+                    if draft
+                        .directories
+                        .iter()
+                        .any(|d| d.forest.eq_ignore_ascii_case(&found.forest.name)) =>
+                {
+                    problems.push(
+                        Problem::error(page, ADD, ALREADY_ADDED)
+                            .with_detail(found.forest.name.clone()),
+                    )
+                }
+                _ => {}
+            }
+        }
+    }
+    if draft.directories.is_empty() {
+        problems.push(Problem::error(page, ADDED, ADD_A_DIRECTORY));
+    }
+    if draft.mode == Some(crate::wizard::InstallMode::Express) && draft.directories.len() > 1 {
+        problems.push(Problem::error(page, ADDED, EXPRESS_ONE_FOREST));
+    }
+    problems
+}
+
+/// Whether adding the form's forest creates a connector account (the express install always
+/// does: it asks for an enterprise administrator only).
+pub fn creates_account(draft: &Draft) -> bool {
+    draft.directory_form.create_account || draft.mode == Some(crate::wizard::InstallMode::Express)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(server: &str, account: &str, password: &str) -> DirectoryForm {
+        DirectoryForm {
+            server: server.into(),
+            account: account.into(),
+            password: Secret::new(password),
+            ..DirectoryForm::default()
+        }
+    }
+
+    fn messages(draft: &Draft) -> Vec<&'static str> {
+        validate(draft, &Facts::default())
+            .into_iter()
+            .map(|p| p.message)
+            .collect()
+    }
+
+    #[test]
+    fn the_express_install_creates_the_account_and_connects_one_forest() {
+        let mut draft = Draft::default();
+        assert!(!creates_account(&draft));
+        draft.directory_form.create_account = true;
+        assert!(creates_account(&draft));
+        draft.directory_form.create_account = false;
+        draft.mode = Some(crate::wizard::InstallMode::Express);
+        assert!(creates_account(&draft));
+        draft.directories = vec![
+            AddedDirectory::for_tests("contoso.test"),
+            AddedDirectory::for_tests("fabrikam.test"),
+        ];
+        assert_eq!(messages(&draft), [EXPRESS_ONE_FOREST]);
+        draft.mode = Some(crate::wizard::InstallMode::Custom);
+        assert!(messages(&draft).is_empty());
+    }
+
+    #[test]
+    fn an_empty_page_asks_for_a_directory() {
+        assert_eq!(messages(&Draft::default()), [ADD_A_DIRECTORY]);
+    }
+
+    #[test]
+    fn the_form_names_what_cannot_be_used() {
+        let mut draft = Draft {
+            directory_form: form("ldaps://dc1.contoso.com", "CONTOSO\\sky-sync", ""),
+            ..Draft::default()
+        };
+        assert_eq!(messages(&draft), [ENTER_PASSWORD, ADD_A_DIRECTORY]);
+        draft.directory_form = form("ftp://dc1", "a\\b\\c", "pw");
+        let problems = validate(&draft, &Facts::default());
+        assert_eq!(problems[0].message, BAD_SERVER);
+        assert!(problems[0].detail.is_some());
+        assert_eq!(problems[1].message, BAD_ACCOUNT);
+        draft.directory_form = form("ldaps://dc1.contoso.com", "CONTOSO\\sky-sync", "pw");
+        assert_eq!(messages(&draft), [ADD_A_DIRECTORY]);
+    }
+
+    #[test]
+    fn an_added_forest_is_enough_and_an_empty_form_then_says_nothing() {
+        let draft = Draft {
+            directories: vec![AddedDirectory {
+                forest: "contoso.com".into(),
+                form: form("ldaps://dc1.contoso.com", "CONTOSO\\sky-sync", "pw"),
+            }],
+            ..Draft::default()
+        };
+        assert!(messages(&draft).is_empty());
+    }
+}

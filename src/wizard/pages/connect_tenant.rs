@@ -1,0 +1,337 @@
+//! The Connect to tenant page: a tenant administrator signs in, and what the sign-in learns
+//! about the tenant (its id, name and domains) becomes a fact the later pages use.
+
+use crate::secret::Secret;
+use crate::wizard::problem::Problem;
+use crate::wizard::registry::PageId;
+use crate::wizard::{Draft, Facts};
+
+/// Field ids of this page.
+pub const FIELDS: &[&str] = &[
+    USER,
+    PASSWORD,
+    SIGN_IN,
+    AUTHORITY,
+    GRAPH,
+    CLIENT_ID,
+    CA_FILE,
+    ADVANCED,
+    SIGNED_IN,
+    DOMAIN_VERIFIED,
+    DOMAIN_NOT_VERIFIED,
+    DEVICE_CODE,
+];
+/// Message ids of this page.
+pub const MESSAGES: &[&str] = &[
+    ENTER_USER,
+    USER_NOT_UPN,
+    ENTER_PASSWORD,
+    SIGN_IN_NEEDED,
+    SIGNING_IN,
+    SIGN_IN_FAILED,
+    AUTHORITY_NOT_HTTPS,
+    ENTER_CODE,
+];
+
+/// The administrator's sign-in name.
+pub const USER: &str = "user";
+/// Their password.
+pub const PASSWORD: &str = "password";
+/// The Sign in button.
+pub const SIGN_IN: &str = "sign_in";
+/// The identity platform authority.
+pub const AUTHORITY: &str = "authority";
+/// The Graph root.
+pub const GRAPH: &str = "graph";
+/// The application (client) id.
+pub const CLIENT_ID: &str = "client_id";
+/// A CA file trusted instead of the system's (a tenant emulator, a TLS-inspecting proxy).
+pub const CA_FILE: &str = "ca_file";
+/// The fold with the endpoint settings.
+pub const ADVANCED: &str = "advanced";
+/// The "signed in to …" line.
+pub const SIGNED_IN: &str = "signed_in";
+/// A tenant domain whose ownership is proven.
+pub const DOMAIN_VERIFIED: &str = "domain_verified";
+/// A tenant domain added but not proven.
+pub const DOMAIN_NOT_VERIFIED: &str = "domain_not_verified";
+/// No sign-in name.
+pub const ENTER_USER: &str = "enter_user";
+/// The sign-in name is not `name@domain`.
+pub const USER_NOT_UPN: &str = "user_not_upn";
+/// No password.
+pub const ENTER_PASSWORD: &str = "enter_password";
+/// Not signed in yet.
+pub const SIGN_IN_NEEDED: &str = "sign_in_needed";
+/// A sign-in is under way.
+pub const SIGNING_IN: &str = "signing_in";
+/// The tenant refused the sign-in (the detail says why).
+pub const SIGN_IN_FAILED: &str = "sign_in_failed";
+/// A device-code sign-in waits for the code to be entered (detail: where, and the code).
+pub const ENTER_CODE: &str = "enter_code";
+/// The device-code choice.
+pub const DEVICE_CODE: &str = "device_code";
+/// The authority or Graph root is not an https (or loopback http) URL.
+pub const AUTHORITY_NOT_HTTPS: &str = "authority_not_https";
+
+/// What the administrator entered on this page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantDraft {
+    /// Sign-in name (`admin@contoso.onmicrosoft.com`).
+    pub user: String,
+    /// Password (kept in memory only; never written anywhere).
+    pub password: Secret,
+    /// Identity platform authority.
+    pub authority: String,
+    /// Graph root.
+    pub graph: String,
+    /// Application (client) id.
+    pub client_id: String,
+    /// CA file replacing the system trust store.
+    pub ca_file: String,
+    /// Sign in with a code entered in a browser instead of a password (accounts with
+    /// multi-factor authentication).
+    pub device_code: bool,
+}
+
+impl Default for TenantDraft {
+    fn default() -> Self {
+        let endpoint = crate::tenant::TenantEndpoint::default();
+        TenantDraft {
+            user: String::new(),
+            password: Secret::default(),
+            authority: endpoint.authority,
+            graph: endpoint.graph,
+            client_id: endpoint.client_id,
+            ca_file: String::new(),
+            device_code: false,
+        }
+    }
+}
+
+impl TenantDraft {
+    /// The endpoint these settings describe.
+    pub fn endpoint(&self) -> crate::tenant::TenantEndpoint {
+        crate::tenant::TenantEndpoint {
+            authority: self.authority.trim().to_string(),
+            graph: self.graph.trim().to_string(),
+            client_id: self.client_id.trim().to_string(),
+            ca_file: Some(self.ca_file.trim())
+                .filter(|f| !f.is_empty())
+                .map(std::path::PathBuf::from),
+            ..crate::tenant::TenantEndpoint::default()
+        }
+    }
+}
+
+/// The administrator's signed-in Graph client, kept from the sign-in so that Configuring can
+/// prepare the tenant without asking again (a device-code sign-in cannot be repeated silently).
+#[derive(Clone, Default)]
+pub struct AdminSession(Option<std::sync::Arc<crate::tenant::graph::GraphClient>>);
+
+impl AdminSession {
+    /// Keeps a signed-in client.
+    pub fn new(graph: crate::tenant::graph::GraphClient) -> AdminSession {
+        AdminSession(Some(std::sync::Arc::new(graph)))
+    }
+
+    /// The client, if the sign-in kept one.
+    pub fn graph(&self) -> Option<&crate::tenant::graph::GraphClient> {
+        self.0.as_deref()
+    }
+}
+
+impl std::fmt::Debug for AdminSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Tokens never reach Debug output.
+        f.write_str(if self.0.is_some() {
+            "AdminSession(signed in)"
+        } else {
+            "AdminSession(none)"
+        })
+    }
+}
+
+impl PartialEq for AdminSession {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for AdminSession {}
+
+/// What a successful sign-in learned about the tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantFacts {
+    /// Who signed in.
+    pub user: String,
+    /// The tenant id.
+    pub tenant_id: String,
+    /// The organization's name.
+    pub display_name: String,
+    /// The tenant's domains.
+    pub domains: Vec<crate::tenant::api::Domain>,
+    /// The administrator's session.
+    pub admin: AdminSession,
+}
+
+impl TenantFacts {
+    /// The `….onmicrosoft.com` domain.
+    pub fn initial_domain(&self) -> Option<&str> {
+        self.domains
+            .iter()
+            .find(|d| d.is_initial)
+            .map(|d| d.id.as_str())
+    }
+}
+
+/// Whether a sign-in name looks like `name@domain.tld`.
+pub fn is_upn(user: &str) -> bool {
+    let Some((name, domain)) = user.split_once('@') else {
+        return false;
+    };
+    !name.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !user.chars().any(char::is_whitespace)
+}
+
+/// Whether a URL may carry credentials: https, or plain http to this machine only.
+fn safe_url(url: &str) -> bool {
+    match url::Url::parse(url.trim()) {
+        Ok(u) if u.scheme() == "https" => true,
+        Ok(u) if u.scheme() == "http" => {
+            matches!(
+                u.host(),
+                Some(url::Host::Ipv4(ip)) if ip.is_loopback()
+            ) || u.host_str() == Some("localhost")
+        }
+        _ => false,
+    }
+}
+
+/// Checks the page.
+pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
+    let page = PageId::ConnectTenant;
+    let t = &draft.tenant;
+    let mut problems = Vec::new();
+    // With a device code the browser asks for the name and password, not this page.
+    if !t.device_code {
+        if t.user.trim().is_empty() {
+            problems.push(Problem::error(page, USER, ENTER_USER));
+        } else if !is_upn(t.user.trim()) {
+            problems.push(Problem::error(page, USER, USER_NOT_UPN));
+        }
+        if t.password.expose().is_empty() {
+            problems.push(Problem::error(page, PASSWORD, ENTER_PASSWORD));
+        }
+    }
+    for (field, url) in [(AUTHORITY, &t.authority), (GRAPH, &t.graph)] {
+        if !safe_url(url) {
+            problems.push(Problem::error(page, field, AUTHORITY_NOT_HTTPS));
+        }
+    }
+    if !problems.is_empty() {
+        return problems;
+    }
+    match &facts.tenant {
+        _ if facts.device_prompt.is_some() => problems.push(
+            Problem::error(page, SIGN_IN, ENTER_CODE).with_detail(
+                facts
+                    .device_prompt
+                    .as_ref()
+                    .map(|(uri, code)| format!("{uri} — {code}"))
+                    .unwrap_or_default(),
+            ),
+        ),
+        _ if facts.signing_in => problems.push(Problem::error(page, SIGN_IN, SIGNING_IN)),
+        Some(Ok(_)) => {}
+        Some(Err(reason)) => {
+            problems.push(Problem::error(page, SIGN_IN, SIGN_IN_FAILED).with_detail(reason.clone()))
+        }
+        None => problems.push(Problem::error(page, SIGN_IN, SIGN_IN_NEEDED)),
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filled() -> Draft {
+        let mut draft = Draft::default();
+        draft.tenant.user = "admin@contoso.onmicrosoft.com".into();
+        draft.tenant.password = Secret::new("pw");
+        draft
+    }
+
+    fn messages(draft: &Draft, facts: &Facts) -> Vec<&'static str> {
+        validate(draft, facts)
+            .into_iter()
+            .map(|p| p.message)
+            .collect()
+    }
+
+    #[test]
+    fn sign_in_names_are_upn_shaped() {
+        for good in ["admin@contoso.com", "a.b-c@sub.contoso.onmicrosoft.com"] {
+            assert!(is_upn(good), "{good}");
+        }
+        for bad in [
+            "",
+            "admin",
+            "@contoso.com",
+            "admin@",
+            "admin@contoso",
+            "a@b@c.com",
+            "a b@c.com",
+            "admin@.com",
+            "admin@contoso.",
+        ] {
+            assert!(!is_upn(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_page_asks_for_what_is_missing_then_for_a_sign_in() {
+        let facts = Facts::default();
+        assert_eq!(
+            messages(&Draft::default(), &facts),
+            [ENTER_USER, ENTER_PASSWORD]
+        );
+        let mut draft = filled();
+        draft.tenant.user = "admin".into();
+        assert_eq!(messages(&draft, &facts), [USER_NOT_UPN]);
+        let draft = filled();
+        assert_eq!(messages(&draft, &facts), [SIGN_IN_NEEDED]);
+        let signing = Facts {
+            signing_in: true,
+            ..Facts::default()
+        };
+        assert_eq!(messages(&draft, &signing), [SIGNING_IN]);
+        let failed = Facts {
+            tenant: Some(Err("AADSTS50126: wrong password".into())),
+            ..Facts::default()
+        };
+        let problems = validate(&draft, &failed);
+        assert_eq!(problems[0].message, SIGN_IN_FAILED);
+        assert!(problems[0].text().contains("AADSTS50126"));
+    }
+
+    #[test]
+    fn credentials_never_travel_over_plain_http_to_another_machine() {
+        let mut draft = filled();
+        draft.tenant.authority = "http://login.example.com/organizations".into();
+        assert_eq!(messages(&draft, &Facts::default()), [AUTHORITY_NOT_HTTPS]);
+        draft.tenant.authority = "http://127.0.0.1:8443/tenant".into();
+        assert_eq!(messages(&draft, &Facts::default()), [SIGN_IN_NEEDED]);
+        draft.tenant.graph = "not a url".into();
+        assert_eq!(messages(&draft, &Facts::default()), [AUTHORITY_NOT_HTTPS]);
+    }
+}

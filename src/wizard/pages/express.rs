@@ -1,0 +1,56 @@
+//! The Express settings page: the express install (one forest, password hash synchronization,
+//! every user, group and contact synchronized) or a customized one.
+
+use crate::wizard::Draft;
+use crate::wizard::problem::Problem;
+use crate::wizard::registry::PageId;
+
+/// Field ids of this page.
+pub const FIELDS: &[&str] = &[MODE, EXPRESS, CUSTOM];
+/// Message ids of this page.
+pub const MESSAGES: &[&str] = &[CHOOSE_MODE];
+
+/// The choice as a whole (problems are reported against it).
+pub const MODE: &str = "mode";
+/// The "use express settings" option.
+pub const EXPRESS: &str = "express";
+/// The "customize" option.
+pub const CUSTOM: &str = "custom";
+/// Neither option is chosen.
+pub const CHOOSE_MODE: &str = "choose_mode";
+
+/// How the installation is configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum InstallMode {
+    /// One forest, password hash synchronization, everything synchronized, started at once.
+    Express,
+    /// Every page of the custom install.
+    Custom,
+}
+
+/// Checks the page.
+pub fn validate(draft: &Draft) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if draft.mode.is_none() {
+        problems.push(Problem::error(PageId::Express, MODE, CHOOSE_MODE));
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mode_must_be_chosen() {
+        let mut draft = Draft::default();
+        let problems = validate(&draft);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].field, MODE);
+        for mode in [InstallMode::Express, InstallMode::Custom] {
+            draft.mode = Some(mode);
+            assert!(validate(&draft).is_empty());
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! The Single sign-on page: for each forest, a domain administrator whose sign-in is checked
+//! here and used once, while configuring, to create the computer account single sign-on needs;
+//! or the forest is skipped. The credentials live in memory only: never in a file, never in
+//! the keychain.
+
+use std::collections::BTreeMap;
+
+use crate::secret::Secret;
+use crate::wizard::problem::Problem;
+use crate::wizard::registry::PageId;
+use crate::wizard::{Draft, Facts, SignInMethod};
+
+/// Field ids of this page.
+pub const FIELDS: &[&str] = &[ACCOUNT, PASSWORD, VERIFY, VERIFIED, SKIP, TENANT_NOTE];
+/// Message ids of this page.
+pub const MESSAGES: &[&str] = &[
+    ENTER_CREDENTIALS,
+    VERIFY_FIRST,
+    VERIFYING,
+    VERIFY_FAILED,
+    ALL_SKIPPED,
+];
+
+/// A domain administrator of the forest.
+pub const ACCOUNT: &str = "account";
+/// Their password.
+pub const PASSWORD: &str = "password";
+/// The Verify button.
+pub const VERIFY: &str = "verify";
+/// The sign-in was checked.
+pub const VERIFIED: &str = "verified";
+/// Skip this forest.
+pub const SKIP: &str = "skip";
+/// What Skybridge cannot do on the tenant's side.
+pub const TENANT_NOTE: &str = "tenant_note";
+/// A forest has no credentials yet (detail: the forest).
+pub const ENTER_CREDENTIALS: &str = "enter_credentials";
+/// Credentials typed but not verified (detail: the forest).
+pub const VERIFY_FIRST: &str = "verify_first";
+/// A check is under way.
+pub const VERIFYING: &str = "verifying";
+/// The check failed (detail: the forest and why).
+pub const VERIFY_FAILED: &str = "verify_failed";
+/// Every forest is skipped.
+pub const ALL_SKIPPED: &str = "all_skipped";
+
+/// What was entered for one forest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SsoEntry {
+    /// A domain administrator (`CONTOSO\admin`).
+    pub account: String,
+    /// Their password.
+    pub password: Secret,
+    /// Leave this forest without single sign-on.
+    pub skip: bool,
+}
+
+/// A forest's credentials as the plan carries them, to create its account while configuring.
+#[derive(Debug, Clone)]
+pub struct PlannedSso {
+    /// The forest (connector name).
+    pub connector: String,
+    /// A domain controller of it.
+    pub server: crate::directory::ServerSpec,
+    /// The domain administrator.
+    pub account: crate::directory::AccountName,
+    /// Their password (used once, never kept).
+    pub password: Secret,
+}
+
+/// Whether the walk has this page: single sign-on was chosen with a sign-in method that
+/// supports it.
+pub fn wanted(draft: &Draft) -> bool {
+    draft.single_sign_on
+        && matches!(
+            draft.sign_in,
+            SignInMethod::PasswordHashSync | SignInMethod::PassThrough
+        )
+}
+
+/// The entry of a forest (empty when nothing was typed).
+pub fn entry<'a>(draft: &'a Draft, forest: &str) -> std::borrow::Cow<'a, SsoEntry> {
+    draft.sso.get(forest).map_or_else(
+        || std::borrow::Cow::Owned(SsoEntry::default()),
+        std::borrow::Cow::Borrowed,
+    )
+}
+
+/// Checks the page.
+pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
+    let page = PageId::SingleSignOn;
+    let mut problems = Vec::new();
+    let mut skipped = 0;
+    for added in &draft.directories {
+        let forest = &added.forest;
+        let e = entry(draft, forest);
+        if e.skip {
+            skipped += 1;
+            continue;
+        }
+        let detail = forest.clone();
+        match facts.sso_checks.get(forest) {
+            Some(Ok(())) => {}
+            Some(Err(why)) => problems.push(
+                Problem::error(page, ACCOUNT, VERIFY_FAILED)
+                    .with_detail(format!("{forest}: {why}")),
+            ),
+            None if facts.verifying_sso.as_deref() == Some(forest.as_str()) => {
+                problems.push(Problem::error(page, VERIFY, VERIFYING).with_detail(detail))
+            }
+            None if e.account.trim().is_empty() || e.password.expose().is_empty() => {
+                problems.push(Problem::error(page, ACCOUNT, ENTER_CREDENTIALS).with_detail(detail))
+            }
+            None => problems.push(Problem::error(page, VERIFY, VERIFY_FIRST).with_detail(detail)),
+        }
+    }
+    if !draft.directories.is_empty() && skipped == draft.directories.len() {
+        problems.push(Problem::confirm(page, SKIP, ALL_SKIPPED));
+    }
+    problems
+}
+
+/// The forests whose single sign-on account the plan creates.
+pub fn planned(draft: &Draft, facts: &Facts) -> Vec<PlannedSso> {
+    if !wanted(draft) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for added in &draft.directories {
+        let e = entry(draft, &added.forest);
+        if e.skip || !matches!(facts.sso_checks.get(&added.forest), Some(Ok(()))) {
+            continue;
+        }
+        let (Ok((server, _)), Ok(account)) = (
+            added.form.parsed(),
+            crate::directory::AccountName::parse(e.account.trim()),
+        ) else {
+            continue;
+        };
+        out.push(PlannedSso {
+            connector: added.forest.clone(),
+            server,
+            account,
+            password: e.password.clone(),
+        });
+    }
+    out
+}
+
+/// Forgets what was learned about a forest's credentials (they changed).
+pub fn forget(checks: &mut BTreeMap<String, Result<(), String>>, forest: &str) {
+    checks.remove(forest);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wizard::pages::connect_directories::AddedDirectory;
+
+    fn draft() -> Draft {
+        let mut draft = Draft {
+            single_sign_on: true,
+            ..Draft::default()
+        };
+        draft.directories = vec![
+            AddedDirectory::for_tests("contoso.test"),
+            AddedDirectory::for_tests("fabrikam.test"),
+        ];
+        draft
+    }
+
+    fn messages(draft: &Draft, facts: &Facts) -> Vec<(&'static str, Option<String>)> {
+        validate(draft, facts)
+            .into_iter()
+            .map(|p| (p.message, p.detail))
+            .collect()
+    }
+
+    #[test]
+    fn each_forest_needs_verified_credentials_or_a_skip() {
+        let mut draft = draft();
+        let mut facts = Facts::default();
+        assert!(wanted(&draft));
+        assert_eq!(
+            messages(&draft, &facts),
+            [
+                (ENTER_CREDENTIALS, Some("contoso.test".to_string())),
+                (ENTER_CREDENTIALS, Some("fabrikam.test".to_string())),
+            ]
+        );
+        draft.sso.insert(
+            "contoso.test".into(),
+            SsoEntry {
+                account: "CONTOSO\\admin".into(),
+                password: Secret::new("pw"),
+                skip: false,
+            },
+        );
+        draft.sso.insert(
+            "fabrikam.test".into(),
+            SsoEntry {
+                skip: true,
+                ..SsoEntry::default()
+            },
+        );
+        assert_eq!(
+            messages(&draft, &facts),
+            [(VERIFY_FIRST, Some("contoso.test".to_string()))]
+        );
+        facts.sso_checks.insert(
+            "contoso.test".into(),
+            Err("not a domain administrator".into()),
+        );
+        assert_eq!(
+            messages(&draft, &facts)[0].1.as_deref(),
+            Some("contoso.test: not a domain administrator")
+        );
+        facts.sso_checks.insert("contoso.test".into(), Ok(()));
+        assert!(messages(&draft, &facts).is_empty());
+        // Both skipped: allowed once confirmed.
+        draft.sso.get_mut("contoso.test").unwrap().skip = true;
+        assert_eq!(messages(&draft, &facts), [(ALL_SKIPPED, None)]);
+    }
+
+    #[test]
+    fn only_hash_sync_and_pass_through_have_the_page() {
+        let mut draft = draft();
+        for (method, has) in [
+            (SignInMethod::PasswordHashSync, true),
+            (SignInMethod::PassThrough, true),
+            (SignInMethod::FederationAdfs, false),
+            (SignInMethod::DoNotConfigure, false),
+        ] {
+            draft.sign_in = method;
+            assert_eq!(wanted(&draft), has, "{method:?}");
+        }
+        draft.sign_in = SignInMethod::PasswordHashSync;
+        draft.single_sign_on = false;
+        assert!(!wanted(&draft));
+    }
+}

@@ -1,0 +1,216 @@
+//! The User sign-in page: how people sign in to the tenant with their on-premises password,
+//! and whether seamless single sign-on is turned on.
+
+use crate::wizard::Draft;
+use crate::wizard::problem::Problem;
+use crate::wizard::registry::PageId;
+
+/// Field ids of this page.
+pub const FIELDS: &[&str] = &[
+    METHOD,
+    PASSWORD_HASH_SYNC,
+    PASS_THROUGH,
+    FEDERATION_ADFS,
+    FEDERATION_PING,
+    DO_NOT_CONFIGURE,
+    SINGLE_SIGN_ON,
+];
+/// Message ids of this page.
+pub const MESSAGES: &[&str] = &[
+    FEDERATION_NOT_IN_BUILD,
+    SSO_NEEDS_CLOUD_SIGN_IN,
+    NOT_CONFIGURED,
+];
+
+/// The choice as a whole.
+pub const METHOD: &str = "method";
+/// Password hash synchronization.
+pub const PASSWORD_HASH_SYNC: &str = "password_hash_sync";
+/// Pass-through authentication.
+pub const PASS_THROUGH: &str = "pass_through";
+/// Federation with AD FS.
+pub const FEDERATION_ADFS: &str = "federation_adfs";
+/// Federation with PingFederate.
+pub const FEDERATION_PING: &str = "federation_ping";
+/// Do not configure sign-in.
+pub const DO_NOT_CONFIGURE: &str = "do_not_configure";
+/// Seamless single sign-on.
+pub const SINGLE_SIGN_ON: &str = "single_sign_on";
+/// A federation method was chosen; its pages are not in this build.
+pub const FEDERATION_NOT_IN_BUILD: &str = "federation_not_in_build";
+/// Single sign-on was chosen with a method that does not allow it.
+pub const SSO_NEEDS_CLOUD_SIGN_IN: &str = "sso_needs_cloud_sign_in";
+/// Sign-in is left to the administrator.
+pub const NOT_CONFIGURED: &str = "not_configured";
+
+/// How people sign in with their on-premises password.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum SignInMethod {
+    /// The tenant checks a hash of the password hash, synchronized from AD.
+    #[default]
+    PasswordHashSync,
+    /// The tenant asks an on-premises agent to check the password against AD.
+    PassThrough,
+    /// The tenant sends people to an AD FS farm.
+    FederationAdfs,
+    /// The tenant sends people to a PingFederate server.
+    FederationPing,
+    /// Skybridge leaves sign-in alone.
+    DoNotConfigure,
+}
+
+impl SignInMethod {
+    /// Its name in settings files (`passwordHashSync`).
+    pub fn key(self) -> &'static str {
+        match self {
+            SignInMethod::PasswordHashSync => "passwordHashSync",
+            SignInMethod::PassThrough => "passThrough",
+            SignInMethod::FederationAdfs => "federationAdfs",
+            SignInMethod::FederationPing => "federationPing",
+            SignInMethod::DoNotConfigure => "doNotConfigure",
+        }
+    }
+
+    /// The method named `key` (as [`SignInMethod::key`] writes it).
+    pub fn from_key(key: &str) -> Option<SignInMethod> {
+        SignInMethod::ALL.iter().copied().find(|m| m.key() == key)
+    }
+
+    /// Every method, in the order the page lists them.
+    pub const ALL: &'static [SignInMethod] = &[
+        SignInMethod::PasswordHashSync,
+        SignInMethod::PassThrough,
+        SignInMethod::FederationAdfs,
+        SignInMethod::FederationPing,
+        SignInMethod::DoNotConfigure,
+    ];
+
+    /// The id of its field (its option on the page).
+    pub fn field(self) -> &'static str {
+        match self {
+            SignInMethod::PasswordHashSync => PASSWORD_HASH_SYNC,
+            SignInMethod::PassThrough => PASS_THROUGH,
+            SignInMethod::FederationAdfs => FEDERATION_ADFS,
+            SignInMethod::FederationPing => FEDERATION_PING,
+            SignInMethod::DoNotConfigure => DO_NOT_CONFIGURE,
+        }
+    }
+
+    /// Whether seamless single sign-on can go with it: only when the tenant itself checks the
+    /// password (hash sync or pass-through); a federation server does its own single sign-on.
+    pub fn allows_single_sign_on(self) -> bool {
+        matches!(
+            self,
+            SignInMethod::PasswordHashSync | SignInMethod::PassThrough
+        )
+    }
+}
+
+/// Checks the page.
+pub fn validate(draft: &Draft) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let method = draft.sign_in;
+    // Federating an installed configuration is not one of the Additional tasks yet.
+    if draft.additional
+        && matches!(
+            method,
+            SignInMethod::FederationAdfs | SignInMethod::FederationPing
+        )
+    {
+        problems.push(Problem::error(
+            PageId::UserSignIn,
+            method.field(),
+            FEDERATION_NOT_IN_BUILD,
+        ));
+    }
+    if draft.single_sign_on && !method.allows_single_sign_on() {
+        problems.push(Problem::error(
+            PageId::UserSignIn,
+            SINGLE_SIGN_ON,
+            SSO_NEEDS_CLOUD_SIGN_IN,
+        ));
+    }
+    if method == SignInMethod::DoNotConfigure {
+        problems.push(Problem::warning(
+            PageId::UserSignIn,
+            DO_NOT_CONFIGURE,
+            NOT_CONFIGURED,
+        ));
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_method_is_named_as_settings_files_name_it() {
+        for &method in SignInMethod::ALL {
+            let json = serde_json::to_value(method).expect("JSON");
+            assert_eq!(json.as_str(), Some(method.key()));
+            assert_eq!(SignInMethod::from_key(method.key()), Some(method));
+        }
+        assert_eq!(SignInMethod::from_key("kerberos"), None);
+    }
+    use crate::wizard::Severity;
+
+    fn errors(draft: &Draft) -> Vec<&'static str> {
+        validate(draft)
+            .into_iter()
+            .filter(|p| p.severity == Severity::Error)
+            .map(|p| p.message)
+            .collect()
+    }
+
+    #[test]
+    fn hash_sync_and_pass_through_go_with_single_sign_on() {
+        let mut draft = Draft::default();
+        assert_eq!(draft.sign_in, SignInMethod::PasswordHashSync);
+        draft.single_sign_on = true;
+        assert!(validate(&draft).is_empty());
+        draft.sign_in = SignInMethod::PassThrough;
+        assert!(validate(&draft).is_empty());
+    }
+
+    #[test]
+    fn federation_is_refused_from_additional_tasks_and_never_with_single_sign_on() {
+        let mut draft = Draft {
+            additional: true,
+            ..Draft::default()
+        };
+        for method in [SignInMethod::FederationAdfs, SignInMethod::FederationPing] {
+            draft.sign_in = method;
+            draft.single_sign_on = false;
+            assert_eq!(errors(&draft), [FEDERATION_NOT_IN_BUILD]);
+            draft.single_sign_on = true;
+            assert_eq!(
+                errors(&draft),
+                [FEDERATION_NOT_IN_BUILD, SSO_NEEDS_CLOUD_SIGN_IN]
+            );
+        }
+    }
+
+    #[test]
+    fn leaving_sign_in_alone_is_allowed_with_a_warning() {
+        let draft = Draft {
+            sign_in: SignInMethod::DoNotConfigure,
+            ..Draft::default()
+        };
+        let problems = validate(&draft);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].severity, Severity::Warning);
+        assert!(errors(&draft).is_empty());
+    }
+}
