@@ -8,6 +8,8 @@
 
 use crate::engine::install::Installation;
 use crate::wizard::Draft;
+use crate::wizard::probe::ProbeResult;
+use crate::wizard::{Effect, Msg, Wizard};
 
 /// Field ids of this page.
 pub const FIELDS: &[&str] = &[
@@ -932,4 +934,157 @@ pub fn customized(
         })
         .collect();
     new
+}
+
+/// Applies a message of this page (the wizard hands each message to the page that owns it).
+pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::ChooseTask(task) => w.draft.tasks.task = task,
+        Msg::SetTaskStaging(on) => w.draft.tasks.staging = Some(on),
+        Msg::ApplyTaskChange => {
+            let Some(Ok(installed)) = &w.facts.installed else {
+                return Vec::new();
+            };
+            let Some(settings) =
+                crate::wizard::pages::additional_tasks::staging_change(&w.draft, installed)
+            else {
+                return Vec::new();
+            };
+            w.facts.task_change = None;
+            let data = w.draft.data_dir.clone();
+            return vec![w.ask(crate::wizard::probe::Probe::ApplyChange {
+                data,
+                settings: Box::new(settings),
+            })];
+        }
+        Msg::RunCycleNow => {
+            w.facts.task_cycle = None;
+            let data = w.draft.data_dir.clone();
+            return vec![w.ask(crate::wizard::probe::Probe::RunCycle { data })];
+        }
+        Msg::ServiceAction(action) => {
+            w.facts.service_action = None;
+            let data = w.draft.data_dir.clone();
+            return vec![w.ask(crate::wizard::probe::Probe::Service { data, action })];
+        }
+        Msg::BeginChange(change) => {
+            w.draft.tasks.change = change;
+            w.facts.task_change = None;
+            let data = w.draft.data_dir.clone();
+            return vec![w.ask(crate::wizard::probe::Probe::ReadForChange { data })];
+        }
+        Msg::ReadSsoStates => {
+            let data = w.draft.data_dir.clone();
+            return vec![w.ask(crate::wizard::probe::Probe::SsoStates { data })];
+        }
+        Msg::RefreshSchema => {
+            w.facts.schema_refresh = None;
+            let data = w.draft.data_dir.clone();
+            return vec![w.ask(crate::wizard::probe::Probe::RefreshSchema { data })];
+        }
+        Msg::RenewSso(forest) => {
+            let entry = crate::wizard::pages::single_sign_on::entry(&w.draft, &forest);
+            let (account, password) = (entry.account.clone(), entry.password.clone());
+            w.facts.sso_renewed.remove(&forest);
+            let data = w.draft.data_dir.clone();
+            return vec![w.ask(crate::wizard::probe::Probe::RenewSso {
+                data,
+                forest,
+                account,
+                password,
+            })];
+        }
+        Msg::SetTaskSearch(text) => w.draft.tasks.search = text,
+        Msg::SearchInstalled => {
+            let text = w.draft.tasks.search.trim().to_string();
+            if text.is_empty() {
+                return Vec::new();
+            }
+            let data = w.draft.data_dir.clone();
+            return vec![w.ask(crate::wizard::probe::Probe::Search { data, text })];
+        }
+        Msg::ExportInstalledTo(path) => {
+            w.facts.export = None;
+            let data = w.draft.data_dir.clone();
+            return vec![w.ask(crate::wizard::probe::Probe::ExportInstalled { data, path })];
+        }
+        Msg::RunChecks => {
+            w.facts.checks = None;
+            let data = w.draft.data_dir.clone();
+            return vec![w.ask(crate::wizard::probe::Probe::Troubleshoot { data })];
+        }
+        Msg::RefreshInstalled => return w.reload_installed(),
+        // Messages of other pages never come here.
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Takes a probe's answer for this page (already checked to be the awaited one).
+pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
+    match result {
+        crate::wizard::probe::ProbeResult::Installed(outcome) => w.facts.installed = Some(outcome),
+        crate::wizard::probe::ProbeResult::TaskChanged(outcome) => {
+            if outcome.is_ok() {
+                w.draft.tasks.staging = None;
+                if w.draft.tasks.customizing {
+                    w.end_customizing();
+                    w.draft.tasks.task =
+                        crate::wizard::pages::additional_tasks::Task::Configuration;
+                }
+            }
+            w.facts.task_change = Some(outcome);
+            return w.reload_installed();
+        }
+        crate::wizard::probe::ProbeResult::Checks(outcome) => w.facts.checks = Some(outcome),
+        crate::wizard::probe::ProbeResult::Found(outcome) => w.facts.found = Some(outcome),
+        crate::wizard::probe::ProbeResult::SchemaRefreshed(outcome) => {
+            w.facts.schema_refresh = Some(outcome);
+            return w.reload_installed();
+        }
+        crate::wizard::probe::ProbeResult::SsoStates(outcome) => {
+            w.facts.sso_states = Some(outcome);
+        }
+        crate::wizard::probe::ProbeResult::SsoRenewed(forest, outcome) => {
+            let done = outcome.is_ok();
+            w.facts.sso_renewed.insert(forest, outcome);
+            if done {
+                return w.apply_msg(Msg::ReadSsoStates);
+            }
+        }
+        crate::wizard::probe::ProbeResult::ForChange(Ok(imported)) => {
+            w.draft.tasks.customizing = true;
+            w.position = crate::wizard::Position::Page(crate::wizard::PageId::ConnectTenant);
+            return w.apply_msg(Msg::ImportSettings(imported));
+        }
+        crate::wizard::probe::ProbeResult::ForChange(Err(why)) => {
+            w.facts.task_change = Some(Err(why));
+        }
+        crate::wizard::probe::ProbeResult::ServiceDone(outcome) => {
+            w.facts.service_action = Some(outcome);
+            return w.reload_installed();
+        }
+        crate::wizard::probe::ProbeResult::TaskCycle(outcome) => {
+            w.facts.task_cycle = Some(outcome);
+            return w.reload_installed();
+        }
+        // Answers for other pages never come here.
+        _ => {}
+    }
+    Vec::new()
+}
+
+impl Wizard {
+    /// Leaves the customizing walk for Additional tasks; what it entered is dropped.
+    pub(crate) fn end_customizing(&mut self) {
+        self.draft.tasks.customizing = false;
+        self.facts.import = None;
+        self.position = crate::wizard::Position::Page(crate::wizard::PageId::AdditionalTasks);
+    }
+
+    /// Reads the installed configuration again (Additional tasks).
+    pub(crate) fn reload_installed(&mut self) -> Vec<Effect> {
+        let data = self.draft.data_dir.clone();
+        vec![self.ask(crate::wizard::probe::Probe::LoadInstalled { data })]
+    }
 }

@@ -11,6 +11,7 @@ use crate::engine::attributes::{FLOWS, Flow, Service, flow};
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::{Draft, Facts};
+use crate::wizard::{Effect, Msg, Wizard};
 
 /// Field ids of the App filtering page.
 pub const APP_FIELDS: &[&str] = &[
@@ -146,6 +147,31 @@ pub fn validate_attributes(draft: &Draft, _facts: &Facts) -> Vec<Problem> {
         );
     }
     problems
+}
+
+/// Applies a message of this page (the wizard hands each message to the page that owns it).
+pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::SetService(service, on) => {
+            if on {
+                w.draft.services.insert(service);
+            } else {
+                w.draft.services.remove(&service);
+            }
+        }
+        Msg::SetAttribute(name, on) => {
+            if on {
+                w.draft
+                    .unticked_attributes
+                    .retain(|u| !u.eq_ignore_ascii_case(&name));
+            } else {
+                w.draft.unticked_attributes.insert(name);
+            }
+        }
+        // Messages of other pages never come here.
+        _ => {}
+    }
+    Vec::new()
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use crate::wizard::plan::InstallPlan;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::{Draft, Facts};
+use crate::wizard::{Effect, Msg, Wizard};
 
 /// Field ids of the Configuring page.
 pub const FIELDS: &[&str] = &[
@@ -197,5 +198,86 @@ pub fn validate(_draft: &Draft, facts: &Facts) -> Vec<Problem> {
         vec![Problem::error(page, RETRY, STOPPED)]
     } else {
         vec![Problem::error(page, STOP, WORKING)]
+    }
+}
+
+/// Applies a message of this page (the wizard hands each message to the page that owns it).
+pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::ApplyDone(ticket, done) => {
+            if w.applying != Some(ticket) {
+                return Vec::new();
+            }
+            w.applying = None;
+            if let Some(configuring) = &mut w.facts.configuring {
+                configuring.progress = None;
+                let state = match done.outcome {
+                    Ok((carried, line)) => {
+                        configuring.carried = carried;
+                        crate::wizard::pages::configuring::StepState::Done(line)
+                    }
+                    Err(why) => crate::wizard::pages::configuring::StepState::Failed(why),
+                };
+                configuring.steps.insert(done.step, state);
+            }
+            return w.next_step();
+        }
+        Msg::StepProgress(ticket, phase, handled) => {
+            if w.applying == Some(ticket)
+                && let Some(configuring) = &mut w.facts.configuring
+            {
+                configuring.progress = Some((phase, handled));
+            }
+        }
+        Msg::RetryApply => {
+            if let Some(configuring) = &mut w.facts.configuring
+                && !configuring.running()
+            {
+                configuring.stopping = false;
+                for state in configuring.steps.values_mut() {
+                    if matches!(
+                        state,
+                        crate::wizard::pages::configuring::StepState::Failed(_)
+                    ) {
+                        *state = crate::wizard::pages::configuring::StepState::Pending;
+                    }
+                }
+            }
+            return w.next_step();
+        }
+        Msg::StopApply => {
+            if let Some(configuring) = &mut w.facts.configuring {
+                configuring.stopping = true;
+            }
+        }
+        // Messages of other pages never come here.
+        _ => {}
+    }
+    Vec::new()
+}
+
+impl Wizard {
+    /// Starts the first step not done yet, unless one runs or the administrator stopped.
+    pub(crate) fn next_step(&mut self) -> Vec<Effect> {
+        let Some(configuring) = &mut self.facts.configuring else {
+            return Vec::new();
+        };
+        if configuring.running() || configuring.stopping || configuring.failure().is_some() {
+            return Vec::new();
+        }
+        let Some(step) = configuring.next_to_run() else {
+            return Vec::new();
+        };
+        configuring
+            .steps
+            .insert(step, crate::wizard::pages::configuring::StepState::Running);
+        let job = crate::wizard::apply::Job {
+            step,
+            plan: configuring.plan.clone(),
+            carried: configuring.carried.clone(),
+        };
+        let ticket = self.fresh_ticket();
+        self.applying = Some(ticket);
+        vec![Effect::Apply(ticket, Box::new(job))]
     }
 }

@@ -4,9 +4,11 @@
 
 use crate::directory::{AccountName, ServerSpec};
 use crate::secret::Secret;
+use crate::wizard::probe::ProbeResult;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::{Draft, Facts};
+use crate::wizard::{Effect, Msg, Wizard};
 
 /// Field ids of this page.
 pub const FIELDS: &[&str] = &[
@@ -287,6 +289,132 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
 /// does: it asks for an enterprise administrator only).
 pub fn creates_account(draft: &Draft) -> bool {
     draft.directory_form.create_account || draft.mode == Some(crate::wizard::InstallMode::Express)
+}
+
+/// Applies a message of this page (the wizard hands each message to the page that owns it).
+pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::SetDirectoryServer(v) => w.directory_input(|f| f.server = v),
+        Msg::SetDirectoryAccount(v) => w.directory_input(|f| f.account = v),
+        Msg::SetDirectoryPassword(v) => w.directory_input(|f| f.password = v),
+        Msg::SetDirectoryStartTls(v) => w.directory_input(|f| f.starttls = v),
+        Msg::SetDirectoryCaFile(v) => w.directory_input(|f| f.ca_file = v),
+        Msg::SetDirectoryCreateAccount(v) => w.directory_input(|f| f.create_account = v),
+        Msg::AddDirectory => {
+            let Ok((server, account)) = w.draft.directory_form.parsed() else {
+                return Vec::new();
+            };
+            let password = w.draft.directory_form.password.clone();
+            let probe = if crate::wizard::pages::connect_directories::creates_account(&w.draft) {
+                crate::wizard::probe::Probe::CreateConnector {
+                    server,
+                    admin: account,
+                    password,
+                    hash_sync: crate::wizard::pages::optional_features::Feature::PasswordHashSync
+                        .is_on(&w.draft, &w.facts),
+                }
+            } else {
+                crate::wizard::probe::Probe::Directory {
+                    server,
+                    account,
+                    password,
+                }
+            };
+            w.facts.created_connector = None;
+            w.facts.directory_probe = None;
+            w.facts.adding_directory = true;
+            return vec![w.ask(probe)];
+        }
+        Msg::RemoveDirectory(forest) => {
+            w.draft.directories.retain(|d| d.forest != forest);
+            w.draft.ou_filters.remove(&forest);
+            w.draft.sso.remove(&forest);
+            w.facts.sso_checks.remove(&forest);
+            w.facts.forests.remove(&forest);
+        }
+        // Messages of other pages never come here.
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Takes a probe's answer for this page (already checked to be the awaited one).
+pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
+    match result {
+        crate::wizard::probe::ProbeResult::Directory(outcome) => {
+            w.facts.adding_directory = false;
+            w.directory_found(outcome.map(|found| *found));
+        }
+        crate::wizard::probe::ProbeResult::ConnectorCreated(outcome) => {
+            w.facts.adding_directory = false;
+            match outcome {
+                Ok(created) => {
+                    // From here on the forest is read with the new account; the
+                    // administrator's password is forgotten.
+                    let created = *created;
+                    let form = &mut w.draft.directory_form;
+                    form.account = created.account.clone();
+                    form.password = created.password;
+                    form.create_account = false;
+                    w.facts.created_connector =
+                        Some(format!("{} ({})", created.account, created.dn));
+                    w.directory_found(Ok(created.facts));
+                }
+                Err(why) => w.facts.directory_probe = Some(Err(why)),
+            }
+        }
+        // Answers for other pages never come here.
+        _ => {}
+    }
+    Vec::new()
+}
+
+impl Wizard {
+    /// Changes the forest form: an earlier outcome no longer holds.
+    pub(crate) fn directory_input(
+        &mut self,
+        change: impl FnOnce(&mut crate::wizard::pages::connect_directories::DirectoryForm),
+    ) {
+        change(&mut self.draft.directory_form);
+        self.facts.directory_probe = None;
+        self.facts.adding_directory = false;
+        self.awaited
+            .remove(&crate::wizard::probe::ProbeKind::Directory);
+    }
+
+    /// A forest was read: added when its account is acceptable and it is new; otherwise the
+    /// outcome stays on the page with the form as it was.
+    pub(crate) fn directory_found(
+        &mut self,
+        outcome: Result<crate::wizard::pages::connect_directories::ForestFacts, String>,
+    ) {
+        if let Ok(found) = &outcome
+            && found.account.acceptable
+            && !self
+                .draft
+                .directories
+                .iter()
+                .any(|d| d.forest.eq_ignore_ascii_case(&found.forest.name))
+        {
+            let form = std::mem::take(&mut self.draft.directory_form);
+            self.draft.directories.push(
+                crate::wizard::pages::connect_directories::AddedDirectory {
+                    forest: found.forest.name.clone(),
+                    form,
+                },
+            );
+            self.draft.ou_filters.insert(
+                found.forest.name.clone(),
+                crate::wizard::pages::domain_ou_filtering::OuSelection::everything(found),
+            );
+            self.facts
+                .forests
+                .insert(found.forest.name.clone(), found.clone());
+            self.facts.directory_probe = None;
+            return;
+        }
+        self.facts.directory_probe = Some(outcome);
+    }
 }
 
 #[cfg(test)]

@@ -2,9 +2,11 @@
 //! about the tenant (its id, name and domains) becomes a fact the later pages use.
 
 use crate::secret::Secret;
+use crate::wizard::probe::ProbeResult;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::{Draft, Facts};
+use crate::wizard::{Effect, Msg, Wizard};
 
 /// Field ids of this page.
 pub const FIELDS: &[&str] = &[
@@ -258,6 +260,91 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
         None => problems.push(Problem::error(page, SIGN_IN, SIGN_IN_NEEDED)),
     }
     problems
+}
+
+/// Applies a message of this page (the wizard hands each message to the page that owns it).
+pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::SetTenantUser(v) => w.tenant_input(|t| t.user = v),
+        Msg::SetTenantPassword(v) => w.tenant_input(|t| t.password = v),
+        Msg::SetTenantAuthority(v) => w.tenant_input(|t| t.authority = v),
+        Msg::SetTenantGraph(v) => w.tenant_input(|t| t.graph = v),
+        Msg::SetTenantClientId(v) => w.tenant_input(|t| t.client_id = v),
+        Msg::SetTenantCaFile(v) => w.tenant_input(|t| t.ca_file = v),
+        Msg::SetTenantDeviceCode(on) => w.tenant_input(|t| t.device_code = on),
+        Msg::SignInTenant if w.draft.tenant.device_code => {
+            let probe = crate::wizard::probe::Probe::DeviceCodeStart {
+                endpoint: w.draft.tenant.endpoint(),
+            };
+            w.facts.tenant = None;
+            w.facts.signing_in = true;
+            w.facts.device_prompt = None;
+            return vec![w.ask(probe)];
+        }
+        Msg::SignInTenant => {
+            let t = &w.draft.tenant;
+            if !crate::wizard::pages::connect_tenant::is_upn(t.user.trim())
+                || t.password.expose().is_empty()
+            {
+                return Vec::new();
+            }
+            let probe = crate::wizard::probe::Probe::TenantSignIn {
+                endpoint: t.endpoint(),
+                user: t.user.trim().to_string(),
+                password: t.password.clone(),
+            };
+            w.facts.tenant = None;
+            w.facts.signing_in = true;
+            return vec![w.ask(probe)];
+        }
+        // Messages of other pages never come here.
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Takes a probe's answer for this page (already checked to be the awaited one).
+pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
+    match result {
+        crate::wizard::probe::ProbeResult::TenantSignIn(outcome) => {
+            w.facts.signing_in = false;
+            w.facts.device_prompt = None;
+            w.facts.tenant = Some(outcome);
+        }
+        crate::wizard::probe::ProbeResult::DeviceCode(Err(reason)) => {
+            w.facts.signing_in = false;
+            w.facts.tenant = Some(Err(reason));
+        }
+        crate::wizard::probe::ProbeResult::DeviceCode(Ok(prompt)) => {
+            // Show the code, and wait for the administrator to enter it.
+            w.facts.device_prompt =
+                Some((prompt.verification_uri.clone(), prompt.user_code.clone()));
+            let wait = crate::wizard::probe::Probe::DeviceCodeWait {
+                endpoint: w.draft.tenant.endpoint(),
+                prompt,
+            };
+            return vec![w.ask(wait)];
+        }
+        // Answers for other pages never come here.
+        _ => {}
+    }
+    Vec::new()
+}
+
+impl Wizard {
+    /// Changes a tenant setting: what was learned with the old settings no longer holds, and
+    /// a sign-in under way answers for the old ones.
+    pub(crate) fn tenant_input(
+        &mut self,
+        change: impl FnOnce(&mut crate::wizard::pages::connect_tenant::TenantDraft),
+    ) {
+        change(&mut self.draft.tenant);
+        self.facts.tenant = None;
+        self.facts.signing_in = false;
+        self.facts.device_prompt = None;
+        self.awaited
+            .remove(&crate::wizard::probe::ProbeKind::TenantSignIn);
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::engine::extensions::{DataType, Extension, MAX_EXTENSIONS};
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::{Draft, Facts};
+use crate::wizard::{Effect, Msg, Wizard};
 
 /// Field ids of this page.
 pub const FIELDS: &[&str] = &[SEARCH, AVAILABLE, CHOSEN, COUNT, USERS, GROUPS, MULTI];
@@ -153,6 +154,23 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
         problems.push(Problem::error(page, CHOSEN, message).with_detail(name.clone()));
     }
     problems
+}
+
+/// Applies a message of this page (the wizard hands each message to the page that owns it).
+pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::SetExtension(name, on) => {
+            if on {
+                w.draft.extensions.insert(name);
+            } else {
+                w.draft.extensions.remove(&name);
+            }
+        }
+        Msg::SetExtensionSearch(text) => w.draft.extension_search = text,
+        // Messages of other pages never come here.
+        _ => {}
+    }
+    Vec::new()
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::directory::import::in_scope;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::{Draft, Facts};
+use crate::wizard::{Effect, Msg, Wizard};
 
 /// Field ids of this page.
 pub const FIELDS: &[&str] = &[SYNC_ALL, SYNC_SELECTED, TREE, SEARCH];
@@ -141,6 +142,25 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
         );
     }
     problems
+}
+
+/// Applies a message of this page (the wizard hands each message to the page that owns it).
+pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::SetSyncSelected(selected) => w.draft.sync_selected = selected,
+        Msg::TickContainer(forest, dn, ticked) => {
+            if let Some(selection) = w.draft.ou_filters.get_mut(&forest) {
+                selection.set(&dn, ticked);
+            }
+        }
+        Msg::SetOuSearch(text) => w.draft.ou_search = text,
+        Msg::SetOuSelection(forest, selection) if w.draft.ou_filters.contains_key(&forest) => {
+            w.draft.ou_filters.insert(forest, selection);
+        }
+        // Messages of other pages never come here.
+        _ => {}
+    }
+    Vec::new()
 }
 
 #[cfg(test)]

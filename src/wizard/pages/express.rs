@@ -4,6 +4,7 @@
 use crate::wizard::Draft;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
+use crate::wizard::{Effect, Msg, Wizard};
 
 /// Field ids of this page.
 pub const FIELDS: &[&str] = &[MODE, EXPRESS, CUSTOM];
@@ -36,6 +37,27 @@ pub fn validate(draft: &Draft) -> Vec<Problem> {
         problems.push(Problem::error(PageId::Express, MODE, CHOOSE_MODE));
     }
     problems
+}
+
+/// Applies a message of this page (the wizard hands each message to the page that owns it).
+pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    if let Msg::SetMode(mode) = msg {
+        w.draft.mode = Some(mode);
+        if mode == crate::wizard::InstallMode::Express {
+            // The express install's own settings, whatever a custom walk chose before.
+            w.draft.sign_in = crate::wizard::SignInMethod::PasswordHashSync;
+            w.draft.single_sign_on = false;
+            w.draft.sync_selected = false;
+            w.draft.pilot_enabled = false;
+            w.draft.features.clear();
+            w.draft.extensions.clear();
+            w.draft.alternate_sign_in = None;
+            w.draft.anchor = crate::engine::rules::AnchorMode::Managed;
+            w.draft.matching = crate::engine::rules::Matching::Mail;
+            w.draft.no_start_sync = false;
+        }
+    }
+    Vec::new()
 }
 
 #[cfg(test)]

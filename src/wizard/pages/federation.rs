@@ -11,9 +11,11 @@
 use crate::federation::certificate::{self, Outcome};
 use crate::federation::metadata::{Metadata, MetadataFinding};
 use crate::secret::Secret;
+use crate::wizard::probe::ProbeResult;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::{Draft, Facts, SignInMethod};
+use crate::wizard::{Effect, Msg, Wizard};
 
 /// A new farm, or one that runs already.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -1292,6 +1294,111 @@ pub async fn read_metadata(
         metadata: parsed,
         findings,
     })
+}
+
+/// Applies a message of this page (the wizard hands each message to the page that owns it).
+pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Federation(input) => {
+            w.facts.federation.forget_for(&input);
+            w.draft.federation.apply(input);
+        }
+        Msg::CheckFarmCertificate => {
+            let fed = &w.draft.federation;
+            let probe = crate::wizard::probe::Probe::FederationCertificate {
+                file: fed.certificate_file.trim().into(),
+                password: fed.certificate_password.clone(),
+                name: fed.name(),
+            };
+            w.facts.federation.certificate = None;
+            return vec![w.ask(probe)];
+        }
+        Msg::FetchFederationMetadata => {
+            let fed = &w.draft.federation;
+            let host = crate::wizard::pages::federation::provider(&w.draft)
+                .and_then(|p| p.host().map(str::to_string));
+            let probe = crate::wizard::probe::Probe::FederationMetadata {
+                url: fed.metadata_address(),
+                ca_file: fed.ca_path(),
+                host,
+            };
+            w.facts.federation.metadata = None;
+            return vec![w.ask(probe)];
+        }
+        Msg::RunFederationChecks => {
+            w.facts.federation.verification = None;
+            let Some(checks) = crate::wizard::pages::federation::farm_checks(&w.draft, &w.facts)
+            else {
+                w.facts.federation.verification = Some(Err(
+                    "the forest or the farm's inputs are not complete: go back to the pages before"
+                        .into(),
+                ));
+                return Vec::new();
+            };
+            return vec![w.ask(crate::wizard::probe::Probe::VerifyFarm(Box::new(checks)))];
+        }
+        Msg::SavePingSettings => {
+            let path = w.draft.federation.ping_export.trim().to_string();
+            if path.is_empty() {
+                w.facts.federation.saved =
+                    Some(Err("type where to save the settings first".into()));
+                return Vec::new();
+            }
+            let text = crate::wizard::pages::federation::ping_settings(&w.draft, &w.facts);
+            w.facts.federation.saved = None;
+            return vec![w.ask(crate::wizard::probe::Probe::SaveText {
+                path: path.into(),
+                text,
+            })];
+        }
+        Msg::ConvertToManaged(domain) => {
+            let Some(Ok(tenant)) = &w.facts.tenant else {
+                return Vec::new();
+            };
+            let probe = crate::wizard::probe::Probe::ConvertToManaged {
+                admin: tenant.admin.clone(),
+                domain: domain.clone(),
+            };
+            w.facts.federation.converted.remove(&domain);
+            return vec![w.ask(probe)];
+        }
+        // Messages of other pages never come here.
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Takes a probe's answer for this page (already checked to be the awaited one).
+pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
+    match result {
+        crate::wizard::probe::ProbeResult::FederationCertificate(found) => {
+            w.facts.federation.certificate = Some(found);
+        }
+        crate::wizard::probe::ProbeResult::FederationMetadata(found) => {
+            w.facts.federation.metadata = Some(found);
+        }
+        crate::wizard::probe::ProbeResult::FarmVerified(rows) => {
+            w.facts.federation.verification = Some(Ok(rows));
+        }
+        crate::wizard::probe::ProbeResult::ConvertedToManaged(domain, outcome) => {
+            if outcome.is_ok()
+                && let Some(Ok(tenant)) = &mut w.facts.tenant
+                && let Some(d) = tenant
+                    .domains
+                    .iter_mut()
+                    .find(|d| d.id.eq_ignore_ascii_case(&domain))
+            {
+                d.authentication_type = "Managed".into();
+            }
+            w.facts.federation.converted.insert(domain, outcome);
+        }
+        crate::wizard::probe::ProbeResult::TextSaved(outcome) => {
+            w.facts.federation.saved = Some(outcome);
+        }
+        // Answers for other pages never come here.
+        _ => {}
+    }
+    Vec::new()
 }
 
 #[cfg(test)]

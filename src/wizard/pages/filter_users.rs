@@ -1,9 +1,11 @@
 //! The Filter users and devices page: synchronize everyone in scope, or only the direct
 //! members of one pilot group per forest (for a trial before the whole directory).
 
+use crate::wizard::probe::ProbeResult;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::{Draft, Facts};
+use crate::wizard::{Effect, Msg, Wizard};
 
 pub use crate::ops::discover::GroupFound;
 
@@ -93,6 +95,68 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
     }
     problems.push(Problem::warning(page, PILOT, PILOT_ONLY));
     problems
+}
+
+/// Applies a message of this page (the wizard hands each message to the page that owns it).
+pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::SetPilotEnabled(on) => w.draft.pilot_enabled = on,
+        Msg::SetPilotGroup(forest, typed) => {
+            if w.facts.finding_group.as_deref() == Some(forest.as_str()) {
+                w.facts.finding_group = None;
+                w.awaited
+                    .remove(&crate::wizard::probe::ProbeKind::FindGroup);
+            }
+            w.draft.pilot_groups.insert(forest, typed);
+        }
+        Msg::FindPilotGroup(forest) => return w.find_pilot_group(forest),
+        // Messages of other pages never come here.
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Takes a probe's answer for this page (already checked to be the awaited one).
+pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
+    if let crate::wizard::probe::ProbeResult::FindGroup(forest, outcome) = result {
+        w.facts.finding_group = None;
+        w.facts.pilot_groups.insert(forest, outcome);
+    }
+    Vec::new()
+}
+
+impl Wizard {
+    /// Looks a forest's pilot group up, with the forest's connector account.
+    pub(crate) fn find_pilot_group(&mut self, forest: String) -> Vec<Effect> {
+        let typed = self
+            .draft
+            .pilot_groups
+            .get(&forest)
+            .map(|t| t.trim().to_string())
+            .unwrap_or_default();
+        let added = self.draft.directories.iter().find(|d| d.forest == forest);
+        let (Some(added), Some(found)) = (added, self.facts.forests.get(&forest)) else {
+            return Vec::new();
+        };
+        let Ok((server, account)) = added.form.parsed() else {
+            return Vec::new();
+        };
+        if typed.is_empty() {
+            return Vec::new();
+        }
+        let bases = found.reachable_naming_contexts();
+        let probe = crate::wizard::probe::Probe::FindGroup {
+            forest: forest.clone(),
+            server,
+            account,
+            password: added.form.password.clone(),
+            bases,
+            typed,
+        };
+        self.facts.pilot_groups.remove(&forest);
+        self.facts.finding_group = Some(forest);
+        vec![self.ask(probe)]
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use crate::engine::rules::{AnchorMode, Matching};
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::{Draft, Facts};
+use crate::wizard::{Effect, Msg, Wizard};
 
 /// Field ids of this page.
 pub const FIELDS: &[&str] = &[
@@ -162,6 +163,17 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
         problems.push(Problem::warning(page, MATCHING, ONE_FOREST));
     }
     problems
+}
+
+/// Applies a message of this page (the wizard hands each message to the page that owns it).
+pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::SetMatching(matching) => w.draft.matching = matching,
+        Msg::SetAnchor(anchor) => w.draft.anchor = anchor,
+        // Messages of other pages never come here.
+        _ => {}
+    }
+    Vec::new()
 }
 
 #[cfg(test)]

@@ -23,3 +23,123 @@ pub mod sign_in_configuration;
 pub mod single_sign_on;
 pub mod user_sign_in;
 pub mod welcome;
+
+use super::probe::ProbeResult;
+use super::{Effect, Msg, Wizard};
+
+/// Hands a message to the page that owns it, navigation to the wizard, and a probe's answer to
+/// the check of its ticket. One exhaustive match: a new message fails to compile until its
+/// owner is named here.
+pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::SetLicenceAccepted(..) => welcome::update(w, msg),
+        Msg::SetMode(..) => express::update(w, msg),
+        Msg::SetSignIn(..) | Msg::SetSingleSignOn(..) => user_sign_in::update(w, msg),
+        Msg::SetTenantUser(..)
+        | Msg::SetTenantPassword(..)
+        | Msg::SetTenantAuthority(..)
+        | Msg::SetTenantGraph(..)
+        | Msg::SetTenantClientId(..)
+        | Msg::SetTenantCaFile(..)
+        | Msg::SetTenantDeviceCode(..)
+        | Msg::SignInTenant => connect_tenant::update(w, msg),
+        Msg::SetDirectoryServer(..)
+        | Msg::SetDirectoryAccount(..)
+        | Msg::SetDirectoryPassword(..)
+        | Msg::SetDirectoryStartTls(..)
+        | Msg::SetDirectoryCaFile(..)
+        | Msg::SetDirectoryCreateAccount(..)
+        | Msg::AddDirectory
+        | Msg::RemoveDirectory(..) => connect_directories::update(w, msg),
+        Msg::SetAlternateSignIn(..) => sign_in_configuration::update(w, msg),
+        Msg::SetSyncSelected(..)
+        | Msg::TickContainer(..)
+        | Msg::SetOuSearch(..)
+        | Msg::SetOuSelection(..) => domain_ou_filtering::update(w, msg),
+        Msg::SetMatching(..) | Msg::SetAnchor(..) => identifying_users::update(w, msg),
+        Msg::SetPilotEnabled(..) | Msg::SetPilotGroup(..) | Msg::FindPilotGroup(..) => {
+            filter_users::update(w, msg)
+        }
+        Msg::SetFeature(..) => optional_features::update(w, msg),
+        Msg::SetService(..) | Msg::SetAttribute(..) => app_filtering::update(w, msg),
+        Msg::SetExtension(..) | Msg::SetExtensionSearch(..) => directory_extensions::update(w, msg),
+        Msg::SetSsoAccount(..)
+        | Msg::SetSsoPassword(..)
+        | Msg::SetSsoSkip(..)
+        | Msg::VerifySso(..) => single_sign_on::update(w, msg),
+        Msg::SetStaging(..)
+        | Msg::SetStartSync(..)
+        | Msg::SetServiceChoice(..)
+        | Msg::ExportSettingsTo(..) => ready_to_configure::update(w, msg),
+        Msg::SetDataDir(..)
+        | Msg::Database(..)
+        | Msg::TestDatabase
+        | Msg::SetImportFile(..)
+        | Msg::ImportSettingsFrom(..)
+        | Msg::ImportSettings(..) => required_components::update(w, msg),
+        Msg::Federation(..)
+        | Msg::CheckFarmCertificate
+        | Msg::FetchFederationMetadata
+        | Msg::RunFederationChecks
+        | Msg::SavePingSettings
+        | Msg::ConvertToManaged(..) => federation::update(w, msg),
+        Msg::ChooseTask(..)
+        | Msg::SetTaskStaging(..)
+        | Msg::ApplyTaskChange
+        | Msg::RunCycleNow
+        | Msg::ServiceAction(..)
+        | Msg::BeginChange(..)
+        | Msg::ReadSsoStates
+        | Msg::RefreshSchema
+        | Msg::RenewSso(..)
+        | Msg::SetTaskSearch(..)
+        | Msg::SearchInstalled
+        | Msg::ExportInstalledTo(..)
+        | Msg::RunChecks
+        | Msg::RefreshInstalled => additional_tasks::update(w, msg),
+        Msg::ApplyDone(..) | Msg::StepProgress(..) | Msg::RetryApply | Msg::StopApply => {
+            configuring::update(w, msg)
+        }
+        Msg::ProbeDone(ticket, result) => w.probe_done(ticket, result),
+        Msg::Browse(..)
+        | Msg::Confirm(..)
+        | Msg::Next
+        | Msg::Back
+        | Msg::Cancel
+        | Msg::CancelDismissed
+        | Msg::CancelConfirmed => w.navigate(msg),
+    }
+}
+
+/// Hands a probe's answer to the page that asked. One exhaustive match.
+pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
+    match result {
+        ProbeResult::DatabaseTested(..)
+        | ProbeResult::DataFolder(..)
+        | ProbeResult::ReadSettings(..) => required_components::answered(w, result),
+        ProbeResult::WriteSettings(..) => ready_to_configure::answered(w, result),
+        ProbeResult::FederationCertificate(..)
+        | ProbeResult::FederationMetadata(..)
+        | ProbeResult::FarmVerified(..)
+        | ProbeResult::ConvertedToManaged(..)
+        | ProbeResult::TextSaved(..) => federation::answered(w, result),
+        ProbeResult::TenantSignIn(..) | ProbeResult::DeviceCode(..) => {
+            connect_tenant::answered(w, result)
+        }
+        ProbeResult::FindGroup(..) => filter_users::answered(w, result),
+        ProbeResult::Directory(..) | ProbeResult::ConnectorCreated(..) => {
+            connect_directories::answered(w, result)
+        }
+        ProbeResult::Installed(..)
+        | ProbeResult::TaskChanged(..)
+        | ProbeResult::Checks(..)
+        | ProbeResult::Found(..)
+        | ProbeResult::SchemaRefreshed(..)
+        | ProbeResult::SsoStates(..)
+        | ProbeResult::SsoRenewed(..)
+        | ProbeResult::ForChange(..)
+        | ProbeResult::ServiceDone(..)
+        | ProbeResult::TaskCycle(..) => additional_tasks::answered(w, result),
+        ProbeResult::SsoVerified(..) => single_sign_on::answered(w, result),
+    }
+}

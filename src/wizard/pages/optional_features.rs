@@ -3,6 +3,7 @@
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::{Draft, Facts, SignInMethod};
+use crate::wizard::{Effect, Msg, Wizard};
 
 /// Field ids of this page.
 pub const FIELDS: &[&str] = &[
@@ -190,6 +191,18 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
         }
     }
     problems
+}
+
+/// Applies a message of this page (the wizard hands each message to the page that owns it).
+pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    if let Msg::SetFeature(feature, on) = msg {
+        if on {
+            w.draft.features.insert(feature);
+        } else {
+            w.draft.features.remove(&feature);
+        }
+    }
+    Vec::new()
 }
 
 #[cfg(test)]

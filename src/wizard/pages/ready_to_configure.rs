@@ -1,9 +1,11 @@
 //! The Ready to configure page: the plan in words, staging mode, and whether to start
 //! synchronizing once configured. Nothing has been changed anywhere until this page's Next.
 
+use crate::wizard::probe::ProbeResult;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::{Draft, Facts};
+use crate::wizard::{Effect, Msg, Wizard};
 
 /// Field ids of this page.
 pub const FIELDS: &[&str] = &[
@@ -123,4 +125,32 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
         problems.push(Problem::warning(page, EXPORT, EXPORT_FAILED).with_detail(why.clone()));
     }
     problems
+}
+
+/// Applies a message of this page (the wizard hands each message to the page that owns it).
+pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::SetStaging(on) => w.draft.staging = on,
+        Msg::SetStartSync(on) => w.draft.no_start_sync = !on,
+        Msg::SetServiceChoice(choice) => w.draft.service = choice,
+        Msg::ExportSettingsTo(path) => {
+            let file = crate::wizard::settings::SettingsFile::from_draft(&w.draft, &w.facts);
+            w.facts.export = None;
+            return vec![w.ask(crate::wizard::probe::Probe::WriteSettings {
+                path,
+                file: Box::new(file),
+            })];
+        }
+        // Messages of other pages never come here.
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Takes a probe's answer for this page (already checked to be the awaited one).
+pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
+    if let crate::wizard::probe::ProbeResult::WriteSettings(outcome) = result {
+        w.facts.export = Some(outcome);
+    }
+    Vec::new()
 }

@@ -6,9 +6,11 @@
 use std::collections::BTreeMap;
 
 use crate::secret::Secret;
+use crate::wizard::probe::ProbeResult;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::{Draft, Facts, SignInMethod};
+use crate::wizard::{Effect, Msg, Wizard};
 
 /// Field ids of this page.
 pub const FIELDS: &[&str] = &[ACCOUNT, PASSWORD, VERIFY, VERIFIED, SKIP, TENANT_NOTE];
@@ -150,6 +152,73 @@ pub fn planned(draft: &Draft, facts: &Facts) -> Vec<PlannedSso> {
 /// Forgets what was learned about a forest's credentials (they changed).
 pub fn forget(checks: &mut BTreeMap<String, Result<(), String>>, forest: &str) {
     checks.remove(forest);
+}
+
+/// Applies a message of this page (the wizard hands each message to the page that owns it).
+pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::SetSsoAccount(forest, account) => {
+            w.sso_input(&forest);
+            w.draft.sso.entry(forest).or_default().account = account;
+        }
+        Msg::SetSsoPassword(forest, password) => {
+            w.sso_input(&forest);
+            w.draft.sso.entry(forest).or_default().password = password;
+        }
+        Msg::SetSsoSkip(forest, skip) => w.draft.sso.entry(forest).or_default().skip = skip,
+        Msg::VerifySso(forest) => return w.verify_sso(forest),
+        // Messages of other pages never come here.
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Takes a probe's answer for this page (already checked to be the awaited one).
+pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
+    if let crate::wizard::probe::ProbeResult::SsoVerified(forest, outcome) = result {
+        w.facts.verifying_sso = None;
+        w.facts.sso_checks.insert(forest, outcome);
+    }
+    Vec::new()
+}
+
+impl Wizard {
+    /// New single sign-on input for a forest: its earlier check no longer holds.
+    pub(crate) fn sso_input(&mut self, forest: &str) {
+        crate::wizard::pages::single_sign_on::forget(&mut self.facts.sso_checks, forest);
+        if self.facts.verifying_sso.as_deref() == Some(forest) {
+            self.facts.verifying_sso = None;
+            self.awaited
+                .remove(&crate::wizard::probe::ProbeKind::SsoAdmin);
+        }
+    }
+
+    /// Checks a forest's single sign-on administrator at its domain controller.
+    pub(crate) fn verify_sso(&mut self, forest: String) -> Vec<Effect> {
+        let entry = crate::wizard::pages::single_sign_on::entry(&self.draft, &forest).into_owned();
+        let Some(added) = self.draft.directories.iter().find(|d| d.forest == forest) else {
+            return Vec::new();
+        };
+        let Ok((server, _)) = added.form.parsed() else {
+            return Vec::new();
+        };
+        let account = match crate::directory::AccountName::parse(entry.account.trim()) {
+            Ok(account) => account,
+            Err(e) => {
+                self.facts.sso_checks.insert(forest, Err(e.to_string()));
+                return Vec::new();
+            }
+        };
+        let probe = crate::wizard::probe::Probe::VerifySsoAdmin {
+            forest: forest.clone(),
+            server,
+            account,
+            password: entry.password,
+        };
+        self.facts.sso_checks.remove(&forest);
+        self.facts.verifying_sso = Some(forest);
+        vec![self.ask(probe)]
+    }
 }
 
 #[cfg(test)]

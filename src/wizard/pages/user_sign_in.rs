@@ -4,6 +4,7 @@
 use crate::wizard::Draft;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
+use crate::wizard::{Effect, Msg, Wizard};
 
 /// Field ids of this page.
 pub const FIELDS: &[&str] = &[
@@ -149,6 +150,27 @@ pub fn validate(draft: &Draft) -> Vec<Problem> {
         ));
     }
     problems
+}
+
+/// Applies a message of this page (the wizard hands each message to the page that owns it).
+pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::SetSignIn(method) => {
+            if method != w.draft.sign_in {
+                // Another provider: its metadata must be read (and checked) afresh.
+                w.facts.federation.forget_provider();
+            }
+            w.draft.sign_in = method;
+            // Single sign-on goes only with some methods: a method without it clears it.
+            if !method.allows_single_sign_on() {
+                w.draft.single_sign_on = false;
+            }
+        }
+        Msg::SetSingleSignOn(on) => w.draft.single_sign_on = on,
+        // Messages of other pages never come here.
+        _ => {}
+    }
+    Vec::new()
 }
 
 #[cfg(test)]

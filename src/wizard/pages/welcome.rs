@@ -3,6 +3,7 @@
 use crate::wizard::Draft;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
+use crate::wizard::{Effect, Msg, Wizard};
 
 /// Field ids of this page.
 pub const FIELDS: &[&str] = &[LICENCE_TEXT, LICENCE_ACCEPTED];
@@ -30,6 +31,14 @@ pub fn validate(draft: &Draft) -> Vec<Problem> {
         ));
     }
     problems
+}
+
+/// Applies a message of this page (the wizard hands each message to the page that owns it).
+pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    if let Msg::SetLicenceAccepted(accepted) = msg {
+        w.draft.licence_accepted = accepted;
+    }
+    Vec::new()
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 //! hold an installation or someone else's files (configuring restricts the folder to its
 //! owner).
 
+use crate::wizard::probe::ProbeResult;
+use crate::wizard::{Effect, Msg, Wizard};
 pub mod database;
 
 use std::path::{Path, PathBuf};
@@ -192,6 +194,112 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
         ),
     );
     problems
+}
+
+/// Applies a message of this page (the wizard hands each message to the page that owns it).
+pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::SetDataDir(path) => {
+            w.draft.data_dir = path;
+            return w.check_data_folder();
+        }
+        Msg::Database(input) => {
+            let changed = w.draft.database.apply(input);
+            if changed {
+                // A test of other values says nothing about these.
+                w.facts.database = None;
+                w.awaited.remove(&crate::wizard::probe::ProbeKind::Database);
+            }
+        }
+        Msg::TestDatabase => {
+            w.facts.database = None;
+            if let Some(server) = w.draft.database.server() {
+                return vec![w.ask(crate::wizard::probe::Probe::TestDatabase { server })];
+            }
+        }
+        Msg::SetImportFile(text) => w.draft.import_file = text,
+        Msg::ImportSettingsFrom(path) => {
+            w.draft.import_file = path.display().to_string();
+            w.facts.settings_file = None;
+            return vec![w.ask(crate::wizard::probe::Probe::ReadSettings { path })];
+        }
+        Msg::ImportSettings(imported) => {
+            // An import starts from a clean slate: forests added before are removed, so
+            // the result is the file's configuration, not a mixture.
+            w.draft.directories.clear();
+            w.draft.ou_filters.clear();
+            w.draft.pilot_groups.clear();
+            w.draft.confirmed.clear();
+            w.draft.features.clear();
+            w.draft.extensions.clear();
+            w.draft.unticked_attributes.clear();
+            w.draft.services = crate::engine::attributes::Service::ALL
+                .iter()
+                .copied()
+                .collect();
+            w.facts.forests.clear();
+            w.facts.pilot_groups.clear();
+            w.facts.settings_file = None;
+            w.draft.mode = Some(crate::wizard::InstallMode::Custom);
+            w.facts.import = Some(crate::wizard::settings::ImportRun::new(*imported));
+        }
+        // Messages of other pages never come here.
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Takes a probe's answer for this page (already checked to be the awaited one).
+pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
+    match result {
+        crate::wizard::probe::ProbeResult::DatabaseTested(test) => {
+            w.facts.database = Some(test);
+        }
+        crate::wizard::probe::ProbeResult::DataFolder(path, check) => {
+            w.facts.data_folder = Some((path, check));
+        }
+        crate::wizard::probe::ProbeResult::ReadSettings(Ok(imported)) => {
+            return w.apply_msg(Msg::ImportSettings(imported));
+        }
+        crate::wizard::probe::ProbeResult::ReadSettings(Err(why)) => {
+            w.facts.settings_file = Some(Err(why));
+        }
+        // Answers for other pages never come here.
+        _ => {}
+    }
+    Vec::new()
+}
+
+impl Wizard {
+    /// Checks the data folder as it now stands (a relative one needs no asking).
+    pub(crate) fn check_data_folder(&mut self) -> Vec<Effect> {
+        if !self.draft.data_dir.is_absolute() {
+            self.awaited
+                .remove(&crate::wizard::probe::ProbeKind::DataFolder);
+            return Vec::new();
+        }
+        let path = self.draft.data_dir.clone();
+        vec![self.ask(crate::wizard::probe::Probe::DataFolder { path })]
+    }
+
+    /// Sends the next stages of a settings import while nothing it asked is unanswered.
+    pub(crate) fn continue_import(&mut self) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        while self.awaited.is_empty() {
+            let Some(mut import) = self.facts.import.take() else {
+                break;
+            };
+            let msgs = import.next_stage(&self.draft, &self.facts);
+            self.facts.import = Some(import);
+            let Some(msgs) = msgs else {
+                break;
+            };
+            for msg in msgs {
+                effects.extend(self.apply_msg(msg));
+            }
+        }
+        effects
+    }
 }
 
 #[cfg(test)]
