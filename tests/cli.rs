@@ -38,12 +38,7 @@ fn probe_server_prints_the_forest_as_json() {
         &ca,
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    let json = json_of(&out);
     assert_eq!(json["defaultNamingContext"], forest.base_dn.as_str());
     assert!(
         json["highestCommittedUsn"]
@@ -119,6 +114,17 @@ fn bad_input_gets_a_clear_message_and_a_failure_code() {
         assert!(err.contains(needle), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
+}
+
+/// The JSON a successful command printed (its error output when it failed).
+#[track_caller]
+fn json_of(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON output")
 }
 
 fn skybridge_with_password(args: &[&str], password: &str) -> std::process::Output {
@@ -203,8 +209,8 @@ fn probe_account_refuses_a_domain_admin_and_says_why() {
     forest.set_password(&dn, "Admin-Test-Password-7");
     let ca = forest.ca_file.to_string_lossy().into_owned();
     let user = format!("{}\\adm-jdoe", forest.netbios);
-    let out = skybridge_with_password(
-        &[
+    let probe = |variable: &str| {
+        [
             "probe",
             "account",
             "--server",
@@ -214,10 +220,13 @@ fn probe_account_refuses_a_domain_admin_and_says_why() {
             "--user",
             &user,
             "--password-env",
-            "SKYBRIDGE_TEST_PASSWORD",
-        ],
-        "Admin-Test-Password-7",
-    );
+            variable,
+        ]
+        .map(str::to_string)
+    };
+    let args = probe("SKYBRIDGE_TEST_PASSWORD");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = skybridge_with_password(&args, "Admin-Test-Password-7");
     let text = String::from_utf8_lossy(&out.stdout);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{text}");
@@ -226,37 +235,13 @@ fn probe_account_refuses_a_domain_admin_and_says_why() {
     assert!(err.contains("cannot be the connector account"), "{err}");
 
     // A wrong password gets the sign-in reason, not a crash.
-    let out = skybridge_with_password(
-        &[
-            "probe",
-            "account",
-            "--server",
-            &forest.url,
-            "--ca",
-            &ca,
-            "--user",
-            &user,
-            "--password-env",
-            "SKYBRIDGE_TEST_PASSWORD",
-        ],
-        "wrong",
-    );
+    let out = skybridge_with_password(&args, "wrong");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(err.contains("user name or the password is wrong"), "{err}");
     // An unset variable is named.
-    let out = skybridge(&[
-        "probe",
-        "account",
-        "--server",
-        &forest.url,
-        "--ca",
-        &ca,
-        "--user",
-        &user,
-        "--password-env",
-        "SKYBRIDGE_NO_SUCH_VARIABLE",
-    ]);
+    let unset = probe("SKYBRIDGE_NO_SUCH_VARIABLE");
+    let out = skybridge(&unset.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(String::from_utf8_lossy(&out.stderr).contains("SKYBRIDGE_NO_SUCH_VARIABLE"));
 }
 
@@ -359,12 +344,7 @@ fn probe_tenant_shows_the_tenant_and_explains_refusals() {
         ],
         EMULATOR_PASSWORD,
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let json = json_of(&out);
     assert_eq!(json["tenantId"], emulator.tenant_id.as_str());
     assert_eq!(json["initialDomain"], "contoso.onmicrosoft.com");
     let verified: Vec<&str> = json["verifiedDomains"]

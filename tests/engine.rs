@@ -19,7 +19,7 @@ use common::{Forest, temp_dir};
 use serde_json::{Value, json};
 use skybridge::directory::{Session, escape, write};
 use skybridge::emulator::RunningEmulator;
-use skybridge::engine::model::ExportChange;
+use skybridge::engine::model::{ExportChange, MvKind, MvObject};
 use skybridge::engine::run;
 use skybridge::engine::sync::{ConnectorScope, SyncSettings, pending_exports};
 use skybridge::secret::Secret;
@@ -671,36 +671,20 @@ fn two_forests_join_by_mail_and_one_conflict_does_not_stop_the_rest(kind: StoreK
     );
 
     // A group sent just before a crash and never confirmed is found again, not created twice.
-    use skybridge::engine::model::{MvKind, MvObject};
-    use skybridge::store::{Batch, Space, Store, StoreExt};
-    let (key, mut group_mv) = store
-        .scan::<MvObject>(Space::Metaverse, b"")
-        .expect("metaverse")
-        .into_iter()
-        .find(|(_, mv)| mv.kind == MvKind::Group && mv.tenant_id.is_some())
-        .expect("an exported group");
-    let real_id = group_mv.tenant_id.take();
-    group_mv.in_flight = true;
-    group_mv.exported = Value::Null;
-    let mut batch = Batch::default();
-    batch.put(Space::Metaverse, &key, &group_mv).expect("put");
-    store.commit(batch).expect("commit");
-    let again = rt
-        .block_on(run::export(&store, &settings, &graph))
-        .expect("export");
-    // (The cloud-only conflict from the start stays an error of its own.)
-    assert!(
-        again
-            .errors
-            .iter()
-            .all(|(name, _)| name.eq_ignore_ascii_case(&victim_upn)),
-        "{:?}",
-        again.errors
+    let mut real_id = None;
+    let after = crash_then_export_again(
+        &rt,
+        &*store,
+        &settings,
+        &graph,
+        &victim_upn,
+        |mv| mv.kind == MvKind::Group && mv.tenant_id.is_some(),
+        |group_mv| {
+            real_id = group_mv.tenant_id.take();
+            group_mv.in_flight = true;
+            group_mv.exported = Value::Null;
+        },
     );
-    let after: MvObject = store
-        .get(Space::Metaverse, &key)
-        .expect("get")
-        .expect("still there");
     assert_eq!(
         after.tenant_id, real_id,
         "the same tenant group, matched by its nickname"
@@ -708,36 +692,60 @@ fn two_forests_join_by_mail_and_one_conflict_does_not_stop_the_rest(kind: StoreK
 
     // Members added just before a crash (the tenant has them, the store does not know): the next
     // export finds them there instead of failing on "already a member".
-    let (key, mut sales_mv) = store
+    let healed = crash_then_export_again(
+        &rt,
+        &*store,
+        &settings,
+        &graph,
+        &victim_upn,
+        |mv| mv.desired["displayName"] == "Sales Team",
+        |sales_mv| sales_mv.exported["members"] = json!([]),
+    );
+    assert!(
+        skybridge::engine::sync::pending_for(&healed).is_none(),
+        "nothing left pending"
+    );
+}
+
+/// Changes the stored metaverse object that `find` picks as a crash at the wrong moment would
+/// have left it, exports again, checks that the cloud-only conflict from the start stays the only
+/// error, and returns the object as the export left it.
+fn crash_then_export_again(
+    rt: &tokio::runtime::Runtime,
+    store: &dyn Store,
+    settings: &SyncSettings,
+    graph: &GraphClient,
+    victim_upn: &str,
+    find: impl Fn(&MvObject) -> bool,
+    crash: impl FnOnce(&mut MvObject),
+) -> MvObject {
+    use skybridge::store::{Batch, Space, StoreExt};
+    let (key, mut mv) = store
         .scan::<MvObject>(Space::Metaverse, b"")
         .expect("metaverse")
         .into_iter()
-        .find(|(_, mv)| mv.desired["displayName"] == "Sales Team")
-        .expect("Sales Team");
-    sales_mv.exported["members"] = json!([]);
+        .find(|(_, mv)| find(mv))
+        .expect("the object to change");
+    crash(&mut mv);
     let mut batch = Batch::default();
-    batch.put(Space::Metaverse, &key, &sales_mv).expect("put");
+    batch.put(Space::Metaverse, &key, &mv).expect("put");
     store.commit(batch).expect("commit");
     let again = rt
-        .block_on(run::export(&store, &settings, &graph))
+        .block_on(run::export(store, settings, graph))
         .expect("export");
     // (The cloud-only conflict from the start stays an error of its own.)
     assert!(
         again
             .errors
             .iter()
-            .all(|(name, _)| name.eq_ignore_ascii_case(&victim_upn)),
+            .all(|(name, _)| name.eq_ignore_ascii_case(victim_upn)),
         "{:?}",
         again.errors
     );
-    let healed: MvObject = store
+    store
         .get(Space::Metaverse, &key)
         .expect("get")
-        .expect("there");
-    assert!(
-        skybridge::engine::sync::pending_for(&healed).is_none(),
-        "nothing left pending"
-    );
+        .expect("still there")
 }
 
 fn group_based_filtering_syncs_only_the_pilot_group_members(kind: StoreKind) {

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::certs::sign;
 use common::federation::{authority, openssl};
 
 use std::path::{Path, PathBuf};
@@ -35,33 +36,8 @@ fn leaf(dir: &Path, name: &str, key: &str, dns: &[&str]) {
         "/CN=fs.contoso.test",
     ]);
     openssl(dir, &new_key);
-    let ext = format!("{name}.ext");
     let sans: Vec<String> = dns.iter().map(|d| format!("DNS:{d}")).collect();
-    std::fs::write(
-        dir.join(&ext),
-        format!("subjectAltName={}\n", sans.join(",")),
-    )
-    .expect("ext");
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &csr,
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            &format!("{name}.crt"),
-            "-days",
-            "365",
-            "-extfile",
-            &ext,
-        ],
-    );
+    sign(dir, &csr, &format!("{name}.crt"), &sans.join(","), 365);
 }
 
 /// `name`.pfx from its key and certificate, with the root unless `chain` is false, without the

@@ -1,10 +1,13 @@
 //! Directory extensions: attributes of the forests copied into tenant extension properties.
 //!
-//! Owns which Active Directory syntaxes can become which tenant data type, the name the tenant
-//! gives the property (`extension_{appId without hyphens}_{name}`), and each value converted the
+//! Owns which Active Directory syntaxes can become which tenant data type, which schema
+//! attributes can be chosen ([`candidates_in`]: held by users or groups, of a syntax the tenant
+//! can store, not computed by the server), the name the tenant gives the property (`extension_{appId without hyphens}_{name}`), and each value converted the
 //! way the tenant documents it (strings and binary values up to 256 characters or bytes, 32- and
 //! 64-bit integers, booleans, ISO 8601 times in UTC). A value the tenant would refuse is left out
 //! rather than cut short: a shortened value would be wrong without anyone knowing.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -82,6 +85,58 @@ pub struct Extension {
     pub users: bool,
     /// Copied onto groups.
     pub groups: bool,
+}
+
+/// An attribute of the forests' schemas that can be chosen as a directory extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// Its LDAP name, as the schema spells it.
+    pub name: String,
+    /// The tenant data type it becomes.
+    pub data_type: DataType,
+    /// Whether it holds several values (in any forest).
+    pub multi_valued: bool,
+    /// Held by users.
+    pub users: bool,
+    /// Held by groups.
+    pub groups: bool,
+}
+
+/// Every attribute of some forests' schemas that users or groups hold and the tenant can store,
+/// by name. An attribute in several forests is one candidate (multi-valued if it is anywhere).
+pub fn candidates_in<'a>(
+    schemas: impl Iterator<Item = &'a crate::directory::discovery::Schema>,
+) -> Vec<Candidate> {
+    let mut out: BTreeMap<String, Candidate> = BTreeMap::new();
+    for schema in schemas {
+        let users = lowercase(schema.attributes_of("user"));
+        let groups = lowercase(schema.attributes_of("group"));
+        for attribute in &schema.attributes {
+            let Some(data_type) = DataType::for_syntax(&attribute.syntax) else {
+                continue;
+            };
+            let key = attribute.name.to_lowercase();
+            let (on_users, on_groups) = (users.contains(&key), groups.contains(&key));
+            if attribute.constructed || !(on_users || on_groups) {
+                continue;
+            }
+            let c = out.entry(key).or_insert_with(|| Candidate {
+                name: attribute.name.clone(),
+                data_type,
+                multi_valued: false,
+                users: false,
+                groups: false,
+            });
+            c.multi_valued |= !attribute.single_valued;
+            c.users |= on_users;
+            c.groups |= on_groups;
+        }
+    }
+    out.into_values().collect()
+}
+
+fn lowercase(names: BTreeSet<String>) -> BTreeSet<String> {
+    names.into_iter().map(|n| n.to_lowercase()).collect()
 }
 
 /// The name part the tenant accepts for an attribute (letters, digits and `_`): the hyphen of

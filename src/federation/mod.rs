@@ -14,6 +14,8 @@
 //!   tenant settings made from it.
 //! - [`domain`]: the tenant domain to federate, converting it and converting it back.
 //! - [`deploy`]: the PowerShell deployment script for a new farm.
+//! - [`verify`]: the farm's checks that ask servers (names, servers and proxies, the SPN and
+//!   the service account, the metadata), run together, as rows to show.
 
 pub mod account;
 pub mod certificate;
@@ -23,3 +25,4 @@ pub mod domain;
 pub mod metadata;
 pub mod servers;
 pub mod spn;
+pub mod verify;

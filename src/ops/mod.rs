@@ -5,8 +5,14 @@
 //!   administrator, creating a connector account.
 //! - [`installed`]: an installed system: reads, cycles, search, troubleshooting, the service
 //!   ("ask the service when it runs, else open the store", written once).
+//! - [`schema`]: refreshing the directory schema of an installation (its forests' domains and
+//!   schemas read again, changed domain lists applied).
+//! - [`sso`]: an installation's single sign-on accounts: their keys' age, and creating an
+//!   account or renewing its key.
 //! - [`store`]: moving an installation's engine state to another store.
 
 pub mod discover;
 pub mod installed;
+pub mod schema;
+pub mod sso;
 pub mod store;

@@ -3,11 +3,13 @@
 //!
 //! - [`shell`]: the frame every page shares (page list, heading, Back / Next / Cancel).
 //! - [`pages`]: the bodies of the pages, one module each, named after the page's key;
-//!   [`widgets`]: what they share.
+//!   [`widgets`]: what they share; [`federation`]: what the federation pages share (check
+//!   rows, the metadata form, server lists).
 //! - [`Probes`]: runs the wizard's probes and configuring steps on a tokio runtime it is given
 //!   and hands their answers back on a bounded channel; [`dispatch`] feeds messages to the
 //!   wizard and starts what it asks for.
 
+pub mod federation;
 pub mod pages;
 pub mod shell;
 pub mod widgets;

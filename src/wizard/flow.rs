@@ -65,7 +65,7 @@ pub fn flow(draft: &Draft) -> Vec<PageId> {
             if super::pages::single_sign_on::wanted(draft) {
                 pages.push(PageId::SingleSignOn);
             }
-            pages.extend(super::pages::federation::pages(draft));
+            pages.extend(super::federation::pages(draft));
             pages.extend([
                 PageId::ReadyToConfigure,
                 PageId::Configuring,

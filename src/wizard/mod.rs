@@ -10,17 +10,24 @@
 //!   validator); [`flow`]: the pages of a walk.
 //! - [`pages`]: one module per page, named after its key: its ids, its slice of the state, its
 //!   validator, and what it does with its messages and its probes' answers.
+//! - [`federation`]: what the eight federation pages share: their state, the walk's federation
+//!   part, the plan's, and their messages and probes' answers.
 //! - [`state`], [`msg`]: the state ([`Draft`], [`Facts`]) and what flows in and out
 //!   ([`Msg`], [`Effect`]); `navigate`: Next, Back, Cancel.
 //! - [`probe`]: the questions the wizard asks servers and their answers, run through
 //!   [`crate::ops`]; [`apply`]: the Configuring steps; [`plan`]: the resolved install plan.
+//! - [`installed_choices`]: an installation's settings as a settings file (what customizing
+//!   starts from and applies, what Export settings writes) and the wizard's choices kept beside
+//!   them; not a page, so any page may use it.
 //! - [`settings`]: settings files (the format and their import); [`headless`]: the wizard
 //!   driven without a window (`skybridge plan` and `apply`); [`profile`]: a demo's pre-filled
 //!   forms; [`problem`]: what a validator reports; [`text`]: every word, from `wizard-pages/`.
 
 pub mod apply;
+pub mod federation;
 pub mod flow;
 pub mod headless;
+pub mod installed_choices;
 pub mod msg;
 mod navigate;
 pub mod pages;

@@ -63,7 +63,7 @@ pub enum Msg {
     /// Pressed a Browse button: open the system's dialog for this path.
     Browse(PathFor),
     /// Entered something on a federation page.
-    Federation(pages::federation::FedMsg),
+    Federation(super::federation::FedMsg),
     /// Entered something for the database server (Required components).
     Database(pages::required_components::database::DatabaseInput),
     /// Pressed Test connection (the database server).
@@ -107,7 +107,7 @@ pub enum Msg {
     /// Pressed "Run a cycle now" on Additional tasks.
     RunCycleNow,
     /// Pressed Start, Stop, Register or Unregister for the service on Additional tasks.
-    ServiceAction(pages::additional_tasks::ServiceAction),
+    ServiceAction(crate::ops::installed::ServiceAction),
     /// Pressed Customize (or Change sign-in) on Additional tasks: open that walk's pages with
     /// today's values.
     BeginChange(pages::additional_tasks::Change),
@@ -215,7 +215,7 @@ impl PathFor {
             PathFor::ExportSettings => Msg::ExportSettingsTo(path),
             PathFor::ExportInstalled => Msg::ExportInstalledTo(path),
             PathFor::FarmCertificate => Msg::Federation(
-                pages::federation::FedMsg::SetCertificateFile(path.display().to_string()),
+                super::federation::FedMsg::SetCertificateFile(path.display().to_string()),
             ),
         }
     }

@@ -43,7 +43,7 @@ impl Wizard {
                 let (Ok(plan), Some(Ok(installed))) = (self.plan(), &self.facts.installed) else {
                     return Vec::new();
                 };
-                let settings = super::pages::additional_tasks::customized(
+                let settings = super::installed_choices::customized(
                     &installed.settings,
                     &plan,
                     self.draft.tasks.change,

@@ -57,7 +57,7 @@ pub struct InstallPlan {
     /// The forests whose single sign-on account is created, with their administrators.
     pub sso: Vec<super::pages::single_sign_on::PlannedSso>,
     /// Federation of a tenant domain, when the sign-in method federates.
-    pub federation: Option<super::pages::federation::PlannedFederation>,
+    pub federation: Option<super::federation::PlannedFederation>,
     /// The database server that keeps the engine's state (else the embedded store).
     pub database: Option<PlannedDatabase>,
 }
@@ -191,7 +191,7 @@ pub fn resolve(draft: &Draft, facts: &Facts) -> Result<InstallPlan, NotReady> {
         admin: tenant.admin.clone(),
         data_dir: draft.data_dir.clone(),
         sso: super::pages::single_sign_on::planned(draft, facts),
-        federation: super::pages::federation::planned(draft, facts),
+        federation: super::federation::planned(draft, facts),
     })
 }
 

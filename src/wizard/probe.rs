@@ -71,7 +71,7 @@ pub enum Probe {
         host: Option<String>,
     },
     /// Run the federation verification's checks.
-    VerifyFarm(Box<super::pages::federation::FarmChecks>),
+    VerifyFarm(Box<super::federation::FarmChecks>),
     /// Convert a federated domain back to managed, as the signed-in administrator.
     ConvertToManaged {
         /// The administrator's session.
@@ -108,7 +108,7 @@ pub enum Probe {
         /// The data folder.
         data: std::path::PathBuf,
         /// What to do.
-        action: super::pages::additional_tasks::ServiceAction,
+        action: crate::ops::installed::ServiceAction,
     },
     /// Read an installation's settings for customizing, with its connector passwords.
     ReadForChange {
@@ -298,18 +298,18 @@ pub enum ProbeResult {
     /// What Test connection found.
     DatabaseTested(super::pages::required_components::database::DatabaseTest),
     /// A farm certificate checked.
-    FederationCertificate(super::pages::federation::CertificateFacts),
+    FederationCertificate(super::federation::CertificateFacts),
     /// Metadata read and checked, or why it could not be had.
-    FederationMetadata(Result<super::pages::federation::MetadataFacts, String>),
+    FederationMetadata(Result<super::federation::MetadataFacts, String>),
     /// The federation verification's rows.
-    FarmVerified(Vec<super::pages::federation::CheckRow>),
+    FarmVerified(Vec<super::federation::CheckRow>),
     /// Where a text file was written, or why not.
     TextSaved(Result<String, String>),
     /// A domain converted to managed (it was federated, or it was already managed), or why
     /// not.
     ConvertedToManaged(String, Result<bool, String>),
     /// An installed configuration read, or why not.
-    Installed(Result<Box<super::pages::additional_tasks::Installed>, String>),
+    Installed(Result<Box<crate::ops::installed::Installed>, String>),
     /// A settings change applied, or why not.
     TaskChanged(Result<crate::engine::config::Applied, String>),
     /// The troubleshooting checklist, or why it could not run.
@@ -319,11 +319,11 @@ pub enum ProbeResult {
     /// What was done to the service, or why it could not be.
     ServiceDone(Result<String, String>),
     /// Each forest's single sign-on account, or why the installation could not be read.
-    SsoStates(Result<Vec<super::pages::additional_tasks::SsoForest>, String>),
+    SsoStates(Result<Vec<crate::ops::sso::SsoForest>, String>),
     /// A forest's single sign-on account created or renewed (what was done), or why not.
     SsoRenewed(String, Result<String, String>),
     /// What refreshing the directory schema found, or why it failed.
-    SchemaRefreshed(Result<Box<super::pages::additional_tasks::SchemaRefresh>, String>),
+    SchemaRefreshed(Result<Box<crate::ops::schema::SchemaRefresh>, String>),
     /// What a search found, or why it could not run.
     Found(Result<Vec<crate::engine::search::Hit>, String>),
     /// An installation read for customizing, or why it could not be.
@@ -424,7 +424,7 @@ pub async fn run(probe: Probe) -> ProbeResult {
         } => ProbeResult::FederationCertificate(
             blocking(move || Ok(federation_certificate(&file, &password, &name)))
                 .await
-                .unwrap_or_else(|why| super::pages::federation::CertificateFacts {
+                .unwrap_or_else(|why| super::federation::CertificateFacts {
                     findings: vec![crate::federation::certificate::Finding {
                         check: crate::federation::certificate::Check::Opens,
                         outcome: crate::federation::certificate::Outcome::Fail,
@@ -434,11 +434,12 @@ pub async fn run(probe: Probe) -> ProbeResult {
                 }),
         ),
         Probe::FederationMetadata { url, ca_file, host } => ProbeResult::FederationMetadata(
-            super::pages::federation::read_metadata(&url, ca_file.as_deref(), host.as_deref())
-                .await,
+            crate::federation::verify::read_metadata(&url, ca_file.as_deref(), host.as_deref())
+                .await
+                .map_err(|e| e.to_string()),
         ),
         Probe::VerifyFarm(checks) => {
-            ProbeResult::FarmVerified(super::pages::federation::verify_farm(*checks).await)
+            ProbeResult::FarmVerified(crate::federation::verify::verify_farm(*checks).await)
         }
         Probe::ConvertToManaged { admin, domain } => {
             let outcome = match admin.graph() {
@@ -486,7 +487,7 @@ pub async fn run(probe: Probe) -> ProbeResult {
             .await,
         ),
         Probe::SsoStates { data } => ProbeResult::SsoStates(
-            blocking(move || super::pages::additional_tasks::sso_states(&data)).await,
+            blocking(move || crate::ops::sso::sso_states(&data).map_err(|e| e.to_string())).await,
         ),
         Probe::RenewSso {
             data,
@@ -496,14 +497,20 @@ pub async fn run(probe: Probe) -> ProbeResult {
         } => {
             let named = forest.clone();
             let outcome = blocking(move || {
-                super::pages::additional_tasks::renew_sso(&data, &forest, &account, &password)
+                crate::ops::sso::renew_sso(&data, &forest, &account, &password)
+                    .map(|made| super::pages::additional_tasks::sso_done(&made))
+                    .map_err(|e| e.to_string())
             })
             .await;
             ProbeResult::SsoRenewed(named, outcome)
         }
         Probe::RefreshSchema { data } => ProbeResult::SchemaRefreshed(
-            blocking(move || super::pages::additional_tasks::refresh_schema(&data).map(Box::new))
-                .await,
+            blocking(move || {
+                crate::ops::schema::refresh_schema(&data)
+                    .map(Box::new)
+                    .map_err(|e| e.to_string())
+            })
+            .await,
         ),
         Probe::Search { data, text } => ProbeResult::Found(
             blocking(move || {
@@ -512,11 +519,18 @@ pub async fn run(probe: Probe) -> ProbeResult {
             .await,
         ),
         Probe::ReadForChange { data } => ProbeResult::ForChange(
-            blocking(move || super::pages::additional_tasks::read_for_change(&data).map(Box::new))
-                .await,
+            blocking(move || {
+                super::installed_choices::read_for_change(&data)
+                    .map(Box::new)
+                    .map_err(|e| e.to_string())
+            })
+            .await,
         ),
         Probe::ExportInstalled { data, path } => ProbeResult::WriteSettings(
-            blocking(move || super::pages::additional_tasks::export_installed(&data, &path)).await,
+            blocking(move || {
+                super::installed_choices::export_installed(&data, &path).map_err(|e| e.to_string())
+            })
+            .await,
         ),
         Probe::ApplyCustomized {
             data,
@@ -583,11 +597,16 @@ pub async fn run(probe: Probe) -> ProbeResult {
             ProbeResult::DataFolder(path, check)
         }
         Probe::ReadSettings { path } => ProbeResult::ReadSettings(
-            blocking(move || super::settings::read(&path).map(Box::new)).await,
+            blocking(move || {
+                super::settings::read(&path)
+                    .map(Box::new)
+                    .map_err(|e| e.to_string())
+            })
+            .await,
         ),
         Probe::WriteSettings { path, file } => ProbeResult::WriteSettings(
             blocking(move || {
-                file.save(&path)?;
+                file.save(&path).map_err(|e| e.to_string())?;
                 Ok(path.display().to_string())
             })
             .await,
@@ -726,11 +745,8 @@ async fn apply_customized(
             crate::service::change_settings(&data, &settings).map_err(|e| e.to_string())?;
         // The features and choices the engine's settings do not hold, for the next time.
         if let Some(choices) = &choices {
-            super::pages::additional_tasks::keep_choices(
-                &data,
-                choices,
-                &settings.keychain_service,
-            )?;
+            super::installed_choices::keep_choices(&data, choices, &settings.keychain_service)
+                .map_err(|e| e.to_string())?;
         }
         Ok(applied)
     })
@@ -742,20 +758,20 @@ fn federation_certificate(
     file: &std::path::Path,
     password: &Secret,
     name: &str,
-) -> super::pages::federation::CertificateFacts {
+) -> super::federation::CertificateFacts {
     use crate::federation::certificate;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     // Read once: the checks and the thumbprint see the same bytes.
     let bytes = match certificate::read_file(file) {
         Ok(bytes) => bytes,
         Err(unreadable) => {
-            return super::pages::federation::CertificateFacts {
+            return super::federation::CertificateFacts {
                 findings: vec![unreadable],
                 thumbprint: None,
             };
         }
     };
-    super::pages::federation::CertificateFacts {
+    super::federation::CertificateFacts {
         findings: certificate::check(&bytes, password.expose(), name, now),
         thumbprint: certificate::leaf_der(&bytes, password.expose())
             .ok()

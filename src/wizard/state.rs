@@ -65,7 +65,7 @@ pub struct Draft {
     /// The settings file typed for import.
     pub import_file: String,
     /// What was entered on the federation pages.
-    pub federation: pages::federation::FederationDraft,
+    pub federation: super::federation::FederationDraft,
     /// The database server for the engine's state (Required components), if one is used.
     pub database: pages::required_components::database::DatabaseDraft,
 }
@@ -106,7 +106,7 @@ impl Default for Draft {
             confirmed: std::collections::BTreeSet::new(),
             data_dir: crate::engine::install::default_data_dir(),
             import_file: String::new(),
-            federation: pages::federation::FederationDraft::default(),
+            federation: super::federation::FederationDraft::default(),
             database: pages::required_components::database::DatabaseDraft::default(),
         }
     }
@@ -127,7 +127,7 @@ pub struct Facts {
         Result<std::sync::Arc<crate::service::lock::ConfigLock>, crate::service::lock::LockError>,
     >,
     /// The installed configuration (Additional tasks), or why it could not be read.
-    pub installed: Option<Result<Box<pages::additional_tasks::Installed>, String>>,
+    pub installed: Option<Result<Box<crate::ops::installed::Installed>, String>>,
     /// The last change applied from Additional tasks, or why it was not.
     pub task_change: Option<Result<crate::engine::config::Applied, String>>,
     /// The troubleshooting checklist run from Additional tasks, or why it could not run.
@@ -135,11 +135,11 @@ pub struct Facts {
     /// The last cycle asked for from Additional tasks, or why it failed.
     pub task_cycle: Option<Result<String, String>>,
     /// Each forest's single sign-on account as Additional tasks read it, or why it could not.
-    pub sso_states: Option<Result<Vec<pages::additional_tasks::SsoForest>, String>>,
+    pub sso_states: Option<Result<Vec<crate::ops::sso::SsoForest>, String>>,
     /// What creating or renewing a forest's single sign-on account did, or why it failed.
     pub sso_renewed: std::collections::BTreeMap<String, Result<String, String>>,
     /// What the last directory schema refresh found, or why it failed.
-    pub schema_refresh: Option<Result<Box<pages::additional_tasks::SchemaRefresh>, String>>,
+    pub schema_refresh: Option<Result<Box<crate::ops::schema::SchemaRefresh>, String>>,
     /// What the last search on Additional tasks found, or why it could not run.
     pub found: Option<Result<Vec<crate::engine::search::Hit>, String>>,
     /// What was last done to the service from Additional tasks, or why it could not be.
@@ -174,5 +174,5 @@ pub struct Facts {
     /// Where the settings were last exported, or why they could not be.
     pub export: Option<Result<String, String>>,
     /// What the federation pages' checks found.
-    pub federation: pages::federation::FederationFacts,
+    pub federation: super::federation::FederationFacts,
 }

@@ -146,25 +146,12 @@ pub async fn tls_server(ip: [u8; 4], dir: &std::path::Path, cert: &str, key: &st
 /// A self-signed certificate for the DNS name `name`, valid `days`: `stem`.pem and its key
 /// `stem`.key in `dir`.
 pub fn self_signed(dir: &std::path::Path, stem: &str, name: &str, days: u32) {
-    openssl(
+    super::certs::self_signed_as(
         dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            &format!("{stem}.key"),
-            "-out",
-            &format!("{stem}.pem"),
-            "-days",
-            &days.to_string(),
-            "-subj",
-            &format!("/CN={name}"),
-            "-addext",
-            &format!("subjectAltName=DNS:{name}"),
-        ],
+        (&format!("{stem}.key"), &format!("{stem}.pem")),
+        &format!("/CN={name}"),
+        days,
+        &[&format!("subjectAltName=DNS:{name}")],
     );
 }
 

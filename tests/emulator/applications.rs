@@ -184,17 +184,7 @@ async fn application_permissions_are_granted_by_app_role_assignments_and_enforce
         .await;
     let secret = secret.body["secretText"].as_str().unwrap().to_owned();
     let token = || async {
-        let (status, body) = env
-            .form(
-                &format!("/{}/oauth2/v2.0/token", env.tenant),
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", &app_id),
-                    ("client_secret", &secret),
-                    ("scope", "https://graph.microsoft.com/.default"),
-                ],
-            )
-            .await;
+        let (status, body) = env.client_credentials(&app_id, &secret).await;
         assert_eq!(status, 200, "{body}");
         body["access_token"].as_str().unwrap().to_owned()
     };

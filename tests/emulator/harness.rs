@@ -155,6 +155,41 @@ impl Env {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// Registers an application `name` through Graph and adds a password to it (`secret` is the
+    /// addPassword request's body): both answers.
+    pub(crate) async fn register_app(&self, name: &str, secret: Option<Value>) -> (Resp, Resp) {
+        let app = self
+            .graph(
+                "POST",
+                "/v1.0/applications",
+                Some(json!({ "displayName": name })),
+            )
+            .await;
+        let id = app.body["id"].as_str().unwrap().to_owned();
+        let secret = self
+            .graph(
+                "POST",
+                &format!("/v1.0/applications/{id}/addPassword"),
+                secret,
+            )
+            .await;
+        (app, secret)
+    }
+
+    /// A client-credentials token request for Microsoft Graph: (status, body).
+    pub(crate) async fn client_credentials(&self, client_id: &str, secret: &str) -> (u16, Value) {
+        self.form(
+            &format!("/{}/oauth2/v2.0/token", self.tenant),
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id),
+                ("client_secret", secret),
+                ("scope", "https://graph.microsoft.com/.default"),
+            ],
+        )
+        .await
+    }
+
     pub(crate) async fn devicecode(&self, scope: &str) -> (u16, Value) {
         self.form(
             &format!("/{}/oauth2/v2.0/devicecode", self.tenant),

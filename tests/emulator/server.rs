@@ -111,36 +111,9 @@ async fn the_request_log_records_requests_but_no_secrets() {
         )
         .await;
     let user = env.create_user("logged", "Logged User").await;
-    let app = env
-        .graph(
-            "POST",
-            "/v1.0/applications",
-            Some(json!({"displayName": "Logged"})),
-        )
-        .await;
-    let secret = env
-        .graph(
-            "POST",
-            &format!(
-                "/v1.0/applications/{}/addPassword",
-                app.body["id"].as_str().unwrap()
-            ),
-            None,
-        )
-        .await;
+    let (_, secret) = env.register_app("Logged", None).await;
     let secret_text = secret.body["secretText"].as_str().unwrap().to_owned();
-    let path = format!("/{}/oauth2/v2.0/token", env.tenant);
-    let (_, cc) = env
-        .form(
-            &path,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &env.client_id),
-                ("client_secret", CLIENT_SECRET),
-                ("scope", "https://graph.microsoft.com/.default"),
-            ],
-        )
-        .await;
+    let (_, cc) = env.client_credentials(&env.client_id, CLIENT_SECRET).await;
     let before = env.raw("GET", "/_emulator/requests", &[], None, None).await;
     let reads_only_since = before.body.as_array().unwrap().last().unwrap()["seq"]
         .as_u64()

@@ -179,17 +179,7 @@ async fn token_error_rules_and_the_mfa_account() {
         )
         .await;
     assert_eq!(body["error"], "invalid_request");
-    let (status, body) = env
-        .form(
-            &path,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &env.client_id),
-                ("client_secret", "wrong"),
-                ("scope", "https://graph.microsoft.com/.default"),
-            ],
-        )
-        .await;
+    let (status, body) = env.client_credentials(&env.client_id, "wrong").await;
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("invalid_client"))
@@ -283,17 +273,7 @@ async fn tokens_expire_and_refresh_tokens_renew_them() {
     );
     assert_eq!(env.ropc(&upn, new_password, "User.Read").await.0, 200);
     // Application tokens: /me is refused, the directory is readable.
-    let (_, app) = env
-        .form(
-            &path,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &env.client_id),
-                ("client_secret", CLIENT_SECRET),
-                ("scope", "https://graph.microsoft.com/.default"),
-            ],
-        )
-        .await;
+    let (_, app) = env.client_credentials(&env.client_id, CLIENT_SECRET).await;
     assert!(app.get("refresh_token").is_none());
     let app_token = app["access_token"].as_str().unwrap();
     assert_eq!(
@@ -309,33 +289,17 @@ async fn tokens_expire_and_refresh_tokens_renew_them() {
         200
     );
     // A registered application's own secret works for client credentials.
-    let created = env
-        .graph(
-            "POST",
-            "/v1.0/applications",
-            Some(json!({"displayName": "Daemon"})),
-        )
-        .await;
-    let secret = env
-        .graph(
-            "POST",
-            &format!(
-                "/v1.0/applications/{}/addPassword",
-                created.body["id"].as_str().unwrap()
-            ),
+    let (created, secret) = env
+        .register_app(
+            "Daemon",
             Some(json!({"passwordCredential": {"displayName": "s"}})),
         )
         .await;
     assert_eq!(secret.status, 200);
     let (status, _) = env
-        .form(
-            &path,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", created.body["appId"].as_str().unwrap()),
-                ("client_secret", secret.body["secretText"].as_str().unwrap()),
-                ("scope", "https://graph.microsoft.com/.default"),
-            ],
+        .client_credentials(
+            created.body["appId"].as_str().unwrap(),
+            secret.body["secretText"].as_str().unwrap(),
         )
         .await;
     assert_eq!(status, 200);

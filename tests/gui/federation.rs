@@ -14,7 +14,7 @@ use crate::harness::{
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use skybridge::directory::account::CreatedAccount;
-use skybridge::wizard::pages::federation::CheckRow;
+use skybridge::federation::verify::CheckRow;
 use skybridge::wizard::plan::InstallPlan;
 use skybridge::wizard::{PageId, Position};
 use std::path::Path;

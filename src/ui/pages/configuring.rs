@@ -88,7 +88,7 @@ pub fn complete(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
             egui::RichText::new(words.field(crate::wizard::pages::configuring::FEDERATION_CHECKS))
                 .strong(),
         );
-        crate::ui::pages::federation::complete_rows(ui, &configuring.carried.federation_checks);
+        crate::ui::federation::complete_rows(ui, &configuring.carried.federation_checks);
         ui.add_space(10.0);
     }
     ui.label(words.field(NEXT_STEPS));

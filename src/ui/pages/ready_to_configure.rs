@@ -161,7 +161,7 @@ fn changes(ui: &mut egui::Ui, wizard: &Wizard, plan: &crate::wizard::plan::Insta
     let Some(Ok(installed)) = &wizard.facts().installed else {
         return;
     };
-    let new = crate::wizard::pages::additional_tasks::customized(
+    let new = crate::wizard::installed_choices::customized(
         &installed.settings,
         plan,
         wizard.draft().tasks.change,

@@ -1,13 +1,11 @@
 //! The Directory extensions page: attributes of the forests' schemas copied to the tenant as
 //! extension properties of users and groups.
 //!
-//! Owns which schema attributes can be chosen (held by users or groups, of a syntax the tenant
-//! can store, not computed by the server), the case-sensitive search the page filters them by,
-//! the limit on how many, and the extensions a plan carries.
+//! Owns the added forests' attributes that can be chosen (which ones can is
+//! [`crate::engine::extensions::candidates_in`]'s rule), the case-sensitive search the page
+//! filters them by, the limit on how many, and the extensions a plan carries.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use crate::engine::extensions::{DataType, Extension, MAX_EXTENSIONS};
+use crate::engine::extensions::{Extension, MAX_EXTENSIONS};
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::{Draft, Facts};
@@ -41,67 +39,18 @@ pub const NOT_IN_SCHEMA: &str = "not_in_schema";
 /// A chosen attribute exists but cannot be an extension (detail: the attribute).
 pub const NOT_AVAILABLE: &str = "not_available";
 
-/// An attribute that can be chosen.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
-    /// Its LDAP name, as the schema spells it.
-    pub name: String,
-    /// The tenant data type it becomes.
-    pub data_type: DataType,
-    /// Whether it holds several values (in any forest).
-    pub multi_valued: bool,
-    /// Held by users.
-    pub users: bool,
-    /// Held by groups.
-    pub groups: bool,
-}
+pub use crate::engine::extensions::Candidate;
 
 /// Every attribute of the added forests that users or groups hold and the tenant can store,
 /// by name. An attribute in several forests is one candidate (multi-valued if it is anywhere).
 pub fn candidates(draft: &Draft, facts: &Facts) -> Vec<Candidate> {
-    candidates_in(
+    crate::engine::extensions::candidates_in(
         draft
             .directories
             .iter()
             .filter_map(|added| facts.forests.get(&added.forest))
             .map(|found| &found.forest.schema),
     )
-}
-
-/// [`candidates`] of some forests' schemas.
-pub fn candidates_in<'a>(
-    schemas: impl Iterator<Item = &'a crate::directory::discovery::Schema>,
-) -> Vec<Candidate> {
-    let mut out: BTreeMap<String, Candidate> = BTreeMap::new();
-    for schema in schemas {
-        let users = lowercase(schema.attributes_of("user"));
-        let groups = lowercase(schema.attributes_of("group"));
-        for attribute in &schema.attributes {
-            let Some(data_type) = DataType::for_syntax(&attribute.syntax) else {
-                continue;
-            };
-            let key = attribute.name.to_lowercase();
-            let (on_users, on_groups) = (users.contains(&key), groups.contains(&key));
-            if attribute.constructed || !(on_users || on_groups) {
-                continue;
-            }
-            let c = out.entry(key).or_insert_with(|| Candidate {
-                name: attribute.name.clone(),
-                data_type,
-                multi_valued: false,
-                users: false,
-                groups: false,
-            });
-            c.multi_valued |= !attribute.single_valued;
-            c.users |= on_users;
-            c.groups |= on_groups;
-        }
-    }
-    out.into_values().collect()
-}
-
-fn lowercase(names: BTreeSet<String>) -> BTreeSet<String> {
-    names.into_iter().map(|n| n.to_lowercase()).collect()
 }
 
 /// The candidates whose name holds the search text, exactly as typed (the search is
@@ -177,6 +126,7 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
 mod tests {
     use super::*;
     use crate::directory::discovery::{Schema, SchemaAttribute, SchemaClass};
+    use crate::engine::extensions::DataType;
 
     fn attribute(name: &str, syntax: &str, single: bool) -> SchemaAttribute {
         SchemaAttribute {

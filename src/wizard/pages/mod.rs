@@ -1,22 +1,30 @@
 //! The wizard's pages, one module per page, named after the page's key (its words are in
 //! `wizard-pages/<key>.toml`, its body in `crate::ui::pages`). Each holds its field and message
-//! ids, its slice of the draft, its validator and its tests. `federation` holds the federation
-//! pages (AD FS farm, servers, proxies, service account, domain, verification, PingFederate,
-//! converting a domain back); `configuring` holds Configuring and Complete;
-//! `app_filtering` holds App filtering and Attribute filtering.
+//! ids, its slice of the draft, its validator and its tests. The federation pages (`adfs_farm`,
+//! `federation_servers`, `proxy_servers`, `adfs_service_account`, `federated_domain`,
+//! `federation_verification`, `ping_federate`, `convert_domains`) share their state, their
+//! messages and their probes' answers in [`super::federation`]; `configuring` holds
+//! Configuring and Complete; `app_filtering` holds App filtering and Attribute filtering.
 
 pub mod additional_tasks;
+pub mod adfs_farm;
+pub mod adfs_service_account;
 pub mod app_filtering;
 pub mod configuring;
 pub mod connect_directories;
 pub mod connect_tenant;
+pub mod convert_domains;
 pub mod directory_extensions;
 pub mod domain_ou_filtering;
 pub mod express;
-pub mod federation;
+pub mod federated_domain;
+pub mod federation_servers;
+pub mod federation_verification;
 pub mod filter_users;
 pub mod identifying_users;
 pub mod optional_features;
+pub mod ping_federate;
+pub mod proxy_servers;
 pub mod ready_to_configure;
 pub mod required_components;
 pub mod sign_in_configuration;
@@ -82,7 +90,7 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
         | Msg::FetchFederationMetadata
         | Msg::RunFederationChecks
         | Msg::SavePingSettings
-        | Msg::ConvertToManaged(..) => federation::update(w, msg),
+        | Msg::ConvertToManaged(..) => super::federation::update(w, msg),
         Msg::ChooseTask(..)
         | Msg::SetTaskStaging(..)
         | Msg::ApplyTaskChange
@@ -122,7 +130,7 @@ pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
         | ProbeResult::FederationMetadata(..)
         | ProbeResult::FarmVerified(..)
         | ProbeResult::ConvertedToManaged(..)
-        | ProbeResult::TextSaved(..) => federation::answered(w, result),
+        | ProbeResult::TextSaved(..) => super::federation::answered(w, result),
         ProbeResult::TenantSignIn(..) | ProbeResult::DeviceCode(..) => {
             connect_tenant::answered(w, result)
         }
