@@ -15,13 +15,13 @@ use skybridge::directory::discovery::{
     Container, Domain, DomainStatus, Forest, Schema, SchemaAttribute, SchemaClass, UpnSuffix,
 };
 use skybridge::directory::rootdse::RootDse;
+use skybridge::ops::discover::ForestFacts;
 use skybridge::secret::Secret;
 use skybridge::tenant::api;
-use skybridge::wizard::pages::connect_directories::ForestFacts;
-use skybridge::wizard::pages::connect_tenant::TenantFacts;
-use skybridge::wizard::pages::optional_features::Feature;
 use skybridge::wizard::pages::required_components::FolderCheck;
 use skybridge::wizard::probe::ProbeResult;
+use skybridge::wizard::state::choices::Feature;
+use skybridge::wizard::state::tenant::TenantFacts;
 use skybridge::wizard::{Effect, InstallMode, Msg, PageId, Position, Wizard};
 
 // The allocator the skybridge binary uses (src/main.rs), so the figures are the product's.

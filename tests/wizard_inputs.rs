@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use skybridge::engine::rules::{AnchorMode, Matching};
 use skybridge::secret::Secret;
-use skybridge::wizard::pages::optional_features::Feature;
+use skybridge::wizard::state::choices::Feature;
 use skybridge::wizard::{Msg, PageId, Wizard};
 
 /// The messages that put arbitrary text into the draft.

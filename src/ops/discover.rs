@@ -101,6 +101,46 @@ pub fn find_group(
     }
 }
 
+#[cfg(test)]
+impl ForestFacts {
+    /// A forest with this schema, no domains, and an acceptable account, for unit tests.
+    pub(crate) fn for_tests(name: &str, schema: crate::directory::discovery::Schema) -> Self {
+        ForestFacts {
+            forest: Forest {
+                name: name.into(),
+                server: "dc1".into(),
+                forest_functional_level: None,
+                forest_functional_level_name: None,
+                domains: Vec::new(),
+                upn_suffixes: Vec::new(),
+                schema,
+                exchange_schema: false,
+                kds_root_key: None,
+                root_dse: crate::directory::rootdse::RootDse::from_attrs(&Default::default()),
+            },
+            account: AccountCheck {
+                dn: "CN=sky".into(),
+                sam_account_name: None,
+                privileged_groups: Vec::new(),
+                can_read_changes: true,
+                acceptable: true,
+                findings: Vec::new(),
+            },
+            anchor_write: Vec::new(),
+        }
+    }
+}
+
+impl ForestFacts {
+    /// The naming contexts of the domains that could be read.
+    pub fn reachable_naming_contexts(&self) -> Vec<String> {
+        self.forest
+            .reachable_domains()
+            .map(|d| d.naming_context.clone())
+            .collect()
+    }
+}
+
 /// Signs in to the forest and finds the pilot group typed, in the given containers.
 pub fn group_lookup(
     server: &crate::directory::ServerSpec,

@@ -237,9 +237,26 @@ pub fn valid_host(name: &str) -> bool {
         })
 }
 
+/// What is wrong with a typed server list or DNS server address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddressError {
+    /// A port that is not a number from 1 to 65535.
+    #[error("'{0}': the port is not a number from 1 to 65535")]
+    Port(String),
+    /// An entry that is not a host name or an IP address.
+    #[error("'{0}' is not a server name")]
+    Host(String),
+    /// The same server twice.
+    #[error("{0} is listed twice")]
+    Twice(String),
+    /// A DNS server that is not an address.
+    #[error("'{0}' is not an address such as 10.0.0.1 or 10.0.0.1:53")]
+    Dns(String),
+}
+
 /// The servers of a list (one per line, or separated by commas): `host` or `host:port`, with
 /// 443 when no port is given; or what is wrong with an entry.
-pub fn parse_servers(text: &str) -> Result<Vec<(String, u16)>, String> {
+pub fn parse_servers(text: &str) -> Result<Vec<(String, u16)>, AddressError> {
     let mut out: Vec<(String, u16)> = Vec::new();
     for entry in text
         .split(['\n', ','])
@@ -250,19 +267,17 @@ pub fn parse_servers(text: &str) -> Result<Vec<(String, u16)>, String> {
             Some((host, port)) => match port.parse::<u16>() {
                 Ok(port) if port > 0 => (host, port),
                 _ => {
-                    return Err(format!(
-                        "'{entry}': the port is not a number from 1 to 65535"
-                    ));
+                    return Err(AddressError::Port(entry.to_string()));
                 }
             },
             None => (entry, 443),
         };
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         if host.parse::<std::net::IpAddr>().is_err() && !valid_host(&host) {
-            return Err(format!("'{entry}' is not a server name"));
+            return Err(AddressError::Host(entry.to_string()));
         }
         if out.iter().any(|(h, p)| *h == host && *p == port) {
-            return Err(format!("{host} is listed twice"));
+            return Err(AddressError::Twice(host));
         }
         out.push((host, port));
     }
@@ -270,7 +285,7 @@ pub fn parse_servers(text: &str) -> Result<Vec<(String, u16)>, String> {
 }
 
 /// A DNS server as typed (`10.0.0.1` or `10.0.0.1:53`); `Ok(None)` when empty.
-pub fn parse_dns(text: &str) -> Result<Option<std::net::SocketAddr>, String> {
+pub fn parse_dns(text: &str) -> Result<Option<std::net::SocketAddr>, AddressError> {
     let typed = text.trim();
     if typed.is_empty() {
         return Ok(None);
@@ -281,7 +296,7 @@ pub fn parse_dns(text: &str) -> Result<Option<std::net::SocketAddr>, String> {
     typed
         .parse::<std::net::SocketAddr>()
         .map(Some)
-        .map_err(|_| format!("'{typed}' is not an address such as 10.0.0.1 or 10.0.0.1:53"))
+        .map_err(|_| AddressError::Dns(typed.to_string()))
 }
 
 /// The federation pages of the walk for this sign-in method, in order.
@@ -394,7 +409,7 @@ pub(crate) fn outcome_problems(
 /// A server list's problem: `invalid` (with what is wrong) or, when it is empty, `empty`.
 pub(crate) fn list_problems(text: &str, invalid: Problem, empty: Problem) -> Vec<Problem> {
     match parse_servers(text) {
-        Err(why) => vec![invalid.with_detail(why)],
+        Err(why) => vec![invalid.with_detail(why.to_string())],
         Ok(list) if list.is_empty() => vec![empty],
         Ok(_) => Vec::new(),
     }
@@ -522,10 +537,21 @@ mod tests {
         assert!(
             parse_servers("adfs 1")
                 .unwrap_err()
+                .to_string()
                 .contains("not a server name")
         );
-        assert!(parse_servers("a.b:0").unwrap_err().contains("port"));
-        assert!(parse_servers("a.b\nA.B").unwrap_err().contains("twice"));
+        assert!(
+            parse_servers("a.b:0")
+                .unwrap_err()
+                .to_string()
+                .contains("port")
+        );
+        assert!(
+            parse_servers("a.b\nA.B")
+                .unwrap_err()
+                .to_string()
+                .contains("twice")
+        );
         assert_eq!(parse_dns(" ").unwrap(), None);
         assert_eq!(
             parse_dns("10.0.0.1").unwrap(),

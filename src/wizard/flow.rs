@@ -1,9 +1,9 @@
 //! The pages the administrator walks through: a pure function of the draft.
 
 use super::Draft;
-use super::pages::express::InstallMode;
-use super::pages::optional_features::Feature;
 use super::registry::PageId;
+use crate::wizard::state::choices::Feature;
+use crate::wizard::state::choices::InstallMode;
 
 /// The pages the administrator walks through for this draft, in order. The express install
 /// asks for the tenant and one forest's enterprise administrator, shows the forest's sign-in

@@ -143,24 +143,45 @@ impl Headless {
 
     /// Presses Configure on Ready to configure and runs every step; each step is reported as
     /// it finishes. Stops at the first step that fails (returns its reason).
-    pub fn configure(&mut self, observer: &mut dyn Observer) -> Result<(), String> {
+    pub fn configure(&mut self, observer: &mut dyn Observer) -> Result<(), ConfigureError> {
         self.walk_to_ready()
-            .map_err(|page| format!("the page {} still needs attention", page.key()))?;
+            .map_err(|page| ConfigureError::NeedsAttention(page.key()))?;
         self.send(Msg::Next, observer);
         let configuring = self
             .wizard
             .facts()
             .configuring
             .as_ref()
-            .ok_or("configuring did not start")?;
+            .ok_or(ConfigureError::NotStarted)?;
         match configuring.failure() {
-            Some((step, why)) => Err(format!(
-                "{}: {why}",
-                super::text::page(PageId::Configuring).field(step.field())
-            )),
+            Some((step, why)) => Err(ConfigureError::StepFailed {
+                step: super::text::page(PageId::Configuring)
+                    .field(step.field())
+                    .to_string(),
+                why: why.to_string(),
+            }),
             None => Ok(()),
         }
     }
+}
+
+/// Why a headless install stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigureError {
+    /// A page still has a problem that blocks Next (its key).
+    #[error("the page {0} still needs attention")]
+    NeedsAttention(&'static str),
+    /// Configure was pressed but nothing started.
+    #[error("configuring did not start")]
+    NotStarted,
+    /// A step failed.
+    #[error("{step}: {why}")]
+    StepFailed {
+        /// The step, as the Configuring page names it.
+        step: String,
+        /// Why it failed.
+        why: String,
+    },
 }
 
 /// An observer that shows nothing.

@@ -116,7 +116,7 @@ pub fn installed_choices(data: &Path, installed: &Installation) -> SettingsFile 
             ..k.tenant.clone()
         },
         None => {
-            let defaults = crate::wizard::pages::connect_tenant::TenantDraft::default();
+            let defaults = crate::wizard::state::tenant::TenantDraft::default();
             TenantSettings {
                 authority: defaults.authority,
                 graph: installed.tenant.graph.clone(),
@@ -132,18 +132,18 @@ pub fn installed_choices(data: &Path, installed: &Installation) -> SettingsFile 
             }
         }
     };
-    let mut features: Vec<crate::wizard::pages::optional_features::Feature> = kept
+    let mut features: Vec<crate::wizard::state::choices::Feature> = kept
         .as_ref()
         .map(|k| k.features.clone())
         .unwrap_or_default();
     for (on, feature) in [
         (
             !sync.extensions.is_empty(),
-            crate::wizard::pages::optional_features::Feature::DirectoryExtensions,
+            crate::wizard::state::choices::Feature::DirectoryExtensions,
         ),
         (
             !sync.excluded_attributes.is_empty(),
-            crate::wizard::pages::optional_features::Feature::AppAttributeFiltering,
+            crate::wizard::state::choices::Feature::AppAttributeFiltering,
         ),
     ] {
         if on && !features.contains(&feature) {

@@ -40,10 +40,10 @@ pub mod settings;
 pub mod state;
 pub mod text;
 
-pub use pages::express::InstallMode;
-pub use pages::user_sign_in::SignInMethod;
 pub use problem::{Problem, Severity};
 pub use registry::PageId;
+pub use state::choices::InstallMode;
+pub use state::choices::SignInMethod;
 
 /// Where the walk is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -57,7 +57,7 @@ pub enum Msg {
     /// Typed in the OU search box.
     SetOuSearch(String),
     /// Replaced a forest's whole selection (an imported settings file): (forest, selection).
-    SetOuSelection(String, pages::domain_ou_filtering::OuSelection),
+    SetOuSelection(String, crate::wizard::state::scope::OuSelection),
     /// Typed or chose the data folder.
     SetDataDir(std::path::PathBuf),
     /// Pressed a Browse button: open the system's dialog for this path.
@@ -93,7 +93,7 @@ pub enum Msg {
     /// Chose what happens to the service once configured.
     SetServiceChoice(pages::ready_to_configure::ServiceChoice),
     /// Ticked or cleared an optional feature.
-    SetFeature(pages::optional_features::Feature, bool),
+    SetFeature(crate::wizard::state::choices::Feature, bool),
     /// Ticked or cleared a cloud service on App filtering.
     SetService(crate::engine::attributes::Service, bool),
     /// Ticked (`true`) or cleared an attribute on Attribute filtering (its LDAP name).

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use super::flow::flow;
-use super::pages::optional_features::Feature;
 use super::registry::PageId;
 use super::{Draft, Facts, SignInMethod};
 use crate::engine::sync::{ConnectorScope, SyncSettings};
 use crate::secret::Secret;
+use crate::wizard::state::choices::Feature;
 
 /// One forest as the plan connects it.
 #[derive(Debug, Clone)]
@@ -51,7 +51,7 @@ pub struct InstallPlan {
     /// The tenant's id.
     pub tenant_id: String,
     /// The administrator's session, for preparing the tenant.
-    pub admin: super::pages::connect_tenant::AdminSession,
+    pub admin: crate::wizard::state::tenant::AdminSession,
     /// The data folder to install into.
     pub data_dir: std::path::PathBuf,
     /// The forests whose single sign-on account is created, with their administrators.
@@ -94,7 +94,7 @@ pub fn resolve(draft: &Draft, facts: &Facts) -> Result<InstallPlan, NotReady> {
     let Some(Ok(tenant)) = &facts.tenant else {
         return Err(not_ready());
     };
-    let selections = super::pages::domain_ou_filtering::selections(draft, facts);
+    let selections = crate::wizard::state::scope::selections(draft, facts);
     let mut directories = Vec::new();
     let mut connectors = Vec::new();
     let mut pilot_groups = BTreeMap::new();

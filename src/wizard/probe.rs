@@ -5,10 +5,10 @@
 //! the probe's ticket. A result whose ticket is no longer the latest for its kind (the input
 //! changed meanwhile) is dropped by the wizard.
 
-use super::pages::connect_tenant::TenantFacts;
 use crate::ops::discover::{CreatedConnector, ForestFacts, GroupFound};
 use crate::secret::Secret;
 use crate::tenant::{SignIn, TenantEndpoint};
+use crate::wizard::state::tenant::TenantFacts;
 
 /// A question for a server.
 #[derive(Debug, Clone)]
@@ -75,7 +75,7 @@ pub enum Probe {
     /// Convert a federated domain back to managed, as the signed-in administrator.
     ConvertToManaged {
         /// The administrator's session.
-        admin: super::pages::connect_tenant::AdminSession,
+        admin: crate::wizard::state::tenant::AdminSession,
         /// The domain.
         domain: String,
     },
@@ -617,9 +617,9 @@ pub async fn run(probe: Probe) -> ProbeResult {
 /// Runs work that blocks and may drive a runtime of its own (ldap3's client, the keychain
 /// client) on a plain thread, outside any async runtime; a panic in it becomes an answer in
 /// words.
-pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Result<T, String> {
+pub(crate) async fn blocking<T: Send + 'static, E: From<&'static str> + Send + 'static>(
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, E> {
     let (send, receive) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
         let _ = send.send(work());
@@ -661,7 +661,7 @@ async fn device_code_wait(
         tenant_id: organization.id,
         display_name: organization.display_name,
         domains,
-        admin: super::pages::connect_tenant::AdminSession::new(graph),
+        admin: crate::wizard::state::tenant::AdminSession::new(graph),
     })
 }
 
@@ -684,7 +684,7 @@ async fn tenant_sign_in(
         tenant_id: organization.id,
         display_name: organization.display_name,
         domains,
-        admin: super::pages::connect_tenant::AdminSession::new(graph),
+        admin: crate::wizard::state::tenant::AdminSession::new(graph),
     })
 }
 
@@ -728,12 +728,14 @@ async fn apply_customized(
             .map_err(|e| format!("cannot find the engine's application {app_id}: {e}"))?
             .ok_or_else(|| format!("the tenant has no application {app_id}"))?;
         let object_id = app["id"].as_str().unwrap_or_default().to_string();
-        super::apply::register_extension_properties(graph, &app_id, &object_id, &new).await?;
+        super::apply::register_extension_properties(graph, &app_id, &object_id, &new)
+            .await
+            .map_err(|e| e.to_string())?;
     }
     blocking(move || {
         // Single sign-on turned on: each chosen forest's account, before the settings say so.
         if settings.single_sign_on && !installed.single_sign_on && !plan.sso.is_empty() {
-            super::apply::single_sign_on(&plan)?;
+            super::apply::single_sign_on(&plan).map_err(|e| e.to_string())?;
         }
         for d in &plan.directories {
             settings

@@ -49,13 +49,38 @@ pub struct Profile {
     pub directory: DirectoryProfile,
 }
 
+/// Why a profile cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// The file cannot be read.
+    #[error("cannot read the profile {}: {detail}", path.display())]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the system said.
+        detail: String,
+    },
+    /// The file is not a profile.
+    #[error("{} is not a wizard profile: {detail}", path.display())]
+    Invalid {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
+}
+
 impl Profile {
     /// Reads a profile; the error names the file and what is wrong with it.
-    pub fn load(path: &std::path::Path) -> Result<Profile, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the profile {}: {e}", path.display()))?;
-        serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not a wizard profile: {e}", path.display()))
+    pub fn load(path: &std::path::Path) -> Result<Profile, ProfileError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ProfileError::Read {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+        serde_json::from_str(&text).map_err(|e| ProfileError::Invalid {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })
     }
 
     /// The messages that fill the forms, as if typed.

@@ -10,7 +10,7 @@ fn choosing_express_puts_back_the_express_settings() {
     wizard.update(Msg::SetSyncSelected(true));
     wizard.update(Msg::SetPilotEnabled(true));
     wizard.update(Msg::SetFeature(
-        pages::optional_features::Feature::DirectoryExtensions,
+        crate::wizard::state::choices::Feature::DirectoryExtensions,
         true,
     ));
     wizard.update(Msg::SetAnchor(crate::engine::rules::AnchorMode::Attribute(
@@ -124,8 +124,8 @@ fn the_custom_walk_reaches_sign_in_and_a_method_without_sso_clears_it() {
     assert_eq!(wizard.position(), Position::Page(PageId::ConnectTenant));
 }
 
-fn signed_in_facts(user: &str) -> pages::connect_tenant::TenantFacts {
-    pages::connect_tenant::TenantFacts {
+fn signed_in_facts(user: &str) -> crate::wizard::state::tenant::TenantFacts {
+    crate::wizard::state::tenant::TenantFacts {
         user: user.into(),
         tenant_id: "t".into(),
         display_name: "Contoso".into(),

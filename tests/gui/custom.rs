@@ -17,11 +17,11 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use skybridge::directory::account::CreatedAccount;
 use skybridge::secret::Secret;
-use skybridge::wizard::pages::domain_ou_filtering::Tick;
 use skybridge::wizard::pages::filter_users::GroupFound;
 use skybridge::wizard::pages::ready_to_configure::ServiceChoice;
 use skybridge::wizard::pages::sign_in_configuration::{SuffixState, suffixes};
 use skybridge::wizard::plan::InstallPlan;
+use skybridge::wizard::state::scope::Tick;
 use skybridge::wizard::{Effect, PageId, Position};
 use std::path::PathBuf;
 

@@ -5,9 +5,8 @@
 use std::collections::HashMap;
 
 use crate::directory::discovery::{Container, DomainStatus};
-use crate::wizard::pages::domain_ou_filtering::{
-    OuSelection, SEARCH, SYNC_ALL, SYNC_SELECTED, Tick,
-};
+use crate::wizard::pages::domain_ou_filtering::{SEARCH, SYNC_ALL, SYNC_SELECTED};
+use crate::wizard::state::scope::{OuSelection, Tick};
 use crate::wizard::text;
 use crate::wizard::{Msg, PageId, Wizard};
 

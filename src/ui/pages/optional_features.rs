@@ -1,7 +1,8 @@
 //! The Optional features page: a box per feature, greyed with its reason when it cannot be
 //! chosen.
 
-use crate::wizard::pages::optional_features::{Availability, Feature};
+use crate::wizard::pages::optional_features::Availability;
+use crate::wizard::state::choices::Feature;
 use crate::wizard::text;
 use crate::wizard::{Msg, PageId, Wizard};
 

@@ -3,9 +3,10 @@
 use crate::secret::Secret;
 use crate::ui::widgets::{form_grid, text_row};
 use crate::wizard::pages::single_sign_on::{
-    ACCOUNT, PASSWORD, SKIP, TENANT_NOTE, VERIFIED, VERIFY, VERIFYING, entry,
+    ACCOUNT, PASSWORD, SKIP, TENANT_NOTE, VERIFIED, VERIFY, VERIFYING,
 };
 use crate::wizard::probe::ProbeKind;
+use crate::wizard::state::sso::entry;
 use crate::wizard::text;
 use crate::wizard::{Msg, PageId, Wizard};
 

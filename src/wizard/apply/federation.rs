@@ -2,7 +2,7 @@
 //! saved first), then the tenant domain federated with it and the checks made for the Complete
 //! page.
 
-use super::{Carried, DONE_FEDERATED, DONE_FEDERATION_METADATA, DONE_SCRIPT, words};
+use super::{Carried, DONE_FEDERATED, DONE_FEDERATION_METADATA, DONE_SCRIPT, StepError, words};
 use crate::wizard::plan::InstallPlan;
 
 /// Saves a new farm's deployment script and waits for the farm's metadata; for an existing
@@ -10,7 +10,7 @@ use crate::wizard::plan::InstallPlan;
 pub(super) async fn federation_metadata(
     plan: &InstallPlan,
     carried: &mut Carried,
-) -> Result<String, String> {
+) -> Result<String, StepError> {
     use crate::federation::certificate::Outcome;
     use crate::federation::verify::{metadata_row, read_metadata};
     let Some(fed) = &plan.federation else {
@@ -58,7 +58,7 @@ pub(super) async fn federation_metadata(
             return Ok(line);
         }
         if started.elapsed() >= fed.wait {
-            return Err(format!(
+            return Err(StepError::from(format!(
                 "the farm's metadata at {} could not be used within {} s ({}). Run the deployment script{} on the servers as it says, then press Retry.",
                 fed.metadata_url,
                 fed.wait.as_secs(),
@@ -66,7 +66,7 @@ pub(super) async fn federation_metadata(
                 script_path
                     .map(|p| format!(" saved at {}", p.display()))
                     .unwrap_or_default()
-            ));
+            )));
         }
         tokio::time::sleep(std::time::Duration::from_secs(5).min(fed.wait)).await;
     }
@@ -78,7 +78,7 @@ pub(super) async fn federation_metadata(
 pub(super) async fn federate_domain(
     plan: &InstallPlan,
     carried: &mut Carried,
-) -> Result<String, String> {
+) -> Result<String, StepError> {
     use crate::federation::verify::{metadata_row, name_rows, read_metadata};
     use crate::federation::{domain, metadata};
     let Some(fed) = &plan.federation else {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::{
     DONE_CONNECTORS, DONE_CREDENTIALS, DONE_RULES, DONE_SERVICE, DONE_SERVICE_REGISTERED,
-    DONE_SSO_CREATED, DONE_SSO_RENEWED, DONE_STORE, Report, summarize, words,
+    DONE_SSO_CREATED, DONE_SSO_RENEWED, DONE_STORE, Report, StepError, summarize, words,
 };
 use crate::engine::install::{self, Installation};
 use crate::secret::Secret;
@@ -15,7 +15,7 @@ use crate::wizard::probe::blocking;
 
 /// Creates (or renews) the single sign-on computer account in each chosen forest's root domain,
 /// signing in once with the administrator given for it; their password is not kept.
-pub(crate) fn single_sign_on(plan: &InstallPlan) -> Result<String, String> {
+pub(crate) fn single_sign_on(plan: &InstallPlan) -> Result<String, StepError> {
     let mut lines = Vec::new();
     for forest in &plan.sso {
         let Some(root) = plan
@@ -30,10 +30,10 @@ pub(crate) fn single_sign_on(plan: &InstallPlan) -> Result<String, String> {
             })
             .map(|(nc, _)| nc.clone())
         else {
-            return Err(format!(
+            return Err(StepError::from(format!(
                 "{}: the forest root domain is not among its domains",
                 forest.connector
-            ));
+            )));
         };
         let mut session =
             crate::directory::Session::open(&forest.server, &forest.account, &forest.password)
@@ -54,12 +54,12 @@ pub(crate) fn single_sign_on(plan: &InstallPlan) -> Result<String, String> {
 pub(super) fn create_store(
     data: &Path,
     database: Option<&crate::wizard::plan::PlannedDatabase>,
-) -> Result<String, String> {
+) -> Result<String, StepError> {
     if data.join("settings.json").exists() {
-        return Err(format!(
+        return Err(StepError::from(format!(
             "{} already holds a Skybridge installation. Change it from Additional tasks, or choose another data folder.",
             data.display()
-        ));
+        )));
     }
     std::fs::create_dir_all(data)
         .map_err(|e| format!("cannot create the data folder {}: {e}", data.display()))?;
@@ -90,7 +90,7 @@ pub(super) fn save_credentials(
     plan: &InstallPlan,
     secret: &Secret,
     installation: &Installation,
-) -> Result<String, String> {
+) -> Result<String, StepError> {
     for d in &plan.directories {
         installation
             .store_directory_password(&d.connector, &d.password)
@@ -113,7 +113,7 @@ pub(super) fn save_credentials(
     ))
 }
 
-pub(super) async fn configure_connectors(installation: Installation) -> Result<String, String> {
+pub(super) async fn configure_connectors(installation: Installation) -> Result<String, StepError> {
     // Everything from what was saved, as the engine will read it: the forests' sessions and the
     // application secret, in one trip off the runtime.
     let reader = installation.clone();
@@ -121,7 +121,7 @@ pub(super) async fn configure_connectors(installation: Installation) -> Result<S
         let sessions = reader.directory_sessions().map_err(|e| e.to_string())?;
         let secret = reader.client_secret().map_err(|e| e.to_string())?;
         let forests: Vec<String> = sessions.iter().map(|(d, _)| d.connector.clone()).collect();
-        Ok((forests.join(", "), secret))
+        Ok::<_, StepError>((forests.join(", "), secret))
     })
     .await?;
     installation
@@ -135,7 +135,7 @@ pub(super) fn configure_rules(
     data: &Path,
     installation: &Installation,
     choices: Option<&crate::wizard::settings::SettingsFile>,
-) -> Result<String, String> {
+) -> Result<String, StepError> {
     installation.save(data).map_err(|e| e.to_string())?;
     // The wizard's own choices, for customizing later (no secret in it).
     if let Some(choices) = choices {
@@ -165,7 +165,7 @@ pub(super) fn configure_rules(
 pub(super) fn start_service(
     data: &Path,
     choice: crate::wizard::pages::ready_to_configure::ServiceChoice,
-) -> Result<String, String> {
+) -> Result<String, StepError> {
     use crate::service::launch::{self, Started};
     let register = choice == crate::wizard::pages::ready_to_configure::ServiceChoice::Register;
     let started = launch::bring_up(data, register).map_err(|e| e.to_string())?;
@@ -188,7 +188,7 @@ pub(super) fn start_service(
     })
 }
 
-pub(super) fn first_sync(data: &Path, report: &Report) -> Result<String, String> {
+pub(super) fn first_sync(data: &Path, report: &Report) -> Result<String, StepError> {
     let records = install::run_cycle_observed(data, true, &|phase, n| report(phase, n))
         .map_err(|e| e.to_string())?;
     Ok(summarize(&records))

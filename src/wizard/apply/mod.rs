@@ -193,6 +193,23 @@ pub struct Job {
     pub carried: Carried,
 }
 
+/// Why a configuring step failed, in words for the Configuring page (with what to do next).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct StepError(String);
+
+impl From<String> for StepError {
+    fn from(why: String) -> Self {
+        StepError(why)
+    }
+}
+
+impl From<&str> for StepError {
+    fn from(why: &str) -> Self {
+        StepError(why.to_string())
+    }
+}
+
 /// How a step went.
 #[derive(Debug, Clone)]
 pub struct Done {
@@ -261,12 +278,17 @@ pub async fn run_reporting(job: Job, report: Report) -> Done {
     };
     Done {
         step,
-        outcome: outcome.map(|line| (carried, line)),
+        outcome: outcome
+            .map(|line| (carried, line))
+            .map_err(|why: StepError| why.to_string()),
     }
 }
 
 /// The settings file's contents for a plan, and the application secret that goes with them.
-fn installation(plan: &InstallPlan, carried: &Carried) -> Result<(Installation, Secret), String> {
+fn installation(
+    plan: &InstallPlan,
+    carried: &Carried,
+) -> Result<(Installation, Secret), StepError> {
     let app = carried
         .app
         .as_ref()

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{Carried, DONE_EXTENSIONS, DONE_TENANT, installation, words};
+use super::{Carried, DONE_EXTENSIONS, DONE_TENANT, StepError, installation, words};
 use crate::engine::extensions;
 use crate::secret::Secret;
 use crate::tenant::SignIn;
@@ -51,7 +51,7 @@ fn app_name() -> String {
 pub(super) async fn prepare_tenant(
     plan: &InstallPlan,
     carried: &mut Carried,
-) -> Result<String, String> {
+) -> Result<String, StepError> {
     if carried.app.is_none() {
         let admin = admin_session(plan)?;
         let name = app_name();
@@ -117,10 +117,10 @@ pub(super) async fn prepare_tenant(
             Err(e) => last = e.to_string(),
         }
     }
-    Err(format!(
+    Err(StepError::from(format!(
         "the application {} was registered, but cannot sign in with its secret: {last}",
         installation.tenant.client_id
-    ))
+    )))
 }
 
 /// The Microsoft Graph application permissions the engine's application needs: creating,
@@ -139,7 +139,7 @@ const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 fn app_and_admin<'a>(
     plan: &'a InstallPlan,
     carried: &'a Carried,
-) -> Result<(&'a EngineApp, &'a crate::tenant::graph::GraphClient), String> {
+) -> Result<(&'a EngineApp, &'a crate::tenant::graph::GraphClient), StepError> {
     let app = carried
         .app
         .as_ref()
@@ -150,9 +150,9 @@ fn app_and_admin<'a>(
 /// The administrator's session, while the wizard still holds it.
 pub(super) fn admin_session(
     plan: &InstallPlan,
-) -> Result<&crate::tenant::graph::GraphClient, String> {
+) -> Result<&crate::tenant::graph::GraphClient, StepError> {
     plan.admin.graph().ok_or_else(|| {
-        "the administrator's sign-in is no longer at hand: go back to Connect to the tenant and sign in again".to_string()
+        StepError::from("the administrator's sign-in is no longer at hand: go back to Connect to the tenant and sign in again")
     })
 }
 
@@ -161,7 +161,7 @@ pub(super) fn admin_session(
 async fn grant_permissions(
     plan: &InstallPlan,
     carried: &Carried,
-) -> Result<Vec<&'static str>, String> {
+) -> Result<Vec<&'static str>, StepError> {
     let (app, admin) = app_and_admin(plan, carried)?;
     let graph = admin
         .service_principal_of(GRAPH_APP_ID)
@@ -184,9 +184,9 @@ async fn grant_permissions(
             .find(|r| r["value"].as_str() == Some(permission))
             .and_then(|r| r["id"].as_str())
         else {
-            return Err(format!(
+            return Err(StepError::from(format!(
                 "Microsoft Graph offers no application permission {permission} in this tenant"
-            ));
+            )));
         };
         if held.iter().any(|h| h == role_id) {
             continue;
@@ -201,7 +201,7 @@ async fn grant_permissions(
 
 /// Registers the plan's directory extensions on the engine's application, each once: a retry
 /// finds the ones an earlier try registered. Returns how many the application has.
-async fn register_extensions(plan: &InstallPlan, carried: &Carried) -> Result<usize, String> {
+async fn register_extensions(plan: &InstallPlan, carried: &Carried) -> Result<usize, StepError> {
     if plan.sync.extensions.is_empty() {
         return Ok(0);
     }
@@ -216,7 +216,7 @@ pub async fn register_extension_properties(
     app_id: &str,
     object_id: &str,
     wanted: &[extensions::Extension],
-) -> Result<usize, String> {
+) -> Result<usize, StepError> {
     let existing: Vec<String> = admin
         .extension_properties(object_id)
         .await

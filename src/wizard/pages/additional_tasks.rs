@@ -501,7 +501,7 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
             return vec![w.ask(Probe::RefreshSchema { data })];
         }
         Msg::RenewSso(forest) => {
-            let entry = crate::wizard::pages::single_sign_on::entry(&w.draft, &forest);
+            let entry = crate::wizard::state::sso::entry(&w.draft, &forest);
             let (account, password) = (entry.account.clone(), entry.password.clone());
             w.facts.sso_renewed.remove(&forest);
             return vec![w.ask(Probe::RenewSso {

@@ -3,10 +3,10 @@
 //! account; only a forest whose account is acceptable is added.
 
 use crate::directory::{AccountName, ServerSpec};
-use crate::secret::Secret;
 use crate::wizard::probe::ProbeResult;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
+use crate::wizard::state::directories::DirectoryForm;
 use crate::wizard::{Draft, Facts};
 use crate::wizard::{Effect, Msg, Wizard};
 
@@ -90,89 +90,6 @@ pub const CREATED: &str = "created";
 /// The express install connects one forest.
 pub const EXPRESS_ONE_FOREST: &str = "express_one_forest";
 
-/// The form of the forest being added.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DirectoryForm {
-    /// Domain controller address.
-    pub server: String,
-    /// Account (`CONTOSO\sky-sync` or `sky-sync@contoso.com`).
-    pub account: String,
-    /// Its password.
-    pub password: Secret,
-    /// StartTLS instead of LDAPS.
-    pub starttls: bool,
-    /// CA file (empty: the system's trust store).
-    pub ca_file: String,
-    /// Create a new connector account: `account` and `password` are then an enterprise
-    /// administrator's, used once to create it and never kept.
-    pub create_account: bool,
-}
-
-/// A forest that was added.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AddedDirectory {
-    /// The forest's DNS name (the connector's name).
-    pub forest: String,
-    /// What was entered to reach it.
-    pub form: DirectoryForm,
-}
-
-pub use crate::ops::discover::ForestFacts;
-
-#[cfg(test)]
-use crate::directory::{account::AccountCheck, discovery::Forest};
-
-#[cfg(test)]
-impl AddedDirectory {
-    /// A forest added with an empty form, for unit tests of later pages.
-    pub(crate) fn for_tests(forest: &str) -> AddedDirectory {
-        AddedDirectory {
-            forest: forest.into(),
-            form: DirectoryForm::default(),
-        }
-    }
-}
-
-#[cfg(test)]
-impl ForestFacts {
-    /// A forest with this schema, no domains, and an acceptable account, for unit tests.
-    pub(crate) fn for_tests(name: &str, schema: crate::directory::discovery::Schema) -> Self {
-        ForestFacts {
-            forest: Forest {
-                name: name.into(),
-                server: "dc1".into(),
-                forest_functional_level: None,
-                forest_functional_level_name: None,
-                domains: Vec::new(),
-                upn_suffixes: Vec::new(),
-                schema,
-                exchange_schema: false,
-                kds_root_key: None,
-                root_dse: crate::directory::rootdse::RootDse::from_attrs(&Default::default()),
-            },
-            account: AccountCheck {
-                dn: "CN=sky".into(),
-                sam_account_name: None,
-                privileged_groups: Vec::new(),
-                can_read_changes: true,
-                acceptable: true,
-                findings: Vec::new(),
-            },
-            anchor_write: Vec::new(),
-        }
-    }
-}
-
-impl ForestFacts {
-    /// The naming contexts of the domains that could be read.
-    pub fn reachable_naming_contexts(&self) -> Vec<String> {
-        self.forest
-            .reachable_domains()
-            .map(|d| d.naming_context.clone())
-            .collect()
-    }
-}
-
 impl DirectoryForm {
     /// The server and account this form describes, or the problems that stop it.
     pub fn parsed(&self) -> Result<(ServerSpec, AccountName), Vec<Problem>> {
@@ -218,13 +135,6 @@ impl DirectoryForm {
             (Some(s), Some(a)) if problems.is_empty() => Ok((s, a)),
             _ => Err(problems),
         }
-    }
-
-    /// Whether nothing was typed.
-    pub fn is_empty(&self) -> bool {
-        self.server.trim().is_empty()
-            && self.account.trim().is_empty()
-            && self.password.expose().is_empty()
     }
 }
 
@@ -305,12 +215,12 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
                 return Vec::new();
             };
             let password = w.draft.directory_form.password.clone();
-            let probe = if crate::wizard::pages::connect_directories::creates_account(&w.draft) {
+            let probe = if creates_account(&w.draft) {
                 crate::wizard::probe::Probe::CreateConnector {
                     server,
                     admin: account,
                     password,
-                    hash_sync: crate::wizard::pages::optional_features::Feature::PasswordHashSync
+                    hash_sync: crate::wizard::state::choices::Feature::PasswordHashSync
                         .is_on(&w.draft, &w.facts),
                 }
             } else {
@@ -373,7 +283,7 @@ impl Wizard {
     /// Changes the forest form: an earlier outcome no longer holds.
     pub(crate) fn directory_input(
         &mut self,
-        change: impl FnOnce(&mut crate::wizard::pages::connect_directories::DirectoryForm),
+        change: impl FnOnce(&mut crate::wizard::state::directories::DirectoryForm),
     ) {
         change(&mut self.draft.directory_form);
         self.facts.directory_probe = None;
@@ -386,7 +296,7 @@ impl Wizard {
     /// outcome stays on the page with the form as it was.
     pub(crate) fn directory_found(
         &mut self,
-        outcome: Result<crate::wizard::pages::connect_directories::ForestFacts, String>,
+        outcome: Result<crate::ops::discover::ForestFacts, String>,
     ) {
         if let Ok(found) = &outcome
             && found.account.acceptable
@@ -397,15 +307,15 @@ impl Wizard {
                 .any(|d| d.forest.eq_ignore_ascii_case(&found.forest.name))
         {
             let form = std::mem::take(&mut self.draft.directory_form);
-            self.draft.directories.push(
-                crate::wizard::pages::connect_directories::AddedDirectory {
+            self.draft
+                .directories
+                .push(crate::wizard::state::directories::AddedDirectory {
                     forest: found.forest.name.clone(),
                     form,
-                },
-            );
+                });
             self.draft.ou_filters.insert(
                 found.forest.name.clone(),
-                crate::wizard::pages::domain_ou_filtering::OuSelection::everything(found),
+                crate::wizard::state::scope::OuSelection::everything(found),
             );
             self.facts
                 .forests
@@ -420,6 +330,8 @@ impl Wizard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::Secret;
+    use crate::wizard::state::directories::AddedDirectory;
 
     fn form(server: &str, account: &str, password: &str) -> DirectoryForm {
         DirectoryForm {

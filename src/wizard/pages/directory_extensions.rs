@@ -180,15 +180,12 @@ mod tests {
     fn with_forest() -> (Draft, Facts) {
         let mut draft = Draft::default();
         let mut facts = Facts::default();
-        draft.directories.push(
-            crate::wizard::pages::connect_directories::AddedDirectory::for_tests("contoso.test"),
-        );
+        draft
+            .directories
+            .push(crate::wizard::state::directories::AddedDirectory::for_tests("contoso.test"));
         facts.forests.insert(
             "contoso.test".into(),
-            crate::wizard::pages::connect_directories::ForestFacts::for_tests(
-                "contoso.test",
-                schema(),
-            ),
+            crate::ops::discover::ForestFacts::for_tests("contoso.test", schema()),
         );
         (draft, facts)
     }

@@ -20,16 +20,6 @@ pub const CUSTOM: &str = "custom";
 /// Neither option is chosen.
 pub const CHOOSE_MODE: &str = "choose_mode";
 
-/// How the installation is configured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum InstallMode {
-    /// One forest, password hash synchronization, everything synchronized, started at once.
-    Express,
-    /// Every page of the custom install.
-    Custom,
-}
-
 /// Checks the page.
 pub fn validate(draft: &Draft) -> Vec<Problem> {
     let mut problems = Vec::new();
@@ -63,6 +53,7 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wizard::InstallMode;
 
     #[test]
     fn a_mode_must_be_chosen() {

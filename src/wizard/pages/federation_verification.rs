@@ -70,7 +70,7 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
         (EXTERNAL_DNS, &fed.external_dns),
     ] {
         if let Err(why) = parse_dns(text) {
-            return vec![Problem::error(page, field, DNS_INVALID).with_detail(why)];
+            return vec![Problem::error(page, field, DNS_INVALID).with_detail(why.to_string())];
         }
     }
     rows_problems(page, &facts.federation.verification)

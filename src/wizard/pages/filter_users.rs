@@ -54,7 +54,7 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
     if !draft.pilot_enabled {
         return problems;
     }
-    let selections = crate::wizard::pages::domain_ou_filtering::selections(draft, facts);
+    let selections = crate::wizard::state::scope::selections(draft, facts);
     for added in &draft.directories {
         let forest = &added.forest;
         let typed = draft
@@ -162,7 +162,7 @@ impl Wizard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wizard::pages::connect_directories::AddedDirectory;
+    use crate::wizard::state::directories::AddedDirectory;
 
     #[test]
     fn a_pilot_needs_a_group_per_forest_found_before_next() {

@@ -191,7 +191,8 @@ mod tests {
     #[test]
     fn a_connector_account_that_cannot_write_the_anchor_back_is_warned_about() {
         use crate::directory::account::WriteSample;
-        use crate::wizard::pages::connect_directories::{AddedDirectory, ForestFacts};
+        use crate::ops::discover::ForestFacts;
+        use crate::wizard::state::directories::AddedDirectory;
         let mut draft = Draft::default();
         draft
             .directories

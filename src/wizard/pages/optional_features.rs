@@ -2,6 +2,7 @@
 
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
+use crate::wizard::state::choices::Feature;
 use crate::wizard::{Draft, Facts, SignInMethod};
 use crate::wizard::{Effect, Msg, Wizard};
 
@@ -49,40 +50,6 @@ pub const FEATURE_NOT_IN_BUILD: &str = "feature_not_in_build";
 /// A ticked feature needs the Exchange schema.
 pub const FEATURE_NEEDS_EXCHANGE: &str = "feature_needs_exchange";
 
-/// An optional feature.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    serde::Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "camelCase")]
-pub enum Feature {
-    /// Exchange hybrid deployment.
-    ExchangeHybrid,
-    /// Exchange mail public folders.
-    ExchangePublicFolders,
-    /// App and attribute filtering.
-    AppAttributeFiltering,
-    /// Password hash synchronization.
-    PasswordHashSync,
-    /// Password writeback.
-    PasswordWriteback,
-    /// Group writeback.
-    GroupWriteback,
-    /// Device writeback.
-    DeviceWriteback,
-    /// Directory extension attributes.
-    DirectoryExtensions,
-}
-
 /// Whether a feature can be ticked, and if not why (a field id naming the reason).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Availability {
@@ -95,18 +62,6 @@ pub enum Availability {
 }
 
 impl Feature {
-    /// Every feature, in page order.
-    pub const ALL: &'static [Feature] = &[
-        Feature::ExchangeHybrid,
-        Feature::ExchangePublicFolders,
-        Feature::AppAttributeFiltering,
-        Feature::PasswordHashSync,
-        Feature::PasswordWriteback,
-        Feature::GroupWriteback,
-        Feature::DeviceWriteback,
-        Feature::DirectoryExtensions,
-    ];
-
     /// Its field id.
     pub fn field(self) -> &'static str {
         match self {

@@ -204,10 +204,11 @@ mod tests {
     use crate::directory::account::AccountCheck;
     use crate::directory::discovery::{Forest, Schema, SchemaAttribute, UpnSuffix};
     use crate::directory::rootdse::RootDse;
+    use crate::ops::discover::ForestFacts;
     use crate::tenant::api::Domain;
     use crate::wizard::Severity;
-    use crate::wizard::pages::connect_directories::{AddedDirectory, ForestFacts};
-    use crate::wizard::pages::connect_tenant::TenantFacts;
+    use crate::wizard::state::directories::AddedDirectory;
+    use crate::wizard::state::tenant::TenantFacts;
 
     fn attribute(name: &str, syntax: &str, single: bool) -> SchemaAttribute {
         SchemaAttribute {

@@ -9,6 +9,7 @@ use crate::secret::Secret;
 use crate::wizard::probe::ProbeResult;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
+use crate::wizard::state::sso::entry;
 use crate::wizard::{Draft, Facts, SignInMethod};
 use crate::wizard::{Effect, Msg, Wizard};
 
@@ -46,17 +47,6 @@ pub const VERIFY_FAILED: &str = "verify_failed";
 /// Every forest is skipped.
 pub const ALL_SKIPPED: &str = "all_skipped";
 
-/// What was entered for one forest.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SsoEntry {
-    /// A domain administrator (`CONTOSO\admin`).
-    pub account: String,
-    /// Their password.
-    pub password: Secret,
-    /// Leave this forest without single sign-on.
-    pub skip: bool,
-}
-
 /// A forest's credentials as the plan carries them, to create its account while configuring.
 #[derive(Debug, Clone)]
 pub struct PlannedSso {
@@ -78,14 +68,6 @@ pub fn wanted(draft: &Draft) -> bool {
             draft.sign_in,
             SignInMethod::PasswordHashSync | SignInMethod::PassThrough
         )
-}
-
-/// The entry of a forest (empty when nothing was typed).
-pub fn entry<'a>(draft: &'a Draft, forest: &str) -> std::borrow::Cow<'a, SsoEntry> {
-    draft.sso.get(forest).map_or_else(
-        || std::borrow::Cow::Owned(SsoEntry::default()),
-        std::borrow::Cow::Borrowed,
-    )
 }
 
 /// Checks the page.
@@ -195,7 +177,7 @@ impl Wizard {
 
     /// Checks a forest's single sign-on administrator at its domain controller.
     pub(crate) fn verify_sso(&mut self, forest: String) -> Vec<Effect> {
-        let entry = crate::wizard::pages::single_sign_on::entry(&self.draft, &forest).into_owned();
+        let entry = crate::wizard::state::sso::entry(&self.draft, &forest).into_owned();
         let Some(added) = self.draft.directories.iter().find(|d| d.forest == forest) else {
             return Vec::new();
         };
@@ -224,7 +206,8 @@ impl Wizard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wizard::pages::connect_directories::AddedDirectory;
+    use crate::wizard::state::directories::AddedDirectory;
+    use crate::wizard::state::sso::SsoEntry;
 
     fn draft() -> Draft {
         let mut draft = Draft {

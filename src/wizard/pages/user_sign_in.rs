@@ -4,6 +4,7 @@
 use crate::wizard::Draft;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
+use crate::wizard::state::choices::SignInMethod;
 use crate::wizard::{Effect, Msg, Wizard};
 
 /// Field ids of this page.
@@ -44,59 +45,7 @@ pub const SSO_NEEDS_CLOUD_SIGN_IN: &str = "sso_needs_cloud_sign_in";
 /// Sign-in is left to the administrator.
 pub const NOT_CONFIGURED: &str = "not_configured";
 
-/// How people sign in with their on-premises password.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    serde::Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "camelCase")]
-pub enum SignInMethod {
-    /// The tenant checks a hash of the password hash, synchronized from AD.
-    #[default]
-    PasswordHashSync,
-    /// The tenant asks an on-premises agent to check the password against AD.
-    PassThrough,
-    /// The tenant sends people to an AD FS farm.
-    FederationAdfs,
-    /// The tenant sends people to a PingFederate server.
-    FederationPing,
-    /// Skybridge leaves sign-in alone.
-    DoNotConfigure,
-}
-
 impl SignInMethod {
-    /// Its name in settings files (`passwordHashSync`).
-    pub fn key(self) -> &'static str {
-        match self {
-            SignInMethod::PasswordHashSync => "passwordHashSync",
-            SignInMethod::PassThrough => "passThrough",
-            SignInMethod::FederationAdfs => "federationAdfs",
-            SignInMethod::FederationPing => "federationPing",
-            SignInMethod::DoNotConfigure => "doNotConfigure",
-        }
-    }
-
-    /// The method named `key` (as [`SignInMethod::key`] writes it).
-    pub fn from_key(key: &str) -> Option<SignInMethod> {
-        SignInMethod::ALL.iter().copied().find(|m| m.key() == key)
-    }
-
-    /// Every method, in the order the page lists them.
-    pub const ALL: &'static [SignInMethod] = &[
-        SignInMethod::PasswordHashSync,
-        SignInMethod::PassThrough,
-        SignInMethod::FederationAdfs,
-        SignInMethod::FederationPing,
-        SignInMethod::DoNotConfigure,
-    ];
-
     /// The id of its field (its option on the page).
     pub fn field(self) -> &'static str {
         match self {
@@ -106,15 +55,6 @@ impl SignInMethod {
             SignInMethod::FederationPing => FEDERATION_PING,
             SignInMethod::DoNotConfigure => DO_NOT_CONFIGURE,
         }
-    }
-
-    /// Whether seamless single sign-on can go with it: only when the tenant itself checks the
-    /// password (hash sync or pass-through); a federation server does its own single sign-on.
-    pub fn allows_single_sign_on(self) -> bool {
-        matches!(
-            self,
-            SignInMethod::PasswordHashSync | SignInMethod::PassThrough
-        )
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::SettingsError;
 use crate::engine::rules::{AnchorMode, Matching};
 use crate::secret::Secret;
-use crate::wizard::pages::optional_features::Feature;
+use crate::wizard::state::choices::Feature;
 use crate::wizard::{Draft, Facts, SignInMethod};
 
 /// The format version this build writes and reads.
@@ -315,19 +315,16 @@ impl SettingsFile {
                     }),
                     pilot_group,
                     sso_admin: (crate::wizard::pages::single_sign_on::wanted(draft)
-                        && !crate::wizard::pages::single_sign_on::entry(draft, &added.forest).skip)
+                        && !crate::wizard::state::sso::entry(draft, &added.forest).skip)
                         .then(|| SsoAdmin {
-                            account: crate::wizard::pages::single_sign_on::entry(
-                                draft,
-                                &added.forest,
-                            )
-                            .account
-                            .trim()
-                            .to_string(),
+                            account: crate::wizard::state::sso::entry(draft, &added.forest)
+                                .account
+                                .trim()
+                                .to_string(),
                             password: SecretRef::sso_env(&added.forest),
                         }),
                     sso_skip: crate::wizard::pages::single_sign_on::wanted(draft)
-                        && crate::wizard::pages::single_sign_on::entry(draft, &added.forest).skip,
+                        && crate::wizard::state::sso::entry(draft, &added.forest).skip,
                 }
             })
             .collect();

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use super::{SecretRef, SettingsError, SettingsFile};
 use crate::secret::Secret;
-use crate::wizard::pages::domain_ou_filtering::OuSelection;
 use crate::wizard::registry::PageId;
+use crate::wizard::state::scope::OuSelection;
 use crate::wizard::{Draft, Facts, Msg};
 
 /// A settings file read, with its secrets looked up where it says.

@@ -113,7 +113,7 @@ pub enum SettingsError {
 fn sample() -> SettingsFile {
     use crate::engine::rules::{AnchorMode, Matching};
     use crate::wizard::SignInMethod;
-    use crate::wizard::pages::optional_features::Feature;
+    use crate::wizard::state::choices::Feature;
 
     SettingsFile {
         schema: None,

@@ -75,7 +75,7 @@ pub(super) fn show(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &
                 continue;
             }
         };
-        let entry = crate::wizard::pages::single_sign_on::entry(wizard.draft(), forest);
+        let entry = crate::wizard::state::sso::entry(wizard.draft(), forest);
         crate::ui::widgets::form_grid(("sso-task", forest)).show(ui, |ui| {
             if let Some(account) =
                 crate::ui::widgets::text_row(ui, words.field(SSO_ADMIN), &entry.account, false)

@@ -1,5 +1,18 @@
 //! The wizard's state as data: what the administrator entered ([`Draft`]) and what probes
-//! learned ([`Facts`]). Each page's slice of them is defined in its own module.
+//! learned ([`Facts`]). A slice only one page uses is defined in that page's module; the slices
+//! several pages read are here:
+//!
+//! - [`choices`]: the install mode, the sign-in method, the optional features.
+//! - [`tenant`]: the tenant sign-in entered and learned.
+//! - [`directories`]: the forest form and the forests added.
+//! - [`scope`]: the domains and OUs selected.
+//! - [`sso`]: single sign-on's per-forest entries.
+
+pub mod choices;
+pub mod directories;
+pub mod scope;
+pub mod sso;
+pub mod tenant;
 
 use super::{InstallMode, PageId, SignInMethod, pages, settings};
 
@@ -19,17 +32,17 @@ pub struct Draft {
     /// Seamless single sign-on.
     pub single_sign_on: bool,
     /// The tenant sign-in.
-    pub tenant: pages::connect_tenant::TenantDraft,
+    pub tenant: crate::wizard::state::tenant::TenantDraft,
     /// The forest being added.
-    pub directory_form: pages::connect_directories::DirectoryForm,
+    pub directory_form: crate::wizard::state::directories::DirectoryForm,
     /// The forests added.
-    pub directories: Vec<pages::connect_directories::AddedDirectory>,
+    pub directories: Vec<crate::wizard::state::directories::AddedDirectory>,
     /// The attribute people sign in with, when not userPrincipalName.
     pub alternate_sign_in: Option<String>,
     /// Domain and OU filtering: only the ticked containers (else everything).
     pub sync_selected: bool,
     /// The ticked containers of each forest.
-    pub ou_filters: std::collections::BTreeMap<String, pages::domain_ou_filtering::OuSelection>,
+    pub ou_filters: std::collections::BTreeMap<String, crate::wizard::state::scope::OuSelection>,
     /// The text in the OU search box.
     pub ou_search: String,
     /// How the same person is recognised across forests.
@@ -41,13 +54,13 @@ pub struct Draft {
     /// The pilot group typed for each forest.
     pub pilot_groups: std::collections::BTreeMap<String, String>,
     /// Optional features ticked.
-    pub features: std::collections::BTreeSet<pages::optional_features::Feature>,
+    pub features: std::collections::BTreeSet<crate::wizard::state::choices::Feature>,
     /// The cloud services in use (app filtering; all until the administrator says otherwise).
     pub services: std::collections::BTreeSet<crate::engine::attributes::Service>,
     /// Attributes the chosen services read that the administrator left out (LDAP names).
     pub unticked_attributes: std::collections::BTreeSet<String>,
     /// Single sign-on credentials and skips, per forest (in memory only).
-    pub sso: std::collections::BTreeMap<String, pages::single_sign_on::SsoEntry>,
+    pub sso: std::collections::BTreeMap<String, crate::wizard::state::sso::SsoEntry>,
     /// Attributes chosen as directory extensions (LDAP names).
     pub extensions: std::collections::BTreeSet<String>,
     /// The text in the directory extensions' search box.
@@ -79,8 +92,8 @@ impl Default for Draft {
             mode: None,
             sign_in: SignInMethod::default(),
             single_sign_on: false,
-            tenant: pages::connect_tenant::TenantDraft::default(),
-            directory_form: pages::connect_directories::DirectoryForm::default(),
+            tenant: crate::wizard::state::tenant::TenantDraft::default(),
+            directory_form: crate::wizard::state::directories::DirectoryForm::default(),
             directories: Vec::new(),
             alternate_sign_in: None,
             sync_selected: false,
@@ -116,7 +129,7 @@ impl Default for Draft {
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     /// The tenant sign-in's outcome, for the sign-in name and settings now in the draft.
-    pub tenant: Option<Result<pages::connect_tenant::TenantFacts, String>>,
+    pub tenant: Option<Result<crate::wizard::state::tenant::TenantFacts, String>>,
     /// A tenant sign-in is under way.
     pub signing_in: bool,
     /// The code a device-code sign-in waits for: (where to enter it, the code).
@@ -151,11 +164,11 @@ pub struct Facts {
     /// The connector account created last (name and DN), to say so on the page.
     pub created_connector: Option<String>,
     /// The outcome of adding the forest in the form, when it was not added.
-    pub directory_probe: Option<Result<pages::connect_directories::ForestFacts, String>>,
+    pub directory_probe: Option<Result<crate::ops::discover::ForestFacts, String>>,
     /// A forest is being added.
     pub adding_directory: bool,
     /// What was learned about each added forest, by its name.
-    pub forests: std::collections::BTreeMap<String, pages::connect_directories::ForestFacts>,
+    pub forests: std::collections::BTreeMap<String, crate::ops::discover::ForestFacts>,
     /// The pilot group found (or not) in each forest.
     pub pilot_groups:
         std::collections::BTreeMap<String, Result<pages::filter_users::GroupFound, String>>,
