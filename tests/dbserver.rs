@@ -58,31 +58,25 @@ async fn each_obstacle_gets_its_own_answer_and_a_usable_database_is_left_as_it_w
     let found = server(&pg, "nosuch", "sky_owner", "Owner-Pw-1")
         .test_connection()
         .await;
-    match found {
-        Err(e @ ConnectionProblem::NoDatabase { .. }) => {
-            assert!(
-                e.to_string()
-                    .contains("CREATE DATABASE nosuch OWNER sky_owner"),
-                "{e}"
-            )
-        }
-        other => panic!("{other:?}"),
-    }
+    assert!(
+        matches!(&found, Err(ConnectionProblem::NoDatabase { .. }))
+            && found.as_ref().is_err_and(|e| e
+                .to_string()
+                .contains("CREATE DATABASE nosuch OWNER sky_owner")),
+        "{found:?}"
+    );
 
     // An account that may sign in but not create tables.
     let found = server(&pg, "sky", "sky_reader", "Reader-Pw-1")
         .test_connection()
         .await;
-    match found {
-        Err(e @ ConnectionProblem::NoCreatePrivilege { .. }) => {
-            assert!(
-                e.to_string()
-                    .contains("GRANT CREATE ON DATABASE sky TO sky_reader"),
-                "{e}"
-            )
-        }
-        other => panic!("{other:?}"),
-    }
+    assert!(
+        matches!(&found, Err(ConnectionProblem::NoCreatePrivilege { .. }))
+            && found.as_ref().is_err_and(|e| e
+                .to_string()
+                .contains("GRANT CREATE ON DATABASE sky TO sky_reader")),
+        "{found:?}"
+    );
 
     // The owner: usable, and the probe leaves nothing behind.
     let owner = server(&pg, "sky", "sky_owner", "Owner-Pw-1");

@@ -147,6 +147,21 @@ pub struct SchemaAttribute {
     pub constructed: bool,
 }
 
+#[cfg(test)]
+impl SchemaAttribute {
+    /// An attribute for unit tests: stored (only `tokenGroups` is constructed), no GUID.
+    pub(crate) fn for_tests(name: &str, syntax: &str, single_valued: bool) -> SchemaAttribute {
+        SchemaAttribute {
+            name: name.into(),
+            syntax: syntax.into(),
+            om_syntax: None,
+            single_valued,
+            schema_id_guid: None,
+            constructed: name == "tokenGroups",
+        }
+    }
+}
+
 /// One class of the schema.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -130,6 +130,11 @@ fn json_response(status: StatusCode, body: &Value, extra: &[(String, String)]) -
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_TYPE));
+    with_headers(response, extra)
+}
+
+/// The response with these headers added (a name or value that is not valid is left out).
+fn with_headers(mut response: Response, extra: &[(String, String)]) -> Response {
     for (k, v) in extra {
         if let (Ok(name), Ok(value)) = (
             axum::http::HeaderName::from_bytes(k.as_bytes()),
@@ -152,28 +157,9 @@ fn reply_response(reply: Reply, request_id: &str, client_request_id: &str) -> Re
             response
                 .headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-            for (k, v) in extra {
-                if let (Ok(name), Ok(value)) = (
-                    axum::http::HeaderName::from_bytes(k.as_bytes()),
-                    HeaderValue::from_str(&v),
-                ) {
-                    response.headers_mut().insert(name, value);
-                }
-            }
-            response
+            with_headers(response, &extra)
         }
-        (None, None) => {
-            let mut response = reply.status.into_response();
-            for (k, v) in extra {
-                if let (Ok(name), Ok(value)) = (
-                    axum::http::HeaderName::from_bytes(k.as_bytes()),
-                    HeaderValue::from_str(&v),
-                ) {
-                    response.headers_mut().insert(name, value);
-                }
-            }
-            response
-        }
+        (None, None) => with_headers(reply.status.into_response(), &extra),
     }
 }
 

@@ -268,6 +268,11 @@ impl Store {
             .collect()
     }
 
+    /// The properties of every object of a kind.
+    pub fn all_props(&self, kind: Kind) -> GraphResult<Vec<Map<String, Value>>> {
+        Ok(self.all(kind)?.into_iter().map(|r| r.props).collect())
+    }
+
     /// The id indexed under a unique value (`upn:alice@contoso.com`); keys are compared exactly,
     /// so callers lower-case the values that are case-insensitive.
     pub fn index_get(&self, key: &str) -> GraphResult<Option<String>> {

@@ -5,6 +5,18 @@ use super::registry::PageId;
 use crate::wizard::state::choices::Feature;
 use crate::wizard::state::choices::InstallMode;
 
+/// The pages the optional features chosen add after Optional features.
+fn feature_pages(draft: &Draft) -> Vec<PageId> {
+    let mut pages = Vec::new();
+    if draft.features.contains(&Feature::AppAttributeFiltering) {
+        pages.extend([PageId::AppFiltering, PageId::AttributeFiltering]);
+    }
+    if draft.features.contains(&Feature::DirectoryExtensions) {
+        pages.push(PageId::DirectoryExtensions);
+    }
+    pages
+}
+
 /// The pages the administrator walks through for this draft, in order. The express install
 /// asks for the tenant and one forest's enterprise administrator, shows the forest's sign-in
 /// suffixes, and goes on to Ready to configure.
@@ -32,12 +44,7 @@ pub fn flow(draft: &Draft) -> Vec<PageId> {
                 PageId::DomainOuFiltering,
                 PageId::OptionalFeatures,
             ]);
-            if draft.features.contains(&Feature::AppAttributeFiltering) {
-                pages.extend([PageId::AppFiltering, PageId::AttributeFiltering]);
-            }
-            if draft.features.contains(&Feature::DirectoryExtensions) {
-                pages.push(PageId::DirectoryExtensions);
-            }
+            pages.extend(feature_pages(draft));
             pages.push(PageId::ReadyToConfigure);
         }
         return pages;
@@ -56,12 +63,7 @@ pub fn flow(draft: &Draft) -> Vec<PageId> {
                 PageId::FilterUsers,
                 PageId::OptionalFeatures,
             ]);
-            if draft.features.contains(&Feature::AppAttributeFiltering) {
-                pages.extend([PageId::AppFiltering, PageId::AttributeFiltering]);
-            }
-            if draft.features.contains(&Feature::DirectoryExtensions) {
-                pages.push(PageId::DirectoryExtensions);
-            }
+            pages.extend(feature_pages(draft));
             if super::pages::single_sign_on::wanted(draft) {
                 pages.push(PageId::SingleSignOn);
             }

@@ -111,6 +111,22 @@ impl Checks {
         self.check_items(name, r, true)
     }
 
+    /// Sends the documented request `name` (placeholders replaced by `subst`) and checks the
+    /// answer against the documented one.
+    async fn exchange(&mut self, env: &Env, name: &str, subst: &[(&str, &str)]) -> Resp {
+        let r = send(env, &fixture(name), subst).await;
+        self.check(name, r)
+    }
+
+    /// [`Checks::exchange`] sent to `url` instead of the documented request's own address (a
+    /// next or delta link).
+    async fn exchange_at(&mut self, env: &Env, name: &str, url: &str) -> Resp {
+        let fx = fixture(name);
+        let documented = fx["request"]["url"].as_str().unwrap().to_owned();
+        let r = send(env, &fx, &[(&documented, url)]).await;
+        self.check(name, r)
+    }
+
     /// [`Checks::check`], saying whether a documented page with items needs an answer with items.
     fn check_items(&mut self, name: &str, r: Resp, items: bool) -> Resp {
         compare(name, &fixture(name), &r, items, &mut self.errors);
@@ -163,32 +179,21 @@ async fn every_documented_exchange_is_answered_in_the_documented_shape() {
 /// The organization: read, update, the sync flag (beta).
 async fn organization(c: &mut Checks, env: &Env) {
     let tenant = env.tenant.clone();
-    c.check(
-        "organization-get",
-        send(env, &fixture("organization-get"), &[]).await,
-    );
-    c.check(
-        "organization-update",
-        send(env, &fixture("organization-update"), &[("{id}", &tenant)]).await,
-    );
-    c.check(
+    c.exchange(env, "organization-get", &[]).await;
+    c.exchange(env, "organization-update", &[("{id}", &tenant)])
+        .await;
+    c.exchange(
+        env,
         "organization-update-onpremisessyncenabled-beta",
-        send(
-            env,
-            &fixture("organization-update-onpremisessyncenabled-beta"),
-            &[("84841066-274d-4ec0-a5c1-276be684bdd3", &tenant)],
-        )
-        .await,
-    );
+        &[("84841066-274d-4ec0-a5c1-276be684bdd3", &tenant)],
+    )
+    .await;
 }
 
 /// Users: create (Adele, then five more made directly), read, list, update; returns Adele's id
 /// and the others'.
 async fn users(c: &mut Checks, env: &Env) -> (String, Vec<String>) {
-    let adele = c.check(
-        "users-create",
-        send(env, &fixture("users-create"), &[]).await,
-    );
+    let adele = c.exchange(env, "users-create", &[]).await;
     let adele = adele.body["id"].as_str().unwrap_or_default().to_owned();
     let mut others = Vec::new();
     for (alias, name) in [
@@ -200,24 +205,14 @@ async fn users(c: &mut Checks, env: &Env) -> (String, Vec<String>) {
     ] {
         others.push(env.create_user(alias, name).await);
     }
-    c.check(
-        "users-get",
-        send(
-            env,
-            &fixture("users-get"),
-            &[("{id | userPrincipalName}", &adele)],
-        )
-        .await,
-    );
-    c.check(
+    c.exchange(env, "users-get", &[("{id | userPrincipalName}", &adele)])
+        .await;
+    c.exchange(
+        env,
         "users-get-select",
-        send(
-            env,
-            &fixture("users-get-select"),
-            &[("{id | userPrincipalName}", &adele)],
-        )
-        .await,
-    );
+        &[("{id | userPrincipalName}", &adele)],
+    )
+    .await;
     // This sample shows mailNickname, otherMails and proxyAddresses without $select, which
     // contradicts the documented default property set (users-rules.json); the emulator follows
     // the rule, so those three keys are not required here.
@@ -238,10 +233,7 @@ async fn users(c: &mut Checks, env: &Env) -> (String, Vec<String>) {
         send(env, &fixture("users-list-select-filter"), &[]).await,
         false,
     );
-    c.check(
-        "users-update",
-        send(env, &fixture("users-update"), &[("{id}", &adele)]).await,
-    );
+    c.exchange(env, "users-update", &[("{id}", &adele)]).await;
     c.check(
         "users-update-password",
         send(
@@ -257,10 +249,7 @@ async fn users(c: &mut Checks, env: &Env) -> (String, Vec<String>) {
 /// User delta: initial page, the final page of the round, then a round with changes; a deletion
 /// and the `$count` error.
 async fn user_delta(c: &mut Checks, env: &Env, others: &[String]) {
-    let initial = c.check(
-        "users-delta-initial",
-        send(env, &fixture("users-delta-initial"), &[]).await,
-    );
+    let initial = c.exchange(env, "users-delta-initial", &[]).await;
     let mut last_next = initial.body["@odata.nextLink"]
         .as_str()
         .map(|l| env.local(l))
@@ -304,16 +293,7 @@ async fn user_delta(c: &mut Checks, env: &Env, others: &[String]) {
             .status,
         204
     );
-    let fx = fixture("users-delta-changes");
-    let changes = c.check(
-        "users-delta-changes",
-        send(
-            env,
-            &fx,
-            &[(fx["request"]["url"].as_str().unwrap(), &delta_link)],
-        )
-        .await,
-    );
+    let changes = c.exchange_at(env, "users-delta-changes", &delta_link).await;
     let values = changes.body["value"]
         .as_array()
         .cloned()
@@ -334,24 +314,14 @@ async fn user_delta(c: &mut Checks, env: &Env, others: &[String]) {
         "users-delete",
         send(env, &fixture("users-delete"), &[("{user-id}", &others[3])]).await,
     );
-    c.check(
-        "errors-400-count-without-consistencylevel",
-        send(
-            env,
-            &fixture("errors-400-count-without-consistencylevel"),
-            &[],
-        )
-        .await,
-    );
+    c.exchange(env, "errors-400-count-without-consistencylevel", &[])
+        .await;
 }
 
 /// Groups: create both kinds, read, list, members; a property conflict. Returns the Microsoft
 /// 365 group's id.
 async fn groups(c: &mut Checks, env: &Env, adele: &str, others: &[String]) -> String {
-    let library = c.check(
-        "groups-create-m365",
-        send(env, &fixture("groups-create-m365"), &[]).await,
-    );
+    let library = c.exchange(env, "groups-create-m365", &[]).await;
     let library = library.body["id"].as_str().unwrap_or_default().to_owned();
     let security = c.check(
         "groups-create-security",
@@ -367,25 +337,19 @@ async fn groups(c: &mut Checks, env: &Env, adele: &str, others: &[String]) -> St
         .await,
     );
     let security = security.body["id"].as_str().unwrap_or_default().to_owned();
-    c.check(
+    c.exchange(
+        env,
         "groups-get",
-        send(
-            env,
-            &fixture("groups-get"),
-            &[("b320ee12-b1cd-4cca-b648-a437be61c5cd", &library)],
-        )
-        .await,
-    );
-    c.check("groups-list", send(env, &fixture("groups-list"), &[]).await);
-    c.check(
+        &[("b320ee12-b1cd-4cca-b648-a437be61c5cd", &library)],
+    )
+    .await;
+    c.exchange(env, "groups-list", &[]).await;
+    c.exchange(
+        env,
         "groups-members-add",
-        send(
-            env,
-            &fixture("groups-members-add"),
-            &[("{group-id}", &library), ("{id}", adele)],
-        )
-        .await,
-    );
+        &[("{group-id}", &library), ("{id}", adele)],
+    )
+    .await;
     let fx = fixture("groups-members-add-multiple");
     let mut body = fx["request"]["body"].clone();
     body["members@odata.bind"] = json!(
@@ -398,10 +362,8 @@ async fn groups(c: &mut Checks, env: &Env, adele: &str, others: &[String]) -> St
     fx2["request"]["body"] = body;
     let r = send(env, &fx2, &[("{group-id}", &library)]).await;
     c.check("groups-members-add-multiple", r);
-    c.check(
-        "groups-members-list",
-        send(env, &fixture("groups-members-list"), &[("{id}", &library)]).await,
-    );
+    c.exchange(env, "groups-members-list", &[("{id}", &library)])
+        .await;
     c.check(
         "groups-members-remove",
         send(
@@ -415,24 +377,14 @@ async fn groups(c: &mut Checks, env: &Env, adele: &str, others: &[String]) -> St
         .await,
     );
     env.create_group("MyPrefix_test_mysuffix", false).await;
-    c.check(
-        "errors-422-property-conflict",
-        send(
-            env,
-            &fixture("errors-422-property-conflict"),
-            &[("{id}", &security)],
-        )
-        .await,
-    );
+    c.exchange(env, "errors-422-property-conflict", &[("{id}", &security)])
+        .await;
     library
 }
 
 /// Group delta with members.
 async fn group_delta(c: &mut Checks, env: &Env, library: &str, others: &[String]) {
-    let initial = c.check(
-        "groups-delta-initial",
-        send(env, &fixture("groups-delta-initial"), &[]).await,
-    );
+    let initial = c.exchange(env, "groups-delta-initial", &[]).await;
     let mut pages = vec![initial.body.clone()];
     if let Some(next) = initial.body["@odata.nextLink"].as_str() {
         pages.extend(env.round(&env.local(next)).await);
@@ -458,16 +410,9 @@ async fn group_delta(c: &mut Checks, env: &Env, library: &str, others: &[String]
     );
     let r = env.graph("POST", &format!("/v1.0/groups/{library}/members/$ref"), Some(json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{}", others[4])}))).await;
     assert_eq!(r.status, 204, "{}", r.body);
-    let fx = fixture("groups-delta-changes");
-    let changes = c.check(
-        "groups-delta-changes",
-        send(
-            env,
-            &fx,
-            &[(fx["request"]["url"].as_str().unwrap(), &delta_link)],
-        )
-        .await,
-    );
+    let changes = c
+        .exchange_at(env, "groups-delta-changes", &delta_link)
+        .await;
     let group = changes.body["value"]
         .as_array()
         .and_then(|v| v.iter().find(|g| g["id"] == library))
@@ -496,23 +441,15 @@ async fn group_delta(c: &mut Checks, env: &Env, library: &str, others: &[String]
 /// Deletes a Microsoft 365 group, lists deleted groups, restores it; objects by their ids.
 async fn deleted_items(c: &mut Checks, env: &Env, adele: &str, others: &[String]) {
     let sample = env.create_group("SampleGroup", true).await;
-    c.check(
-        "groups-delete",
-        send(env, &fixture("groups-delete"), &[("{id}", &sample)]).await,
-    );
-    c.check(
-        "directory-deleteditems-list",
-        send(env, &fixture("directory-deleteditems-list"), &[]).await,
-    );
-    let restored = c.check(
-        "directory-deleteditems-restore",
-        send(
+    c.exchange(env, "groups-delete", &[("{id}", &sample)]).await;
+    c.exchange(env, "directory-deleteditems-list", &[]).await;
+    let restored = c
+        .exchange(
             env,
-            &fixture("directory-deleteditems-restore"),
+            "directory-deleteditems-restore",
             &[("{object-id}", &sample)],
         )
-        .await,
-    );
+        .await;
     assert_eq!(restored.body["@odata.type"], "#microsoft.graph.group");
     let fx = fixture("directoryobjects-getbyids");
     let mut fx2 = fx.clone();
@@ -537,27 +474,20 @@ async fn contacts(c: &mut Checks, env: &Env) {
     assert_eq!(r.status, 201, "{}", r.body);
     let contact = r.body["id"].as_str().unwrap().to_owned();
     c.check("orgcontacts-list", send(env, &list_fx, &[]).await);
-    c.check(
-        "orgcontacts-get",
-        send(env, &fixture("orgcontacts-get"), &[("{id}", &contact)]).await,
-    );
+    c.exchange(env, "orgcontacts-get", &[("{id}", &contact)])
+        .await;
 }
 
 /// Domains: add, read the DNS records, publish the TXT record, verify, update, federate.
 async fn domains(c: &mut Checks, env: &Env) {
-    c.check(
-        "domains-create",
-        send(env, &fixture("domains-create"), &[]).await,
-    );
-    let records = c.check(
-        "domains-verificationdnsrecords-list",
-        send(
+    c.exchange(env, "domains-create", &[]).await;
+    let records = c
+        .exchange(
             env,
-            &fixture("domains-verificationdnsrecords-list"),
+            "domains-verificationdnsrecords-list",
             &[("{domain-name}", "contoso.com")],
         )
-        .await,
-    );
+        .await;
     let txt = records.body["value"]
         .as_array()
         .and_then(|v| v.iter().find(|r| r["recordType"] == "Txt"))
@@ -581,96 +511,57 @@ async fn domains(c: &mut Checks, env: &Env) {
         )
         .await;
     assert_eq!(r.status, 204);
-    c.check(
-        "domains-verify",
-        send(
-            env,
-            &fixture("domains-verify"),
-            &[("{domain-name}", "contoso.com")],
-        )
-        .await,
-    );
-    c.check("domains-get", send(env, &fixture("domains-get"), &[]).await);
-    c.check(
-        "domains-list",
-        send(env, &fixture("domains-list"), &[]).await,
-    );
-    c.check(
-        "domains-update",
-        send(env, &fixture("domains-update"), &[]).await,
-    );
-    c.check(
-        "domains-federationconfiguration-create",
-        send(env, &fixture("domains-federationconfiguration-create"), &[]).await,
-    );
-    c.check(
+    c.exchange(env, "domains-verify", &[("{domain-name}", "contoso.com")])
+        .await;
+    c.exchange(env, "domains-get", &[]).await;
+    c.exchange(env, "domains-list", &[]).await;
+    c.exchange(env, "domains-update", &[]).await;
+    c.exchange(env, "domains-federationconfiguration-create", &[])
+        .await;
+    c.exchange(
+        env,
         "domains-federationconfiguration-list",
-        send(
-            env,
-            &fixture("domains-federationconfiguration-list"),
-            &[("{domainsId}", "contoso.com")],
-        )
-        .await,
-    );
+        &[("{domainsId}", "contoso.com")],
+    )
+    .await;
 }
 
 /// Applications: create, add a password, extension properties, a service principal.
 async fn applications(c: &mut Checks, env: &Env) {
-    let app = c.check(
-        "applications-create",
-        send(env, &fixture("applications-create"), &[]).await,
-    );
+    let app = c.exchange(env, "applications-create", &[]).await;
     let app_object = app.body["id"].as_str().unwrap_or_default().to_owned();
     let app_id = app.body["appId"].as_str().unwrap_or_default().to_owned();
-    c.check(
-        "applications-addpassword",
-        send(
+    c.exchange(env, "applications-addpassword", &[("{id}", &app_object)])
+        .await;
+    let ext = c
+        .exchange(
             env,
-            &fixture("applications-addpassword"),
+            "applications-extensionproperties-create",
             &[("{id}", &app_object)],
         )
-        .await,
-    );
-    let ext = c.check(
-        "applications-extensionproperties-create",
-        send(
-            env,
-            &fixture("applications-extensionproperties-create"),
-            &[("{id}", &app_object)],
-        )
-        .await,
-    );
+        .await;
     assert_eq!(
         ext.body["name"],
         format!("extension_{}_extensionName", app_id.replace('-', ""))
     );
     assert_eq!(ext.body["dataType"], "String");
-    c.check(
+    c.exchange(
+        env,
         "applications-extensionproperties-list",
-        send(
-            env,
-            &fixture("applications-extensionproperties-list"),
-            &[("{id}", &app_object)],
-        )
-        .await,
-    );
-    c.check(
+        &[("{id}", &app_object)],
+    )
+    .await;
+    c.exchange(
+        env,
         "serviceprincipals-create",
-        send(
-            env,
-            &fixture("serviceprincipals-create"),
-            &[("65415bb1-9267-4313-bbf5-ae259732ee12", &app_id)],
-        )
-        .await,
-    );
+        &[("65415bb1-9267-4313-bbf5-ae259732ee12", &app_id)],
+    )
+    .await;
 }
 
 /// `$batch`.
 async fn batch(c: &mut Checks, env: &Env) {
-    let batch = c.check(
-        "batch-request",
-        send(env, &fixture("batch-request"), &[]).await,
-    );
+    let batch = c.exchange(env, "batch-request", &[]).await;
     let statuses: Vec<(String, u64)> = batch.body["responses"]
         .as_array()
         .unwrap()

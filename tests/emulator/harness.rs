@@ -176,6 +176,18 @@ impl Env {
         (app, secret)
     }
 
+    /// The authorize endpoint asked with this query string (no cookie, no token).
+    pub(crate) async fn authorize(&self, query: &str) -> Resp {
+        self.raw(
+            "GET",
+            &format!("/{}/oauth2/v2.0/authorize?{query}", self.tenant),
+            &[],
+            None,
+            None,
+        )
+        .await
+    }
+
     /// A client-credentials token request for Microsoft Graph: (status, body).
     pub(crate) async fn client_credentials(&self, client_id: &str, secret: &str) -> (u16, Value) {
         self.form(

@@ -343,15 +343,7 @@ async fn authorization_code_with_pkce_signs_in_the_hinted_user() {
             ("login_hint", &env.admin()),
         ])
         .finish();
-    let resp = env
-        .raw(
-            "GET",
-            &format!("/{}/oauth2/v2.0/authorize?{query}", env.tenant),
-            &[],
-            None,
-            None,
-        )
-        .await;
+    let resp = env.authorize(&query).await;
     assert_eq!(resp.status, 302);
     let location = url::Url::parse(resp.headers["location"].to_str().unwrap()).unwrap();
     assert!(location.as_str().starts_with(redirect));
@@ -383,15 +375,7 @@ async fn authorization_code_with_pkce_signs_in_the_hinted_user() {
         (400, Some("invalid_grant"))
     );
     // A code is single-use, even after a failed attempt: start again.
-    let resp = env
-        .raw(
-            "GET",
-            &format!("/{}/oauth2/v2.0/authorize?{query}", env.tenant),
-            &[],
-            None,
-            None,
-        )
-        .await;
+    let resp = env.authorize(&query).await;
     let location = url::Url::parse(resp.headers["location"].to_str().unwrap()).unwrap();
     let code = location
         .query_pairs()
@@ -418,15 +402,7 @@ async fn authorization_code_with_pkce_signs_in_the_hinted_user() {
     assert_eq!(reused["error"], "invalid_grant");
     // Unknown hint: an error redirect; a non-loopback redirect_uri: no redirect at all.
     let unknown = query.replace("login_hint=admin", "login_hint=ghost");
-    let resp = env
-        .raw(
-            "GET",
-            &format!("/{}/oauth2/v2.0/authorize?{unknown}", env.tenant),
-            &[],
-            None,
-            None,
-        )
-        .await;
+    let resp = env.authorize(&unknown).await;
     assert!(
         resp.headers["location"]
             .to_str()
@@ -434,15 +410,7 @@ async fn authorization_code_with_pkce_signs_in_the_hinted_user() {
             .contains("error=interaction_required")
     );
     let evil = query.replace("127.0.0.1", "evil.example");
-    let resp = env
-        .raw(
-            "GET",
-            &format!("/{}/oauth2/v2.0/authorize?{evil}", env.tenant),
-            &[],
-            None,
-            None,
-        )
-        .await;
+    let resp = env.authorize(&evil).await;
     assert_eq!(resp.status, 400);
     assert!(resp.headers.get("location").is_none());
 }

@@ -8,7 +8,7 @@ use crate::common::Forest;
 use crate::common::postgres::Postgres;
 use crate::common::tenant::{TENANT_PASSWORD, Tenant};
 use crate::harness::{
-    State, add_directory, click, fill, fill_directory, finish_configuring, harness,
+    State, add_forest, click, fill, fill_directory, finish_configuring, harness,
     pass_required_components, press_and_wait, press_next, run_until, sign_in_to_the_emulator,
     use_database, walk_to_required_components,
 };
@@ -118,17 +118,8 @@ fn add_the_forest(
     // The ordinary account is accepted and the forest is added.
     fill(harness, "Connector account", &created.account.bind_name());
     fill(harness, "Password", created.password.expose());
-    add_directory(harness);
+    add_forest(harness);
     let wizard = &harness.state().wizard;
-    assert!(
-        wizard.facts().directory_probe.is_none(),
-        "{:?}",
-        wizard
-            .facts()
-            .directory_probe
-            .as_ref()
-            .map(|r| r.as_ref().err())
-    );
     assert_eq!(wizard.draft().directories.len(), 1);
     let found = &wizard.facts().forests[&wizard.draft().directories[0].forest];
     assert!(

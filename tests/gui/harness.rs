@@ -241,6 +241,23 @@ pub(crate) fn add_directory(harness: &mut Harness<'static, State>) {
     });
 }
 
+/// Presses Add directory and checks that the forest was added (the probe's complaint shown
+/// when it was not).
+#[track_caller]
+pub(crate) fn add_forest(harness: &mut Harness<'static, State>) {
+    add_directory(harness);
+    let wizard = &harness.state().wizard;
+    assert!(
+        wizard.facts().directory_probe.is_none(),
+        "{:?}",
+        wizard
+            .facts()
+            .directory_probe
+            .as_ref()
+            .map(|r| r.as_ref().err())
+    );
+}
+
 /// Presses Next until the walk reaches `page`, confirming warnings on the way.
 pub(crate) fn next_until(harness: &mut Harness<'static, State>, page: PageId) {
     for _ in 0..20 {

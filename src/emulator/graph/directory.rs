@@ -83,13 +83,7 @@ pub fn directory(req: &Req) -> GraphResult<Reply> {
     let segs: Vec<&str> = req.segs.iter().map(String::as_str).collect();
     match (segs.as_slice(), m) {
         (["contacts"], Method::GET) => {
-            let all = req
-                .t
-                .store
-                .all(Kind::Contact)?
-                .into_iter()
-                .map(|r| r.props)
-                .collect();
+            let all = req.t.store.all_props(Kind::Contact)?;
             list(
                 req,
                 &Listing {
@@ -103,13 +97,7 @@ pub fn directory(req: &Req) -> GraphResult<Reply> {
         }
         (["contacts"], _) => Err(read_only_contacts()),
         (["contacts", "$count"], Method::GET) => {
-            let all: Vec<_> = req
-                .t
-                .store
-                .all(Kind::Contact)?
-                .into_iter()
-                .map(|r| r.props)
-                .collect();
+            let all: Vec<_> = req.t.store.all_props(Kind::Contact)?;
             super::count(req, &all)
         }
         (["contacts", id], Method::GET) => match req.t.store.get(Kind::Contact, id)? {

@@ -147,13 +147,7 @@ pub fn groups(req: &Req) -> GraphResult<Reply> {
 }
 
 fn all(req: &Req) -> GraphResult<Vec<Map<String, Value>>> {
-    Ok(req
-        .t
-        .store
-        .all(Kind::Group)?
-        .into_iter()
-        .map(|r| r.props)
-        .collect())
+    Ok(req.t.store.all_props(Kind::Group)?)
 }
 
 fn listing() -> Listing<'static> {

@@ -272,13 +272,7 @@ pub fn users(req: &Req) -> GraphResult<Reply> {
     } else if req.segs.len() == 1 {
         return match *m {
             Method::GET => {
-                let all: Vec<Map<String, Value>> = req
-                    .t
-                    .store
-                    .all(Kind::User)?
-                    .into_iter()
-                    .map(|r| r.props)
-                    .collect();
+                let all: Vec<Map<String, Value>> = req.t.store.all_props(Kind::User)?;
                 list(req, &listing(), all)
             }
             Method::POST => create(req),
@@ -292,13 +286,7 @@ pub fn users(req: &Req) -> GraphResult<Reply> {
     };
     match (key.as_str(), rest.as_slice()) {
         ("$count", []) if *m == Method::GET => {
-            let all: Vec<Map<String, Value>> = req
-                .t
-                .store
-                .all(Kind::User)?
-                .into_iter()
-                .map(|r| r.props)
-                .collect();
+            let all: Vec<Map<String, Value>> = req.t.store.all_props(Kind::User)?;
             super::count(req, &all)
         }
         ("delta", []) if *m == Method::GET => delta::delta(req, Kind::User),

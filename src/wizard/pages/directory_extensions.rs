@@ -129,14 +129,7 @@ mod tests {
     use crate::engine::extensions::DataType;
 
     fn attribute(name: &str, syntax: &str, single: bool) -> SchemaAttribute {
-        SchemaAttribute {
-            name: name.into(),
-            syntax: syntax.into(),
-            om_syntax: None,
-            single_valued: single,
-            schema_id_guid: None,
-            constructed: name == "tokenGroups",
-        }
+        SchemaAttribute::for_tests(name, syntax, single)
     }
 
     fn class(name: &str, superior: &str, attributes: &[&str], auxiliary: &[&str]) -> SchemaClass {

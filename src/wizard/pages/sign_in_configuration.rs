@@ -201,9 +201,9 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::directory::account::AccountCheck;
-    use crate::directory::discovery::{Forest, Schema, SchemaAttribute, UpnSuffix};
-    use crate::directory::rootdse::RootDse;
+
+    use crate::directory::discovery::{Schema, SchemaAttribute, UpnSuffix};
+
     use crate::ops::discover::ForestFacts;
     use crate::tenant::api::Domain;
     use crate::wizard::Severity;
@@ -211,32 +211,14 @@ mod tests {
     use crate::wizard::state::tenant::TenantFacts;
 
     fn attribute(name: &str, syntax: &str, single: bool) -> SchemaAttribute {
-        SchemaAttribute {
-            name: name.into(),
-            syntax: syntax.into(),
-            om_syntax: None,
-            single_valued: single,
-            schema_id_guid: None,
-            constructed: false,
-        }
+        SchemaAttribute::for_tests(name, syntax, single)
     }
 
     /// One forest with two suffixes, a tenant where only one of them is verified.
     fn setup() -> (Draft, Facts) {
-        let forest = Forest {
-            name: "contoso.test".into(),
-            server: "dc1".into(),
-            forest_functional_level: None,
-            forest_functional_level_name: None,
-            domains: Vec::new(),
-            upn_suffixes: ["contoso.com", "contoso.test"]
-                .into_iter()
-                .map(|s| UpnSuffix {
-                    suffix: s.into(),
-                    source: "extra",
-                })
-                .collect(),
-            schema: Schema {
+        let mut found = ForestFacts::for_tests(
+            "contoso.test",
+            Schema {
                 attributes: vec![
                     attribute("mail", "2.5.5.12", true),
                     attribute("otherMailbox", "2.5.5.12", false),
@@ -244,27 +226,16 @@ mod tests {
                 ],
                 classes: Vec::new(),
             },
-            exchange_schema: false,
-            kds_root_key: None,
-            root_dse: RootDse::from_attrs(&Default::default()),
-        };
-        let account = AccountCheck {
-            dn: "CN=sky".into(),
-            sam_account_name: None,
-            privileged_groups: Vec::new(),
-            can_read_changes: true,
-            acceptable: true,
-            findings: Vec::new(),
-        };
-        let mut facts = Facts::default();
-        facts.forests.insert(
-            "contoso.test".into(),
-            ForestFacts {
-                forest,
-                account,
-                anchor_write: Vec::new(),
-            },
         );
+        found.forest.upn_suffixes = ["contoso.com", "contoso.test"]
+            .into_iter()
+            .map(|s| UpnSuffix {
+                suffix: s.into(),
+                source: "extra",
+            })
+            .collect();
+        let mut facts = Facts::default();
+        facts.forests.insert("contoso.test".into(), found);
         let domain = |id: &str, verified: bool| Domain {
             id: id.into(),
             is_verified: verified,
