@@ -147,7 +147,7 @@ pub fn groups(req: &Req) -> GraphResult<Reply> {
 }
 
 fn all(req: &Req) -> GraphResult<Vec<Map<String, Value>>> {
-    Ok(req.t.store.all_props(Kind::Group)?)
+    req.t.store.all_props(Kind::Group)
 }
 
 fn listing() -> Listing<'static> {
