@@ -636,30 +636,7 @@ fn two_forests_join_by_mail_and_one_conflict_does_not_stop_the_rest(kind: StoreK
     assert_eq!(delta.counts.deletes, 0, "{delta:?}");
     rt.block_on(graph.user(&before, &[]))
         .expect("the renamed user is the same tenant object");
-    let tenant_groups = {
-        let mut g = Vec::new();
-        rt.block_on(graph.list("groups", false, |x| {
-            g.push(x);
-            Ok(())
-        }))
-        .expect("groups");
-        g
-    };
-    let sales = tenant_groups
-        .iter()
-        .find(|g| g["displayName"] == "Sales Team")
-        .and_then(|g| g["id"].as_str())
-        .expect("Sales Team in the tenant");
-    let mut member_mails = Vec::new();
-    rt.block_on(graph.list(
-        &format!("groups/{sales}/members?$select=mail"),
-        false,
-        |m| {
-            member_mails.push(m["mail"].as_str().unwrap_or_default().to_lowercase());
-            Ok(())
-        },
-    ))
-    .expect("members");
+    let member_mails = tenant_group_mails(&rt, &graph, "Sales Team");
     assert!(!member_mails.is_empty());
     assert!(
         !member_mails.contains(&leaving_mail.to_lowercase()),
@@ -705,6 +682,39 @@ fn two_forests_join_by_mail_and_one_conflict_does_not_stop_the_rest(kind: StoreK
         skybridge::engine::sync::pending_for(&healed).is_none(),
         "nothing left pending"
     );
+}
+
+/// The mail addresses (lower case) of the members of the tenant group named `name`.
+fn tenant_group_mails(
+    rt: &tokio::runtime::Runtime,
+    graph: &GraphClient,
+    name: &str,
+) -> Vec<String> {
+    let tenant_groups = {
+        let mut g = Vec::new();
+        rt.block_on(graph.list("groups", false, |x| {
+            g.push(x);
+            Ok(())
+        }))
+        .expect("groups");
+        g
+    };
+    let sales = tenant_groups
+        .iter()
+        .find(|g| g["displayName"] == name)
+        .and_then(|g| g["id"].as_str())
+        .expect("Sales Team in the tenant");
+    let mut member_mails = Vec::new();
+    rt.block_on(graph.list(
+        &format!("groups/{sales}/members?$select=mail"),
+        false,
+        |m| {
+            member_mails.push(m["mail"].as_str().unwrap_or_default().to_lowercase());
+            Ok(())
+        },
+    ))
+    .expect("members");
+    member_mails
 }
 
 /// Changes the stored metaverse object that `find` picks as a crash at the wrong moment would

@@ -195,6 +195,46 @@ fn the_service_holds_the_store_runs_cycles_and_answers_the_cli() {
     );
 
     // The troubleshooting checklist, asked of the running service: everything passes.
+    let contoso = forest.dns.to_lowercase();
+    every_check_passes(data_arg, &contoso);
+
+    // A second service for the same folder is refused.
+    let (ok, _, err) = skybridge(&["service", "run", "--data", data_arg]);
+    assert!(!ok && err.contains("already runs"), "{err}");
+
+    // Stop: the service ends by itself and takes its socket with it.
+    let (ok, out, err) = skybridge(&["service", "stop", "--data", data_arg]);
+    assert!(ok && out.contains("stopped"), "{out}{err}");
+    let ended = service.wait().expect("the service ends");
+    assert!(ended.success(), "{ended:?}");
+    assert!(!data.join("skybridge.sock").exists());
+
+    // Killed outright: the socket stays, is recognised as stale, and the CLI opens the store.
+    killed_then_replaced(&data, data_arg);
+
+    // Without the application's secret the checklist fails the tenant check, and says why.
+    let installed: Value = serde_json::from_str(
+        &std::fs::read_to_string(data.join("settings.json")).expect("settings.json"),
+    )
+    .expect("JSON");
+    let keychain =
+        skybridge::secret::Keychain::new(installed["keychainService"].as_str().expect("service"));
+    keychain.remove("tenant:client-secret").expect("removed");
+    let (ok, out, err) = skybridge(&["troubleshoot", "--data", data_arg]);
+    assert!(!ok && err.contains("check(s) failed"), "{err}");
+    assert!(
+        out.contains("FAIL  tenant token: the keychain has no application secret"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("ok    {contoso}: reading changes")),
+        "{out}"
+    );
+}
+
+/// The troubleshooting checklist of the installation in `data` passes every check, for the
+/// forest `contoso` too.
+fn every_check_passes(data_arg: &str, contoso: &str) {
     let (ok, out, err) = skybridge(&["troubleshoot", "--json", "--data", data_arg]);
     assert!(ok, "{out}{err}");
     let checks: Vec<Value> = serde_json::from_str(&out).expect("checks");
@@ -202,7 +242,6 @@ fn the_service_holds_the_store_runs_cycles_and_answers_the_cli() {
     for expected in ["settings", "tenant token", "write budget", "last runs"] {
         assert!(names.contains(&expected), "{expected}: {names:?}");
     }
-    let contoso = forest.dns.to_lowercase();
     for part in [
         "domain controller and sign-in",
         "reading changes",
@@ -217,19 +256,11 @@ fn the_service_holds_the_store_runs_cycles_and_answers_the_cli() {
             "{name}: {out}"
         );
     }
+}
 
-    // A second service for the same folder is refused.
-    let (ok, _, err) = skybridge(&["service", "run", "--data", data_arg]);
-    assert!(!ok && err.contains("already runs"), "{err}");
-
-    // Stop: the service ends by itself and takes its socket with it.
-    let (ok, out, err) = skybridge(&["service", "stop", "--data", data_arg]);
-    assert!(ok && out.contains("stopped"), "{out}{err}");
-    let ended = service.wait().expect("the service ends");
-    assert!(ended.success(), "{ended:?}");
-    assert!(!data.join("skybridge.sock").exists());
-
-    // Killed outright: the socket stays, is recognised as stale, and the CLI opens the store.
+/// A service killed outright leaves its socket, which is recognised as stale (the CLI then
+/// opens the store), and a new service replaces it.
+fn killed_then_replaced(data: &std::path::Path, data_arg: &str) {
     let mut service = start_service(data_arg);
     wait_for("the service's socket", Duration::from_secs(30), || {
         status(data_arg).is_some()
@@ -257,25 +288,6 @@ fn the_service_holds_the_store_runs_cycles_and_answers_the_cli() {
     let (ok, _, err) = skybridge(&["service", "stop", "--data", data_arg]);
     assert!(ok, "{err}");
     assert!(service.wait().expect("ends").success());
-
-    // Without the application's secret the checklist fails the tenant check, and says why.
-    let installed: Value = serde_json::from_str(
-        &std::fs::read_to_string(data.join("settings.json")).expect("settings.json"),
-    )
-    .expect("JSON");
-    let keychain =
-        skybridge::secret::Keychain::new(installed["keychainService"].as_str().expect("service"));
-    keychain.remove("tenant:client-secret").expect("removed");
-    let (ok, out, err) = skybridge(&["troubleshoot", "--data", data_arg]);
-    assert!(!ok && err.contains("check(s) failed"), "{err}");
-    assert!(
-        out.contains("FAIL  tenant token: the keychain has no application secret"),
-        "{out}"
-    );
-    assert!(
-        out.contains(&format!("ok    {contoso}: reading changes")),
-        "{out}"
-    );
 }
 
 /// A systemd user manager of our own, for one test: started in a mount namespace of its own

@@ -185,14 +185,7 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
         property.starts_with("extension_") && property.ends_with("_telephoneNumber"),
         "{property}"
     );
-    let mut want: Vec<String> = common::seeded_with("contoso", "user", "telephoneNumber")
-        .into_iter()
-        .filter(|(dn, _)| {
-            dn.to_lowercase()
-                .ends_with(&format!(",{}", users_ou.to_lowercase()))
-        })
-        .filter_map(|(_, phone)| phone)
-        .collect();
+    let mut want = seeded_phones_under(&users_ou);
     let users = tenant.users_with(&format!(
         "id,onPremisesImmutableId,jobTitle,department,{property}"
     ));
@@ -224,6 +217,18 @@ fn plan_lists_the_problems_and_apply_configures_an_installation_from_a_file() {
         out.contains("error: Where Skybridge keeps its data › Data folder: This folder already holds a Skybridge installation"),
         "{out}"
     );
+}
+
+/// The telephone numbers the seed gave the users under `ou`.
+fn seeded_phones_under(ou: &str) -> Vec<String> {
+    common::seeded_with("contoso", "user", "telephoneNumber")
+        .into_iter()
+        .filter(|(dn, _)| {
+            dn.to_lowercase()
+                .ends_with(&format!(",{}", ou.to_lowercase()))
+        })
+        .filter_map(|(_, phone)| phone)
+        .collect()
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! the Microsoft identity platform that Skybridge uses — same paths, JSON shapes, status codes,
 //! error bodies, paging, delta, batching and throttling — over a persistent sled database.
 //!
-//! It is held to the documented behaviour by the contract tests in `tests/emulator.rs`, which
+//! It is held to the documented behaviour by the contract tests in `tests/emulator/`, which
 //! replay the samples of `tests/data/graph-fixtures/`.
 //!
 //! - [`EmulatorConfig`] describes one tenant; [`start`] runs it in-process (port 0 works; the

@@ -118,6 +118,19 @@ impl Checks {
         self.check(name, r)
     }
 
+    /// Sends the documented token request `name` to `path` with these form fields and checks
+    /// the answer.
+    async fn token_exchange(
+        &mut self,
+        env: &Env,
+        name: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> Resp {
+        let r = send_token(env, &fixture(name), path, fields).await;
+        self.check(name, r)
+    }
+
     /// [`Checks::exchange`] sent to `url` instead of the documented request's own address (a
     /// next or delta link).
     async fn exchange_at(&mut self, env: &Env, name: &str, url: &str) -> Resp {
@@ -585,9 +598,9 @@ async fn identity_platform(c: &mut Checks, env: &Env) {
     let tenant = env.tenant.clone();
     let token_path = format!("/{tenant}/oauth2/v2.0/token");
     let admin = env.admin();
-    let r = send_token(
+    c.token_exchange(
         env,
-        &fixture("token-ropc"),
+        "token-ropc",
         &token_path,
         &[
             ("client_id", &env.client_id),
@@ -596,10 +609,9 @@ async fn identity_platform(c: &mut Checks, env: &Env) {
         ],
     )
     .await;
-    c.check("token-ropc", r);
-    let r = send_token(
+    c.token_exchange(
         env,
-        &fixture("token-client-credentials"),
+        "token-client-credentials",
         &token_path,
         &[
             ("client_id", &env.client_id),
@@ -607,7 +619,6 @@ async fn identity_platform(c: &mut Checks, env: &Env) {
         ],
     )
     .await;
-    c.check("token-client-credentials", r);
     let r = send_token(
         env,
         &fixture("token-client-credentials"),
@@ -644,9 +655,9 @@ async fn identity_platform(c: &mut Checks, env: &Env) {
         )
         .await;
     assert_eq!(r.status, 204, "{}", r.body);
-    let r = send_token(
+    c.token_exchange(
         env,
-        &fixture("token-device-code-poll-success"),
+        "token-device-code-poll-success",
         &token_path,
         &[
             ("client_id", &env.client_id),
@@ -654,7 +665,6 @@ async fn identity_platform(c: &mut Checks, env: &Env) {
         ],
     )
     .await;
-    c.check("token-device-code-poll-success", r);
 }
 
 /// Throttling: any request can be throttled; here a write once a budget of one is spent (on an

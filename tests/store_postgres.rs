@@ -133,24 +133,16 @@ fn the_engine_store_keeps_its_state_on_the_server_and_one_process_at_a_time() {
     let database = pg.engine_database();
     let store = PostgresStore::connect(&database).expect("the store opens");
     let mut batch = Batch::default();
-    batch
-        .put(Space::Connector, b"contoso/b", &"beta")
-        .expect("the store answers");
-    batch
-        .put(Space::Connector, b"contoso/a", &"alpha")
-        .expect("the store answers");
-    batch
-        .put(Space::Connector, b"fabrikam/a", &"fab")
-        .expect("the store answers");
-    batch
-        .put(Space::Metaverse, b"contoso/a", &"other space")
-        .expect("the store answers");
-    batch
-        .put(Space::Watermark, b"contoso", &"cookie-1")
-        .expect("the store answers");
-    batch
-        .put(Space::Watermark, b"contoso", &"cookie-2")
-        .expect("the store answers");
+    for (space, key, value) in [
+        (Space::Connector, &b"contoso/b"[..], "beta"),
+        (Space::Connector, b"contoso/a", "alpha"),
+        (Space::Connector, b"fabrikam/a", "fab"),
+        (Space::Metaverse, b"contoso/a", "other space"),
+        (Space::Watermark, b"contoso", "cookie-1"),
+        (Space::Watermark, b"contoso", "cookie-2"),
+    ] {
+        batch.put(space, key, &value).expect("the store answers");
+    }
     store.commit(batch).expect("commit");
     let contoso: Vec<(Vec<u8>, String)> = store
         .scan(Space::Connector, b"contoso/")
