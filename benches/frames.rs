@@ -19,7 +19,7 @@ use skybridge::ops::discover::ForestFacts;
 use skybridge::secret::Secret;
 use skybridge::tenant::api;
 use skybridge::wizard::pages::required_components::FolderCheck;
-use skybridge::wizard::probe::ProbeResult;
+use skybridge::wizard::probe::Answer;
 use skybridge::wizard::state::choices::Feature;
 use skybridge::wizard::state::tenant::TenantFacts;
 use skybridge::wizard::{Effect, InstallMode, Msg, PageId, Position, Wizard};
@@ -148,10 +148,10 @@ fn big_schema() -> Schema {
 }
 
 /// Answers a probe the wizard asked for with a made-up answer.
-fn answer(wizard: &mut Wizard, effects: Vec<Effect>, result: ProbeResult) {
+fn answer(wizard: &mut Wizard, effects: Vec<Effect>, result: Answer) {
     for effect in effects {
         if let Effect::Probe(ticket, _) = effect {
-            wizard.update(Msg::ProbeDone(ticket, result.clone()));
+            wizard.update(Msg::Answered(ticket, result.clone()));
         }
     }
 }
@@ -168,7 +168,7 @@ fn wizard_on_ou_page() -> Wizard {
     answer(
         &mut w,
         asked,
-        ProbeResult::DataFolder(folder, FolderCheck::Usable),
+        Answer::DataFolder(folder, FolderCheck::Usable),
     );
     w.update(Msg::Next);
     w.update(Msg::Next);
@@ -188,17 +188,13 @@ fn wizard_on_ou_page() -> Wizard {
         }],
         admin: Default::default(),
     };
-    answer(&mut w, asked, ProbeResult::TenantSignIn(Ok(tenant)));
+    answer(&mut w, asked, Answer::TenantSignIn(Ok(tenant)));
     w.update(Msg::Next);
     w.update(Msg::SetDirectoryServer("ldaps://dc1.big.test".into()));
     w.update(Msg::SetDirectoryAccount("BIG\\sky".into()));
     w.update(Msg::SetDirectoryPassword(Secret::new("pw")));
     let asked = w.update(Msg::AddDirectory);
-    answer(
-        &mut w,
-        asked,
-        ProbeResult::Directory(Ok(Box::new(big_forest()))),
-    );
+    answer(&mut w, asked, Answer::Directory(Ok(Box::new(big_forest()))));
     w.update(Msg::Next);
     w.update(Msg::Next);
     w.update(Msg::SetSyncSelected(true));

@@ -49,7 +49,19 @@ impl Probes {
         ctx: &egui::Context,
     ) {
         self.spawn(ctx, async move {
-            Msg::ProbeDone(ticket, probe::run(*probe).await)
+            Msg::Answered(ticket, probe::run(*probe).await)
+        });
+    }
+
+    /// Starts an operation; its answer arrives through [`Probes::answers`].
+    pub fn start_operation(
+        &self,
+        ticket: crate::wizard::Ticket,
+        operation: Box<crate::wizard::operation::Operation>,
+        ctx: &egui::Context,
+    ) {
+        self.spawn(ctx, async move {
+            Msg::Answered(ticket, crate::wizard::operation::run(*operation).await)
         });
     }
 
@@ -149,6 +161,9 @@ pub fn dispatch(
         for effect in wizard.update(msg) {
             match effect {
                 Effect::Probe(ticket, probe) => probes.start(ticket, probe, ctx),
+                Effect::Operate(ticket, operation) => {
+                    probes.start_operation(ticket, operation, ctx)
+                }
                 Effect::Apply(ticket, job) => probes.start_step(ticket, job, ctx),
                 other @ (Effect::Close | Effect::ChoosePath(_)) => window.push(other),
             }
@@ -163,6 +178,7 @@ pub fn window_effect(effect: Effect, probes: &Probes, ctx: &egui::Context) {
         Effect::Close => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
         Effect::ChoosePath(what) => probes.choose_path(what, ctx),
         Effect::Probe(ticket, probe) => probes.start(ticket, probe, ctx),
+        Effect::Operate(ticket, operation) => probes.start_operation(ticket, operation, ctx),
         Effect::Apply(ticket, job) => probes.start_step(ticket, job, ctx),
     }
 }

@@ -21,7 +21,7 @@ mod plan;
 use crate::federation::certificate::{self, Outcome};
 use crate::federation::metadata::MetadataCheck;
 use crate::secret::Secret;
-use crate::wizard::probe::{Probe, ProbeResult};
+use crate::wizard::probe::{Answer, Probe};
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::{Draft, Facts, SignInMethod};
@@ -465,7 +465,7 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
             }
             let text = crate::wizard::pages::ping_federate::ping_settings(&w.draft, &w.facts);
             w.facts.federation.saved = None;
-            return vec![w.ask(Probe::SaveText {
+            return vec![w.operate(crate::wizard::operation::Operation::SaveText {
                 path: path.into(),
                 text,
             })];
@@ -474,12 +474,12 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
             let Some(Ok(tenant)) = &w.facts.tenant else {
                 return Vec::new();
             };
-            let probe = Probe::ConvertToManaged {
+            let operation = crate::wizard::operation::Operation::ConvertToManaged {
                 admin: tenant.admin.clone(),
                 domain: domain.clone(),
             };
             w.facts.federation.converted.remove(&domain);
-            return vec![w.ask(probe)];
+            return vec![w.operate(operation)];
         }
         // Messages of other pages never come here.
         _ => {}
@@ -488,18 +488,18 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
 }
 
 /// Takes a probe's answer for the federation pages (already checked to be the awaited one).
-pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
+pub(crate) fn answered(w: &mut Wizard, result: Answer) -> Vec<Effect> {
     match result {
-        ProbeResult::FederationCertificate(found) => {
+        Answer::FederationCertificate(found) => {
             w.facts.federation.certificate = Some(found);
         }
-        ProbeResult::FederationMetadata(found) => {
+        Answer::FederationMetadata(found) => {
             w.facts.federation.metadata = Some(found);
         }
-        ProbeResult::FarmVerified(rows) => {
+        Answer::FarmVerified(rows) => {
             w.facts.federation.verification = Some(Ok(rows));
         }
-        ProbeResult::ConvertedToManaged(domain, outcome) => {
+        Answer::ConvertedToManaged(domain, outcome) => {
             if outcome.is_ok()
                 && let Some(Ok(tenant)) = &mut w.facts.tenant
                 && let Some(d) = tenant
@@ -511,7 +511,7 @@ pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
             }
             w.facts.federation.converted.insert(domain, outcome);
         }
-        ProbeResult::TextSaved(outcome) => {
+        Answer::TextSaved(outcome) => {
             w.facts.federation.saved = Some(outcome);
         }
         // Answers for other pages never come here.

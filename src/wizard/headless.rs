@@ -60,7 +60,10 @@ impl Headless {
                 // Headless, paths come from the command line, never from a dialog.
                 Effect::Close | Effect::ChoosePath(_) => continue,
                 Effect::Probe(ticket, question) => {
-                    Msg::ProbeDone(ticket, self.runtime.block_on(probe::run(*question)))
+                    Msg::Answered(ticket, self.runtime.block_on(probe::run(*question)))
+                }
+                Effect::Operate(ticket, work) => {
+                    Msg::Answered(ticket, self.runtime.block_on(super::operation::run(*work)))
                 }
                 Effect::Apply(ticket, job) => {
                     // Progress arrives while the step runs; the channel closes when it ends.

@@ -15,7 +15,8 @@
 //! - [`state`], [`msg`]: the state ([`Draft`], [`Facts`]) and what flows in and out
 //!   ([`Msg`], [`Effect`]); `navigate`: Next, Back, Cancel.
 //! - [`probe`]: the questions the wizard asks servers and their answers, run through
-//!   [`crate::ops`]; [`apply`]: the Configuring steps; [`plan`]: the resolved install plan.
+//!   [`crate::ops`]; [`operation`]: the work that writes (a connector account, a change, the
+//!   service, a saved file), answered the same way; [`apply`]: the Configuring steps; [`plan`]: the resolved install plan.
 //! - [`installed_choices`]: an installation's settings as a settings file (what customizing
 //!   starts from and applies, what Export settings writes) and the wizard's choices kept beside
 //!   them; not a page, so any page may use it.
@@ -30,6 +31,7 @@ pub mod headless;
 pub mod installed_choices;
 pub mod msg;
 mod navigate;
+pub mod operation;
 pub mod pages;
 pub mod plan;
 pub mod probe;
@@ -199,6 +201,13 @@ impl Wizard {
         Effect::Probe(ticket, Box::new(probe))
     }
 
+    /// An operation with a fresh ticket, which becomes the awaited answer of its kind.
+    fn operate(&mut self, operation: operation::Operation) -> Effect {
+        let ticket = self.fresh_ticket();
+        self.awaited.insert(operation.kind(), ticket);
+        Effect::Operate(ticket, Box::new(operation))
+    }
+
     /// Applies what the administrator did and returns the work to carry out.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         let mut effects = self.apply_msg(msg);
@@ -212,7 +221,7 @@ impl Wizard {
     }
 
     /// Takes a probe's answer when it is the one awaited, and hands it to its page.
-    fn probe_done(&mut self, ticket: Ticket, result: probe::ProbeResult) -> Vec<Effect> {
+    fn probe_done(&mut self, ticket: Ticket, result: probe::Answer) -> Vec<Effect> {
         let kind = result.kind();
         // An answer to a question that has since changed is of no use.
         if self.awaited.get(&kind) != Some(&ticket) {

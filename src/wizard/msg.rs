@@ -154,7 +154,7 @@ pub enum Msg {
     /// Ticked or cleared "continue anyway" for a warning (page, message id).
     Confirm(PageId, &'static str, bool),
     /// A probe answered.
-    ProbeDone(Ticket, probe::ProbeResult),
+    Answered(Ticket, probe::Answer),
     /// A configuring step finished.
     ApplyDone(Ticket, Box<apply::Done>),
     /// A running configuring step got further: (its ticket, what it does, objects handled).
@@ -180,9 +180,12 @@ pub enum Msg {
 pub enum Effect {
     /// Close the wizard; nothing was applied.
     Close,
-    /// Run [`probe::run`] off the drawing thread and send back [`Msg::ProbeDone`] with this
+    /// Run [`probe::run`] off the drawing thread and send back [`Msg::Answered`] with this
     /// ticket.
     Probe(Ticket, Box<probe::Probe>),
+    /// Run [`super::operation::run`] off the drawing thread and send back [`Msg::Answered`]
+    /// with this ticket.
+    Operate(Ticket, Box<super::operation::Operation>),
     /// Run [`apply::run`] off the drawing thread and send back [`Msg::ApplyDone`] with this
     /// ticket.
     Apply(Ticket, Box<apply::Job>),

@@ -50,11 +50,13 @@ impl Wizard {
                 );
                 self.facts.task_change = None;
                 let data = self.draft.data_dir.clone();
-                return vec![self.ask(probe::Probe::ApplyCustomized {
-                    data,
-                    settings: Box::new(settings),
-                    plan: Box::new(plan),
-                })];
+                return vec![
+                    self.operate(crate::wizard::operation::Operation::ApplyCustomized {
+                        data,
+                        settings: Box::new(settings),
+                        plan: Box::new(plan),
+                    }),
+                ];
             }
             Msg::Next
                 if self.position == Position::Page(PageId::ReadyToConfigure)

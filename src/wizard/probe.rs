@@ -1,7 +1,8 @@
-//! The questions the wizard asks servers, as data, and the library code that answers them.
+//! The questions the wizard asks servers (reads), as data, each answered through the library.
+//! Work that writes is an [`super::operation::Operation`].
 //!
 //! The wizard returns a [`Probe`] inside an effect; the front end runs [`run`] on its tokio
-//! runtime (never on the thread that draws) and sends the [`ProbeResult`] back as a message with
+//! runtime (never on the thread that draws) and sends the [`Answer`] back as a message with
 //! the probe's ticket. A result whose ticket is no longer the latest for its kind (the input
 //! changed meanwhile) is dropped by the wizard.
 
@@ -21,18 +22,6 @@ pub enum Probe {
         account: crate::directory::AccountName,
         /// Its password.
         password: Secret,
-    },
-    /// Sign in to a domain controller as an enterprise administrator, create a connector
-    /// account with the rights synchronization needs, and read the forest as that account.
-    CreateConnector {
-        /// The domain controller.
-        server: crate::directory::ServerSpec,
-        /// The enterprise administrator (used for this once, never kept).
-        admin: crate::directory::AccountName,
-        /// Their password.
-        password: Secret,
-        /// Grant "replicating directory changes all" (password hash synchronization).
-        hash_sync: bool,
     },
     /// Sign in to a forest as the administrator given for single sign-on and check they may
     /// create its computer account.
@@ -72,86 +61,23 @@ pub enum Probe {
     },
     /// Run the federation verification's checks.
     VerifyFarm(Box<super::federation::FarmChecks>),
-    /// Convert a federated domain back to managed, as the signed-in administrator.
-    ConvertToManaged {
-        /// The administrator's session.
-        admin: crate::wizard::state::tenant::AdminSession,
-        /// The domain.
-        domain: String,
-    },
-    /// Write a text file (the PingFederate administrator's settings).
-    SaveText {
-        /// Where.
-        path: std::path::PathBuf,
-        /// What.
-        text: String,
-    },
     /// Read an installed configuration (through its service, or its store).
     LoadInstalled {
         /// The data folder.
         data: std::path::PathBuf,
-    },
-    /// Apply changed settings to an installation (the change API of `skybridge config apply`).
-    ApplyChange {
-        /// The data folder.
-        data: std::path::PathBuf,
-        /// The new settings.
-        settings: Box<crate::engine::install::Installation>,
     },
     /// Run the troubleshooting checklist of an installation.
     Troubleshoot {
         /// The data folder.
         data: std::path::PathBuf,
     },
-    /// Start, stop, register or unregister an installation's service.
-    Service {
-        /// The data folder.
-        data: std::path::PathBuf,
-        /// What to do.
-        action: crate::ops::installed::ServiceAction,
-    },
     /// Read an installation's settings for customizing, with its connector passwords.
     ReadForChange {
         /// The data folder.
         data: std::path::PathBuf,
     },
-    /// Write an installation's settings to a file (no secrets).
-    ExportInstalled {
-        /// The data folder.
-        data: std::path::PathBuf,
-        /// Where to write.
-        path: std::path::PathBuf,
-    },
-    /// Apply changed settings from a walk through the pages: register new directory
-    /// extensions on the engine's application, create the single sign-on accounts the plan
-    /// asks for, keep the connector passwords, then the change API.
-    ApplyCustomized {
-        /// The data folder.
-        data: std::path::PathBuf,
-        /// The new settings.
-        settings: Box<crate::engine::install::Installation>,
-        /// The walk's plan: connector passwords, the administrator's session, single sign-on
-        /// administrators, the wizard's choices.
-        plan: Box<super::plan::InstallPlan>,
-    },
     /// Read each forest's single sign-on account of an installation.
     SsoStates {
-        /// The data folder.
-        data: std::path::PathBuf,
-    },
-    /// Create a forest's single sign-on account or renew its key, as a domain administrator.
-    RenewSso {
-        /// The data folder.
-        data: std::path::PathBuf,
-        /// The forest.
-        forest: String,
-        /// The administrator.
-        account: String,
-        /// Their password.
-        password: Secret,
-    },
-    /// Read each forest's domains and schema again, and take in changed domain lists.
-    RefreshSchema {
         /// The data folder.
         data: std::path::PathBuf,
     },
@@ -161,11 +87,6 @@ pub enum Probe {
         data: std::path::PathBuf,
         /// The text to look for.
         text: String,
-    },
-    /// Run a cycle of an installation (its service's, when one runs).
-    RunCycle {
-        /// The data folder.
-        data: std::path::PathBuf,
     },
     /// Look up a pilot group in a forest.
     FindGroup {
@@ -205,13 +126,6 @@ pub enum Probe {
         /// The file.
         path: std::path::PathBuf,
     },
-    /// Write the settings (and their schema beside them).
-    WriteSettings {
-        /// The file.
-        path: std::path::PathBuf,
-        /// What to write.
-        file: Box<super::settings::SettingsFile>,
-    },
     /// Sign in to the tenant and read its organization and domains.
     TenantSignIn {
         /// Where the tenant is.
@@ -223,7 +137,7 @@ pub enum Probe {
     },
 }
 
-/// Which question a probe asks: one answer of each kind is awaited at a time.
+/// Which answer a probe or an operation gives: one answer of each kind is awaited at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ProbeKind {
     /// [`Probe::TenantSignIn`].
@@ -232,7 +146,7 @@ pub enum ProbeKind {
     Directory,
     /// [`Probe::FindGroup`].
     FindGroup,
-    /// [`Probe::ReadSettings`] and [`Probe::WriteSettings`].
+    /// [`Probe::ReadSettings`] and `Operation::WriteSettings`.
     SettingsFile,
     /// [`Probe::DataFolder`].
     DataFolder,
@@ -244,7 +158,7 @@ pub enum ProbeKind {
     Federation,
     /// [`Probe::LoadInstalled`].
     Installed,
-    /// [`Probe::ApplyChange`] and [`Probe::RunCycle`].
+    /// The changes and runs of Additional tasks (`Operation::ApplyChange`, `Operation::RunCycle`, …).
     TaskChange,
     /// [`Probe::Search`].
     Search,
@@ -260,26 +174,18 @@ impl Probe {
             Probe::TenantSignIn { .. }
             | Probe::DeviceCodeStart { .. }
             | Probe::DeviceCodeWait { .. } => ProbeKind::TenantSignIn,
-            Probe::Directory { .. } | Probe::CreateConnector { .. } => ProbeKind::Directory,
+            Probe::Directory { .. } => ProbeKind::Directory,
             Probe::VerifySsoAdmin { .. } => ProbeKind::SsoAdmin,
             Probe::FederationCertificate { .. }
             | Probe::FederationMetadata { .. }
-            | Probe::VerifyFarm(_)
-            | Probe::ConvertToManaged { .. }
-            | Probe::SaveText { .. } => ProbeKind::Federation,
+            | Probe::VerifyFarm(_) => ProbeKind::Federation,
             Probe::LoadInstalled { .. } => ProbeKind::Installed,
-            Probe::ApplyChange { .. }
-            | Probe::RunCycle { .. }
-            | Probe::Troubleshoot { .. }
-            | Probe::Service { .. }
-            | Probe::ApplyCustomized { .. }
-            | Probe::RefreshSchema { .. } => ProbeKind::TaskChange,
-            Probe::ReadForChange { .. } | Probe::ExportInstalled { .. } => ProbeKind::SettingsFile,
+            Probe::Troubleshoot { .. } => ProbeKind::TaskChange,
+            Probe::ReadForChange { .. } => ProbeKind::SettingsFile,
             Probe::Search { .. } => ProbeKind::Search,
             Probe::SsoStates { .. } => ProbeKind::SsoStates,
-            Probe::RenewSso { .. } => ProbeKind::SsoAdmin,
             Probe::FindGroup { .. } => ProbeKind::FindGroup,
-            Probe::ReadSettings { .. } | Probe::WriteSettings { .. } => ProbeKind::SettingsFile,
+            Probe::ReadSettings { .. } => ProbeKind::SettingsFile,
             Probe::DataFolder { .. } => ProbeKind::DataFolder,
             Probe::TestDatabase { .. } => ProbeKind::Database,
         }
@@ -288,7 +194,7 @@ impl Probe {
 
 /// An answer.
 #[derive(Debug, Clone)]
-pub enum ProbeResult {
+pub enum Answer {
     /// The tenant sign-in: what was learned, or why it failed (in words).
     TenantSignIn(Result<TenantFacts, String>),
     /// A device code to show, or why none was given.
@@ -345,51 +251,51 @@ pub enum ProbeResult {
     ),
 }
 
-impl ProbeResult {
+impl Answer {
     /// The kind of probe it answers.
     pub fn kind(&self) -> ProbeKind {
         match self {
-            ProbeResult::TenantSignIn(_) | ProbeResult::DeviceCode(_) => ProbeKind::TenantSignIn,
-            ProbeResult::Directory(_) | ProbeResult::ConnectorCreated(_) => ProbeKind::Directory,
-            ProbeResult::FindGroup(..) => ProbeKind::FindGroup,
-            ProbeResult::ReadSettings(_) | ProbeResult::WriteSettings(_) => ProbeKind::SettingsFile,
-            ProbeResult::DataFolder(..) => ProbeKind::DataFolder,
-            ProbeResult::DatabaseTested(_) => ProbeKind::Database,
-            ProbeResult::SsoVerified(..) => ProbeKind::SsoAdmin,
-            ProbeResult::Installed(_) => ProbeKind::Installed,
-            ProbeResult::FederationCertificate(_)
-            | ProbeResult::FederationMetadata(_)
-            | ProbeResult::FarmVerified(_)
-            | ProbeResult::ConvertedToManaged(..)
-            | ProbeResult::TextSaved(_) => ProbeKind::Federation,
-            ProbeResult::TaskChanged(_)
-            | ProbeResult::TaskCycle(_)
-            | ProbeResult::Checks(_)
-            | ProbeResult::ServiceDone(_) => ProbeKind::TaskChange,
-            ProbeResult::ForChange(_) => ProbeKind::SettingsFile,
-            ProbeResult::Found(_) => ProbeKind::Search,
-            ProbeResult::SchemaRefreshed(_) => ProbeKind::TaskChange,
-            ProbeResult::SsoStates(_) => ProbeKind::SsoStates,
-            ProbeResult::SsoRenewed(..) => ProbeKind::SsoAdmin,
+            Answer::TenantSignIn(_) | Answer::DeviceCode(_) => ProbeKind::TenantSignIn,
+            Answer::Directory(_) | Answer::ConnectorCreated(_) => ProbeKind::Directory,
+            Answer::FindGroup(..) => ProbeKind::FindGroup,
+            Answer::ReadSettings(_) | Answer::WriteSettings(_) => ProbeKind::SettingsFile,
+            Answer::DataFolder(..) => ProbeKind::DataFolder,
+            Answer::DatabaseTested(_) => ProbeKind::Database,
+            Answer::SsoVerified(..) => ProbeKind::SsoAdmin,
+            Answer::Installed(_) => ProbeKind::Installed,
+            Answer::FederationCertificate(_)
+            | Answer::FederationMetadata(_)
+            | Answer::FarmVerified(_)
+            | Answer::ConvertedToManaged(..)
+            | Answer::TextSaved(_) => ProbeKind::Federation,
+            Answer::TaskChanged(_)
+            | Answer::TaskCycle(_)
+            | Answer::Checks(_)
+            | Answer::ServiceDone(_) => ProbeKind::TaskChange,
+            Answer::ForChange(_) => ProbeKind::SettingsFile,
+            Answer::Found(_) => ProbeKind::Search,
+            Answer::SchemaRefreshed(_) => ProbeKind::TaskChange,
+            Answer::SsoStates(_) => ProbeKind::SsoStates,
+            Answer::SsoRenewed(..) => ProbeKind::SsoAdmin,
         }
     }
 }
 
 /// Answers a probe.
-pub async fn run(probe: Probe) -> ProbeResult {
+pub async fn run(probe: Probe) -> Answer {
     match probe {
         Probe::TenantSignIn {
             endpoint,
             user,
             password,
-        } => ProbeResult::TenantSignIn(tenant_sign_in(&endpoint, user, password).await),
-        Probe::DeviceCodeStart { endpoint } => ProbeResult::DeviceCode(
+        } => Answer::TenantSignIn(tenant_sign_in(&endpoint, user, password).await),
+        Probe::DeviceCodeStart { endpoint } => Answer::DeviceCode(
             device_code_start(&endpoint)
                 .await
                 .map(Box::new)
                 .map_err(|e| e.to_string()),
         ),
-        Probe::DeviceCodeWait { endpoint, prompt } => ProbeResult::TenantSignIn(
+        Probe::DeviceCodeWait { endpoint, prompt } => Answer::TenantSignIn(
             device_code_wait(&endpoint, &prompt)
                 .await
                 .map_err(|e| e.to_string()),
@@ -405,14 +311,14 @@ pub async fn run(probe: Probe) -> ProbeResult {
                     .map_err(|e| e.to_string())
             })
             .await;
-            ProbeResult::Directory(answer)
+            Answer::Directory(answer)
         }
         Probe::TestDatabase { server } => {
             let outcome = server
                 .test_connection()
                 .await
                 .map(|usable| usable.server_version);
-            ProbeResult::DatabaseTested(super::pages::required_components::database::DatabaseTest {
+            Answer::DatabaseTested(super::pages::required_components::database::DatabaseTest {
                 tested: server,
                 outcome,
             })
@@ -421,7 +327,7 @@ pub async fn run(probe: Probe) -> ProbeResult {
             file,
             password,
             name,
-        } => ProbeResult::FederationCertificate(
+        } => Answer::FederationCertificate(
             blocking(move || Ok(federation_certificate(&file, &password, &name)))
                 .await
                 .unwrap_or_else(|why| super::federation::CertificateFacts {
@@ -433,34 +339,15 @@ pub async fn run(probe: Probe) -> ProbeResult {
                     thumbprint: None,
                 }),
         ),
-        Probe::FederationMetadata { url, ca_file, host } => ProbeResult::FederationMetadata(
+        Probe::FederationMetadata { url, ca_file, host } => Answer::FederationMetadata(
             crate::federation::verify::read_metadata(&url, ca_file.as_deref(), host.as_deref())
                 .await
                 .map_err(|e| e.to_string()),
         ),
         Probe::VerifyFarm(checks) => {
-            ProbeResult::FarmVerified(crate::federation::verify::verify_farm(*checks).await)
+            Answer::FarmVerified(crate::federation::verify::verify_farm(*checks).await)
         }
-        Probe::ConvertToManaged { admin, domain } => {
-            let outcome = match admin.graph() {
-                None => {
-                    Err("the administrator's sign-in is no longer at hand: sign in again".into())
-                }
-                Some(graph) => crate::federation::domain::unfederate(graph, &domain)
-                    .await
-                    .map_err(|e| e.to_string()),
-            };
-            ProbeResult::ConvertedToManaged(domain, outcome)
-        }
-        Probe::SaveText { path, text } => ProbeResult::TextSaved(
-            blocking(move || {
-                std::fs::write(&path, text)
-                    .map(|()| path.display().to_string())
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))
-            })
-            .await,
-        ),
-        Probe::LoadInstalled { data } => ProbeResult::Installed(
+        Probe::LoadInstalled { data } => Answer::Installed(
             blocking(move || {
                 crate::ops::installed::load(&data)
                     .map(Box::new)
@@ -468,82 +355,24 @@ pub async fn run(probe: Probe) -> ProbeResult {
             })
             .await,
         ),
-        Probe::ApplyChange { data, settings } => ProbeResult::TaskChanged(
-            blocking(move || {
-                crate::ops::installed::change_settings(&data, &settings).map_err(|e| e.to_string())
-            })
-            .await,
-        ),
-        Probe::Troubleshoot { data } => ProbeResult::Checks(
+        Probe::Troubleshoot { data } => Answer::Checks(
             blocking(move || crate::ops::installed::troubleshoot(&data).map_err(|e| e.to_string()))
                 .await,
         ),
-        Probe::Service { data, action } => ProbeResult::ServiceDone(
-            blocking(move || {
-                crate::ops::installed::service_action(&data, action)
-                    .map(|done| super::pages::additional_tasks::service_done(&done))
-                    .map_err(|e| e.to_string())
-            })
-            .await,
-        ),
-        Probe::SsoStates { data } => ProbeResult::SsoStates(
+        Probe::SsoStates { data } => Answer::SsoStates(
             blocking(move || crate::ops::sso::sso_states(&data).map_err(|e| e.to_string())).await,
         ),
-        Probe::RenewSso {
-            data,
-            forest,
-            account,
-            password,
-        } => {
-            let named = forest.clone();
-            let outcome = blocking(move || {
-                crate::ops::sso::renew_sso(&data, &forest, &account, &password)
-                    .map(|made| super::pages::additional_tasks::sso_done(&made))
-                    .map_err(|e| e.to_string())
-            })
-            .await;
-            ProbeResult::SsoRenewed(named, outcome)
-        }
-        Probe::RefreshSchema { data } => ProbeResult::SchemaRefreshed(
-            blocking(move || {
-                crate::ops::schema::refresh_schema(&data)
-                    .map(Box::new)
-                    .map_err(|e| e.to_string())
-            })
-            .await,
-        ),
-        Probe::Search { data, text } => ProbeResult::Found(
+        Probe::Search { data, text } => Answer::Found(
             blocking(move || {
                 crate::ops::installed::search(&data, &text).map_err(|e| e.to_string())
             })
             .await,
         ),
-        Probe::ReadForChange { data } => ProbeResult::ForChange(
+        Probe::ReadForChange { data } => Answer::ForChange(
             blocking(move || {
                 super::installed_choices::read_for_change(&data)
                     .map(Box::new)
                     .map_err(|e| e.to_string())
-            })
-            .await,
-        ),
-        Probe::ExportInstalled { data, path } => ProbeResult::WriteSettings(
-            blocking(move || {
-                super::installed_choices::export_installed(&data, &path).map_err(|e| e.to_string())
-            })
-            .await,
-        ),
-        Probe::ApplyCustomized {
-            data,
-            settings,
-            plan,
-        } => ProbeResult::TaskChanged(apply_customized(data, *settings, *plan).await),
-        Probe::RunCycle { data } => ProbeResult::TaskCycle(
-            blocking(move || {
-                use crate::ops::installed::{Cycle, run_cycle};
-                match run_cycle(&data, false).map_err(|e| e.to_string())? {
-                    Cycle::Queued => Ok(String::new()),
-                    Cycle::Ran(records) => Ok(super::apply::summarize(&records)),
-                }
             })
             .await,
         ),
@@ -558,21 +387,8 @@ pub async fn run(probe: Probe) -> ProbeResult {
                     .map_err(|e| e.to_string())
             })
             .await;
-            ProbeResult::SsoVerified(forest, answer)
+            Answer::SsoVerified(forest, answer)
         }
-        Probe::CreateConnector {
-            server,
-            admin,
-            password,
-            hash_sync,
-        } => ProbeResult::ConnectorCreated(
-            blocking(move || {
-                crate::ops::discover::create_connector(&server, &admin, &password, hash_sync)
-                    .map(Box::new)
-                    .map_err(|e| e.to_string())
-            })
-            .await,
-        ),
         Probe::FindGroup {
             forest,
             server,
@@ -586,7 +402,7 @@ pub async fn run(probe: Probe) -> ProbeResult {
                     .map_err(|e| e.to_string())
             })
             .await;
-            ProbeResult::FindGroup(forest, answer)
+            Answer::FindGroup(forest, answer)
         }
         Probe::DataFolder { path } => {
             let checked = path.clone();
@@ -594,20 +410,13 @@ pub async fn run(probe: Probe) -> ProbeResult {
                 blocking(move || Ok(super::pages::required_components::check_folder(&checked)))
                     .await
                     .unwrap_or_else(super::pages::required_components::FolderCheck::Unusable);
-            ProbeResult::DataFolder(path, check)
+            Answer::DataFolder(path, check)
         }
-        Probe::ReadSettings { path } => ProbeResult::ReadSettings(
+        Probe::ReadSettings { path } => Answer::ReadSettings(
             blocking(move || {
                 super::settings::read(&path)
                     .map(Box::new)
                     .map_err(|e| e.to_string())
-            })
-            .await,
-        ),
-        Probe::WriteSettings { path, file } => ProbeResult::WriteSettings(
-            blocking(move || {
-                file.save(&path).map_err(|e| e.to_string())?;
-                Ok(path.display().to_string())
             })
             .await,
         ),
@@ -686,73 +495,6 @@ async fn tenant_sign_in(
         domains,
         admin: crate::wizard::state::tenant::AdminSession::new(graph),
     })
-}
-
-/// Applies customized settings: new directory extensions are registered on the engine's
-/// application first (with the administrator's session), then the connector passwords are
-/// kept and the settings applied through the change API. A failure before the change leaves
-/// the settings in use as they were.
-async fn apply_customized(
-    data: std::path::PathBuf,
-    settings: crate::engine::install::Installation,
-    plan: super::plan::InstallPlan,
-) -> Result<crate::engine::config::Applied, String> {
-    let installed = {
-        let data = data.clone();
-        blocking(move || {
-            crate::engine::install::Installation::load(&data).map_err(|e| e.to_string())
-        })
-        .await?
-    };
-    let new: Vec<crate::engine::extensions::Extension> = settings
-        .sync
-        .extensions
-        .iter()
-        .filter(|e| {
-            !installed
-                .sync
-                .extensions
-                .iter()
-                .any(|old| old.attribute == e.attribute)
-        })
-        .cloned()
-        .collect();
-    if !new.is_empty() {
-        let graph = plan.admin.graph().ok_or(
-            "the administrator's sign-in is no longer at hand: go back to Connect to the tenant and sign in again",
-        )?;
-        let app_id = settings.tenant.client_id.clone();
-        let app = graph
-            .application_of(&app_id)
-            .await
-            .map_err(|e| format!("cannot find the engine's application {app_id}: {e}"))?
-            .ok_or_else(|| format!("the tenant has no application {app_id}"))?;
-        let object_id = app["id"].as_str().unwrap_or_default().to_string();
-        super::apply::register_extension_properties(graph, &app_id, &object_id, &new)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    blocking(move || {
-        // Single sign-on turned on: each chosen forest's account, before the settings say so.
-        if settings.single_sign_on && !installed.single_sign_on && !plan.sso.is_empty() {
-            super::apply::single_sign_on(&plan).map_err(|e| e.to_string())?;
-        }
-        for d in &plan.directories {
-            settings
-                .store_directory_password(&d.connector, &d.password)
-                .map_err(|e| format!("cannot keep {}'s password: {e}", d.connector))?;
-        }
-        let choices = &plan.choices;
-        let applied =
-            crate::service::change_settings(&data, &settings).map_err(|e| e.to_string())?;
-        // The features and choices the engine's settings do not hold, for the next time.
-        if let Some(choices) = &choices {
-            super::installed_choices::keep_choices(&data, choices, &settings.keychain_service)
-                .map_err(|e| e.to_string())?;
-        }
-        Ok(applied)
-    })
-    .await
 }
 
 /// Checks a farm certificate file now, and reads its thumbprint.

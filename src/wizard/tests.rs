@@ -69,9 +69,9 @@ fn the_custom_walk_reaches_sign_in_and_a_method_without_sso_clears_it() {
     };
     assert_eq!(path, &wizard.draft().data_dir);
     assert!(!wizard.can_go_next());
-    wizard.update(Msg::ProbeDone(
+    wizard.update(Msg::Answered(
         *ticket,
-        probe::ProbeResult::DataFolder(
+        probe::Answer::DataFolder(
             path.clone(),
             pages::required_components::FolderCheck::Usable,
         ),
@@ -83,18 +83,18 @@ fn the_custom_walk_reaches_sign_in_and_a_method_without_sso_clears_it() {
     let [Effect::Probe(second, _)] = effects.as_slice() else {
         panic!("a new check: {effects:?}");
     };
-    wizard.update(Msg::ProbeDone(
+    wizard.update(Msg::Answered(
         *second,
-        probe::ProbeResult::DataFolder(
+        probe::Answer::DataFolder(
             "/srv/skybridge-two".into(),
             pages::required_components::FolderCheck::Installed,
         ),
     ));
     assert!(!wizard.can_go_next(), "an installed folder is refused");
     wizard.update(Msg::SetDataDir(path.clone()));
-    wizard.update(Msg::ProbeDone(
+    wizard.update(Msg::Answered(
         *ticket,
-        probe::ProbeResult::DataFolder(
+        probe::Answer::DataFolder(
             path.clone(),
             pages::required_components::FolderCheck::Usable,
         ),
@@ -104,9 +104,9 @@ fn the_custom_walk_reaches_sign_in_and_a_method_without_sso_clears_it() {
     let [Effect::Probe(third, _)] = effects.as_slice() else {
         panic!("a new check: {effects:?}");
     };
-    wizard.update(Msg::ProbeDone(
+    wizard.update(Msg::Answered(
         *third,
-        probe::ProbeResult::DataFolder(
+        probe::Answer::DataFolder(
             path.clone(),
             pages::required_components::FolderCheck::Usable,
         ),
@@ -150,9 +150,9 @@ fn a_sign_in_answer_for_input_that_has_changed_is_dropped() {
     assert!(wizard.probing(probe::ProbeKind::TenantSignIn));
     // The administrator corrects the name while the first sign-in is on its way.
     wizard.update(Msg::SetTenantUser("admin@fabrikam.com".into()));
-    wizard.update(Msg::ProbeDone(
+    wizard.update(Msg::Answered(
         *first,
-        probe::ProbeResult::TenantSignIn(Ok(signed_in_facts("admin@contoso.com"))),
+        probe::Answer::TenantSignIn(Ok(signed_in_facts("admin@contoso.com"))),
     ));
     assert!(wizard.facts().tenant.is_none(), "a stale answer is dropped");
     let effects = wizard.update(Msg::SignInTenant);
@@ -160,9 +160,9 @@ fn a_sign_in_answer_for_input_that_has_changed_is_dropped() {
         panic!("{effects:?}");
     };
     assert_ne!(first, second);
-    wizard.update(Msg::ProbeDone(
+    wizard.update(Msg::Answered(
         *second,
-        probe::ProbeResult::TenantSignIn(Ok(signed_in_facts("admin@fabrikam.com"))),
+        probe::Answer::TenantSignIn(Ok(signed_in_facts("admin@fabrikam.com"))),
     ));
     assert!(matches!(&wizard.facts().tenant, Some(Ok(f)) if f.user == "admin@fabrikam.com"));
     assert!(!wizard.probing(probe::ProbeKind::TenantSignIn));

@@ -9,7 +9,7 @@
 use crate::engine::install::Installation;
 use crate::ops::installed::{Installed, ServiceDone};
 use crate::ops::sso::SsoMade;
-use crate::wizard::probe::{Probe, ProbeResult};
+use crate::wizard::probe::{Answer, Probe};
 use crate::wizard::{Draft, PageId, Position};
 use crate::wizard::{Effect, Msg, Wizard};
 
@@ -480,15 +480,17 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
             };
             w.facts.task_change = None;
             let settings = Box::new(settings);
-            return vec![w.ask(Probe::ApplyChange { data, settings })];
+            return vec![
+                w.operate(crate::wizard::operation::Operation::ApplyChange { data, settings }),
+            ];
         }
         Msg::RunCycleNow => {
             w.facts.task_cycle = None;
-            return vec![w.ask(Probe::RunCycle { data })];
+            return vec![w.operate(crate::wizard::operation::Operation::RunCycle { data })];
         }
         Msg::ServiceAction(action) => {
             w.facts.service_action = None;
-            return vec![w.ask(Probe::Service { data, action })];
+            return vec![w.operate(crate::wizard::operation::Operation::Service { data, action })];
         }
         Msg::BeginChange(change) => {
             w.draft.tasks.change = change;
@@ -498,13 +500,13 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
         Msg::ReadSsoStates => return vec![w.ask(Probe::SsoStates { data })],
         Msg::RefreshSchema => {
             w.facts.schema_refresh = None;
-            return vec![w.ask(Probe::RefreshSchema { data })];
+            return vec![w.operate(crate::wizard::operation::Operation::RefreshSchema { data })];
         }
         Msg::RenewSso(forest) => {
             let entry = crate::wizard::state::sso::entry(&w.draft, &forest);
             let (account, password) = (entry.account.clone(), entry.password.clone());
             w.facts.sso_renewed.remove(&forest);
-            return vec![w.ask(Probe::RenewSso {
+            return vec![w.operate(crate::wizard::operation::Operation::RenewSso {
                 data,
                 forest,
                 account,
@@ -521,7 +523,9 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
         }
         Msg::ExportInstalledTo(path) => {
             w.facts.export = None;
-            return vec![w.ask(Probe::ExportInstalled { data, path })];
+            return vec![
+                w.operate(crate::wizard::operation::Operation::ExportInstalled { data, path }),
+            ];
         }
         Msg::RunChecks => {
             w.facts.checks = None;
@@ -535,10 +539,10 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
 }
 
 /// Takes a probe's answer for this page (already checked to be the awaited one).
-pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
+pub(crate) fn answered(w: &mut Wizard, result: Answer) -> Vec<Effect> {
     match result {
-        ProbeResult::Installed(outcome) => w.facts.installed = Some(outcome),
-        ProbeResult::TaskChanged(outcome) => {
+        Answer::Installed(outcome) => w.facts.installed = Some(outcome),
+        Answer::TaskChanged(outcome) => {
             if outcome.is_ok() {
                 w.draft.tasks.staging = None;
                 if w.draft.tasks.customizing {
@@ -549,31 +553,31 @@ pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
             w.facts.task_change = Some(outcome);
             return w.reload_installed();
         }
-        ProbeResult::Checks(outcome) => w.facts.checks = Some(outcome),
-        ProbeResult::Found(outcome) => w.facts.found = Some(outcome),
-        ProbeResult::SchemaRefreshed(outcome) => {
+        Answer::Checks(outcome) => w.facts.checks = Some(outcome),
+        Answer::Found(outcome) => w.facts.found = Some(outcome),
+        Answer::SchemaRefreshed(outcome) => {
             w.facts.schema_refresh = Some(outcome);
             return w.reload_installed();
         }
-        ProbeResult::SsoStates(outcome) => w.facts.sso_states = Some(outcome),
-        ProbeResult::SsoRenewed(forest, outcome) => {
+        Answer::SsoStates(outcome) => w.facts.sso_states = Some(outcome),
+        Answer::SsoRenewed(forest, outcome) => {
             let done = outcome.is_ok();
             w.facts.sso_renewed.insert(forest, outcome);
             if done {
                 return w.apply_msg(Msg::ReadSsoStates);
             }
         }
-        ProbeResult::ForChange(Ok(imported)) => {
+        Answer::ForChange(Ok(imported)) => {
             w.draft.tasks.customizing = true;
             w.position = Position::Page(PageId::ConnectTenant);
             return w.apply_msg(Msg::ImportSettings(imported));
         }
-        ProbeResult::ForChange(Err(why)) => w.facts.task_change = Some(Err(why)),
-        ProbeResult::ServiceDone(outcome) => {
+        Answer::ForChange(Err(why)) => w.facts.task_change = Some(Err(why)),
+        Answer::ServiceDone(outcome) => {
             w.facts.service_action = Some(outcome);
             return w.reload_installed();
         }
-        ProbeResult::TaskCycle(outcome) => {
+        Answer::TaskCycle(outcome) => {
             w.facts.task_cycle = Some(outcome);
             return w.reload_installed();
         }

@@ -3,7 +3,7 @@
 //! account; only a forest whose account is acceptable is added.
 
 use crate::directory::{AccountName, ServerSpec};
-use crate::wizard::probe::ProbeResult;
+use crate::wizard::probe::Answer;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::state::directories::DirectoryForm;
@@ -215,25 +215,26 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
                 return Vec::new();
             };
             let password = w.draft.directory_form.password.clone();
-            let probe = if creates_account(&w.draft) {
-                crate::wizard::probe::Probe::CreateConnector {
-                    server,
-                    admin: account,
-                    password,
-                    hash_sync: crate::wizard::state::choices::Feature::PasswordHashSync
-                        .is_on(&w.draft, &w.facts),
-                }
-            } else {
-                crate::wizard::probe::Probe::Directory {
-                    server,
-                    account,
-                    password,
-                }
-            };
             w.facts.created_connector = None;
             w.facts.directory_probe = None;
             w.facts.adding_directory = true;
-            return vec![w.ask(probe)];
+            let effect = if creates_account(&w.draft) {
+                let hash_sync = crate::wizard::state::choices::Feature::PasswordHashSync
+                    .is_on(&w.draft, &w.facts);
+                w.operate(crate::wizard::operation::Operation::CreateConnector {
+                    server,
+                    admin: account,
+                    password,
+                    hash_sync,
+                })
+            } else {
+                w.ask(crate::wizard::probe::Probe::Directory {
+                    server,
+                    account,
+                    password,
+                })
+            };
+            return vec![effect];
         }
         Msg::RemoveDirectory(forest) => {
             w.draft.directories.retain(|d| d.forest != forest);
@@ -249,13 +250,13 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
 }
 
 /// Takes a probe's answer for this page (already checked to be the awaited one).
-pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
+pub(crate) fn answered(w: &mut Wizard, result: Answer) -> Vec<Effect> {
     match result {
-        crate::wizard::probe::ProbeResult::Directory(outcome) => {
+        crate::wizard::probe::Answer::Directory(outcome) => {
             w.facts.adding_directory = false;
             w.directory_found(outcome.map(|found| *found));
         }
-        crate::wizard::probe::ProbeResult::ConnectorCreated(outcome) => {
+        crate::wizard::probe::Answer::ConnectorCreated(outcome) => {
             w.facts.adding_directory = false;
             match outcome {
                 Ok(created) => {

@@ -1,7 +1,7 @@
 //! The Connect to tenant page: a tenant administrator signs in, and what the sign-in learns
 //! about the tenant (its id, name and domains) becomes a fact the later pages use.
 
-use crate::wizard::probe::ProbeResult;
+use crate::wizard::probe::Answer;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::state::tenant::is_upn;
@@ -176,18 +176,18 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
 }
 
 /// Takes a probe's answer for this page (already checked to be the awaited one).
-pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
+pub(crate) fn answered(w: &mut Wizard, result: Answer) -> Vec<Effect> {
     match result {
-        crate::wizard::probe::ProbeResult::TenantSignIn(outcome) => {
+        crate::wizard::probe::Answer::TenantSignIn(outcome) => {
             w.facts.signing_in = false;
             w.facts.device_prompt = None;
             w.facts.tenant = Some(outcome);
         }
-        crate::wizard::probe::ProbeResult::DeviceCode(Err(reason)) => {
+        crate::wizard::probe::Answer::DeviceCode(Err(reason)) => {
             w.facts.signing_in = false;
             w.facts.tenant = Some(Err(reason));
         }
-        crate::wizard::probe::ProbeResult::DeviceCode(Ok(prompt)) => {
+        crate::wizard::probe::Answer::DeviceCode(Ok(prompt)) => {
             // Show the code, and wait for the administrator to enter it.
             w.facts.device_prompt =
                 Some((prompt.verification_uri.clone(), prompt.user_code.clone()));

@@ -1,7 +1,7 @@
 //! The Filter users and devices page: synchronize everyone in scope, or only the direct
 //! members of one pilot group per forest (for a trial before the whole directory).
 
-use crate::wizard::probe::ProbeResult;
+use crate::wizard::probe::Answer;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::{Draft, Facts};
@@ -117,8 +117,8 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
 }
 
 /// Takes a probe's answer for this page (already checked to be the awaited one).
-pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
-    if let crate::wizard::probe::ProbeResult::FindGroup(forest, outcome) = result {
+pub(crate) fn answered(w: &mut Wizard, result: Answer) -> Vec<Effect> {
+    if let crate::wizard::probe::Answer::FindGroup(forest, outcome) = result {
         w.facts.finding_group = None;
         w.facts.pilot_groups.insert(forest, outcome);
     }

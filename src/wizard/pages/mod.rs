@@ -32,7 +32,7 @@ pub mod single_sign_on;
 pub mod user_sign_in;
 pub mod welcome;
 
-use super::probe::ProbeResult;
+use super::probe::Answer;
 use super::{Effect, Msg, Wizard};
 
 /// Hands a message to the page that owns it, navigation to the wizard, and a probe's answer to
@@ -108,7 +108,7 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
         Msg::ApplyDone(..) | Msg::StepProgress(..) | Msg::RetryApply | Msg::StopApply => {
             configuring::update(w, msg)
         }
-        Msg::ProbeDone(ticket, result) => w.probe_done(ticket, result),
+        Msg::Answered(ticket, result) => w.probe_done(ticket, result),
         Msg::Browse(..)
         | Msg::Confirm(..)
         | Msg::Next
@@ -120,34 +120,32 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
 }
 
 /// Hands a probe's answer to the page that asked. One exhaustive match.
-pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
+pub(crate) fn answered(w: &mut Wizard, result: Answer) -> Vec<Effect> {
     match result {
-        ProbeResult::DatabaseTested(..)
-        | ProbeResult::DataFolder(..)
-        | ProbeResult::ReadSettings(..) => required_components::answered(w, result),
-        ProbeResult::WriteSettings(..) => ready_to_configure::answered(w, result),
-        ProbeResult::FederationCertificate(..)
-        | ProbeResult::FederationMetadata(..)
-        | ProbeResult::FarmVerified(..)
-        | ProbeResult::ConvertedToManaged(..)
-        | ProbeResult::TextSaved(..) => super::federation::answered(w, result),
-        ProbeResult::TenantSignIn(..) | ProbeResult::DeviceCode(..) => {
-            connect_tenant::answered(w, result)
+        Answer::DatabaseTested(..) | Answer::DataFolder(..) | Answer::ReadSettings(..) => {
+            required_components::answered(w, result)
         }
-        ProbeResult::FindGroup(..) => filter_users::answered(w, result),
-        ProbeResult::Directory(..) | ProbeResult::ConnectorCreated(..) => {
+        Answer::WriteSettings(..) => ready_to_configure::answered(w, result),
+        Answer::FederationCertificate(..)
+        | Answer::FederationMetadata(..)
+        | Answer::FarmVerified(..)
+        | Answer::ConvertedToManaged(..)
+        | Answer::TextSaved(..) => super::federation::answered(w, result),
+        Answer::TenantSignIn(..) | Answer::DeviceCode(..) => connect_tenant::answered(w, result),
+        Answer::FindGroup(..) => filter_users::answered(w, result),
+        Answer::Directory(..) | Answer::ConnectorCreated(..) => {
             connect_directories::answered(w, result)
         }
-        ProbeResult::Installed(..)
-        | ProbeResult::TaskChanged(..)
-        | ProbeResult::Checks(..)
-        | ProbeResult::Found(..)
-        | ProbeResult::SchemaRefreshed(..)
-        | ProbeResult::SsoStates(..)
-        | ProbeResult::SsoRenewed(..)
-        | ProbeResult::ForChange(..)
-        | ProbeResult::ServiceDone(..)
-        | ProbeResult::TaskCycle(..) => additional_tasks::answered(w, result),
-        ProbeResult::SsoVerified(..) => single_sign_on::answered(w, result),
+        Answer::Installed(..)
+        | Answer::TaskChanged(..)
+        | Answer::Checks(..)
+        | Answer::Found(..)
+        | Answer::SchemaRefreshed(..)
+        | Answer::SsoStates(..)
+        | Answer::SsoRenewed(..)
+        | Answer::ForChange(..)
+        | Answer::ServiceDone(..)
+        | Answer::TaskCycle(..) => additional_tasks::answered(w, result),
+        Answer::SsoVerified(..) => single_sign_on::answered(w, result),
     }
 }

@@ -1,7 +1,7 @@
 //! The Ready to configure page: the plan in words, staging mode, and whether to start
 //! synchronizing once configured. Nothing has been changed anywhere until this page's Next.
 
-use crate::wizard::probe::ProbeResult;
+use crate::wizard::probe::Answer;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::{Draft, Facts};
@@ -136,10 +136,12 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
         Msg::ExportSettingsTo(path) => {
             let file = crate::wizard::settings::SettingsFile::from_draft(&w.draft, &w.facts);
             w.facts.export = None;
-            return vec![w.ask(crate::wizard::probe::Probe::WriteSettings {
-                path,
-                file: Box::new(file),
-            })];
+            return vec![
+                w.operate(crate::wizard::operation::Operation::WriteSettings {
+                    path,
+                    file: Box::new(file),
+                }),
+            ];
         }
         // Messages of other pages never come here.
         _ => {}
@@ -148,8 +150,8 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
 }
 
 /// Takes a probe's answer for this page (already checked to be the awaited one).
-pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
-    if let crate::wizard::probe::ProbeResult::WriteSettings(outcome) = result {
+pub(crate) fn answered(w: &mut Wizard, result: Answer) -> Vec<Effect> {
+    if let crate::wizard::probe::Answer::WriteSettings(outcome) = result {
         w.facts.export = Some(outcome);
     }
     Vec::new()

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::secret::Secret;
-use crate::wizard::probe::ProbeResult;
+use crate::wizard::probe::Answer;
 use crate::wizard::problem::Problem;
 use crate::wizard::registry::PageId;
 use crate::wizard::state::sso::entry;
@@ -156,8 +156,8 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
 }
 
 /// Takes a probe's answer for this page (already checked to be the awaited one).
-pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
-    if let crate::wizard::probe::ProbeResult::SsoVerified(forest, outcome) = result {
+pub(crate) fn answered(w: &mut Wizard, result: Answer) -> Vec<Effect> {
+    if let crate::wizard::probe::Answer::SsoVerified(forest, outcome) = result {
         w.facts.verifying_sso = None;
         w.facts.sso_checks.insert(forest, outcome);
     }

@@ -7,7 +7,7 @@
 //! hold an installation or someone else's files (configuring restricts the folder to its
 //! owner).
 
-use crate::wizard::probe::ProbeResult;
+use crate::wizard::probe::Answer;
 use crate::wizard::{Effect, Msg, Wizard};
 pub mod database;
 
@@ -250,18 +250,18 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
 }
 
 /// Takes a probe's answer for this page (already checked to be the awaited one).
-pub(crate) fn answered(w: &mut Wizard, result: ProbeResult) -> Vec<Effect> {
+pub(crate) fn answered(w: &mut Wizard, result: Answer) -> Vec<Effect> {
     match result {
-        crate::wizard::probe::ProbeResult::DatabaseTested(test) => {
+        crate::wizard::probe::Answer::DatabaseTested(test) => {
             w.facts.database = Some(test);
         }
-        crate::wizard::probe::ProbeResult::DataFolder(path, check) => {
+        crate::wizard::probe::Answer::DataFolder(path, check) => {
             w.facts.data_folder = Some((path, check));
         }
-        crate::wizard::probe::ProbeResult::ReadSettings(Ok(imported)) => {
+        crate::wizard::probe::Answer::ReadSettings(Ok(imported)) => {
             return w.apply_msg(Msg::ImportSettings(imported));
         }
-        crate::wizard::probe::ProbeResult::ReadSettings(Err(why)) => {
+        crate::wizard::probe::Answer::ReadSettings(Err(why)) => {
             w.facts.settings_file = Some(Err(why));
         }
         // Answers for other pages never come here.
