@@ -512,18 +512,18 @@ fn change_the_user_sign_in(harness: &mut Harness<'static, State>, data: &Path, s
         ]
     );
     sign_in_and_press_next(harness);
-    click(harness, "Pass-through authentication");
+    click(harness, "Do not configure");
     press_next(harness);
     assert_eq!(
         harness.state().wizard.position(),
         Position::Page(PageId::ReadyToConfigure)
     );
-    harness.get_by_label("- user sign-in: was passwordHashSync, now passThrough");
+    harness.get_by_label("- user sign-in: was passwordHashSync, now doNotConfigure");
     assert!(harness.query_by_label_contains("synchronizes").is_none());
     apply_changes(harness);
     harness.get_by_label_contains("Applied as settings version");
     let now = skybridge::engine::install::Installation::load(data).expect("installed");
-    assert_eq!(now.sign_in.as_deref(), Some("passThrough"));
+    assert_eq!(now.sign_in.as_deref(), Some("doNotConfigure"));
     // The scope is as the earlier customization left it.
     assert!(
         now.sync.connectors[0]
@@ -625,4 +625,34 @@ fn send_and_wait(
     harness.state_mut().chosen.push(msg);
     harness.step();
     run_until(harness, answered);
+}
+
+#[test]
+fn an_installation_that_recorded_pass_through_is_told_it_is_not_set_up() {
+    // An earlier build recorded pass-through authentication, which Skybridge cannot set up:
+    // Additional tasks says so at once, whatever task is shown.
+    let forest = Forest::shared("contoso");
+    let tenant = Tenant::start("pass-through");
+    let dir = common::temp_dir("gui-pass-through");
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).expect("data folder");
+    let mut installation = common::install::write(
+        &data,
+        &forest,
+        "OU=Corp",
+        tenant.emulator(),
+        "pass-through-secret",
+        "skybridge-gui-pass-through-test",
+    );
+    installation.sign_in = Some("passThrough".into());
+    installation.save(&data).expect("settings saved");
+    let mut harness = harness_at(data.clone());
+    run_until(&mut harness, |s| {
+        s.wizard
+            .facts()
+            .installed
+            .as_ref()
+            .is_some_and(|i| i.is_ok())
+    });
+    harness.get_by_label_contains("recorded pass-through authentication");
 }

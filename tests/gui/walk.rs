@@ -76,7 +76,15 @@ fn the_custom_walk_chooses_a_sign_in_method_and_federation_adds_its_pages() {
     assert!(!harness.get_by_label("Next").accesskit_node().is_disabled());
     assert!(harness.state().wizard.flow().contains(&PageId::AdfsFarm));
 
-    click(&mut harness, "Pass-through authentication");
+    // Pass-through authentication is shown but cannot be chosen; the reason is under the list.
+    assert!(
+        harness
+            .get_by_label("Pass-through authentication")
+            .accesskit_node()
+            .is_disabled()
+    );
+    harness.get_by_label_contains("no documented interface");
+    click(&mut harness, "Password hash synchronization");
     press_next(&mut harness);
     assert_eq!(
         harness.state().wizard.position(),

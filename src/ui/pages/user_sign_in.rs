@@ -12,10 +12,26 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
     ui.label(egui::RichText::new(words.field(METHOD)).strong());
     for &method in SignInMethod::ALL {
         if ui
-            .radio(draft.sign_in == method, words.field(method.field()))
+            .add_enabled(
+                method.unavailable().is_none(),
+                egui::RadioButton::new(draft.sign_in == method, words.field(method.field())),
+            )
             .clicked()
         {
             msgs.push(Msg::SetSignIn(method));
+        }
+    }
+    // What cannot be chosen says why, under the list.
+    for &method in SignInMethod::ALL {
+        if let Some(why) = method.unavailable() {
+            ui.label(
+                egui::RichText::new(format!(
+                    "{}: {}",
+                    words.field(method.field()),
+                    words.message(why)
+                ))
+                .weak(),
+            );
         }
     }
     ui.add_space(8.0);

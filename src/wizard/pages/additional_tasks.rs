@@ -15,6 +15,7 @@ use crate::wizard::{Effect, Msg, Wizard};
 
 /// Field ids of this page.
 pub const FIELDS: &[&str] = &[
+    PASS_THROUGH_RECORDED,
     TASK_CONFIGURATION,
     TASK_STAGING,
     TASK_HISTORY,
@@ -127,6 +128,8 @@ pub const MESSAGES: &[&str] = &[
     SCHEMA_FAILED,
 ];
 
+/// The installation recorded pass-through authentication, which Skybridge cannot set up.
+pub const PASS_THROUGH_RECORDED: &str = "pass_through_recorded";
 /// Task: read each forest's domains and schema again.
 pub const TASK_SCHEMA: &str = "task_schema";
 /// What refreshing does.

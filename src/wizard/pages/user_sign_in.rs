@@ -19,6 +19,7 @@ pub const FIELDS: &[&str] = &[
 ];
 /// Message ids of this page.
 pub const MESSAGES: &[&str] = &[
+    PASS_THROUGH_UNAVAILABLE,
     FEDERATION_NOT_IN_BUILD,
     SSO_NEEDS_CLOUD_SIGN_IN,
     NOT_CONFIGURED,
@@ -38,6 +39,8 @@ pub const FEDERATION_PING: &str = "federation_ping";
 pub const DO_NOT_CONFIGURE: &str = "do_not_configure";
 /// Seamless single sign-on.
 pub const SINGLE_SIGN_ON: &str = "single_sign_on";
+/// Pass-through authentication cannot be set up through documented interfaces.
+pub const PASS_THROUGH_UNAVAILABLE: &str = "pass_through_unavailable";
 /// A federation method was chosen; its pages are not in this build.
 pub const FEDERATION_NOT_IN_BUILD: &str = "federation_not_in_build";
 /// Single sign-on was chosen with a method that does not allow it.
@@ -46,6 +49,13 @@ pub const SSO_NEEDS_CLOUD_SIGN_IN: &str = "sso_needs_cloud_sign_in";
 pub const NOT_CONFIGURED: &str = "not_configured";
 
 impl SignInMethod {
+    /// Why the method cannot be chosen (a message id of this page), or `None` when it can.
+    /// Pass-through authentication needs Microsoft's own agent and its private relay, which
+    /// no documented interface reaches.
+    pub fn unavailable(self) -> Option<&'static str> {
+        (self == SignInMethod::PassThrough).then_some(PASS_THROUGH_UNAVAILABLE)
+    }
+
     /// The id of its field (its option on the page).
     pub fn field(self) -> &'static str {
         match self {
@@ -62,6 +72,9 @@ impl SignInMethod {
 pub fn validate(draft: &Draft) -> Vec<Problem> {
     let mut problems = Vec::new();
     let method = draft.sign_in;
+    if let Some(why) = method.unavailable() {
+        problems.push(Problem::error(PageId::UserSignIn, method.field(), why));
+    }
     // Federating an installed configuration is not one of the Additional tasks yet.
     if draft.additional
         && matches!(
@@ -137,13 +150,35 @@ mod tests {
     }
 
     #[test]
-    fn hash_sync_and_pass_through_go_with_single_sign_on() {
+    fn hash_sync_goes_with_single_sign_on() {
         let mut draft = Draft::default();
         assert_eq!(draft.sign_in, SignInMethod::PasswordHashSync);
         draft.single_sign_on = true;
         assert!(validate(&draft).is_empty());
-        draft.sign_in = SignInMethod::PassThrough;
-        assert!(validate(&draft).is_empty());
+    }
+
+    #[test]
+    fn pass_through_cannot_be_chosen_and_says_why() {
+        // A settings file (or an older installation) can still name it: it stops Next with the
+        // reason, and only pass-through is unavailable.
+        let draft = Draft {
+            sign_in: SignInMethod::PassThrough,
+            ..Draft::default()
+        };
+        assert_eq!(errors(&draft), [PASS_THROUGH_UNAVAILABLE]);
+        let problem = &validate(&draft)[0];
+        assert_eq!(problem.field, PASS_THROUGH);
+        assert!(
+            problem.text().contains("no documented interface"),
+            "{}",
+            problem.text()
+        );
+        let unavailable: Vec<SignInMethod> = SignInMethod::ALL
+            .iter()
+            .copied()
+            .filter(|m| m.unavailable().is_some())
+            .collect();
+        assert_eq!(unavailable, [SignInMethod::PassThrough]);
     }
 
     #[test]

@@ -230,7 +230,7 @@ pub struct SettingsFile {
     pub database: Option<DatabaseSettings>,
     /// How people sign in.
     pub sign_in: SignInMethod,
-    /// Seamless single sign-on (with password hash sync or pass-through authentication).
+    /// Seamless single sign-on (with password hash synchronization).
     #[serde(default)]
     pub single_sign_on: bool,
     /// The tenant.

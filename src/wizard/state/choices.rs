@@ -29,7 +29,8 @@ pub enum SignInMethod {
     /// The tenant checks a hash of the password hash, synchronized from AD.
     #[default]
     PasswordHashSync,
-    /// The tenant asks an on-premises agent to check the password against AD.
+    /// The tenant asks an on-premises agent to check the password against AD. Not available:
+    /// the agent works only with a relay of Microsoft's that has no documented interface.
     PassThrough,
     /// The tenant sends people to an AD FS farm.
     FederationAdfs,

@@ -21,7 +21,7 @@ mod troubleshoot;
 
 use crate::ui::widgets::{action_button, failure};
 use crate::wizard::pages::additional_tasks::{
-    APPLIED, CYCLE_DONE, CYCLE_FAILED, LOAD_FAILED, LOADING, RUN_NOW, Task,
+    APPLIED, CYCLE_DONE, CYCLE_FAILED, LOAD_FAILED, LOADING, PASS_THROUGH_RECORDED, RUN_NOW, Task,
 };
 use crate::wizard::probe::ProbeKind;
 use crate::wizard::text::{self, PageText};
@@ -53,6 +53,14 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         Some(Ok(installed)) => installed,
     };
     service::show(ui, words, wizard, installed, &mut msgs);
+    // A method recorded by an earlier build that Skybridge cannot set up is said at once.
+    if installed.settings.sign_in.as_deref() == Some(crate::wizard::SignInMethod::PassThrough.key())
+    {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            words.field(PASS_THROUGH_RECORDED),
+        );
+    }
     ui.add_space(6.0);
     ui.horizontal_wrapped(|ui| {
         for task in Task::ALL {
