@@ -24,14 +24,7 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
     // What cannot be chosen says why, under the list.
     for &method in SignInMethod::ALL {
         if let Some(why) = method.unavailable() {
-            ui.label(
-                egui::RichText::new(format!(
-                    "{}: {}",
-                    words.field(method.field()),
-                    words.message(why)
-                ))
-                .weak(),
-            );
+            ui.label(egui::RichText::new(words.message(why)).weak());
         }
     }
     ui.add_space(8.0);
