@@ -31,7 +31,11 @@ impl crate::wizard::headless::Observer for Reporter<'_> {
         let _ = writeln!(self.0, "        {line}");
     }
 
-    fn step(&mut self, step: crate::wizard::apply::Step, outcome: &Result<String, String>) {
+    fn step(
+        &mut self,
+        step: crate::wizard::apply::Step,
+        outcome: &Result<String, crate::wizard::apply::StepError>,
+    ) {
         use crate::wizard::{PageId, text};
         let label = text::page(PageId::Configuring).field(step.field());
         let _ = match outcome {

@@ -391,7 +391,7 @@ fn control(t: &Tenant, method: &Method, segs: &[String], raw_query: &str, body: 
             let upn = body.get("upn").and_then(Value::as_str);
             match identity::settle_device(t, code, upn, *action == "approve") {
                 Ok(()) => StatusCode::NO_CONTENT.into_response(),
-                Err(e) => refuse(e),
+                Err(e) => refuse(e.to_string()),
             }
         }
         (&Method::POST, ["contacts"]) => {

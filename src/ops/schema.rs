@@ -53,7 +53,7 @@ pub struct ForestRefresh {
 pub struct SchemaRefresh {
     /// Per forest, what was found, or why it could not be read (the [`SchemaError`]'s words:
     /// one forest's failure does not stop the others being read).
-    pub forests: Vec<(String, Result<ForestRefresh, String>)>,
+    pub forests: Vec<(String, Result<ForestRefresh, super::Failure>)>,
     /// The settings version that took in changed domain lists, when they changed.
     pub applied: Option<Applied>,
 }
@@ -72,7 +72,7 @@ pub fn refresh_schema(data: &Path) -> Result<SchemaRefresh, SchemaError> {
     let mut new = installed.clone();
     let mut forests = Vec::new();
     for d in &installed.directories {
-        let outcome = refresh_forest(data, &installed, d, &mut new).map_err(|e| e.to_string());
+        let outcome = refresh_forest(data, &installed, d, &mut new).map_err(super::Failure::new);
         forests.push((d.connector.clone(), outcome));
     }
     let applied = if new.sync.connectors != installed.sync.connectors {

@@ -41,7 +41,7 @@ pub struct SsoForest {
     pub forest: String,
     /// The account (`None`: the forest has none), or why it could not be read (the
     /// [`SsoError`]'s words: one forest's failure does not stop the others being read).
-    pub state: Result<Option<SsoState>, String>,
+    pub state: Result<Option<SsoState>, super::Failure>,
     /// Days since its key was set, when known.
     pub key_age_days: Option<i64>,
 }
@@ -63,7 +63,7 @@ pub fn sso_states(data: &Path) -> Result<Vec<SsoForest>, SsoError> {
         .directories
         .iter()
         .map(|d| {
-            let state = forest_state(&installed, d).map_err(|e| e.to_string());
+            let state = forest_state(&installed, d).map_err(super::Failure::new);
             let key_age_days = match &state {
                 Ok(Some(s)) => s.key_set.map(|set| (now - set).max(0) / 86_400),
                 _ => None,

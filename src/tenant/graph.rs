@@ -237,7 +237,7 @@ impl GraphClient {
         })?;
         check_scheme(&base).map_err(|reason| TenantError::InvalidUrl {
             input: base.to_string(),
-            reason,
+            reason: reason.to_string(),
         })?;
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());

@@ -37,6 +37,6 @@ pub fn action_button(ui: &mut egui::Ui, label: &str, enabled: bool, busy: bool) 
 }
 
 /// A failure in the error colour: the message's words, then why.
-pub fn failure(ui: &mut egui::Ui, message: &str, why: &str) {
+pub fn failure(ui: &mut egui::Ui, message: &str, why: &dyn std::fmt::Display) {
     ui.colored_label(ui.visuals().error_fg_color, format!("{message} {why}"));
 }

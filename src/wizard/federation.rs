@@ -94,13 +94,13 @@ pub struct FederationFacts {
     /// The certificate file's check.
     pub certificate: Option<CertificateFacts>,
     /// The metadata, or why it could not be had.
-    pub metadata: Option<Result<MetadataFacts, String>>,
+    pub metadata: Option<Result<MetadataFacts, crate::ops::Failure>>,
     /// The verification's rows, or why it could not run.
-    pub verification: Option<Result<Vec<CheckRow>, String>>,
+    pub verification: Option<Result<Vec<CheckRow>, crate::ops::Failure>>,
     /// Where the PingFederate settings were saved, or why not.
-    pub saved: Option<Result<String, String>>,
+    pub saved: Option<Result<String, crate::ops::Failure>>,
     /// Domains converted to managed (whether they were federated), or why not.
-    pub converted: std::collections::BTreeMap<String, Result<bool, String>>,
+    pub converted: std::collections::BTreeMap<String, Result<bool, crate::ops::Failure>>,
 }
 
 /// Something done on a federation page.

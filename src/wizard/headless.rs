@@ -11,7 +11,7 @@ pub trait Observer {
     /// A device-code sign-in waits: open `uri` and enter `code`.
     fn device_code(&mut self, uri: &str, code: &str);
     /// A configuring step finished: its name and what it did, or why it failed.
-    fn step(&mut self, step: apply::Step, outcome: &Result<String, String>);
+    fn step(&mut self, step: apply::Step, outcome: &Result<String, apply::StepError>);
     /// The running step got further: what it does and how many objects it has handled.
     fn progress(&mut self, phase: &crate::engine::install::CyclePhase, handled: u64);
 }
@@ -192,6 +192,6 @@ struct Quiet;
 
 impl Observer for Quiet {
     fn device_code(&mut self, _: &str, _: &str) {}
-    fn step(&mut self, _: apply::Step, _: &Result<String, String>) {}
+    fn step(&mut self, _: apply::Step, _: &Result<String, apply::StepError>) {}
     fn progress(&mut self, _: &crate::engine::install::CyclePhase, _: u64) {}
 }

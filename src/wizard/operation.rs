@@ -126,7 +126,7 @@ pub async fn run(operation: Operation) -> Answer {
                 }
                 Some(graph) => crate::federation::domain::unfederate(graph, &domain)
                     .await
-                    .map_err(|e| e.to_string()),
+                    .map_err(crate::ops::Failure::new),
             };
             Answer::ConvertedToManaged(domain, outcome)
         }
@@ -134,13 +134,16 @@ pub async fn run(operation: Operation) -> Answer {
             blocking(move || {
                 std::fs::write(&path, text)
                     .map(|()| path.display().to_string())
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))
+                    .map_err(|e| {
+                        crate::ops::Failure::from(format!("cannot write {}: {e}", path.display()))
+                    })
             })
             .await,
         ),
         Operation::ApplyChange { data, settings } => Answer::TaskChanged(
             blocking(move || {
-                crate::ops::installed::change_settings(&data, &settings).map_err(|e| e.to_string())
+                crate::ops::installed::change_settings(&data, &settings)
+                    .map_err(crate::ops::Failure::new)
             })
             .await,
         ),
@@ -148,7 +151,7 @@ pub async fn run(operation: Operation) -> Answer {
             blocking(move || {
                 crate::ops::installed::service_action(&data, action)
                     .map(|done| super::pages::additional_tasks::service_done(&done))
-                    .map_err(|e| e.to_string())
+                    .map_err(crate::ops::Failure::new)
             })
             .await,
         ),
@@ -162,7 +165,7 @@ pub async fn run(operation: Operation) -> Answer {
             let outcome = blocking(move || {
                 crate::ops::sso::renew_sso(&data, &forest, &account, &password)
                     .map(|made| super::pages::additional_tasks::sso_done(&made))
-                    .map_err(|e| e.to_string())
+                    .map_err(crate::ops::Failure::new)
             })
             .await;
             Answer::SsoRenewed(named, outcome)
@@ -171,13 +174,14 @@ pub async fn run(operation: Operation) -> Answer {
             blocking(move || {
                 crate::ops::schema::refresh_schema(&data)
                     .map(Box::new)
-                    .map_err(|e| e.to_string())
+                    .map_err(crate::ops::Failure::new)
             })
             .await,
         ),
         Operation::ExportInstalled { data, path } => Answer::WriteSettings(
             blocking(move || {
-                super::installed_choices::export_installed(&data, &path).map_err(|e| e.to_string())
+                super::installed_choices::export_installed(&data, &path)
+                    .map_err(crate::ops::Failure::new)
             })
             .await,
         ),
@@ -189,7 +193,7 @@ pub async fn run(operation: Operation) -> Answer {
         Operation::RunCycle { data } => Answer::TaskCycle(
             blocking(move || {
                 use crate::ops::installed::{Cycle, run_cycle};
-                match run_cycle(&data, false).map_err(|e| e.to_string())? {
+                match run_cycle(&data, false).map_err(crate::ops::Failure::new)? {
                     Cycle::Queued => Ok(String::new()),
                     Cycle::Ran(records) => Ok(super::apply::summarize(&records)),
                 }
@@ -205,13 +209,13 @@ pub async fn run(operation: Operation) -> Answer {
             blocking(move || {
                 crate::ops::discover::create_connector(&server, &admin, &password, hash_sync)
                     .map(Box::new)
-                    .map_err(|e| e.to_string())
+                    .map_err(crate::ops::Failure::new)
             })
             .await,
         ),
         Operation::WriteSettings { path, file } => Answer::WriteSettings(
             blocking(move || {
-                file.save(&path).map_err(|e| e.to_string())?;
+                file.save(&path).map_err(crate::ops::Failure::new)?;
                 Ok(path.display().to_string())
             })
             .await,
@@ -227,11 +231,11 @@ async fn apply_customized(
     data: std::path::PathBuf,
     settings: crate::engine::install::Installation,
     plan: super::plan::InstallPlan,
-) -> Result<crate::engine::config::Applied, String> {
+) -> Result<crate::engine::config::Applied, crate::ops::Failure> {
     let installed = {
         let data = data.clone();
         blocking(move || {
-            crate::engine::install::Installation::load(&data).map_err(|e| e.to_string())
+            crate::engine::install::Installation::load(&data).map_err(crate::ops::Failure::new)
         })
         .await?
     };
@@ -261,12 +265,12 @@ async fn apply_customized(
         let object_id = app["id"].as_str().unwrap_or_default().to_string();
         super::apply::register_extension_properties(graph, &app_id, &object_id, &new)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(crate::ops::Failure::new)?;
     }
     blocking(move || {
         // Single sign-on turned on: each chosen forest's account, before the settings say so.
         if settings.single_sign_on && !installed.single_sign_on && !plan.sso.is_empty() {
-            super::apply::single_sign_on(&plan).map_err(|e| e.to_string())?;
+            super::apply::single_sign_on(&plan).map_err(crate::ops::Failure::new)?;
         }
         for d in &plan.directories {
             settings
@@ -275,11 +279,11 @@ async fn apply_customized(
         }
         let choices = &plan.choices;
         let applied =
-            crate::service::change_settings(&data, &settings).map_err(|e| e.to_string())?;
+            crate::service::change_settings(&data, &settings).map_err(crate::ops::Failure::new)?;
         // The features and choices the engine's settings do not hold, for the next time.
         if let Some(choices) = &choices {
             super::installed_choices::keep_choices(&data, choices, &settings.keychain_service)
-                .map_err(|e| e.to_string())?;
+                .map_err(crate::ops::Failure::new)?;
         }
         Ok(applied)
     })

@@ -196,54 +196,54 @@ impl Probe {
 #[derive(Debug, Clone)]
 pub enum Answer {
     /// The tenant sign-in: what was learned, or why it failed (in words).
-    TenantSignIn(Result<TenantFacts, String>),
+    TenantSignIn(Result<TenantFacts, crate::ops::Failure>),
     /// A device code to show, or why none was given.
-    DeviceCode(Result<Box<crate::tenant::auth::DeviceCodePrompt>, String>),
+    DeviceCode(Result<Box<crate::tenant::auth::DeviceCodePrompt>, crate::ops::Failure>),
     /// A forest: what was learned, or why it could not be read (in words).
-    Directory(Result<Box<ForestFacts>, String>),
+    Directory(Result<Box<ForestFacts>, crate::ops::Failure>),
     /// What Test connection found.
     DatabaseTested(super::pages::required_components::database::DatabaseTest),
     /// A farm certificate checked.
     FederationCertificate(super::federation::CertificateFacts),
     /// Metadata read and checked, or why it could not be had.
-    FederationMetadata(Result<super::federation::MetadataFacts, String>),
+    FederationMetadata(Result<super::federation::MetadataFacts, crate::ops::Failure>),
     /// The federation verification's rows.
     FarmVerified(Vec<super::federation::CheckRow>),
     /// Where a text file was written, or why not.
-    TextSaved(Result<String, String>),
+    TextSaved(Result<String, crate::ops::Failure>),
     /// A domain converted to managed (it was federated, or it was already managed), or why
     /// not.
-    ConvertedToManaged(String, Result<bool, String>),
+    ConvertedToManaged(String, Result<bool, crate::ops::Failure>),
     /// An installed configuration read, or why not.
-    Installed(Result<Box<crate::ops::installed::Installed>, String>),
+    Installed(Result<Box<crate::ops::installed::Installed>, crate::ops::Failure>),
     /// A settings change applied, or why not.
-    TaskChanged(Result<crate::engine::config::Applied, String>),
+    TaskChanged(Result<crate::engine::config::Applied, crate::ops::Failure>),
     /// The troubleshooting checklist, or why it could not run.
-    Checks(Result<Vec<crate::engine::troubleshoot::Check>, String>),
+    Checks(Result<Vec<crate::engine::troubleshoot::Check>, crate::ops::Failure>),
     /// A cycle ran (its summary, empty when the service started it), or why not.
-    TaskCycle(Result<String, String>),
+    TaskCycle(Result<String, crate::ops::Failure>),
     /// What was done to the service, or why it could not be.
-    ServiceDone(Result<String, String>),
+    ServiceDone(Result<String, crate::ops::Failure>),
     /// Each forest's single sign-on account, or why the installation could not be read.
-    SsoStates(Result<Vec<crate::ops::sso::SsoForest>, String>),
+    SsoStates(Result<Vec<crate::ops::sso::SsoForest>, crate::ops::Failure>),
     /// A forest's single sign-on account created or renewed (what was done), or why not.
-    SsoRenewed(String, Result<String, String>),
+    SsoRenewed(String, Result<String, crate::ops::Failure>),
     /// What refreshing the directory schema found, or why it failed.
-    SchemaRefreshed(Result<Box<crate::ops::schema::SchemaRefresh>, String>),
+    SchemaRefreshed(Result<Box<crate::ops::schema::SchemaRefresh>, crate::ops::Failure>),
     /// What a search found, or why it could not run.
-    Found(Result<Vec<crate::engine::search::Hit>, String>),
+    Found(Result<Vec<crate::engine::search::Hit>, crate::ops::Failure>),
     /// An installation read for customizing, or why it could not be.
-    ForChange(Result<Box<super::settings::Imported>, String>),
+    ForChange(Result<Box<super::settings::Imported>, crate::ops::Failure>),
     /// A forest's single sign-on administrator checked, or why they cannot be used.
-    SsoVerified(String, Result<(), String>),
+    SsoVerified(String, Result<(), crate::ops::Failure>),
     /// A connector account created and its forest read, or why not (in words).
-    ConnectorCreated(Result<Box<CreatedConnector>, String>),
+    ConnectorCreated(Result<Box<CreatedConnector>, crate::ops::Failure>),
     /// A pilot group of a forest: found, or why not.
-    FindGroup(String, Result<GroupFound, String>),
+    FindGroup(String, Result<GroupFound, crate::ops::Failure>),
     /// A settings file read with its secrets, or why it cannot be used.
-    ReadSettings(Result<Box<super::settings::Imported>, String>),
+    ReadSettings(Result<Box<super::settings::Imported>, crate::ops::Failure>),
     /// Where the settings were written, or why they were not.
-    WriteSettings(Result<String, String>),
+    WriteSettings(Result<String, crate::ops::Failure>),
     /// A data folder and what its check found.
     DataFolder(
         std::path::PathBuf,
@@ -293,12 +293,12 @@ pub async fn run(probe: Probe) -> Answer {
             device_code_start(&endpoint)
                 .await
                 .map(Box::new)
-                .map_err(|e| e.to_string()),
+                .map_err(crate::ops::Failure::new),
         ),
         Probe::DeviceCodeWait { endpoint, prompt } => Answer::TenantSignIn(
             device_code_wait(&endpoint, &prompt)
                 .await
-                .map_err(|e| e.to_string()),
+                .map_err(crate::ops::Failure::new),
         ),
         Probe::Directory {
             server,
@@ -308,7 +308,7 @@ pub async fn run(probe: Probe) -> Answer {
             let answer = blocking(move || {
                 crate::ops::discover::read_forest(&server, &account, &password)
                     .map(Box::new)
-                    .map_err(|e| e.to_string())
+                    .map_err(crate::ops::Failure::new)
             })
             .await;
             Answer::Directory(answer)
@@ -342,7 +342,7 @@ pub async fn run(probe: Probe) -> Answer {
         Probe::FederationMetadata { url, ca_file, host } => Answer::FederationMetadata(
             crate::federation::verify::read_metadata(&url, ca_file.as_deref(), host.as_deref())
                 .await
-                .map_err(|e| e.to_string()),
+                .map_err(crate::ops::Failure::new),
         ),
         Probe::VerifyFarm(checks) => {
             Answer::FarmVerified(crate::federation::verify::verify_farm(*checks).await)
@@ -351,20 +351,23 @@ pub async fn run(probe: Probe) -> Answer {
             blocking(move || {
                 crate::ops::installed::load(&data)
                     .map(Box::new)
-                    .map_err(|e| e.to_string())
+                    .map_err(crate::ops::Failure::new)
             })
             .await,
         ),
         Probe::Troubleshoot { data } => Answer::Checks(
-            blocking(move || crate::ops::installed::troubleshoot(&data).map_err(|e| e.to_string()))
-                .await,
+            blocking(move || {
+                crate::ops::installed::troubleshoot(&data).map_err(crate::ops::Failure::new)
+            })
+            .await,
         ),
         Probe::SsoStates { data } => Answer::SsoStates(
-            blocking(move || crate::ops::sso::sso_states(&data).map_err(|e| e.to_string())).await,
+            blocking(move || crate::ops::sso::sso_states(&data).map_err(crate::ops::Failure::new))
+                .await,
         ),
         Probe::Search { data, text } => Answer::Found(
             blocking(move || {
-                crate::ops::installed::search(&data, &text).map_err(|e| e.to_string())
+                crate::ops::installed::search(&data, &text).map_err(crate::ops::Failure::new)
             })
             .await,
         ),
@@ -372,7 +375,7 @@ pub async fn run(probe: Probe) -> Answer {
             blocking(move || {
                 super::installed_choices::read_for_change(&data)
                     .map(Box::new)
-                    .map_err(|e| e.to_string())
+                    .map_err(crate::ops::Failure::new)
             })
             .await,
         ),
@@ -384,7 +387,7 @@ pub async fn run(probe: Probe) -> Answer {
         } => {
             let answer = blocking(move || {
                 crate::ops::discover::verify_sso_admin(&server, &account, &password)
-                    .map_err(|e| e.to_string())
+                    .map_err(crate::ops::Failure::new)
             })
             .await;
             Answer::SsoVerified(forest, answer)
@@ -399,7 +402,7 @@ pub async fn run(probe: Probe) -> Answer {
         } => {
             let answer = blocking(move || {
                 crate::ops::discover::group_lookup(&server, &account, &password, &bases, &typed)
-                    .map_err(|e| e.to_string())
+                    .map_err(crate::ops::Failure::new)
             })
             .await;
             Answer::FindGroup(forest, answer)
@@ -416,7 +419,7 @@ pub async fn run(probe: Probe) -> Answer {
             blocking(move || {
                 super::settings::read(&path)
                     .map(Box::new)
-                    .map_err(|e| e.to_string())
+                    .map_err(crate::ops::Failure::new)
             })
             .await,
         ),
@@ -478,16 +481,19 @@ async fn tenant_sign_in(
     endpoint: &TenantEndpoint,
     user: String,
     password: Secret,
-) -> Result<TenantFacts, String> {
+) -> Result<TenantFacts, crate::ops::Failure> {
     let graph = endpoint
         .connect(&SignIn::Password {
             user: user.clone(),
             password,
         })
         .await
-        .map_err(|e| e.to_string())?;
-    let organization = graph.organization().await.map_err(|e| e.to_string())?;
-    let domains = graph.domains().await.map_err(|e| e.to_string())?;
+        .map_err(crate::ops::Failure::new)?;
+    let organization = graph
+        .organization()
+        .await
+        .map_err(crate::ops::Failure::new)?;
+    let domains = graph.domains().await.map_err(crate::ops::Failure::new)?;
     Ok(TenantFacts {
         user,
         tenant_id: organization.id,

@@ -65,8 +65,8 @@ impl Problem {
     }
 
     /// The same problem with what a server said.
-    pub fn with_detail(mut self, detail: String) -> Self {
-        self.detail = Some(detail);
+    pub fn with_detail(mut self, detail: impl std::fmt::Display) -> Self {
+        self.detail = Some(detail.to_string());
         self
     }
 

@@ -81,21 +81,35 @@ pub fn devicecode(t: &Tenant, tenant: &str, base: &str, body: &[u8]) -> TokenAns
     )
 }
 
+/// Why a device code sign-in cannot be settled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettleError {
+    /// No enabled user has that sign-in name.
+    #[error("no enabled user '{0}' exists in this tenant")]
+    NoUser(String),
+    /// Approving without naming the user.
+    #[error("approving needs the 'upn' of the user who signs in")]
+    NoUpn,
+    /// No pending sign-in has the code.
+    #[error("no pending sign-in has this user code")]
+    NotPending,
+}
+
 /// The emulator's stand-in for the user finishing (or refusing) a device code sign-in.
 pub fn settle_device(
     t: &Tenant,
     user_code: &str,
     upn: Option<&str>,
     approve: bool,
-) -> Result<(), String> {
+) -> Result<(), SettleError> {
     let user_id = match (approve, upn) {
         (true, Some(upn)) => match find_upn(t, upn) {
             Some(user) if user.props.get("accountEnabled") != Some(&json!(false)) => {
                 Some(user.id().to_owned())
             }
-            _ => return Err(format!("no enabled user '{upn}' exists in this tenant")),
+            _ => return Err(SettleError::NoUser(upn.to_string())),
         },
-        (true, None) => return Err("approving needs the 'upn' of the user who signs in".to_owned()),
+        (true, None) => return Err(SettleError::NoUpn),
         (false, _) => None,
     };
     let mut tokens = t.tokens.lock().unwrap_or_else(|e| e.into_inner());
@@ -105,7 +119,7 @@ pub fn settle_device(
             && f.expires > now
             && f.state == DeviceState::Pending
     }) else {
-        return Err("no pending sign-in has this user code".to_owned());
+        return Err(SettleError::NotPending);
     };
     flow.state = match user_id {
         Some(id) => DeviceState::Approved(id),

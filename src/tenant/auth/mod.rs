@@ -58,7 +58,7 @@ impl Authority {
             reason: reason.to_string(),
         };
         let url = Url::parse(input.trim()).map_err(|e| invalid(&e.to_string()))?;
-        check_scheme(&url).map_err(|r| invalid(&r))?;
+        check_scheme(&url).map_err(|r| invalid(&r.to_string()))?;
         let mut segments: Vec<String> = url
             .path_segments()
             .map(|s| s.filter(|p| !p.is_empty()).map(str::to_string).collect())
@@ -131,7 +131,7 @@ impl Endpoints {
             })?;
         check_scheme(&base).map_err(|reason| TenantError::InvalidUrl {
             input: issuer.to_string(),
-            reason,
+            reason: reason.to_string(),
         })?;
         let url = Url::parse(&format!(
             "{}/.well-known/openid-configuration",
@@ -170,8 +170,19 @@ impl Endpoints {
     }
 }
 
+/// Why an address may not be used: its scheme.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchemeError {
+    /// Plain HTTP to another machine.
+    #[error("plain http is only allowed to this machine (127.0.0.1); use https")]
+    PlainHttp,
+    /// Neither http nor https.
+    #[error("the scheme '{0}' is not http(s)")]
+    Other(String),
+}
+
 /// HTTPS everywhere, except plain HTTP to a loopback address (the emulator, a test server).
-pub fn check_scheme(url: &Url) -> Result<(), String> {
+pub fn check_scheme(url: &Url) -> Result<(), SchemeError> {
     match url.scheme() {
         "https" => Ok(()),
         "http" => {
@@ -184,10 +195,10 @@ pub fn check_scheme(url: &Url) -> Result<(), String> {
             if loopback {
                 Ok(())
             } else {
-                Err("plain http is only allowed to this machine (127.0.0.1); use https".into())
+                Err(SchemeError::PlainHttp)
             }
         }
-        other => Err(format!("the scheme '{other}' is not http(s)")),
+        other => Err(SchemeError::Other(other.to_string())),
     }
 }
 

@@ -216,7 +216,7 @@ pub struct Done {
     /// Which step.
     pub step: Step,
     /// What it produced and a line saying what it did, or why it failed (in words).
-    pub outcome: Result<(Carried, String), String>,
+    pub outcome: Result<(Carried, String), StepError>,
 }
 
 /// The keychain service for an installation's secrets: `skybridge` for the default data
@@ -278,9 +278,7 @@ pub async fn run_reporting(job: Job, report: Report) -> Done {
     };
     Done {
         step,
-        outcome: outcome
-            .map(|line| (carried, line))
-            .map_err(|why: StepError| why.to_string()),
+        outcome: outcome.map(|line| (carried, line)),
     }
 }
 

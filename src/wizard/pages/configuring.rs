@@ -216,7 +216,9 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
                         configuring.carried = carried;
                         crate::wizard::pages::configuring::StepState::Done(line)
                     }
-                    Err(why) => crate::wizard::pages::configuring::StepState::Failed(why),
+                    Err(why) => {
+                        crate::wizard::pages::configuring::StepState::Failed(why.to_string())
+                    }
                 };
                 configuring.steps.insert(done.step, state);
             }

@@ -297,7 +297,7 @@ impl Wizard {
     /// outcome stays on the page with the form as it was.
     pub(crate) fn directory_found(
         &mut self,
-        outcome: Result<crate::ops::discover::ForestFacts, String>,
+        outcome: Result<crate::ops::discover::ForestFacts, crate::ops::Failure>,
     ) {
         if let Ok(found) = &outcome
             && found.account.acceptable

@@ -76,7 +76,10 @@ pub fn validate(draft: &Draft, facts: &Facts) -> Vec<Problem> {
     rows_problems(page, &facts.federation.verification)
 }
 
-fn rows_problems(page: PageId, rows: &Option<Result<Vec<CheckRow>, String>>) -> Vec<Problem> {
+fn rows_problems(
+    page: PageId,
+    rows: &Option<Result<Vec<CheckRow>, crate::ops::Failure>>,
+) -> Vec<Problem> {
     match rows {
         None => vec![Problem::error(page, RUN_CHECKS, RUN_FIRST)],
         Some(Err(why)) => {

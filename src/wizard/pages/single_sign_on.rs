@@ -132,7 +132,7 @@ pub fn planned(draft: &Draft, facts: &Facts) -> Vec<PlannedSso> {
 }
 
 /// Forgets what was learned about a forest's credentials (they changed).
-pub fn forget(checks: &mut BTreeMap<String, Result<(), String>>, forest: &str) {
+pub fn forget(checks: &mut BTreeMap<String, Result<(), crate::ops::Failure>>, forest: &str) {
     checks.remove(forest);
 }
 
@@ -187,7 +187,9 @@ impl Wizard {
         let account = match crate::directory::AccountName::parse(entry.account.trim()) {
             Ok(account) => account,
             Err(e) => {
-                self.facts.sso_checks.insert(forest, Err(e.to_string()));
+                self.facts
+                    .sso_checks
+                    .insert(forest, Err(crate::ops::Failure::new(e)));
                 return Vec::new();
             }
         };

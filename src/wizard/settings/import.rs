@@ -249,7 +249,7 @@ impl ImportRun {
             return;
         }
         let why = match &facts.directory_probe {
-            Some(Err(reason)) => reason.clone(),
+            Some(Err(reason)) => reason.to_string(),
             Some(Ok(found)) if !found.account.acceptable => {
                 format!("{} cannot be the connector account", d.account)
             }

@@ -129,7 +129,7 @@ impl Default for Draft {
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     /// The tenant sign-in's outcome, for the sign-in name and settings now in the draft.
-    pub tenant: Option<Result<crate::wizard::state::tenant::TenantFacts, String>>,
+    pub tenant: Option<Result<crate::wizard::state::tenant::TenantFacts, crate::ops::Failure>>,
     /// A tenant sign-in is under way.
     pub signing_in: bool,
     /// The code a device-code sign-in waits for: (where to enter it, the code).
@@ -140,38 +140,40 @@ pub struct Facts {
         Result<std::sync::Arc<crate::service::lock::ConfigLock>, crate::service::lock::LockError>,
     >,
     /// The installed configuration (Additional tasks), or why it could not be read.
-    pub installed: Option<Result<Box<crate::ops::installed::Installed>, String>>,
+    pub installed: Option<Result<Box<crate::ops::installed::Installed>, crate::ops::Failure>>,
     /// The last change applied from Additional tasks, or why it was not.
-    pub task_change: Option<Result<crate::engine::config::Applied, String>>,
+    pub task_change: Option<Result<crate::engine::config::Applied, crate::ops::Failure>>,
     /// The troubleshooting checklist run from Additional tasks, or why it could not run.
-    pub checks: Option<Result<Vec<crate::engine::troubleshoot::Check>, String>>,
+    pub checks: Option<Result<Vec<crate::engine::troubleshoot::Check>, crate::ops::Failure>>,
     /// The last cycle asked for from Additional tasks, or why it failed.
-    pub task_cycle: Option<Result<String, String>>,
+    pub task_cycle: Option<Result<String, crate::ops::Failure>>,
     /// Each forest's single sign-on account as Additional tasks read it, or why it could not.
-    pub sso_states: Option<Result<Vec<crate::ops::sso::SsoForest>, String>>,
+    pub sso_states: Option<Result<Vec<crate::ops::sso::SsoForest>, crate::ops::Failure>>,
     /// What creating or renewing a forest's single sign-on account did, or why it failed.
-    pub sso_renewed: std::collections::BTreeMap<String, Result<String, String>>,
+    pub sso_renewed: std::collections::BTreeMap<String, Result<String, crate::ops::Failure>>,
     /// What the last directory schema refresh found, or why it failed.
-    pub schema_refresh: Option<Result<Box<crate::ops::schema::SchemaRefresh>, String>>,
+    pub schema_refresh: Option<Result<Box<crate::ops::schema::SchemaRefresh>, crate::ops::Failure>>,
     /// What the last search on Additional tasks found, or why it could not run.
-    pub found: Option<Result<Vec<crate::engine::search::Hit>, String>>,
+    pub found: Option<Result<Vec<crate::engine::search::Hit>, crate::ops::Failure>>,
     /// What was last done to the service from Additional tasks, or why it could not be.
-    pub service_action: Option<Result<String, String>>,
+    pub service_action: Option<Result<String, crate::ops::Failure>>,
     /// Each forest's single sign-on administrator, checked (or why not).
-    pub sso_checks: std::collections::BTreeMap<String, Result<(), String>>,
+    pub sso_checks: std::collections::BTreeMap<String, Result<(), crate::ops::Failure>>,
     /// The forest whose single sign-on administrator is being checked.
     pub verifying_sso: Option<String>,
     /// The connector account created last (name and DN), to say so on the page.
     pub created_connector: Option<String>,
     /// The outcome of adding the forest in the form, when it was not added.
-    pub directory_probe: Option<Result<crate::ops::discover::ForestFacts, String>>,
+    pub directory_probe: Option<Result<crate::ops::discover::ForestFacts, crate::ops::Failure>>,
     /// A forest is being added.
     pub adding_directory: bool,
     /// What was learned about each added forest, by its name.
     pub forests: std::collections::BTreeMap<String, crate::ops::discover::ForestFacts>,
     /// The pilot group found (or not) in each forest.
-    pub pilot_groups:
-        std::collections::BTreeMap<String, Result<pages::filter_users::GroupFound, String>>,
+    pub pilot_groups: std::collections::BTreeMap<
+        String,
+        Result<pages::filter_users::GroupFound, crate::ops::Failure>,
+    >,
     /// The forest whose pilot group is being looked up.
     pub finding_group: Option<String>,
     /// The plan being applied, once Configure was pressed.
@@ -183,9 +185,9 @@ pub struct Facts {
     /// A settings import under way or finished (its notes stay to be read).
     pub import: Option<settings::ImportRun>,
     /// Why the last settings file could not be imported.
-    pub settings_file: Option<Result<String, String>>,
+    pub settings_file: Option<Result<String, crate::ops::Failure>>,
     /// Where the settings were last exported, or why they could not be.
-    pub export: Option<Result<String, String>>,
+    pub export: Option<Result<String, crate::ops::Failure>>,
     /// What the federation pages' checks found.
     pub federation: super::federation::FederationFacts,
 }

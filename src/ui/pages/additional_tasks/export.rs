@@ -15,7 +15,7 @@ pub(super) fn show(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &
             ui.label(format!("{} {path}", words.field(EXPORTED)));
         }
         Some(Err(why)) => {
-            ui.colored_label(ui.visuals().error_fg_color, why);
+            ui.colored_label(ui.visuals().error_fg_color, why.to_string());
         }
         None => {}
     }

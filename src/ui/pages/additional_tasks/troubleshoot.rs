@@ -41,7 +41,7 @@ pub(super) fn show(ui: &mut egui::Ui, words: &PageText, wizard: &Wizard, msgs: &
             });
         }
         Some(Err(why)) => {
-            ui.colored_label(ui.visuals().error_fg_color, why);
+            ui.colored_label(ui.visuals().error_fg_color, why.to_string());
         }
         None => {}
     }
