@@ -61,17 +61,18 @@ pub fn via_service(data: &Path, request: &Request) -> Result<Option<Response>, I
 }
 
 /// The one rule: asks the running service with `request` and takes its answer through
-/// `answer`; with no service running, opens the store and calls `here` on it.
+/// `answer` (which hands back an answer of another kind); with no service running, opens the
+/// store and calls `here` on it.
 pub fn service_or_store<T>(
     data: &Path,
     request: Request,
-    answer: impl FnOnce(Response) -> Option<T>,
+    answer: impl FnOnce(Response) -> Result<T, Response>,
     here: impl FnOnce(&dyn Store) -> Result<T, InstalledError>,
 ) -> Result<T, InstalledError> {
     match via_service(data, &request)? {
+        // Only an unexpected answer is described: a search's hits are not formatted each time.
         Some(response) => {
-            let shown = format!("{response:?}");
-            answer(response).ok_or(InstalledError::Unexpected(shown))
+            answer(response).map_err(|other| InstalledError::Unexpected(format!("{other:?}")))
         }
         None => {
             let store = crate::engine::install::open_store(data)?;
@@ -90,8 +91,8 @@ pub fn search(data: &Path, text: &str) -> Result<Vec<Hit>, InstalledError> {
         data,
         request,
         |r| match r {
-            Response::Found(hits) => Some(hits),
-            _ => None,
+            Response::Found(hits) => Ok(hits),
+            other => Err(other),
         },
         |store| Ok(crate::engine::search::search(store, text, SEARCH_LIMIT)?),
     )
@@ -103,8 +104,8 @@ pub fn troubleshoot(data: &Path) -> Result<Vec<Check>, InstalledError> {
         data,
         Request::Troubleshoot,
         |r| match r {
-            Response::Checks(checks) => Some(checks),
-            _ => None,
+            Response::Checks(checks) => Ok(checks),
+            other => Err(other),
         },
         |store| {
             let history = crate::engine::run::history(store)?;
@@ -119,8 +120,8 @@ pub fn history(data: &Path) -> Result<Vec<RunRecord>, InstalledError> {
         data,
         Request::History,
         |r| match r {
-            Response::History(h) => Some(h),
-            _ => None,
+            Response::History(h) => Ok(h),
+            other => Err(other),
         },
         |store| Ok(crate::engine::run::history(store)?),
     )
@@ -132,8 +133,8 @@ pub fn pending(data: &Path) -> Result<Vec<PendingExport>, InstalledError> {
         data,
         Request::Pending,
         |r| match r {
-            Response::Pending(p) => Some(p),
-            _ => None,
+            Response::Pending(p) => Ok(p),
+            other => Err(other),
         },
         |store| Ok(crate::engine::sync::pending_exports(store)?),
     )
@@ -145,8 +146,8 @@ pub fn settings_versions(data: &Path) -> Result<Vec<SettingsVersion>, InstalledE
         data,
         Request::SettingsHistory,
         |r| match r {
-            Response::SettingsHistory(v) => Some(v),
-            _ => None,
+            Response::SettingsHistory(v) => Ok(v),
+            other => Err(other),
         },
         |store| Ok(crate::engine::config::versions(store)?),
     )
