@@ -11,6 +11,8 @@
 //! - [`ops`]: the operations both front ends call.
 //! - [`engine`]: the sync engine (rules, run profiles, settings versions, the cycle).
 //! - [`store`]: where the engine keeps its state: the embedded store or a PostgreSQL server.
+//! - [`passwords`]: password synchronization: the agent on a Samba domain controller and the
+//!   service's delivery of each new password to the tenant.
 //! - [`service`]: the installed service (`skybridge service run`) and its control channel.
 //! - [`directory`]: reaching Active Directory domain controllers over LDAP.
 //! - [`tenant`]: signing in to the cloud tenant and Microsoft Graph.
@@ -30,6 +32,7 @@ pub mod emulator;
 pub mod engine;
 pub mod federation;
 pub mod ops;
+pub mod passwords;
 pub mod secret;
 pub mod service;
 pub mod store;

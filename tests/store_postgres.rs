@@ -323,5 +323,6 @@ fn installation() -> skybridge::engine::install::Installation {
         sign_in: None,
         single_sign_on: false,
         database: None,
+        password_sync: None,
     }
 }

@@ -57,6 +57,14 @@ pub enum Command {
     /// Where the engine keeps its state.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Password synchronization's agent: on the sync server, `enroll` opens a one-time code;
+    /// on a Samba domain controller (as root), `install`, `status` and `uninstall` set it up
+    /// and take it away; Samba's password sync loop runs `hook`.
+    #[command(subcommand)]
+    PasswordAgent(PasswordAgentCommand),
+    /// Password synchronization on the sync server.
+    #[command(subcommand)]
+    Passwords(PasswordsCommand),
 }
 
 /// `skybridge store`.
@@ -422,4 +430,83 @@ impl ServerArgs {
                 .with_timeout(Duration::from_secs(self.timeout)),
         )
     }
+}
+
+/// Where the agent's things are on a domain controller.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AgentDirArgs {
+    /// The agent's folder (default /etc/skybridge-agent).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Samba's configuration (default /etc/samba/smb.conf).
+    #[arg(long, value_name = "FILE")]
+    pub smb_conf: Option<PathBuf>,
+    /// The GnuPG home the domain controller runs with (default $GNUPGHOME, else /root/.gnupg).
+    #[arg(long, value_name = "DIR")]
+    pub gnupg_home: Option<PathBuf>,
+    /// Where the systemd unit goes (default /etc/systemd/system).
+    #[arg(long, value_name = "DIR")]
+    pub unit_dir: Option<PathBuf>,
+}
+
+/// `skybridge password-agent`.
+#[derive(Debug, Subcommand)]
+pub enum PasswordAgentCommand {
+    /// On the sync server: open a one-time code (an hour, used once) for one domain
+    /// controller's agent.
+    Enroll(DataArgs),
+    /// On a Samba domain controller, as root: set the agent up (a GnuPG key, the smb.conf line
+    /// naming it, enrolment with the service, Samba's password sync loop and its systemd unit).
+    /// Changes only what is not already so, and says what it changed.
+    Install {
+        /// Where things are.
+        #[command(flatten)]
+        dir: AgentDirArgs,
+        /// Enrol with the service at this address (`host:port`, from `password-agent enroll`);
+        /// the code is read from standard input (or from --code-env).
+        #[arg(long, value_name = "HOST:PORT")]
+        service: Option<String>,
+        /// The environment variable that holds the enrolment code.
+        #[arg(long, value_name = "VAR")]
+        code_env: Option<String>,
+        /// This agent's name (default: the host name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Write the unit but do not enable or start it.
+        #[arg(long)]
+        no_start: bool,
+    },
+    /// On a domain controller: what is set up.
+    Status(AgentDirArgs),
+    /// On a domain controller: take the agent away again, and say what was removed.
+    Uninstall {
+        /// Where things are.
+        #[command(flatten)]
+        dir: AgentDirArgs,
+        /// Do not stop the unit with systemctl.
+        #[arg(long)]
+        no_stop: bool,
+    },
+    /// Run by Samba's password sync loop for each changed user (LDIF on standard input).
+    Hook {
+        /// The agent's folder (default /etc/skybridge-agent).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// On the sync server: refuse an agent's deliveries from now on.
+    Revoke {
+        /// The agent's name (or the start of its certificate fingerprint).
+        name: String,
+        /// The data folder.
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+/// `skybridge passwords`.
+#[derive(Debug, Subcommand)]
+pub enum PasswordsCommand {
+    /// Agents (last seen, version), changes delivered, failures, and how many synchronized
+    /// users have had no password delivered yet.
+    Status(DataArgs),
 }

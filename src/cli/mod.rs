@@ -8,9 +8,11 @@
 //! - [`installed`]: `sync`, `search`, `troubleshoot`, `config`, `service`.
 //! - [`settings`]: `settings`, `plan`, `apply`.
 //! - [`store`]: `store migrate`.
+//! - [`passwords`]: `password-agent …` and `passwords status`.
 
 pub mod args;
 pub mod installed;
+pub mod passwords;
 pub mod probe;
 pub mod settings;
 pub mod store;
@@ -19,6 +21,7 @@ use std::io::Write;
 
 pub use args::*;
 pub use installed::*;
+pub use passwords::*;
 pub use probe::*;
 pub use settings::*;
 pub use store::*;
@@ -50,6 +53,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Apply(args)) => apply_command(&args, &mut out()),
         Some(Command::Settings(command)) => settings_command(&command, &mut out()),
         Some(Command::Store(command)) => store_command(&command, &mut out()),
+        Some(Command::PasswordAgent(command)) => password_agent_command(&command, &mut out()),
+        Some(Command::Passwords(command)) => passwords_command(&command, &mut out()),
         Some(Command::Emulator(args)) => args.config().and_then(crate::emulator::run),
     }
 }

@@ -258,8 +258,6 @@ fn partition_of<'a>(parts: &'a [Partition], dn: &str) -> Option<&'a Partition> {
 /// What the sync needs to be allowed to do, beyond reading.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rights {
-    /// "Replicating Directory Changes All" on the domain, for password hash sync.
-    pub password_hash_sync: bool,
     /// OUs where the account may write `ms-DS-ConsistencyGuid` of users (managed sourceAnchor).
     pub consistency_guid_ous: Vec<String>,
     /// OUs where the account may change users, groups and contacts (writeback features).
@@ -413,22 +411,13 @@ pub fn grant(
     nc: &str,
     rights: &Rights,
 ) -> Result<(), DirectoryError> {
-    let mut root_aces = vec![Ace::allow_object(
+    let root_aces = vec![Ace::allow_object(
         sid,
         security::ADS_RIGHT_DS_CONTROL_ACCESS,
         Some(guid(security::DS_REPLICATION_GET_CHANGES)),
         None,
         0,
     )];
-    if rights.password_hash_sync {
-        root_aces.push(Ace::allow_object(
-            sid,
-            security::ADS_RIGHT_DS_CONTROL_ACCESS,
-            Some(guid(security::DS_REPLICATION_GET_CHANGES_ALL)),
-            None,
-            0,
-        ));
-    }
     add_aces(admin, nc, &root_aces)?;
     let inherit = security::CONTAINER_INHERIT | security::INHERIT_ONLY;
     for ou in &rights.consistency_guid_ous {

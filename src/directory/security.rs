@@ -61,8 +61,9 @@ pub const ADS_RIGHT_GENERIC_WRITE: u32 = 0x20028;
 
 /// Extended right "Replicating Directory Changes" (DS-Replication-Get-Changes), needed for DirSync.
 pub const DS_REPLICATION_GET_CHANGES: &str = "1131f6aa-9c07-11d1-f79f-00c04fc2dcd2";
-/// Extended right "Replicating Directory Changes All" (DS-Replication-Get-Changes-All), needed
-/// to read password hashes.
+/// Extended right "Replicating Directory Changes All" (DS-Replication-Get-Changes-All), which
+/// reads password hashes. Skybridge never grants it (password synchronization receives new
+/// passwords from the agent instead); README says how to take it from older connector accounts.
 pub const DS_REPLICATION_GET_CHANGES_ALL: &str = "1131f6ad-9c07-11d1-f79f-00c04fc2dcd2";
 /// schemaIDGUID of the `user` class.
 pub const USER_CLASS: &str = "bf967aba-0de6-11d0-a285-00aa003049e2";

@@ -355,6 +355,7 @@ mod tests {
             sign_in: None,
             single_sign_on: false,
             database: None,
+            password_sync: None,
         }
     }
 

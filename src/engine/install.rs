@@ -93,12 +93,12 @@ impl TenantConnection {
 }
 
 /// The write budget a new installation gets.
-pub(crate) fn default_budget() -> usize {
+pub fn default_budget() -> usize {
     WriteLimiter::DEFAULT_BUDGET
 }
 
 /// Its window, in seconds.
-pub(crate) fn default_window() -> u64 {
+pub fn default_window() -> u64 {
     WriteLimiter::DEFAULT_WINDOW.as_secs()
 }
 
@@ -129,7 +129,8 @@ pub struct Installation {
     #[serde(default = "default_history_days")]
     pub history_days: u64,
     /// How people sign in, as the wizard names the method (`passwordHashSync`), when recorded.
-    /// The engine does not act on it in this build; Additional tasks shows and changes it.
+    /// With password synchronization the service receives new passwords from agents
+    /// ([`Installation::password_sync`]); the other methods are carried out by the wizard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in: Option<String>,
     /// Seamless single sign-on is on.
@@ -139,6 +140,9 @@ pub struct Installation {
     /// data folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<DatabaseConnection>,
+    /// Where the service listens for password agents (with password synchronization).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_sync: Option<crate::passwords::PasswordSyncSettings>,
 }
 
 pub use crate::store::postgres::DatabaseConnection;
@@ -338,6 +342,14 @@ impl Installation {
     /// runtime: the keychain client runs one of its own.)
     pub fn client_secret(&self) -> Result<Secret, InstallError> {
         self.secret("tenant:client-secret", "application secret")
+    }
+
+    /// Password synchronization's settings, when this installation synchronizes passwords
+    /// (its sign-in method is password synchronization and it names where agents deliver).
+    pub fn password_sync(&self) -> Option<crate::passwords::PasswordSyncSettings> {
+        (self.sign_in.as_deref() == Some("passwordHashSync"))
+            .then(|| self.password_sync.clone())
+            .flatten()
     }
 
     /// Signs the engine in to the tenant with its application secret.

@@ -234,7 +234,6 @@ pub fn create_connector(
     server: &crate::directory::ServerSpec,
     admin: &crate::directory::AccountName,
     password: &Secret,
-    hash_sync: bool,
 ) -> Result<CreatedConnector, DiscoverError> {
     use crate::directory::account::{self, NewAccount, PrivilegedGroup, Rights};
     let mut session = crate::directory::Session::open(server, admin, password)?;
@@ -255,7 +254,6 @@ pub fn create_connector(
     };
     let name = format!("SKY_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let rights = |nc: &str| Rights {
-        password_hash_sync: hash_sync,
         consistency_guid_ous: vec![nc.to_string()],
         writeback_ous: Vec::new(),
     };

@@ -5,6 +5,7 @@
 //!   administrator, creating a connector account.
 //! - [`installed`]: an installed system: reads, cycles, search, troubleshooting, the service
 //!   ("ask the service when it runs, else open the store", written once).
+//! - [`passwords`]: password synchronization on the sync server: enrolment codes and status.
 //! - [`schema`]: refreshing the directory schema of an installation (its forests' domains and
 //!   schemas read again, changed domain lists applied).
 //! - [`sso`]: an installation's single sign-on accounts: their keys' age, and creating an
@@ -15,6 +16,7 @@
 
 pub mod discover;
 pub mod installed;
+pub mod passwords;
 pub mod schema;
 pub mod sso;
 pub mod store;

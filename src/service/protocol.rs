@@ -42,6 +42,8 @@ pub enum Request {
     },
     /// Stop after the running cycle.
     Stop,
+    /// Password synchronization's status.
+    PasswordStatus,
 }
 
 /// What the service is doing.
@@ -102,6 +104,8 @@ pub enum Response {
     Refused(Vec<crate::engine::config::Locked>),
     /// [`Request::Stop`]: the service stops after the running cycle.
     Stopping,
+    /// [`Request::PasswordStatus`].
+    Passwords(Box<crate::passwords::service::PasswordStatus>),
     /// The request could not be carried out.
     Failed(String),
 }

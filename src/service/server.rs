@@ -53,6 +53,9 @@ struct Shared {
     last: Mutex<Option<CycleOutcome>>,
     stop: Notify,
     stopping: AtomicBool,
+    /// Password synchronization, when the installation has it: its part, or why it could not
+    /// start (the address is taken, the keychain refused).
+    passwords: Mutex<Option<Result<Arc<crate::passwords::service::PasswordSync>, String>>>,
 }
 
 /// Runs the service for the installation in `data` until it is told to stop.
@@ -92,6 +95,7 @@ pub fn run(data: &Path, options: ServiceOptions) -> Result<(), ServiceError> {
         last: Mutex::new(None),
         stop: Notify::new(),
         stopping: AtomicBool::new(false),
+        passwords: Mutex::new(None),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -115,6 +119,7 @@ async fn serve(shared: Arc<Shared>, socket: &Path) -> Result<(), ServiceError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::default());
     let scheduler = Arc::new(Scheduler::new(shared.options.interval, clock));
     let accepting = tokio::spawn(accept(listener, shared.clone(), scheduler.clone()));
+    let password_tasks = start_passwords(&shared).await;
     let cycles = {
         let shared = shared.clone();
         let scheduler = scheduler.clone();
@@ -155,7 +160,56 @@ async fn serve(shared: Arc<Shared>, socket: &Path) -> Result<(), ServiceError> {
         done.await;
     }
     accepting.abort();
+    for task in password_tasks {
+        task.abort();
+    }
     Ok(())
+}
+
+/// Starts password synchronization's listener and delivery when the installation has it. A
+/// failure to start is kept for the status, and the service goes on without it.
+async fn start_passwords(shared: &Arc<Shared>) -> Vec<tokio::task::JoinHandle<()>> {
+    use crate::passwords::service::PasswordSync;
+    let install = match shared.install.lock() {
+        Ok(i) => i.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    let Some(settings) = install.password_sync() else {
+        return Vec::new();
+    };
+    let data = shared.data.clone();
+    let store = shared.store.clone();
+    let reader = shared.clone();
+    let current: Box<dyn Fn() -> Installation + Send + Sync> =
+        Box::new(move || match reader.install.lock() {
+            Ok(i) => i.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        });
+    let keychain = crate::secret::Keychain::new(&install.keychain_service);
+    // The keychain blocks.
+    let bound = tokio::task::spawn_blocking(move || {
+        PasswordSync::bind(data, keychain, &settings.listen, store, current)
+    })
+    .await;
+    let outcome = match bound {
+        Ok(Ok((sync, listener))) => {
+            let tasks = vec![
+                tokio::spawn(sync.clone().serve(listener)),
+                tokio::spawn(sync.clone().deliver()),
+            ];
+            if let Ok(mut slot) = shared.passwords.lock() {
+                *slot = Some(Ok(sync));
+            }
+            return tasks;
+        }
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => e.to_string(),
+    };
+    eprintln!("password synchronization could not start: {outcome}");
+    if let Ok(mut slot) = shared.passwords.lock() {
+        *slot = Some(Err(outcome));
+    }
+    Vec::new()
 }
 
 /// Runs one cycle on a thread of its own and waits for it. The running flag is cleared by the
@@ -343,6 +397,13 @@ fn respond(shared: &Shared, scheduler: &Scheduler, request: Request) -> Response
                 Err(e) => Response::Failed(e.to_string()),
             }
         }
+        Request::PasswordStatus => match shared.passwords.lock().ok().and_then(|p| p.clone()) {
+            Some(Ok(sync)) => Response::Passwords(Box::new(sync.status())),
+            Some(Err(why)) => {
+                Response::Failed(format!("password synchronization could not start: {why}"))
+            }
+            None => Response::Failed("this installation does not synchronize passwords".into()),
+        },
         Request::Stop => {
             // No new cycle starts from here; the service leaves once this is answered.
             shared.stopping.store(true, Ordering::SeqCst);

@@ -166,6 +166,7 @@ pub fn installed_choices(data: &Path, installed: &Installation) -> SettingsFile 
         } else {
             kept.as_ref().is_some_and(|k| k.single_sign_on)
         },
+        password_sync: installed.password_sync.clone(),
         tenant,
         directories,
         alternate_sign_in: kept.as_ref().and_then(|k| k.alternate_sign_in.clone()),

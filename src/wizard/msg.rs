@@ -18,6 +18,8 @@ pub enum Msg {
     SetSignIn(SignInMethod),
     /// Ticked or cleared single sign-on.
     SetSingleSignOn(bool),
+    /// Typed where the service listens for password agents.
+    SetPasswordListen(String),
     /// Typed the tenant administrator's sign-in name.
     SetTenantUser(String),
     /// Typed their password.

@@ -17,8 +17,6 @@ pub enum Operation {
         admin: crate::directory::AccountName,
         /// Their password.
         password: Secret,
-        /// Grant "replicating directory changes all" (password hash synchronization).
-        hash_sync: bool,
     },
     /// Convert a federated domain back to managed, as the signed-in administrator.
     ConvertToManaged {
@@ -204,10 +202,9 @@ pub async fn run(operation: Operation) -> Answer {
             server,
             admin,
             password,
-            hash_sync,
         } => Answer::ConnectorCreated(
             blocking(move || {
-                crate::ops::discover::create_connector(&server, &admin, &password, hash_sync)
+                crate::ops::discover::create_connector(&server, &admin, &password)
                     .map(Box::new)
                     .map_err(crate::ops::Failure::new)
             })

@@ -30,6 +30,8 @@ pub struct InstallPlan {
     pub sign_in: SignInMethod,
     /// Seamless single sign-on.
     pub single_sign_on: bool,
+    /// Where the service listens for password agents.
+    pub password_listen: String,
     /// The tenant.
     pub tenant: crate::tenant::TenantEndpoint,
     /// The tenant's name and initial domain, as the sign-in read them.
@@ -176,6 +178,7 @@ pub fn resolve(draft: &Draft, facts: &Facts) -> Result<InstallPlan, NotReady> {
         database,
         sign_in: draft.sign_in,
         single_sign_on: draft.single_sign_on,
+        password_listen: draft.password_listen.trim().to_string(),
         tenant: draft.tenant.endpoint(),
         tenant_name: format!("{} ({initial})", tenant.display_name),
         directories,

@@ -195,6 +195,7 @@ fn an_empty_plan() -> plan::InstallPlan {
     plan::InstallPlan {
         sign_in: SignInMethod::default(),
         single_sign_on: false,
+        password_listen: crate::passwords::DEFAULT_LISTEN.into(),
         tenant: crate::tenant::TenantEndpoint::default(),
         tenant_name: "Contoso".into(),
         directories: Vec::new(),

@@ -52,6 +52,7 @@ pub fn write(
         sign_in: None,
         single_sign_on: false,
         database: None,
+        password_sync: None,
     };
     installation.save(data).expect("settings written");
     installation

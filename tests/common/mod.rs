@@ -49,6 +49,10 @@ pub struct Forest {
     pub ca_file: PathBuf,
     /// The domain controller's log.
     pub log: PathBuf,
+    /// Its smb.conf.
+    pub smb_conf: PathBuf,
+    /// The GnuPG home it runs with (new passwords are encrypted to the key there).
+    pub gnupg_home: PathBuf,
     private: bool,
 }
 
@@ -129,6 +133,8 @@ impl Forest {
             admin_password,
             ca_file: PathBuf::from(get("FOREST_CA_FILE")),
             log: PathBuf::from(get("FOREST_LOG")),
+            smb_conf: PathBuf::from(get("FOREST_SMB_CONF")),
+            gnupg_home: PathBuf::from(get("FOREST_GNUPGHOME")),
             private,
         }
     }

@@ -56,6 +56,8 @@ impl Tenant {
         serde_json::json!({
             "version": 1,
             "signIn": "passwordHashSync",
+            // Agents would deliver to a loopback port of the system's choosing.
+            "passwordSync": {"listen": "127.0.0.1:0"},
             "tenant": {
                 "authority": endpoint.authority,
                 "graph": endpoint.graph,

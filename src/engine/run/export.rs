@@ -30,8 +30,9 @@ fn create_body(mv: &MvObject) -> Value {
     if let Some(map) = body.as_object_mut() {
         map.remove("members");
         if mv.kind == MvKind::Person {
-            // Synchronized users sign in with their on-premises password once password hash
-            // sync runs; until then the cloud password is random and never shown.
+            // Graph needs a password to create a user. It is random and never shown: a
+            // synchronized user's own arrives with their next password change on premises
+            // (password synchronization), or they sign in through federation.
             map.insert(
                 "passwordProfile".into(),
                 json!({"password": random_password(), "forceChangePasswordNextSignIn": false}),

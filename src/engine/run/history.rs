@@ -5,7 +5,22 @@ use super::now;
 use crate::engine::model::{RunCounts, RunRecord};
 use crate::store::{Batch, Space, Store, StoreError, StoreExt};
 
-/// Records a finished run in the history, under the next run id.
+/// Records a run that is not one of the engine's own (password synchronization's deliveries)
+/// in the history, under the next run id.
+pub fn record_run(
+    store: &dyn Store,
+    profile: &str,
+    connector: &str,
+    started: u64,
+    counts: RunCounts,
+    outcome: String,
+    errors: Vec<(String, String)>,
+) -> Result<RunRecord, StoreError> {
+    record(store, profile, connector, started, counts, outcome, errors)
+}
+
+/// Records a finished run in the history, under the next run id. Runs of one process take
+/// turns: the next id is read and written in one step.
 pub(super) fn record(
     store: &dyn Store,
     profile: &str,
@@ -15,6 +30,10 @@ pub(super) fn record(
     outcome: String,
     errors: Vec<(String, String)>,
 ) -> Result<RunRecord, StoreError> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = TURN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let last: Option<u64> = store.get(Space::Meta, b"last-run-id")?;
     let id = last.unwrap_or(0) + 1;
     let run = RunRecord {

@@ -107,7 +107,7 @@ impl PgTree {
     /// The error for a failed query; a failure of the connection itself (not an answer from
     /// the server) marks the session for a new sign-in at the next call.
     fn fail(&self, session: &Session, e: tokio_postgres::Error) -> StoreError {
-        if e.is_closed() || e.as_db_error().is_none() {
+        if ends_the_session(&e) {
             session.broken.store(true, Ordering::SeqCst);
         }
         failure(&self.location, e)
@@ -154,6 +154,20 @@ impl PgTree {
             detail: "the key names no space of the store".into(),
         })?;
         Ok((space, &full_key[space.prefix().len()..]))
+    }
+}
+
+/// Whether an error means the connection is gone: it closed, it failed below the protocol, or
+/// the server ended the session with its reason (an administrator's `pg_terminate_backend`, a
+/// shutdown: class 57P; a connection exception: class 08). The server's last word arrives as an
+/// ordinary error answer before the connection closes, so the answer alone must be enough.
+fn ends_the_session(e: &tokio_postgres::Error) -> bool {
+    match e.as_db_error() {
+        None => true,
+        Some(db) => {
+            let code = db.code().code();
+            e.is_closed() || code.starts_with("57P") || code.starts_with("08")
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! The User sign-in page: the sign-in method and seamless single sign-on.
 
-use crate::wizard::pages::user_sign_in::{METHOD, SINGLE_SIGN_ON};
+use crate::wizard::pages::user_sign_in::{
+    METHOD, PASSWORD_LISTEN, PASSWORD_SYNC_HOW, SINGLE_SIGN_ON,
+};
 use crate::wizard::text;
 use crate::wizard::{Msg, PageId, SignInMethod, Wizard};
 
@@ -19,6 +21,21 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
             .clicked()
         {
             msgs.push(Msg::SetSignIn(method));
+        }
+        if method == SignInMethod::PasswordHashSync && draft.sign_in == method {
+            ui.indent("password-sync", |ui| {
+                ui.label(egui::RichText::new(words.message(PASSWORD_SYNC_HOW)).weak());
+                ui.horizontal(|ui| {
+                    ui.label(words.field(PASSWORD_LISTEN));
+                    let mut listen = draft.password_listen.clone();
+                    if ui
+                        .add(egui::TextEdit::singleline(&mut listen).desired_width(160.0))
+                        .changed()
+                    {
+                        msgs.push(Msg::SetPasswordListen(listen));
+                    }
+                });
+            });
         }
     }
     // What cannot be chosen says why, under the list.

@@ -321,6 +321,11 @@ fn installation(
         sign_in: Some(plan.sign_in.key().to_string()),
         single_sign_on: plan.single_sign_on,
         database: plan.database.as_ref().map(|d| d.connection.clone()),
+        password_sync: (plan.sign_in == crate::wizard::SignInMethod::PasswordHashSync).then(|| {
+            crate::passwords::PasswordSyncSettings {
+                listen: plan.password_listen.clone(),
+            }
+        }),
     };
     Ok((installation, app.secret.clone()))
 }

@@ -219,13 +219,10 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
             w.facts.directory_probe = None;
             w.facts.adding_directory = true;
             let effect = if creates_account(&w.draft) {
-                let hash_sync = crate::wizard::state::choices::Feature::PasswordHashSync
-                    .is_on(&w.draft, &w.facts);
                 w.operate(crate::wizard::operation::Operation::CreateConnector {
                     server,
                     admin: account,
                     password,
-                    hash_sync,
                 })
             } else {
                 w.ask(crate::wizard::probe::Probe::Directory {

@@ -42,7 +42,9 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::SetLicenceAccepted(..) => welcome::update(w, msg),
         Msg::SetMode(..) => express::update(w, msg),
-        Msg::SetSignIn(..) | Msg::SetSingleSignOn(..) => user_sign_in::update(w, msg),
+        Msg::SetSignIn(..) | Msg::SetSingleSignOn(..) | Msg::SetPasswordListen(..) => {
+            user_sign_in::update(w, msg)
+        }
         Msg::SetTenantUser(..)
         | Msg::SetTenantPassword(..)
         | Msg::SetTenantAuthority(..)

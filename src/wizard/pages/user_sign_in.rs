@@ -15,10 +15,13 @@ pub const FIELDS: &[&str] = &[
     FEDERATION_ADFS,
     FEDERATION_PING,
     DO_NOT_CONFIGURE,
+    PASSWORD_LISTEN,
     SINGLE_SIGN_ON,
 ];
 /// Message ids of this page.
 pub const MESSAGES: &[&str] = &[
+    PASSWORD_SYNC_HOW,
+    PASSWORD_LISTEN_INVALID,
     PASS_THROUGH_UNAVAILABLE,
     FEDERATION_NOT_IN_BUILD,
     SSO_NEEDS_CLOUD_SIGN_IN,
@@ -39,6 +42,12 @@ pub const FEDERATION_PING: &str = "federation_ping";
 pub const DO_NOT_CONFIGURE: &str = "do_not_configure";
 /// Seamless single sign-on.
 pub const SINGLE_SIGN_ON: &str = "single_sign_on";
+/// Where the service listens for password agents.
+pub const PASSWORD_LISTEN: &str = "password_listen";
+/// What password synchronization does and does not do (shown under the option).
+pub const PASSWORD_SYNC_HOW: &str = "password_sync_how";
+/// The listening address is not `address:port`.
+pub const PASSWORD_LISTEN_INVALID: &str = "password_listen_invalid";
 /// Pass-through authentication cannot be set up through documented interfaces.
 pub const PASS_THROUGH_UNAVAILABLE: &str = "pass_through_unavailable";
 /// A federation method was chosen; its pages are not in this build.
@@ -88,6 +97,19 @@ pub fn validate(draft: &Draft) -> Vec<Problem> {
             FEDERATION_NOT_IN_BUILD,
         ));
     }
+    if method == SignInMethod::PasswordHashSync
+        && draft
+            .password_listen
+            .trim()
+            .parse::<std::net::SocketAddr>()
+            .is_err()
+    {
+        problems.push(Problem::error(
+            PageId::UserSignIn,
+            PASSWORD_LISTEN,
+            PASSWORD_LISTEN_INVALID,
+        ));
+    }
     if draft.single_sign_on && !method.allows_single_sign_on() {
         problems.push(Problem::error(
             PageId::UserSignIn,
@@ -120,6 +142,7 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
             }
         }
         Msg::SetSingleSignOn(on) => w.draft.single_sign_on = on,
+        Msg::SetPasswordListen(address) => w.draft.password_listen = address,
         // Messages of other pages never come here.
         _ => {}
     }
@@ -155,6 +178,22 @@ mod tests {
         assert_eq!(draft.sign_in, SignInMethod::PasswordHashSync);
         draft.single_sign_on = true;
         assert!(validate(&draft).is_empty());
+    }
+
+    #[test]
+    fn password_synchronization_needs_an_address_and_port_to_listen_on() {
+        let mut draft = Draft::default();
+        assert!(errors(&draft).is_empty());
+        for bad in ["", "0.0.0.0", "sync.contoso.test:7390", "0.0.0.0:99999"] {
+            draft.password_listen = bad.into();
+            assert_eq!(errors(&draft), [PASSWORD_LISTEN_INVALID], "{bad}");
+        }
+        draft.password_listen = " [::]:7390 ".into();
+        assert!(errors(&draft).is_empty());
+        // Only password synchronization listens.
+        draft.password_listen = String::new();
+        draft.sign_in = SignInMethod::DoNotConfigure;
+        assert!(errors(&draft).is_empty());
     }
 
     #[test]

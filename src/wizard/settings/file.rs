@@ -233,6 +233,10 @@ pub struct SettingsFile {
     /// Seamless single sign-on (with password hash synchronization).
     #[serde(default)]
     pub single_sign_on: bool,
+    /// Password synchronization: where the service listens for the domain controllers'
+    /// agents (default `0.0.0.0:7390`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_sync: Option<crate::passwords::PasswordSyncSettings>,
     /// The tenant.
     pub tenant: TenantSettings,
     /// The forests, in the order they are added.
@@ -348,6 +352,11 @@ impl SettingsFile {
                 .filter(|_| draft.database.enabled),
             sign_in: draft.sign_in,
             single_sign_on: draft.single_sign_on,
+            password_sync: (draft.sign_in == SignInMethod::PasswordHashSync).then(|| {
+                crate::passwords::PasswordSyncSettings {
+                    listen: draft.password_listen.trim().to_string(),
+                }
+            }),
             tenant: TenantSettings {
                 authority: t.authority.trim().to_string(),
                 graph: t.graph.trim().to_string(),

@@ -293,6 +293,10 @@ impl ImportRun {
         let mut msgs = vec![
             Msg::SetSignIn(file.sign_in),
             Msg::SetSingleSignOn(file.single_sign_on),
+            Msg::SetPasswordListen(file.password_sync.as_ref().map_or_else(
+                || crate::passwords::DEFAULT_LISTEN.to_string(),
+                |p| p.listen.clone(),
+            )),
             Msg::SetTenantAuthority(t.authority.clone()),
             Msg::SetTenantGraph(t.graph.clone()),
             Msg::SetTenantClientId(t.client_id.clone()),

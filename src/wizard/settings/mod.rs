@@ -122,6 +122,7 @@ fn sample() -> SettingsFile {
         database: None,
         sign_in: SignInMethod::PasswordHashSync,
         single_sign_on: false,
+        password_sync: None,
         tenant: TenantSettings {
             authority: "https://login.example/t".into(),
             graph: "https://graph.example/v1.0/".into(),

@@ -31,6 +31,9 @@ pub struct Draft {
     pub sign_in: SignInMethod,
     /// Seamless single sign-on.
     pub single_sign_on: bool,
+    /// Where the service listens for password agents (`host:port`), with password
+    /// synchronization.
+    pub password_listen: String,
     /// The tenant sign-in.
     pub tenant: crate::wizard::state::tenant::TenantDraft,
     /// The forest being added.
@@ -92,6 +95,7 @@ impl Default for Draft {
             mode: None,
             sign_in: SignInMethod::default(),
             single_sign_on: false,
+            password_listen: crate::passwords::DEFAULT_LISTEN.to_string(),
             tenant: crate::wizard::state::tenant::TenantDraft::default(),
             directory_form: crate::wizard::state::directories::DirectoryForm::default(),
             directories: Vec::new(),
