@@ -115,6 +115,10 @@ pub enum Msg {
     BeginChange(pages::additional_tasks::Change),
     /// Read each forest's single sign-on account (Additional tasks).
     ReadSsoStates,
+    /// Read password synchronization's status (Additional tasks).
+    ReadPasswordStatus,
+    /// Open a one-time enrolment code for a domain controller's agent.
+    NewEnrolmentCode,
     /// Pressed Refresh on Refresh directory schema (Additional tasks).
     RefreshSchema,
     /// Pressed Renew (or Create) for a forest's single sign-on account (Additional tasks).

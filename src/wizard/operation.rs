@@ -81,6 +81,11 @@ pub enum Operation {
         /// The data folder.
         data: std::path::PathBuf,
     },
+    /// Open a one-time enrolment code for a password agent.
+    NewEnrolmentCode {
+        /// The data folder.
+        data: std::path::PathBuf,
+    },
     /// Run a cycle of an installation (its service's, when one runs).
     RunCycle {
         /// The data folder.
@@ -109,6 +114,7 @@ impl Operation {
             Operation::RenewSso { .. } => ProbeKind::SsoAdmin,
             Operation::RefreshSchema { .. } => ProbeKind::TaskChange,
             Operation::RunCycle { .. } => ProbeKind::TaskChange,
+            Operation::NewEnrolmentCode { .. } => ProbeKind::Passwords,
             Operation::WriteSettings { .. } => ProbeKind::SettingsFile,
         }
     }
@@ -168,6 +174,12 @@ pub async fn run(operation: Operation) -> Answer {
             .await;
             Answer::SsoRenewed(named, outcome)
         }
+        Operation::NewEnrolmentCode { data } => Answer::EnrolmentCode(
+            blocking(move || {
+                crate::ops::passwords::new_code(&data).map_err(crate::ops::Failure::new)
+            })
+            .await,
+        ),
         Operation::RefreshSchema { data } => Answer::SchemaRefreshed(
             blocking(move || {
                 crate::ops::schema::refresh_schema(&data)

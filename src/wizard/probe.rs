@@ -81,6 +81,11 @@ pub enum Probe {
         /// The data folder.
         data: std::path::PathBuf,
     },
+    /// Read an installation's password synchronization status.
+    PasswordStatus {
+        /// The data folder.
+        data: std::path::PathBuf,
+    },
     /// Search an installation's connector spaces and metaverse.
     Search {
         /// The data folder.
@@ -164,6 +169,8 @@ pub enum ProbeKind {
     Search,
     /// [`Probe::SsoStates`].
     SsoStates,
+    /// [`Probe::PasswordStatus`] and opening an enrolment code.
+    Passwords,
 }
 
 impl Probe {
@@ -184,6 +191,7 @@ impl Probe {
             Probe::ReadForChange { .. } => ProbeKind::SettingsFile,
             Probe::Search { .. } => ProbeKind::Search,
             Probe::SsoStates { .. } => ProbeKind::SsoStates,
+            Probe::PasswordStatus { .. } => ProbeKind::Passwords,
             Probe::FindGroup { .. } => ProbeKind::FindGroup,
             Probe::ReadSettings { .. } => ProbeKind::SettingsFile,
             Probe::DataFolder { .. } => ProbeKind::DataFolder,
@@ -226,6 +234,10 @@ pub enum Answer {
     ServiceDone(Result<String, crate::ops::Failure>),
     /// Each forest's single sign-on account, or why the installation could not be read.
     SsoStates(Result<Vec<crate::ops::sso::SsoForest>, crate::ops::Failure>),
+    /// Password synchronization's status, or why it could not be read.
+    PasswordStatus(Result<crate::passwords::service::PasswordStatus, crate::ops::Failure>),
+    /// A new enrolment code, or why none could be opened.
+    EnrolmentCode(Result<crate::ops::passwords::NewCode, crate::ops::Failure>),
     /// A forest's single sign-on account created or renewed (what was done), or why not.
     SsoRenewed(String, Result<String, crate::ops::Failure>),
     /// What refreshing the directory schema found, or why it failed.
@@ -276,6 +288,7 @@ impl Answer {
             Answer::Found(_) => ProbeKind::Search,
             Answer::SchemaRefreshed(_) => ProbeKind::TaskChange,
             Answer::SsoStates(_) => ProbeKind::SsoStates,
+            Answer::PasswordStatus(_) | Answer::EnrolmentCode(_) => ProbeKind::Passwords,
             Answer::SsoRenewed(..) => ProbeKind::SsoAdmin,
         }
     }
@@ -364,6 +377,12 @@ pub async fn run(probe: Probe) -> Answer {
         Probe::SsoStates { data } => Answer::SsoStates(
             blocking(move || crate::ops::sso::sso_states(&data).map_err(crate::ops::Failure::new))
                 .await,
+        ),
+        Probe::PasswordStatus { data } => Answer::PasswordStatus(
+            blocking(move || {
+                crate::ops::passwords::status(&data).map_err(crate::ops::Failure::new)
+            })
+            .await,
         ),
         Probe::Search { data, text } => Answer::Found(
             blocking(move || {

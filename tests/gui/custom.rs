@@ -255,7 +255,7 @@ fn find_the_pilot_group(harness: &mut Harness<'static, State>, forest: &Forest) 
 fn choose_the_features_the_apps_and_the_attributes(harness: &mut Harness<'static, State>) {
     // Optional features: hash sync is on with its sign-in method; the Samba forest has no
     // Exchange schema, so the Exchange features cannot be chosen.
-    let phs = harness.get_by_label("Password hash synchronization");
+    let phs = harness.get_by_label("Password synchronization");
     assert_eq!(phs.accesskit_node().toggled(), Some(Toggled::True));
     assert!(phs.accesskit_node().is_disabled());
     assert!(
@@ -377,6 +377,10 @@ fn verify_the_sso_administrator(
 /// Ready to configure: the draft is a plan, and the plan is what was chosen.
 fn review_the_plan(harness: &mut Harness<'static, State>, staff: String) -> InstallPlan {
     harness.get_by_label("What will be configured");
+    // Password synchronization is said as it is: what it waits for, and from when it works.
+    harness.get_by_label_contains(
+        "each user signs in to the tenant with their on-premises password only after their next password change",
+    );
     let plan = harness.state().wizard.plan().expect("a plan");
     assert_eq!(plan.directories.len(), 1);
     let scope = &plan.sync.connectors[0];
@@ -489,6 +493,7 @@ fn configure_and_check_the_installation(
     );
     harness.get_by_label("What was done");
     harness.get_by_label_contains("each chosen forest now has its AZUREADSSOACC");
+    harness.get_by_label_contains("skybridge password-agent install --service 127.0.0.1:0");
 
     // Single sign-on's computer account is in the forest; its administrator's password is not
     // in the installation.

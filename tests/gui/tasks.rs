@@ -493,7 +493,9 @@ fn refresh_the_directory_schema(
 /// today's method, and Ready to configure shows the one change.
 fn change_the_user_sign_in(harness: &mut Harness<'static, State>, data: &Path, sales_ou: String) {
     click(harness, "Change user sign-in");
-    harness.get_by_label("In use: Password hash synchronization; seamless single sign-on off.");
+    harness.get_by_label(
+        "In use: Password synchronization (from password changes); seamless single sign-on off.",
+    );
     press_and_wait(harness, "Change sign-in", |s| {
         s.wizard
             .facts()
@@ -655,4 +657,60 @@ fn an_installation_that_recorded_pass_through_is_told_it_is_not_set_up() {
             .is_some_and(|i| i.is_ok())
     });
     harness.get_by_label_contains("recorded pass-through authentication");
+}
+
+#[test]
+fn password_synchronization_shows_its_agents_and_opens_an_enrolment_code_an_agent_can_use() {
+    let forest = Forest::shared("contoso");
+    let tenant = Tenant::start("gui-passwords");
+    let dir = common::temp_dir("gui-passwords");
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).expect("data folder");
+    let service = "skybridge-gui-passwords-test";
+    let mut installation = common::install::write(
+        &data,
+        &forest,
+        "OU=Corp",
+        tenant.emulator(),
+        "passwords-secret",
+        service,
+    );
+    installation.sign_in = Some("passwordHashSync".into());
+    installation.password_sync = Some(skybridge::passwords::PasswordSyncSettings {
+        listen: "127.0.0.1:7390".into(),
+    });
+    installation.save(&data).expect("settings saved");
+    let mut harness = harness_at(data.clone());
+    run_until(&mut harness, |s| {
+        s.wizard
+            .facts()
+            .installed
+            .as_ref()
+            .is_some_and(|i| i.is_ok())
+    });
+    harness.get_by_label("Password synchronization").click();
+    harness.step();
+    run_until(&mut harness, |s| s.wizard.facts().password_status.is_some());
+    harness.run();
+    harness.get_by_label_contains("No agent is enrolled yet");
+    harness.get_by_label("Open an enrolment code").click();
+    harness.step();
+    run_until(&mut harness, |s| s.wizard.facts().enrolment_code.is_some());
+    harness.run();
+    let code = match &harness.state().wizard.facts().enrolment_code {
+        Some(Ok(code)) => code.clone(),
+        other => panic!("no code: {other:?}"),
+    };
+    assert_eq!(code.code.len(), 19, "{}", code.code);
+    harness.get_by_label_contains(&format!("One-time code {}", code.code));
+    harness.get_by_label_contains("skybridge password-agent install --service 127.0.0.1:7390");
+    // The code shown is one the service takes, once.
+    let keychain = skybridge::secret::Keychain::new(service);
+    let now = skybridge::clock::unix_now();
+    let taken = skybridge::passwords::enrolment::take_code(&keychain, now, |c| c == code.code)
+        .expect("the keychain answers");
+    assert!(taken.is_some(), "the code is open in the keychain");
+    let again = skybridge::passwords::enrolment::take_code(&keychain, now, |c| c == code.code)
+        .expect("the keychain answers");
+    assert!(again.is_none(), "a code is used once");
 }

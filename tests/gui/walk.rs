@@ -2,7 +2,7 @@
 //! the keyboard: Enter is Next, Escape asks before leaving.
 
 use crate::harness::{
-    accept_licence, choose_install_mode, click, harness, pass_required_components, press_next,
+    accept_licence, choose_install_mode, click, fill, harness, pass_required_components, press_next,
 };
 use egui::accesskit::Toggled;
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -84,7 +84,25 @@ fn the_custom_walk_chooses_a_sign_in_method_and_federation_adds_its_pages() {
             .is_disabled()
     );
     harness.get_by_label_contains("no documented interface");
-    click(&mut harness, "Password hash synchronization");
+    click(
+        &mut harness,
+        "Password synchronization (from password changes)",
+    );
+    // What password synchronization does and does not do, and where agents deliver.
+    harness.get_by_label_contains("Passwords set before the agent was installed cannot be read");
+    harness.get_by_label_contains("Windows domain controllers are not supported in this build");
+    fill(
+        &mut harness,
+        "Agents deliver to (address:port)",
+        "sync.contoso.test",
+    );
+    harness.get_by_label_contains("Give the address and port agents deliver to");
+    assert!(harness.get_by_label("Next").accesskit_node().is_disabled());
+    fill(
+        &mut harness,
+        "Agents deliver to (address:port)",
+        "127.0.0.1:0",
+    );
     press_next(&mut harness);
     assert_eq!(
         harness.state().wizard.position(),

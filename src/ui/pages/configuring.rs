@@ -1,7 +1,9 @@
 //! The Configuring page (each step with its state, Retry and Stop) and the Complete page.
 
 use crate::ui::shell::{Mark, step_marker};
-use crate::wizard::pages::configuring::{DONE_LIST, NEXT_STEPS, RETRY, SSO_NEXT, STOP, StepState};
+use crate::wizard::pages::configuring::{
+    DONE_LIST, NEXT_STEPS, PASSWORDS_NEXT, RETRY, SSO_NEXT, STOP, StepState,
+};
 use crate::wizard::text;
 use crate::wizard::{Msg, PageId, Wizard};
 
@@ -100,6 +102,15 @@ pub fn complete(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
     {
         ui.add_space(6.0);
         ui.label(words.field(SSO_NEXT));
+    }
+    if let Some(configuring) = &wizard.facts().configuring
+        && configuring.plan.sign_in == crate::wizard::SignInMethod::PasswordHashSync
+    {
+        ui.add_space(6.0);
+        ui.label(words.field_with(
+            PASSWORDS_NEXT,
+            &[("listen", &configuring.plan.password_listen)],
+        ));
     }
     Vec::new()
 }

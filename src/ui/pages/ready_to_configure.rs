@@ -1,5 +1,6 @@
 //! The Ready to configure page: the plan in words, staging mode and "start synchronizing".
 
+use crate::wizard::pages::ready_to_configure::PASSWORD_SYNC_NOTE;
 use crate::wizard::pages::ready_to_configure::{
     CAN_REGISTER, CHANGES, EXPORT, EXPORTED, NO_CHANGES, REGISTER_SERVICE, STAGING, START_SERVICE,
     START_SYNC, SUM_EXCEPT, SUM_EXCLUDED, SUM_EXTENSIONS, SUM_FEATURES, SUM_FEDERATION,
@@ -98,6 +99,15 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
                     ui.end_row();
                 }
             });
+        if plan.sign_in == crate::wizard::SignInMethod::PasswordHashSync {
+            ui.add_space(6.0);
+            ui.label(
+                egui::RichText::new(
+                    words.field_with(PASSWORD_SYNC_NOTE, &[("listen", &plan.password_listen)]),
+                )
+                .weak(),
+            );
+        }
         ui.add_space(10.0);
     }
     if draft.tasks.customizing {

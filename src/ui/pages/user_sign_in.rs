@@ -26,10 +26,11 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
             ui.indent("password-sync", |ui| {
                 ui.label(egui::RichText::new(words.message(PASSWORD_SYNC_HOW)).weak());
                 ui.horizontal(|ui| {
-                    ui.label(words.field(PASSWORD_LISTEN));
+                    let label = ui.label(words.field(PASSWORD_LISTEN));
                     let mut listen = draft.password_listen.clone();
                     if ui
                         .add(egui::TextEdit::singleline(&mut listen).desired_width(160.0))
+                        .labelled_by(label.id)
                         .changed()
                     {
                         msgs.push(Msg::SetPasswordListen(listen));

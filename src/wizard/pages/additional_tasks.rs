@@ -62,6 +62,17 @@ pub const FIELDS: &[&str] = &[
     SSO_CREATED,
     SSO_RENEWED,
     SSO_HELP,
+    TASK_PASSWORDS,
+    PASSWORDS_HELP,
+    PASSWORDS_AGENT,
+    PASSWORDS_NO_AGENT,
+    PASSWORDS_COUNTS,
+    PASSWORDS_WITHOUT,
+    PASSWORDS_FAILURE,
+    PASSWORDS_NEW_CODE,
+    PASSWORDS_CODE,
+    PASSWORDS_INSTALL,
+    PASSWORDS_REFRESH,
     TASK_SEARCH,
     SEARCH_BOX,
     SEARCH_HINT,
@@ -126,6 +137,8 @@ pub const MESSAGES: &[&str] = &[
     SSO_UNREADABLE,
     SSO_FAILED,
     SCHEMA_FAILED,
+    PASSWORDS_OFF,
+    PASSWORDS_FAILED,
 ];
 
 /// The installation recorded pass-through authentication, which Skybridge cannot set up.
@@ -152,6 +165,33 @@ pub const DOMAIN_GONE: &str = "domain_gone";
 pub const SCHEMA_APPLIED: &str = "schema_applied";
 /// A forest could not be read, or the refresh failed (detail: why).
 pub const SCHEMA_FAILED: &str = "schema_failed";
+/// Task: password synchronization's agents and deliveries.
+pub const TASK_PASSWORDS: &str = "task_passwords";
+/// What the task does.
+pub const PASSWORDS_HELP: &str = "passwords_help";
+/// An agent (`{name}`, `{last_seen}`, `{version}`, `{revoked}`).
+pub const PASSWORDS_AGENT: &str = "passwords_agent";
+/// No agent is enrolled.
+pub const PASSWORDS_NO_AGENT: &str = "passwords_no_agent";
+/// What was delivered since the service started (`{received}`, `{delivered}`, `{failed}`,
+/// `{waiting}`, `{staged}`).
+pub const PASSWORDS_COUNTS: &str = "passwords_counts";
+/// Users no password has reached yet (`{count}`).
+pub const PASSWORDS_WITHOUT: &str = "passwords_without";
+/// A failure (`{user}`, `{words}`).
+pub const PASSWORDS_FAILURE: &str = "passwords_failure";
+/// The button that opens an enrolment code.
+pub const PASSWORDS_NEW_CODE: &str = "passwords_new_code";
+/// The code opened (`{code}`, `{expires}`, `{fingerprint}`).
+pub const PASSWORDS_CODE: &str = "passwords_code";
+/// The command to run on a domain controller (`{listen}`).
+pub const PASSWORDS_INSTALL: &str = "passwords_install";
+/// Read the status again.
+pub const PASSWORDS_REFRESH: &str = "passwords_refresh";
+/// The installation does not synchronize passwords.
+pub const PASSWORDS_OFF: &str = "passwords_off";
+/// The status or the code could not be had (detail: why).
+pub const PASSWORDS_FAILED: &str = "passwords_failed";
 /// Task: single sign-on accounts and their keys.
 pub const TASK_SSO: &str = "task_sso";
 /// What the task does.
@@ -386,6 +426,8 @@ pub enum Task {
     Search,
     /// Single sign-on accounts and their keys.
     SingleSignOn,
+    /// Password synchronization: agents, deliveries, enrolment codes.
+    Passwords,
     /// How people sign in.
     SignIn,
     /// Read each forest's domains and schema again.
@@ -396,7 +438,7 @@ pub enum Task {
 
 impl Task {
     /// Every task, in the page's order.
-    pub const ALL: [Task; 12] = [
+    pub const ALL: [Task; 13] = [
         Task::Configuration,
         Task::Customize,
         Task::SignIn,
@@ -405,6 +447,7 @@ impl Task {
         Task::Pending,
         Task::Search,
         Task::SingleSignOn,
+        Task::Passwords,
         Task::RefreshSchema,
         Task::Troubleshoot,
         Task::Export,
@@ -424,6 +467,7 @@ impl Task {
             Task::Export => TASK_EXPORT,
             Task::Search => TASK_SEARCH,
             Task::SingleSignOn => TASK_SSO,
+            Task::Passwords => TASK_PASSWORDS,
             Task::RefreshSchema => TASK_SCHEMA,
             Task::Federation => TASK_FEDERATION,
         }
@@ -501,6 +545,11 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
             return vec![w.ask(Probe::ReadForChange { data })];
         }
         Msg::ReadSsoStates => return vec![w.ask(Probe::SsoStates { data })],
+        Msg::ReadPasswordStatus => return vec![w.ask(Probe::PasswordStatus { data })],
+        Msg::NewEnrolmentCode => {
+            w.facts.enrolment_code = None;
+            return vec![w.operate(crate::wizard::operation::Operation::NewEnrolmentCode { data })];
+        }
         Msg::RefreshSchema => {
             w.facts.schema_refresh = None;
             return vec![w.operate(crate::wizard::operation::Operation::RefreshSchema { data })];
@@ -563,6 +612,8 @@ pub(crate) fn answered(w: &mut Wizard, result: Answer) -> Vec<Effect> {
             return w.reload_installed();
         }
         Answer::SsoStates(outcome) => w.facts.sso_states = Some(outcome),
+        Answer::PasswordStatus(outcome) => w.facts.password_status = Some(outcome),
+        Answer::EnrolmentCode(outcome) => w.facts.enrolment_code = Some(outcome),
         Answer::SsoRenewed(forest, outcome) => {
             let done = outcome.is_ok();
             w.facts.sso_renewed.insert(forest, outcome);

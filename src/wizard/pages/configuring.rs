@@ -59,7 +59,14 @@ pub const FIELDS: &[&str] = &[
 pub const MESSAGES: &[&str] = &[WORKING, FAILED, STOPPED];
 
 /// Field ids of the Complete page.
-pub const COMPLETE_FIELDS: &[&str] = &[DONE_LIST, NEXT_STEPS, SSO_NEXT, FEDERATION_CHECKS, EXIT];
+pub const COMPLETE_FIELDS: &[&str] = &[
+    DONE_LIST,
+    NEXT_STEPS,
+    SSO_NEXT,
+    PASSWORDS_NEXT,
+    FEDERATION_CHECKS,
+    EXIT,
+];
 /// The heading of the federation checks (only when a domain was federated).
 pub const FEDERATION_CHECKS: &str = "federation_checks";
 /// Message ids of the Complete page.
@@ -89,6 +96,8 @@ pub const DONE_LIST: &str = "done_list";
 pub const NEXT_STEPS: &str = "next_steps";
 /// What single sign-on still needs (only when it was set up).
 pub const SSO_NEXT: &str = "sso_next";
+/// Complete: what password synchronization still needs (`{listen}`).
+pub const PASSWORDS_NEXT: &str = "passwords_next";
 /// The Exit button.
 pub const EXIT: &str = "exit";
 

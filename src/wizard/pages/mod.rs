@@ -100,6 +100,8 @@ pub(crate) fn update(w: &mut Wizard, msg: Msg) -> Vec<Effect> {
         | Msg::ServiceAction(..)
         | Msg::BeginChange(..)
         | Msg::ReadSsoStates
+        | Msg::ReadPasswordStatus
+        | Msg::NewEnrolmentCode
         | Msg::RefreshSchema
         | Msg::RenewSso(..)
         | Msg::SetTaskSearch(..)
@@ -144,6 +146,8 @@ pub(crate) fn answered(w: &mut Wizard, result: Answer) -> Vec<Effect> {
         | Answer::Found(..)
         | Answer::SchemaRefreshed(..)
         | Answer::SsoStates(..)
+        | Answer::PasswordStatus(..)
+        | Answer::EnrolmentCode(..)
         | Answer::SsoRenewed(..)
         | Answer::ForChange(..)
         | Answer::ServiceDone(..)

@@ -18,6 +18,7 @@ pub const FIELDS: &[&str] = &[
     DIRECTORY_EXTENSIONS,
     NEEDS_EXCHANGE,
     LOCKED_BY_SIGN_IN,
+    ONLY_AS_SIGN_IN,
     NOT_IN_BUILD,
 ];
 /// Message ids of this page.
@@ -29,7 +30,7 @@ pub const EXCHANGE_HYBRID: &str = "exchange_hybrid";
 pub const EXCHANGE_PUBLIC_FOLDERS: &str = "exchange_public_folders";
 /// App and attribute filtering.
 pub const APP_ATTRIBUTE_FILTERING: &str = "app_attribute_filtering";
-/// Password hash synchronization.
+/// Password synchronization.
 pub const PASSWORD_HASH_SYNC: &str = "password_hash_sync";
 /// Password writeback.
 pub const PASSWORD_WRITEBACK: &str = "password_writeback";
@@ -43,6 +44,8 @@ pub const DIRECTORY_EXTENSIONS: &str = "directory_extensions";
 pub const NEEDS_EXCHANGE: &str = "needs_exchange";
 /// Why password hash sync is locked on.
 pub const LOCKED_BY_SIGN_IN: &str = "locked_by_sign_in";
+/// Why password synchronization is greyed with another sign-in method.
+pub const ONLY_AS_SIGN_IN: &str = "only_as_sign_in";
 /// Why a feature is greyed: not in this build.
 pub const NOT_IN_BUILD: &str = "not_in_build";
 /// A ticked feature is not in this build.
@@ -83,16 +86,13 @@ impl Feature {
         )
     }
 
-    /// Whether this build carries the feature out. Password hash synchronization is recorded
-    /// (it is the sign-in method's own feature) although the engine does not copy hashes yet;
-    /// app and attribute filtering and directory extensions are carried out; the others need
-    /// engine work that comes later.
+    /// Whether this build carries the feature out: app and attribute filtering and directory
+    /// extensions are; password synchronization is, as the sign-in method (see
+    /// [`Feature::availability`]); the others need engine work that comes later.
     fn in_build(self) -> bool {
         matches!(
             self,
-            Feature::PasswordHashSync
-                | Feature::DirectoryExtensions
-                | Feature::AppAttributeFiltering
+            Feature::DirectoryExtensions | Feature::AppAttributeFiltering
         )
     }
 
@@ -100,6 +100,11 @@ impl Feature {
     pub fn availability(self, draft: &Draft, facts: &Facts) -> Availability {
         if self == Feature::PasswordHashSync && draft.sign_in == SignInMethod::PasswordHashSync {
             return Availability::LockedOn(LOCKED_BY_SIGN_IN);
+        }
+        // The service listens for agents only when passwords are how people sign in; beside
+        // federation (a fallback) it is not carried out in this build.
+        if self == Feature::PasswordHashSync {
+            return Availability::Unavailable(ONLY_AS_SIGN_IN);
         }
         if self.needs_exchange() && !exchange_everywhere(draft, facts) {
             return Availability::Unavailable(NEEDS_EXCHANGE);
@@ -165,7 +170,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hash_sync_is_locked_on_with_its_sign_in_and_open_otherwise() {
+    fn password_sync_is_locked_on_with_its_sign_in_and_unavailable_otherwise() {
         let mut draft = Draft::default();
         let facts = Facts::default();
         assert_eq!(
@@ -176,7 +181,7 @@ mod tests {
         draft.sign_in = SignInMethod::PassThrough;
         assert_eq!(
             Feature::PasswordHashSync.availability(&draft, &facts),
-            Availability::Open
+            Availability::Unavailable(ONLY_AS_SIGN_IN)
         );
         assert!(!Feature::PasswordHashSync.is_on(&draft, &facts));
     }

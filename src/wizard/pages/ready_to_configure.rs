@@ -9,6 +9,7 @@ use crate::wizard::{Effect, Msg, Wizard};
 
 /// Field ids of this page.
 pub const FIELDS: &[&str] = &[
+    PASSWORD_SYNC_NOTE,
     SUMMARY,
     SUM_SIGN_IN,
     SUM_TENANT,
@@ -41,6 +42,8 @@ pub const CHANGE_FAILED: &str = "change_failed";
 pub const SUMMARY: &str = "summary";
 /// Sign-in line.
 pub const SUM_SIGN_IN: &str = "sum_sign_in";
+/// What password synchronization will and will not do (`{listen}`).
+pub const PASSWORD_SYNC_NOTE: &str = "password_sync_note";
 /// Tenant line.
 pub const SUM_TENANT: &str = "sum_tenant";
 /// Forests line.

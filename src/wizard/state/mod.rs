@@ -153,6 +153,11 @@ pub struct Facts {
     pub task_cycle: Option<Result<String, crate::ops::Failure>>,
     /// Each forest's single sign-on account as Additional tasks read it, or why it could not.
     pub sso_states: Option<Result<Vec<crate::ops::sso::SsoForest>, crate::ops::Failure>>,
+    /// Password synchronization's status as Additional tasks read it, or why it could not.
+    pub password_status:
+        Option<Result<crate::passwords::service::PasswordStatus, crate::ops::Failure>>,
+    /// The enrolment code last opened, or why none could be.
+    pub enrolment_code: Option<Result<crate::ops::passwords::NewCode, crate::ops::Failure>>,
     /// What creating or renewing a forest's single sign-on account did, or why it failed.
     pub sso_renewed: std::collections::BTreeMap<String, Result<String, crate::ops::Failure>>,
     /// What the last directory schema refresh found, or why it failed.

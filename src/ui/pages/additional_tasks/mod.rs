@@ -3,7 +3,7 @@
 //! (`configuration`), staging mode with the change shown before it is applied (`staging`),
 //! the run history with a small chart of adds, updates and deletes per run (`history`), the
 //! pending exports with each object's changes (`pending`), search (`search`), single sign-on
-//! (`sso`), the directory schema refresh (`schema`), the troubleshooting checklist
+//! (`sso`), password synchronization's agents and enrolment codes (`passwords`), the directory schema refresh (`schema`), the troubleshooting checklist
 //! (`troubleshoot`), export (`export`), and the walks through the install's pages
 //! (`change`: customize, sign-in, federation).
 
@@ -11,6 +11,7 @@ mod change;
 mod configuration;
 mod export;
 mod history;
+mod passwords;
 mod pending;
 mod schema;
 mod search;
@@ -96,6 +97,7 @@ pub fn show(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         Task::SignIn => change::sign_in(ui, words, wizard, installed, &mut msgs),
         Task::Search => search::show(ui, words, wizard, &mut msgs),
         Task::SingleSignOn => sso::show(ui, words, wizard, &mut msgs),
+        Task::Passwords => passwords::show(ui, words, wizard, &installed.settings, &mut msgs),
         Task::RefreshSchema => schema::show(ui, words, wizard, &mut msgs),
         Task::Export => export::show(ui, words, wizard, &mut msgs),
         Task::Federation => change::federation(ui, words, wizard, &mut msgs),
