@@ -259,3 +259,62 @@ fn files_of_another_version_or_with_a_password_in_them_are_refused_and_say_why()
         .expect("schema")
     );
 }
+
+#[test]
+fn an_alternate_sign_in_id_of_mail_makes_the_tenant_sign_in_names_from_mail() {
+    let forest = Forest::private("contoso");
+    let tenant = Tenant::start("alternate-id");
+    let created = common::connector_account(&forest, "sky-alt-01");
+    let dir = temp_dir("alternate-id");
+    let users_ou = format!("OU=Users,OU=Corp,{}", forest.base_dn);
+    let (tenant_env, directory_env) = ("SKY_ALT_TENANT_PW", "SKY_ALT_DIRECTORY_PW");
+    let mut settings = tenant.settings_file(
+        &forest,
+        &created.account.bind_name(),
+        tenant_env,
+        directory_env,
+        &users_ou,
+    );
+    settings["alternateSignIn"] = json!("mail");
+    settings["acknowledged"] = json!(["sign_in_configuration/unverified_suffixes"]);
+    let file = dir.join("alternate.json");
+    std::fs::write(&file, settings.to_string()).expect("write the settings file");
+    let data = dir.join("data");
+    common::apply_settings(
+        &file,
+        &data,
+        &[
+            (tenant_env, TENANT_PASSWORD),
+            (directory_env, created.password.expose()),
+        ],
+        &[],
+    );
+    let installed = skybridge::engine::install::Installation::load(&data).expect("settings");
+    assert_eq!(installed.sync.sign_in_attribute.as_deref(), Some("mail"));
+    let upns: Vec<String> = tenant
+        .users()
+        .iter()
+        .filter_map(|u| u["userPrincipalName"].as_str().map(str::to_lowercase))
+        .collect();
+    // Betty King signs in on premises as betty.king@contoso.test (not a verified domain); her
+    // mail, on the verified contoso.com, is her tenant sign-in name.
+    assert!(
+        upns.contains(&"betty.king@contoso.com".to_string()),
+        "{upns:?}"
+    );
+    assert!(
+        !upns
+            .iter()
+            .any(|u| u.starts_with("betty.king@contoso.onmicrosoft"))
+    );
+    // Melissa Young has no mail: the fallback, her nickname on the initial domain.
+    assert!(
+        upns.iter()
+            .any(|u| u.ends_with("@contoso.onmicrosoft.com") && u.contains("young")),
+        "{upns:?}"
+    );
+    assert!(
+        !upns.iter().any(|u| u.ends_with("@contoso.test")),
+        "{upns:?}"
+    );
+}

@@ -200,6 +200,19 @@ pub fn differences(old: &Installation, new: &Installation) -> Vec<String> {
             list(names(new).iter())
         ));
     }
+    if old.sync.sign_in_attribute != new.sync.sign_in_attribute {
+        let name = |i: &Installation| {
+            i.sync
+                .sign_in_attribute
+                .clone()
+                .unwrap_or_else(|| "userPrincipalName".into())
+        };
+        out.push(format!(
+            "sign-in name from: was {}, now {} (every user's tenant sign-in name is exported again)",
+            name(old),
+            name(new)
+        ));
+    }
     if old.sync.verified_domains != new.sync.verified_domains {
         out.push(format!(
             "verified domains: was {}, now {}",
@@ -274,6 +287,7 @@ pub fn needs_full_sync(old: &Installation, new: &Installation) -> bool {
         || old.sync.extensions != new.sync.extensions
         || old.sync.verified_domains != new.sync.verified_domains
         || old.sync.pilot_groups != new.sync.pilot_groups
+        || old.sync.sign_in_attribute != new.sync.sign_in_attribute
 }
 
 fn key(version: u64) -> Vec<u8> {

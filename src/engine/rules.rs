@@ -164,21 +164,35 @@ pub fn valid_upn(upn: &str) -> bool {
     }
 }
 
-/// The tenant sign-in name of a user.
+/// The tenant sign-in name of a user: its userPrincipalName, or the value of the alternate
+/// sign-in `attribute` when one is chosen, kept when its suffix is a verified domain; else
+/// its nickname on the initial domain.
 pub fn tenant_upn(
     entry: &Entry,
     domain_dns: &str,
     verified: &[String],
     initial_domain: &str,
+    attribute: Option<&str>,
 ) -> Option<String> {
-    let upn = entry
-        .text("userPrincipalName")
-        .filter(|u| !u.trim().is_empty())
-        .or_else(|| {
-            entry
-                .text("sAMAccountName")
-                .map(|sam| format!("{sam}@{domain_dns}"))
-        })?;
+    let upn = match attribute {
+        Some(attribute) => entry
+            .text(attribute)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .or_else(|| {
+                entry
+                    .text("sAMAccountName")
+                    .map(|sam| format!("{sam}@{domain_dns}"))
+            }),
+        None => entry
+            .text("userPrincipalName")
+            .filter(|u| !u.trim().is_empty())
+            .or_else(|| {
+                entry
+                    .text("sAMAccountName")
+                    .map(|sam| format!("{sam}@{domain_dns}"))
+            }),
+    }?;
     if valid_upn(&upn) {
         let suffix = upn.rsplit_once('@').map(|(_, s)| s).unwrap_or_default();
         if verified.iter().any(|d| d.eq_ignore_ascii_case(suffix)) {
@@ -391,7 +405,7 @@ mod tests {
         let initial = "contoso.onmicrosoft.com";
         let on_verified = entry(&[("userPrincipalName", &[b"Jane.Doe@Contoso.com"])]);
         assert_eq!(
-            tenant_upn(&on_verified, "contoso.test", &verified, initial).as_deref(),
+            tenant_upn(&on_verified, "contoso.test", &verified, initial, None).as_deref(),
             Some("Jane.Doe@Contoso.com")
         );
         let unverified = entry(&[
@@ -399,12 +413,12 @@ mod tests {
             ("mail", &[b"jane.doe@contoso.com"]),
         ]);
         assert_eq!(
-            tenant_upn(&unverified, "contoso.test", &verified, initial).as_deref(),
+            tenant_upn(&unverified, "contoso.test", &verified, initial, None).as_deref(),
             Some("jane.doe@contoso.onmicrosoft.com")
         );
         let no_upn = entry(&[("sAMAccountName", &[b"jdoe"])]);
         assert_eq!(
-            tenant_upn(&no_upn, "contoso.test", &verified, initial).as_deref(),
+            tenant_upn(&no_upn, "contoso.test", &verified, initial, None).as_deref(),
             Some("jdoe@contoso.onmicrosoft.com")
         );
         let no_upn_but_verified_domain = entry(&[("sAMAccountName", &[b"jdoe"])]);
@@ -413,17 +427,41 @@ mod tests {
                 &no_upn_but_verified_domain,
                 "contoso.com",
                 &verified,
-                initial
+                initial,
+                None
             )
             .as_deref(),
             Some("jdoe@contoso.com")
+        );
+        // The alternate sign-in ID: mail is the sign-in name when its suffix is verified, with
+        // the same fallback when it is not, or when the user has none.
+        let by_mail = |e: &Entry| tenant_upn(e, "contoso.test", &verified, initial, Some("mail"));
+        assert_eq!(
+            by_mail(&unverified).as_deref(),
+            Some("jane.doe@contoso.com")
+        );
+        let unverified_mail = entry(&[
+            ("userPrincipalName", &[b"jdoe@contoso.com"]),
+            ("mail", &[b"jane.doe@fabrikam.test"]),
+        ]);
+        assert_eq!(
+            by_mail(&unverified_mail).as_deref(),
+            Some("jane.doe@contoso.onmicrosoft.com")
+        );
+        let no_mail = entry(&[
+            ("userPrincipalName", &[b"jdoe@contoso.com"]),
+            ("sAMAccountName", &[b"jdoe"]),
+        ]);
+        assert_eq!(
+            by_mail(&no_mail).as_deref(),
+            Some("jdoe@contoso.onmicrosoft.com")
         );
         let broken = entry(&[
             ("userPrincipalName", &[b"no at sign"]),
             ("mailNickname", &[b"nick name"]),
         ]);
         assert_eq!(
-            tenant_upn(&broken, "contoso.test", &verified, initial).as_deref(),
+            tenant_upn(&broken, "contoso.test", &verified, initial, None).as_deref(),
             Some("nickname@contoso.onmicrosoft.com")
         );
     }

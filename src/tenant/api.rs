@@ -490,6 +490,38 @@ impl GraphClient {
         .await
     }
 
+    /// The directory roles (role definition ids) assigned to a principal tenant-wide.
+    pub async fn directory_roles_of(&self, principal_id: &str) -> Result<Vec<String>, TenantError> {
+        let filter = format!("principalId eq '{}'", principal_id.replace('\'', "''"));
+        Ok(self
+            .collect(&format!(
+                "roleManagement/directory/roleAssignments?$filter={}",
+                encode(&filter)
+            ))
+            .await?
+            .iter()
+            .filter(|a| a["directoryScopeId"].as_str().is_none_or(|s| s == "/"))
+            .filter_map(|a| a["roleDefinitionId"].as_str().map(str::to_string))
+            .collect())
+    }
+
+    /// Assigns a directory role (by its role definition id) to a principal, tenant-wide.
+    pub async fn assign_directory_role(
+        &self,
+        principal_id: &str,
+        role_definition_id: &str,
+    ) -> Result<Value, TenantError> {
+        self.post(
+            "roleManagement/directory/roleAssignments",
+            &json!({
+                "principalId": principal_id,
+                "roleDefinitionId": role_definition_id,
+                "directoryScopeId": "/",
+            }),
+        )
+        .await
+    }
+
     /// Adds a client secret to an application; the secret is returned once, as a [`Secret`].
     pub async fn add_password(
         &self,

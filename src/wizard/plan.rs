@@ -144,6 +144,12 @@ pub fn resolve(draft: &Draft, facts: &Facts) -> Result<InstallPlan, NotReady> {
     let mut sync = SyncSettings::new(connectors, verified, &initial);
     sync.matching = draft.matching.clone();
     sync.anchor = draft.anchor.clone();
+    sync.sign_in_attribute = draft
+        .alternate_sign_in
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty() && !a.eq_ignore_ascii_case("userPrincipalName"))
+        .map(str::to_string);
     sync.pilot_groups = pilot_groups;
     sync.staging = draft.staging;
     if Feature::AppAttributeFiltering.is_on(draft, facts) {

@@ -275,4 +275,50 @@ async fn application_permissions_are_granted_by_app_role_assignments_and_enforce
         "passwordProfile": {"password": "Long-Passw0rd-2", "forceChangePasswordNextSignIn": false}});
     let refused = as_app("POST", "/v1.0/users", after, Some(create)).await;
     assert_eq!(refused.status, 403);
+
+    // Setting another user's password needs User.ReadWrite.All and a directory role that may
+    // reset passwords (at least User Administrator), as Graph documents for app-only calls.
+    assert_eq!(grant(role("User.ReadWrite.All")).await.status, 201);
+    let writer = token().await;
+    let user = env.create_user("pwreset", "Password Reset").await;
+    let path: &'static str = Box::leak(format!("/v1.0/users/{user}").into_boxed_str());
+    let reset = json!({"passwordProfile": {"password": "Brand-New-Pass-42", "forceChangePasswordNextSignIn": false}});
+    let denied = as_app("PATCH", path, writer.clone(), Some(reset.clone())).await;
+    assert_eq!(denied.status, 403, "{}", denied.body);
+    assert_eq!(denied.body["error"]["code"], "Authorization_RequestDenied");
+    let assign = |role_id: &str| {
+        let env = &env;
+        let body =
+            json!({"principalId": sp_id, "roleDefinitionId": role_id, "directoryScopeId": "/"});
+        async move {
+            env.graph(
+                "POST",
+                "/v1.0/roleManagement/directory/roleAssignments",
+                Some(body),
+            )
+            .await
+        }
+    };
+    let unknown = assign("00000000-0000-0000-0000-000000000000").await;
+    assert_eq!(unknown.status, 400, "{}", unknown.body);
+    let user_admin = assign("fe930be7-5e62-47db-91af-98c3a49a38b1").await;
+    assert_eq!(user_admin.status, 201, "{}", user_admin.body);
+    assert_eq!(user_admin.body["directoryScopeId"], "/");
+    assert_eq!(
+        assign("fe930be7-5e62-47db-91af-98c3a49a38b1").await.status,
+        400,
+        "assigned twice"
+    );
+    let listed = env
+        .graph(
+            "GET",
+            &format!(
+                "/v1.0/roleManagement/directory/roleAssignments?$filter=principalId eq '{sp_id}'"
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let allowed = as_app("PATCH", path, writer, Some(reset)).await;
+    assert_eq!(allowed.status, 204, "{}", allowed.body);
 }

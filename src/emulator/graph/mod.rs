@@ -239,6 +239,9 @@ fn route(req: &Req) -> GraphResult<Reply> {
             directory::directory(req)
         }
         ["applications", ..] | ["servicePrincipals", ..] => applications::applications(req),
+        ["roleManagement", "directory", "roleAssignments", ..] => {
+            permissions::role_assignments(req)
+        }
         _ => Err(unknown(req)),
     }
 }

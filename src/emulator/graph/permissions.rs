@@ -3,6 +3,13 @@
 //! the check that an application token holds one of the roles a request needs (403
 //! `Authorization_RequestDenied` otherwise).
 //!
+//! Directory roles, as far as setting another user's password needs one: Graph documents that an
+//! application (app-only token) may update a user's `passwordProfile` only with
+//! `User.ReadWrite.All` *and* a directory role that may reset passwords, at least User
+//! Administrator (`user-update.md`, permissions of `passwordProfile`). The emulator keeps role
+//! assignments made through `roleManagement/directory/roleAssignments` (v1.0) and checks them
+//! for that one write; the built-in application holds them all, as a Global Administrator's would.
+//!
 //! Delegated (user) tokens are not checked here: the emulator's users are administrators.
 //! The emulator's built-in application has every role below, as if an administrator had
 //! consented; applications registered through Graph have only what is assigned to them.
@@ -194,6 +201,8 @@ fn needed(method: &Method, segs: &[&str]) -> Option<&'static [&'static str]> {
             "Directory.Read.All",
         ],
         ("applications" | "servicePrincipals", _, false) => &["Application.ReadWrite.All"],
+        // Only administrators assign directory roles in the emulator (no app role for it).
+        ("roleManagement", _, _) => &["RoleManagement.ReadWrite.Directory"],
         _ => return None,
     })
 }
@@ -336,6 +345,127 @@ pub fn assignments(req: &Req, sp: &Record, resource_side: bool) -> GraphResult<R
     };
     out["@odata.context"] = json!(req.context(context));
     Ok(Reply::created(out))
+}
+
+/// Directory role templates that may reset a (non-administrator) user's password: (id, name).
+pub const PASSWORD_ROLES: &[(&str, &str)] = &[
+    ("fe930be7-5e62-47db-91af-98c3a49a38b1", "User Administrator"),
+    (
+        "62e90394-69f5-4237-9190-012177145e10",
+        "Global Administrator",
+    ),
+    (
+        "7be44c8a-adaf-4e2a-84d6-ab2649e08a13",
+        "Privileged Authentication Administrator",
+    ),
+];
+
+/// `roleManagement/directory/roleAssignments`: assign a directory role to a principal (POST),
+/// list assignments (GET, `$filter=principalId eq '…'`), and one by id.
+pub fn role_assignments(req: &Req) -> GraphResult<Reply> {
+    let mut all: Vec<Value> = req.t.store.meta("roleAssignments")?.unwrap_or_default();
+    match (req.method.clone(), req.segs.get(3)) {
+        (Method::GET, None) => {
+            let objects: Vec<Map<String, Value>> =
+                all.iter().filter_map(|a| a.as_object().cloned()).collect();
+            list(
+                req,
+                &Listing {
+                    context: "roleManagement/directory/roleAssignments",
+                    type_name: "microsoft.graph.unifiedRoleAssignment",
+                    defaults: &["id", "principalId", "roleDefinitionId", "directoryScopeId"],
+                    directory: false,
+                },
+                objects,
+            )
+        }
+        (Method::GET, Some(id)) => all
+            .iter()
+            .find(|a| a["id"] == json!(id))
+            .cloned()
+            .map(|a| Reply::json(axum::http::StatusCode::OK, a))
+            .ok_or_else(|| GraphError::not_found(id)),
+        (Method::POST, None) => {
+            let body = req.body_object()?;
+            let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
+            let (Some(principal), Some(role)) = (text("principalId"), text("roleDefinitionId"))
+            else {
+                return Err(GraphError::bad_request(
+                    "principalId and roleDefinitionId are required.",
+                ));
+            };
+            let scope = text("directoryScopeId").unwrap_or_default();
+            if scope != "/" {
+                return Err(GraphError::bad_request(
+                    "Only the tenant-wide scope '/' is supported as directoryScopeId.",
+                ));
+            }
+            if !PASSWORD_ROLES.iter().any(|(id, _)| *id == role) {
+                return Err(GraphError::bad_request(format!(
+                    "The role definition '{role}' does not exist."
+                )));
+            }
+            if req
+                .t
+                .store
+                .get(Kind::ServicePrincipal, &principal)?
+                .is_none()
+                && req.t.store.get(Kind::User, &principal)?.is_none()
+            {
+                return Err(GraphError::bad_request(format!(
+                    "The principal '{principal}' does not exist."
+                )));
+            }
+            if all.iter().any(|a| {
+                a["principalId"] == json!(principal) && a["roleDefinitionId"] == json!(role)
+            }) {
+                return Err(GraphError::new(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "Request_BadRequest",
+                    "A conflicting object with one or more of the specified property values is present in the directory.",
+                ));
+            }
+            let made = json!({
+                "id": util::new_id(),
+                "principalId": principal,
+                "roleDefinitionId": role,
+                "directoryScopeId": "/",
+            });
+            all.push(made.clone());
+            req.t.store.set_meta("roleAssignments", &all)?;
+            let mut out = made;
+            out["@odata.context"] =
+                json!(req.context("roleManagement/directory/roleAssignments/$entity"));
+            Ok(Reply::created(out))
+        }
+        _ => Err(super::unknown(req)),
+    }
+}
+
+/// Whether the caller may set another user's password: a user (the emulator's users are
+/// administrators), the built-in application, or an application whose service principal holds
+/// a role of [`PASSWORD_ROLES`].
+pub fn may_reset_passwords(req: &Req) -> GraphResult<bool> {
+    let Caller::App { app_id, .. } = &req.caller else {
+        return Ok(true);
+    };
+    if app_id.eq_ignore_ascii_case(&req.t.client_id) {
+        return Ok(true);
+    }
+    let Some(sp) = req
+        .t
+        .store
+        .index_get(&format!("spappid:{}", app_id.to_lowercase()))?
+    else {
+        return Ok(false);
+    };
+    let all: Vec<Value> = req.t.store.meta("roleAssignments")?.unwrap_or_default();
+    Ok(all.iter().any(|a| {
+        a["principalId"] == json!(sp)
+            && PASSWORD_ROLES
+                .iter()
+                .any(|(id, _)| a["roleDefinitionId"].as_str() == Some(id))
+    }))
 }
 
 #[cfg(test)]

@@ -592,6 +592,13 @@ fn update(req: &Req, mut record: Record) -> GraphResult<Reply> {
     }
     let mut hash = None;
     if let Some(profile) = body.get("passwordProfile") {
+        if !super::permissions::may_reset_passwords(req)? {
+            return Err(GraphError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
+            ));
+        }
         if federated {
             return Err(GraphError::bad_request(
                 "passwordProfile cannot be set on a user of a federated domain.",

@@ -109,6 +109,7 @@ pub(super) fn recompute_with(
                 &domain,
                 &settings.verified_domains,
                 &settings.initial_domain,
+                settings.sign_in_attribute.as_deref(),
             );
             let previous = mv.desired["userPrincipalName"].as_str().map(str::to_string);
             let upn = match upn {

@@ -70,6 +70,10 @@ pub struct SyncSettings {
     /// copied to the tenant (app and attribute filtering). Required ones are copied anyway.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub excluded_attributes: BTreeSet<String>,
+    /// The attribute whose value is the tenant sign-in name, when not userPrincipalName (the
+    /// alternate sign-in ID, `mail` say), with the same verified-suffix rule and fallback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_attribute: Option<String>,
 }
 
 impl SyncSettings {
@@ -93,6 +97,7 @@ impl SyncSettings {
             soft_match: false,
             extensions: Vec::new(),
             excluded_attributes: BTreeSet::new(),
+            sign_in_attribute: None,
         }
     }
 
@@ -116,6 +121,7 @@ impl SyncSettings {
             names.push(name.clone());
         }
         names.extend(self.extensions.iter().map(|e| e.attribute.clone()));
+        names.extend(self.sign_in_attribute.iter().cloned());
         names.retain(|n| {
             !crate::directory::import::DEFAULT_ATTRIBUTES
                 .iter()

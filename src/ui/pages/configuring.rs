@@ -101,7 +101,20 @@ pub fn complete(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         .is_some_and(|c| !c.plan.sso.is_empty())
     {
         ui.add_space(6.0);
-        ui.label(words.field(SSO_NEXT));
+        let forests = wizard
+            .facts()
+            .configuring
+            .as_ref()
+            .map(|c| {
+                c.plan
+                    .sso
+                    .iter()
+                    .map(|s| s.connector.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        ui.label(words.field_with(SSO_NEXT, &[("forests", &forests)]));
     }
     if let Some(configuring) = &wizard.facts().configuring
         && configuring.plan.sign_in == crate::wizard::SignInMethod::PasswordHashSync

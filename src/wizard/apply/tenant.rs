@@ -132,6 +132,11 @@ pub const ENGINE_PERMISSIONS: &[&str] = &[
     "Directory.Read.All",
 ];
 
+/// The directory role the engine's application needs to set synchronized users' passwords
+/// (Graph documents `User.ReadWrite.All` plus at least User Administrator for an app-only
+/// `passwordProfile` update): User Administrator's role template id.
+pub const USER_ADMINISTRATOR_ROLE: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+
 /// Microsoft Graph's application id.
 const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 
@@ -196,7 +201,26 @@ async fn grant_permissions(
             .await
             .map_err(|e| format!("cannot grant the application {permission}: {e}"))?;
     }
-    Ok(ENGINE_PERMISSIONS.to_vec())
+    let mut granted = ENGINE_PERMISSIONS.to_vec();
+    // Password synchronization sets users' passwords: that also needs a directory role.
+    if plan.sign_in == crate::wizard::SignInMethod::PasswordHashSync {
+        let held = admin
+            .directory_roles_of(&app.service_principal_id)
+            .await
+            .map_err(|e| format!("cannot list the application's directory roles: {e}"))?;
+        if !held.iter().any(|r| r == USER_ADMINISTRATOR_ROLE) {
+            admin
+                .assign_directory_role(&app.service_principal_id, USER_ADMINISTRATOR_ROLE)
+                .await
+                .map_err(|e| {
+                    format!(
+                        "cannot give the application the User Administrator role, which setting synchronized users' passwords needs: {e}"
+                    )
+                })?;
+        }
+        granted.push("the User Administrator role (to set synchronized users' passwords)");
+    }
+    Ok(granted)
 }
 
 /// Registers the plan's directory extensions on the engine's application, each once: a retry

@@ -122,6 +122,14 @@ pub fn farm_plan(draft: &Draft, facts: &Facts) -> Option<crate::federation::depl
         } else {
             PlannedAccount::Gmsa(crate::federation::account::gmsa_sam_name(&fed.account))
         },
+        anchor: draft.anchor.clone(),
+        sign_in_attribute: draft
+            .alternate_sign_in
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .unwrap_or("userPrincipalName")
+            .to_string(),
     })
 }
 
