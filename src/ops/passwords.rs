@@ -15,7 +15,7 @@ use crate::secret::Keychain;
 use crate::service::protocol::{Request, Response};
 
 /// A new code, with where agents deliver.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewCode {
     /// The code (a secret until used).
@@ -26,6 +26,15 @@ pub struct NewCode {
     pub service_fingerprint: String,
     /// The address agents deliver to.
     pub listen: String,
+}
+
+impl std::fmt::Debug for NewCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewCode")
+            .field("expires", &self.expires)
+            .field("listen", &self.listen)
+            .finish_non_exhaustive()
+    }
 }
 
 fn settings_of(
@@ -107,6 +116,11 @@ pub fn describe(status: &PasswordStatus) -> Vec<String> {
         "Since the service started: {} received, {} delivered to the tenant, {} failed, {} waiting, {} not written (staging mode), {} outside the synchronization's scope.",
         status.received, status.delivered, status.failed, status.waiting, status.held_by_staging, status.out_of_scope
     ));
+    if status.waiting > 0
+        && let Some(why) = &status.waiting_because
+    {
+        lines.push(format!("Waiting because: {why}"));
+    }
     for (user, words) in &status.recent_failures {
         lines.push(format!("Failed for {user}: {words}"));
     }

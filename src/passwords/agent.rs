@@ -75,8 +75,15 @@ fn load_identity(dir: &Path) -> Result<Identity, PasswordError> {
     })
 }
 
-/// The agent's identity in `dir`, made when it has none.
+/// The agent's identity in `dir` (made a root-only folder), made when it has none.
 fn identity(dir: &Path, name: &str) -> Result<Identity, PasswordError> {
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| io(dir, e))?;
+    }
     if dir.join("agent.key").exists() && dir.join("agent.crt").exists() {
         return load_identity(dir);
     }
@@ -90,13 +97,10 @@ fn identity(dir: &Path, name: &str) -> Result<Identity, PasswordError> {
 pub(super) fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), PasswordError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
-        }
     }
     let tmp = path.with_extension("tmp");
+    // A leftover temporary file would keep its own mode: start afresh.
+    let _ = std::fs::remove_file(&tmp);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -307,13 +311,16 @@ pub fn hook(dir: &Path, ldif: &str) -> HookAnswer {
             done: Some("DONE-EXIT: delivered".into()),
             log: format!("{who}: new password handed to the service"),
         },
-        Err(e @ (PasswordError::Unreachable { .. } | PasswordError::Wire(_))) => HookAnswer {
-            done: None,
-            log: format!("{who}: {e}; Samba hands the change over again when its loop next runs"),
-        },
-        Err(e) => HookAnswer {
+        // Only the service's own refusal drops a change; anything wrong on this side (no
+        // enrolment, a moved service, a file) leaves it to the loop's next run, when it may be
+        // fixed.
+        Err(e @ PasswordError::Refused(_)) => HookAnswer {
             done: Some("DONE-EXIT: refused".into()),
             log: format!("{who}: the password was not delivered: {e}"),
+        },
+        Err(e) => HookAnswer {
+            done: None,
+            log: format!("{who}: {e}; Samba hands the change over again when its loop next runs"),
         },
     }
 }

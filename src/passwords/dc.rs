@@ -92,8 +92,29 @@ fn run(what: &str, command: &mut Command) -> Result<String, PasswordError> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
+/// The file's permission bits, to keep them when it is rewritten (0644 when unknown).
+fn mode_of(path: &Path) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(meta) = std::fs::metadata(path) {
+            return meta.permissions().mode() & 0o7777;
+        }
+    }
+    let _ = path;
+    0o644
+}
+
+/// A program run with a clean environment: nothing of this process's (an enrolment code read
+/// from a variable, say) reaches it.
+fn program(name: &str) -> Command {
+    let mut c = Command::new(name);
+    c.env_clear().env("PATH", SYSTEM_PATH).env("LC_ALL", "C");
+    c
+}
+
 fn gpg(layout: &DcLayout) -> Command {
-    let mut c = Command::new("gpg");
+    let mut c = program("gpg");
     c.arg("--homedir")
         .arg(&layout.gnupg_home)
         .args(["--batch", "--with-colons"]);
@@ -240,7 +261,7 @@ pub fn install(layout: &DcLayout, request: &InstallRequest) -> Result<Vec<String
         let text = std::fs::read_to_string(&layout.smb_conf)
             .map_err(|e| failed(&layout.smb_conf.display().to_string(), e))?;
         let new = with_parameter(&text, PARAMETER, Some(&fingerprint));
-        agent::write_file(&layout.smb_conf, new.as_bytes(), 0o644)?;
+        agent::write_file(&layout.smb_conf, new.as_bytes(), mode_of(&layout.smb_conf))?;
         changed.push(format!(
             "set '{PARAMETER} = {fingerprint}' in {} — restart Samba once so that it encrypts new passwords to the key",
             layout.smb_conf.display()
@@ -269,8 +290,7 @@ pub fn install(layout: &DcLayout, request: &InstallRequest) -> Result<Vec<String
     if !layout.cache().exists() {
         run(
             "setting up Samba's password sync loop",
-            Command::new("samba-tool")
-                .env("PATH", SYSTEM_PATH)
+            program("samba-tool")
                 .env("GNUPGHOME", &layout.gnupg_home)
                 .args(["user", "syncpasswords", "-s"])
                 .arg(&layout.smb_conf)
@@ -296,11 +316,11 @@ pub fn install(layout: &DcLayout, request: &InstallRequest) -> Result<Vec<String
     if request.start {
         run(
             "systemctl daemon-reload",
-            Command::new("systemctl").arg("daemon-reload"),
+            program("systemctl").arg("daemon-reload"),
         )?;
         run(
             "starting the loop",
-            Command::new("systemctl").args(["enable", "--now", UNIT]),
+            program("systemctl").args(["enable", "--now", UNIT]),
         )?;
         changed.push(format!("enabled and started {UNIT}"));
     }
@@ -354,7 +374,7 @@ pub fn status(layout: &DcLayout) -> Vec<String> {
         "Samba's password sync loop is not set up".into()
     });
     lines.push(if layout.unit().exists() {
-        let active = Command::new("systemctl")
+        let active = program("systemctl")
             .args(["is-active", UNIT])
             .output()
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
@@ -375,7 +395,7 @@ pub fn uninstall(layout: &DcLayout, stop: bool) -> Result<Vec<String>, PasswordE
     let mut removed = Vec::new();
     if layout.unit().exists() {
         if stop {
-            let _ = Command::new("systemctl")
+            let _ = program("systemctl")
                 .args(["disable", "--now", UNIT])
                 .output();
         }
@@ -397,7 +417,7 @@ pub fn uninstall(layout: &DcLayout, stop: bool) -> Result<Vec<String>, PasswordE
         agent::write_file(
             &layout.smb_conf,
             with_parameter(&text, PARAMETER, None).as_bytes(),
-            0o644,
+            mode_of(&layout.smb_conf),
         )?;
         removed.push(format!(
             "removed '{PARAMETER}' from {} — restart Samba once",

@@ -21,7 +21,7 @@ const CODES: &str = "password-sync:enrolment-codes";
 pub const CODE_LIFETIME_SECONDS: u64 = 3600;
 
 /// An enrolment code, as shown to the administrator.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EnrolmentCode {
     /// The code (`XXXX-XXXX-XXXX-XXXX`); it is a secret until used.
@@ -30,6 +30,15 @@ pub struct EnrolmentCode {
     pub expires: u64,
     /// The fingerprint of the service's certificate, for the administrator to compare.
     pub service_fingerprint: String,
+}
+
+impl std::fmt::Debug for EnrolmentCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrolmentCode")
+            .field("expires", &self.expires)
+            .field("service_fingerprint", &self.service_fingerprint)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One enrolled agent.
@@ -78,12 +87,38 @@ fn io(what: &Path, e: std::io::Error) -> PasswordError {
     }
 }
 
-/// The service's certificate and key, made on first use.
+/// Codes and the service's identity change one at a time in this process: a code is taken
+/// once even by two enrolments at the same moment.
+static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    TURN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The service's certificate and key, made on first use. When only one of the two is there,
+/// nothing is replaced: every enrolled agent has the certificate pinned.
 pub fn service_identity(data: &Path, keychain: &Keychain) -> Result<Identity, PasswordError> {
+    let _turn = turn();
     let cert_path = folder(data).join("service.crt");
     let key = keychain.load(SERVICE_KEY)?;
-    if let (Ok(certificate), Some(key)) = (std::fs::read_to_string(&cert_path), key) {
-        return Ok(Identity { certificate, key });
+    let certificate = match std::fs::read_to_string(&cert_path) {
+        Ok(c) => Some(c),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io(&cert_path, e)),
+    };
+    match (certificate, key) {
+        (Some(certificate), Some(key)) => return Ok(Identity { certificate, key }),
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(PasswordError::Io {
+                what: "the password service's identity".into(),
+                detail: format!(
+                    "only one of its certificate ({}) and its key (keychain entry {SERVICE_KEY}) is there; put the other back, or remove both and enrol every agent again",
+                    cert_path.display()
+                ),
+            });
+        }
+        (None, None) => {}
     }
     let identity = Identity::generate("skybridge-password-sync")?;
     keychain.store(SERVICE_KEY, &identity.key)?;
@@ -98,6 +133,7 @@ pub fn new_code(
     now: u64,
 ) -> Result<EnrolmentCode, PasswordError> {
     let identity = service_identity(data, keychain)?;
+    let _turn = turn();
     let code = random_code()?;
     let expires = now.saturating_add(CODE_LIFETIME_SECONDS);
     let mut open = open_codes(keychain, now)?;
@@ -119,6 +155,7 @@ pub fn take_code(
     now: u64,
     accepts: impl Fn(&str) -> bool,
 ) -> Result<Option<Secret>, PasswordError> {
+    let _turn = turn();
     let mut open = open_codes(keychain, now)?;
     let Some(i) = open.iter().position(|c| accepts(&c.code)) else {
         return Ok(None);
@@ -190,17 +227,18 @@ pub fn save_register(data: &Path, register: &Register) -> Result<(), PasswordErr
 /// Revokes the agent named `name` (or whose fingerprint starts with it). Returns its record.
 pub fn revoke(data: &Path, name: &str) -> Result<AgentRecord, PasswordError> {
     let mut register = load_register(data)?;
-    let found = register
-        .agents
-        .iter_mut()
-        .filter(|a| !a.revoked)
-        .find(|a| {
-            a.name.eq_ignore_ascii_case(name)
-                || (name.len() >= 8 && a.fingerprint.starts_with(&name.to_ascii_lowercase()))
-        })
-        .ok_or_else(|| PasswordError::NoSuchAgent(name.to_string()))?;
-    found.revoked = true;
-    let record = found.clone();
+    let mut revoked = None;
+    // Every record of the name (a domain controller set up again has a new key), or of the
+    // fingerprint.
+    for agent in register.agents.iter_mut().filter(|a| {
+        !a.revoked
+            && (a.name.eq_ignore_ascii_case(name)
+                || (name.len() >= 8 && a.fingerprint.starts_with(&name.to_ascii_lowercase())))
+    }) {
+        agent.revoked = true;
+        revoked = Some(agent.clone());
+    }
+    let record = revoked.ok_or_else(|| PasswordError::NoSuchAgent(name.to_string()))?;
     save_register(data, &register)?;
     Ok(record)
 }
@@ -211,6 +249,8 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), PasswordError> {
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     }
     let tmp = path.with_extension("tmp");
+    // A leftover temporary file would keep its own mode: start afresh.
+    let _ = std::fs::remove_file(&tmp);
     {
         use std::io::Write as _;
         let mut options = std::fs::OpenOptions::new();

@@ -86,7 +86,7 @@ pub enum PasswordError {
     Refused(String),
     /// The agent has no configuration.
     #[error(
-        "no enrolled agent in {0}; run `skybridge password-agent install --service HOST:PORT --code CODE` on this domain controller"
+        "no enrolled agent in {0}; run `skybridge password-agent install --service HOST:PORT` on this domain controller (it asks for the enrolment code)"
     )]
     NotEnrolled(String),
     /// No such agent in the register.

@@ -40,6 +40,13 @@ pub const RETRY_WINDOW_SECONDS: u64 = 3600;
 pub const PROFILE: &str = "Password synchronization";
 /// How many recent failures the status keeps.
 const RECENT_FAILURES: usize = 20;
+/// Connections served at once; more are closed at once.
+const MAX_CONNECTIONS: usize = 64;
+/// Messages one connection may send before it is closed.
+const MAX_MESSAGES: usize = 1000;
+/// Users whose new password may wait at once; more changes are refused (Samba's loop hands
+/// them over again).
+const MAX_WAITING: usize = 100_000;
 
 /// What the status shows about password synchronization.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +70,10 @@ pub struct PasswordStatus {
     pub out_of_scope: u64,
     /// Changes waiting (for the user's export, or for the tenant).
     pub waiting: u64,
+    /// Why the last change that had to wait did (the user is not in the tenant yet, what the
+    /// tenant answered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_because: Option<String>,
     /// The latest failures: (user, what the tenant said).
     pub recent_failures: Vec<(String, String)>,
     /// Users in the tenant from this installation that no password has reached yet.
@@ -95,6 +106,8 @@ pub struct PasswordSync {
     held_by_staging: AtomicU64,
     out_of_scope: AtomicU64,
     recent_failures: Mutex<Vec<(String, String)>>,
+    waiting_because: Mutex<Option<String>>,
+    connections: Arc<tokio::sync::Semaphore>,
 }
 
 impl PasswordSync {
@@ -141,6 +154,8 @@ impl PasswordSync {
                 held_by_staging: AtomicU64::new(0),
                 out_of_scope: AtomicU64::new(0),
                 recent_failures: Mutex::new(Vec::new()),
+                waiting_because: Mutex::new(None),
+                connections: Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS)),
             }),
             listener,
         ))
@@ -156,7 +171,16 @@ impl PasswordSync {
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             };
-            tokio::spawn(self.clone().connection(stream));
+            // Past the limit a connection is closed at once, unread.
+            let Ok(permit) = self.connections.clone().try_acquire_owned() else {
+                drop(stream);
+                continue;
+            };
+            let this = self.clone();
+            tokio::spawn(async move {
+                this.connection(stream).await;
+                drop(permit);
+            });
         }
     }
 
@@ -176,7 +200,7 @@ impl PasswordSync {
         else {
             return;
         };
-        loop {
+        for _ in 0..MAX_MESSAGES {
             let message = match tokio::time::timeout(
                 Duration::from_secs(60),
                 wire::receive::<AgentMessage>(&mut tls),
@@ -193,7 +217,9 @@ impl PasswordSync {
             else {
                 return;
             };
-            if wire::send(&mut tls, &answer).await.is_err() {
+            let goes_on = matches!(answer, ServiceMessage::Accepted);
+            if wire::send(&mut tls, &answer).await.is_err() || !goes_on {
+                // A refusal or an enrolment ends the connection.
                 return;
             }
         }
@@ -230,10 +256,17 @@ impl PasswordSync {
                     attempts: 0,
                 };
                 // A newer password of the same user replaces one not yet delivered.
-                self.queue
+                let mut queue = self
+                    .queue
                     .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(guid, change);
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if queue.len() >= MAX_WAITING && !queue.contains_key(&guid) {
+                    return ServiceMessage::Refused {
+                        reason: "too many passwords wait for the tenant; Samba's loop hands this one over again later".into(),
+                    };
+                }
+                queue.insert(guid, change);
+                drop(queue);
                 self.received.fetch_add(1, Ordering::SeqCst);
                 self.wake.notify_one();
                 ServiceMessage::Accepted
@@ -269,6 +302,24 @@ impl PasswordSync {
             .register
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A revocation written meanwhile by `password-agent revoke` is kept.
+        if let Ok(on_disk) = enrolment::load_register(&self.data) {
+            for agent in &mut register.agents {
+                agent.revoked |= on_disk
+                    .agents
+                    .iter()
+                    .any(|d| d.fingerprint == agent.fingerprint && d.revoked);
+            }
+            for disk in on_disk.agents {
+                if !register
+                    .agents
+                    .iter()
+                    .any(|a| a.fingerprint == disk.fingerprint)
+                {
+                    register.agents.push(disk);
+                }
+            }
+        }
         register.agents.retain(|a| a.fingerprint != agent_fp);
         register.agents.push(AgentRecord {
             name: name.chars().take(253).collect(),
@@ -318,7 +369,7 @@ impl PasswordSync {
             .iter_mut()
             .find(|a| a.fingerprint == agent_fp)
         else {
-            return Err("this agent is not enrolled with this installation; enrol it with `skybridge password-agent install --code …`".into());
+            return Err("this agent is not enrolled with this installation; enrol it with `skybridge password-agent install --service HOST:PORT` and a new code".into());
         };
         if agent.revoked {
             return Err(format!(
@@ -352,6 +403,7 @@ impl PasswordSync {
             held_by_staging: self.held_by_staging.load(Ordering::SeqCst),
             out_of_scope: self.out_of_scope.load(Ordering::SeqCst),
             waiting: self.queue.lock().map(|q| q.len() as u64).unwrap_or(0),
+            waiting_because: self.waiting_because.lock().ok().and_then(|w| w.clone()),
             recent_failures: self
                 .recent_failures
                 .lock()
@@ -383,6 +435,55 @@ impl PasswordSync {
         }
     }
 
+    /// Delivers what waits, for at most `within`: the service calls it on its way out, so that
+    /// a password Samba's loop considers handed over is not lost with the process.
+    pub async fn drain(self: Arc<Self>, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut graph: Option<GraphClient> = None;
+        while tokio::time::Instant::now() < deadline {
+            let now = unix_now();
+            // Everything waiting is due now.
+            let due: Vec<([u8; 16], Waiting)> = {
+                let mut queue = self
+                    .queue
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                std::mem::take(&mut *queue).into_iter().collect()
+            };
+            if due.is_empty() {
+                return;
+            }
+            let started = now;
+            let settings = (self.settings)();
+            let mut pass = Pass::default();
+            for (guid, change) in due {
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                if tokio::time::timeout(
+                    left,
+                    self.deliver_one(&settings, &mut graph, guid, change, &mut pass),
+                )
+                .await
+                .is_err()
+                {
+                    break;
+                }
+            }
+            let progressed = pass.delivered + pass.failed.len() as u64 + pass.staged > 0;
+            if progressed {
+                self.record(started, pass).await;
+            } else {
+                // What waits for an export, or for a tenant that does not answer, stays lost.
+                return;
+            }
+            if self.queue.lock().map(|q| q.is_empty()).unwrap_or(true)
+                || tokio::time::Instant::now() >= deadline
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
     fn take_due(&self, now: u64) -> Vec<([u8; 16], Waiting)> {
         let mut queue = self
             .queue
@@ -407,6 +508,9 @@ impl PasswordSync {
                 format!("given up after an hour of trying: {why}"),
             );
             return;
+        }
+        if let Ok(mut because) = self.waiting_because.lock() {
+            *because = Some(why);
         }
         change.attempts = change.attempts.saturating_add(1);
         let pause = 1u64 << change.attempts.min(6);
@@ -568,13 +672,22 @@ fn resolve(
         if store.get_raw(Space::Connector, &key)?.is_none() {
             continue;
         }
-        let Some(mv_id) =
-            crate::engine::sync::joined_to(store, connector, &anchor, ObjectClass::User)?
-        else {
-            return Ok(Target::OutOfScope);
+        // A link record decides: an identity, or empty (left out of scope). Without one the
+        // object belongs to the identity it projected — or was imported and not synchronized
+        // yet, when that identity does not exist (yet).
+        let mv_id = match store.get::<String>(Space::JoinToMetaverse, &key)? {
+            Some(id) if id.is_empty() => return Ok(Target::OutOfScope),
+            Some(id) => id,
+            None => {
+                match crate::engine::sync::joined_to(store, connector, &anchor, ObjectClass::User)?
+                {
+                    Some(id) => id,
+                    None => return Ok(Target::NotYet),
+                }
+            }
         };
         let Some(mv) = store.get::<MvObject>(Space::Metaverse, mv_id.as_bytes())? else {
-            return Ok(Target::OutOfScope);
+            return Ok(Target::NotYet);
         };
         if mv.kind != MvKind::Person || mv.deleting || mv.not_exportable.is_some() {
             return Ok(Target::OutOfScope);

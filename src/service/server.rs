@@ -163,6 +163,11 @@ async fn serve(shared: Arc<Shared>, socket: &Path) -> Result<(), ServiceError> {
     for task in password_tasks {
         task.abort();
     }
+    // Passwords already taken from the agents go to the tenant before the process ends.
+    let passwords = shared.passwords.lock().ok().and_then(|p| p.clone());
+    if let Some(Ok(sync)) = passwords {
+        sync.drain(Duration::from_secs(20)).await;
+    }
     Ok(())
 }
 
