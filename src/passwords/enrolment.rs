@@ -245,26 +245,7 @@ pub fn revoke(data: &Path, name: &str) -> Result<AgentRecord, PasswordError> {
 
 /// Writes `bytes` to `path` readable by the owner only, through a temporary file.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), PasswordError> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-    }
-    let tmp = path.with_extension("tmp");
-    // A leftover temporary file would keep its own mode: start afresh.
-    let _ = std::fs::remove_file(&tmp);
-    {
-        use std::io::Write as _;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&tmp).map_err(|e| io(&tmp, e))?;
-        file.write_all(bytes).map_err(|e| io(&tmp, e))?;
-        file.sync_all().map_err(|e| io(&tmp, e))?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| io(path, e))
+    super::agent::write_file(path, bytes, 0o600)
 }
 
 #[cfg(test)]

@@ -302,24 +302,8 @@ impl PasswordSync {
             .register
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // A revocation written meanwhile by `password-agent revoke` is kept.
-        if let Ok(on_disk) = enrolment::load_register(&self.data) {
-            for agent in &mut register.agents {
-                agent.revoked |= on_disk
-                    .agents
-                    .iter()
-                    .any(|d| d.fingerprint == agent.fingerprint && d.revoked);
-            }
-            for disk in on_disk.agents {
-                if !register
-                    .agents
-                    .iter()
-                    .any(|a| a.fingerprint == disk.fingerprint)
-                {
-                    register.agents.push(disk);
-                }
-            }
-        }
+        // A revocation or an agent written meanwhile by another process is kept.
+        merge_disk(&self.data, &mut register);
         register.agents.retain(|a| a.fingerprint != agent_fp);
         register.agents.push(AgentRecord {
             name: name.chars().take(253).collect(),
@@ -345,24 +329,14 @@ impl PasswordSync {
     }
 
     /// Whether the agent is enrolled and not revoked; notes that it was seen. The register on
-    /// disk is read again when the agent is not known in memory (enrolled or revoked by
-    /// another process) and written at most once a minute for the last-seen times.
+    /// disk is read each time (another process may have revoked an agent) and written at most
+    /// once a minute for the last-seen times.
     fn known(&self, agent_fp: &str, version: &str) -> Result<(), String> {
         let mut register = self
             .register
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Ok(on_disk) = enrolment::load_register(&self.data) {
-            for agent in &mut register.agents {
-                if let Some(disk) = on_disk
-                    .agents
-                    .iter()
-                    .find(|d| d.fingerprint == agent.fingerprint)
-                {
-                    agent.revoked |= disk.revoked;
-                }
-            }
-        }
+        merge_disk(&self.data, &mut register);
         let now = unix_now();
         let Some(agent) = register
             .agents
@@ -642,6 +616,24 @@ impl PasswordSync {
             )
         })
         .await;
+    }
+}
+
+/// Takes in what another process wrote to the register: revocations (`password-agent
+/// revoke`) and agents this process does not know.
+fn merge_disk(data: &std::path::Path, register: &mut Register) {
+    let Ok(on_disk) = enrolment::load_register(data) else {
+        return;
+    };
+    for disk in on_disk.agents {
+        match register
+            .agents
+            .iter_mut()
+            .find(|a| a.fingerprint == disk.fingerprint)
+        {
+            Some(agent) => agent.revoked |= disk.revoked,
+            None => register.agents.push(disk),
+        }
     }
 }
 
