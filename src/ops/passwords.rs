@@ -24,7 +24,8 @@ pub struct NewCode {
     pub expires: u64,
     /// The service certificate's fingerprint.
     pub service_fingerprint: String,
-    /// The address agents deliver to.
+    /// The address agents deliver to, as a domain controller reaches it (this server's name
+    /// when the service listens on every address).
     pub listen: String,
 }
 
@@ -59,7 +60,7 @@ pub fn new_code(data: &Path) -> Result<NewCode, InstalledError> {
         code: code.code,
         expires: code.expires,
         service_fingerprint: code.service_fingerprint,
-        listen: settings.listen,
+        listen: crate::passwords::address_for_agents(&settings.listen),
     })
 }
 

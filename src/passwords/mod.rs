@@ -48,6 +48,22 @@ impl Default for PasswordSyncSettings {
     }
 }
 
+/// The address an agent is told to deliver to: `listen`, with an address that means "every
+/// address of this server" (`0.0.0.0`, `[::]`) replaced by this server's host name.
+pub fn address_for_agents(listen: &str) -> String {
+    match listen.parse::<std::net::SocketAddr>() {
+        Ok(addr) if addr.ip().is_unspecified() => {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .ok()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "THIS-SERVER".into());
+            format!("{host}:{}", addr.port())
+        }
+        _ => listen.to_string(),
+    }
+}
+
 /// What can go wrong in password synchronization.
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {

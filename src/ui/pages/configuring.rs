@@ -122,7 +122,10 @@ pub fn complete(ui: &mut egui::Ui, wizard: &Wizard) -> Vec<Msg> {
         ui.add_space(6.0);
         ui.label(words.field_with(
             PASSWORDS_NEXT,
-            &[("listen", &configuring.plan.password_listen)],
+            &[(
+                "listen",
+                &crate::passwords::address_for_agents(&configuring.plan.password_listen),
+            )],
         ));
     }
     Vec::new()
