@@ -27,12 +27,19 @@ impl SledTree {
 impl Packed<SledTree> {
     /// Opens (or creates) the embedded store in `dir`.
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
+        // sled reports a held lock as an I/O error of kind WouldBlock, or wrapped in one of
+        // another kind whose words say so.
+        fn locked(e: &sled::Error) -> bool {
+            matches!(e, sled::Error::Io(io)
+                if io.kind() == std::io::ErrorKind::WouldBlock
+                    || io.to_string().contains("could not acquire lock"))
+        }
         let path = dir.display().to_string();
         let fail = |e: sled::Error| {
             StoreError::Backend {
             path: path.clone(),
             detail: match &e {
-                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+                e if locked(e) => {
                     "another Skybridge process has it open (the sync service?); stop it or ask it through `skybridge sync` instead".into()
                 }
                 _ => e.to_string(),
@@ -45,13 +52,12 @@ impl Packed<SledTree> {
             // The page cache, not the data, decides memory use: keep it modest.
             .cache_capacity(128 * 1024 * 1024);
         // A store just closed by this process can hold its file lock a moment longer (sled's
-        // background threads let go of it last): ask again for up to two seconds.
+        // background threads let go of it last, later still on a busy machine): ask again for
+        // up to five seconds.
         let mut attempts = 0;
         let db = loop {
             match config.open() {
-                Err(sled::Error::Io(io))
-                    if io.kind() == std::io::ErrorKind::WouldBlock && attempts < 40 =>
-                {
+                Err(e) if locked(&e) && attempts < 100 => {
                     attempts += 1;
                     std::thread::sleep(std::time::Duration::from_millis(50));
                 }
