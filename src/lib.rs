@@ -19,6 +19,7 @@
 //! - [`federation`]: federation with AD FS or PingFederate: the checks and the tenant side.
 //! - [`emulator`]: the tenant emulator, a stand-in for Microsoft Graph and its sign-in endpoints.
 //! - [`secret`]: passwords in memory that never reach logs or files, and the OS keychain.
+//! - [`host`]: this computer's name.
 //! - [`template`]: filling `{name}` placeholders in texts.
 //! - [`clock`]: injected time, so waiting code is testable.
 
@@ -31,6 +32,7 @@ pub mod directory;
 pub mod emulator;
 pub mod engine;
 pub mod federation;
+pub mod host;
 pub mod ops;
 pub mod passwords;
 pub mod secret;

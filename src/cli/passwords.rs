@@ -54,7 +54,10 @@ pub fn password_agent_command(
             };
             let request = dc::InstallRequest {
                 enrol,
-                name: name.clone().unwrap_or_else(host_name),
+                name: name
+                    .clone()
+                    .or_else(crate::host::name)
+                    .unwrap_or_else(|| "domain-controller".into()),
                 start: !no_start,
                 program: std::env::current_exe().context("where this program is")?,
             };
@@ -161,14 +164,6 @@ fn read_code(env: Option<&str>) -> anyhow::Result<Secret> {
         anyhow::bail!("no enrolment code was given");
     }
     Ok(code)
-}
-
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "domain-controller".into())
 }
 
 trait ReadLimited {

@@ -96,8 +96,8 @@ fn turn() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The service's certificate and key, made on first use. When only one of the two is there,
-/// nothing is replaced: every enrolled agent has the certificate pinned.
+/// The service's certificate and key, made on first use. When only one of the two is there
+/// and agents are enrolled, nothing is replaced: each has the certificate pinned.
 pub fn service_identity(data: &Path, keychain: &Keychain) -> Result<Identity, PasswordError> {
     let _turn = turn();
     let cert_path = folder(data).join("service.crt");
@@ -107,9 +107,12 @@ pub fn service_identity(data: &Path, keychain: &Keychain) -> Result<Identity, Pa
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io(&cert_path, e)),
     };
+    // With no agent enrolled, nothing has the certificate pinned: a leftover half (a key left
+    // in the keychain by an earlier installation in this folder) is replaced.
+    let pinned = load_register(data).map_or(true, |r| !r.agents.is_empty());
     match (certificate, key) {
         (Some(certificate), Some(key)) => return Ok(Identity { certificate, key }),
-        (Some(_), None) | (None, Some(_)) => {
+        (Some(_), None) | (None, Some(_)) if pinned => {
             return Err(PasswordError::Io {
                 what: "the password service's identity".into(),
                 detail: format!(
@@ -118,7 +121,7 @@ pub fn service_identity(data: &Path, keychain: &Keychain) -> Result<Identity, Pa
                 ),
             });
         }
-        (None, None) => {}
+        _ => {}
     }
     let identity = Identity::generate("skybridge-password-sync")?;
     keychain.store(SERVICE_KEY, &identity.key)?;
@@ -212,6 +215,13 @@ pub fn load_register(data: &Path) -> Result<Register, PasswordError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Register::default()),
         Err(e) => Err(io(&path, e)),
     }
+}
+
+/// When the register on disk last changed (`None` when there is none).
+pub fn register_changed(data: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(folder(data).join("agents.json"))
+        .and_then(|m| m.modified())
+        .ok()
 }
 
 /// Writes the register (replacing the file in one step).

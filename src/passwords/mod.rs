@@ -53,11 +53,7 @@ impl Default for PasswordSyncSettings {
 pub fn address_for_agents(listen: &str) -> String {
     match listen.parse::<std::net::SocketAddr>() {
         Ok(addr) if addr.ip().is_unspecified() => {
-            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .map(|h| h.trim().to_string())
-                .ok()
-                .filter(|h| !h.is_empty())
-                .unwrap_or_else(|| "THIS-SERVER".into());
+            let host = crate::host::name().unwrap_or_else(|| "THIS-SERVER".into());
             format!("{host}:{}", addr.port())
         }
         _ => listen.to_string(),

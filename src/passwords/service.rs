@@ -108,6 +108,32 @@ pub struct PasswordSync {
     recent_failures: Mutex<Vec<(String, String)>>,
     waiting_because: Mutex<Option<String>>,
     connections: Arc<tokio::sync::Semaphore>,
+    /// When the register on disk last changed, as last read.
+    register_changed: Mutex<Option<std::time::SystemTime>>,
+}
+
+/// Why an agent's delivery is refused.
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    /// No such agent.
+    #[error(
+        "this agent is not enrolled with this installation; enrol it with `skybridge password-agent install --service HOST:PORT` and a new code"
+    )]
+    NotEnrolled,
+    /// Revoked (its name).
+    #[error("the agent {0} was revoked; enrol it again with a new code to deliver passwords")]
+    Revoked(String),
+}
+
+/// Why the service could not sign in to the tenant for a delivery.
+#[derive(Debug, thiserror::Error)]
+enum ConnectError {
+    /// The installation's secret or the sign-in.
+    #[error(transparent)]
+    Install(#[from] crate::engine::install::InstallError),
+    /// The keychain's thread did not finish.
+    #[error("reading the application secret stopped: {0}")]
+    Stopped(#[from] tokio::task::JoinError),
 }
 
 impl PasswordSync {
@@ -156,6 +182,7 @@ impl PasswordSync {
                 recent_failures: Mutex::new(Vec::new()),
                 waiting_because: Mutex::new(None),
                 connections: Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS)),
+                register_changed: Mutex::new(None),
             }),
             listener,
         ))
@@ -238,8 +265,10 @@ impl PasswordSync {
                 password,
                 version,
             } => {
-                if let Err(reason) = self.known(agent_fp, version) {
-                    return ServiceMessage::Refused { reason };
+                if let Err(refusal) = self.known(agent_fp, version) {
+                    return ServiceMessage::Refused {
+                        reason: refusal.to_string(),
+                    };
                 }
                 let Some(guid) = parse_guid(guid) else {
                     return ServiceMessage::Refused {
@@ -329,27 +358,30 @@ impl PasswordSync {
     }
 
     /// Whether the agent is enrolled and not revoked; notes that it was seen. The register on
-    /// disk is read each time (another process may have revoked an agent) and written at most
-    /// once a minute for the last-seen times.
-    fn known(&self, agent_fp: &str, version: &str) -> Result<(), String> {
+    /// disk is read again when it changed since it was last read (another process may have
+    /// revoked an agent), and written at most once a minute for the last-seen times.
+    fn known(&self, agent_fp: &str, version: &str) -> Result<(), Refusal> {
         let mut register = self
             .register
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        merge_disk(&self.data, &mut register);
+        let changed = enrolment::register_changed(&self.data);
+        if let Ok(mut seen) = self.register_changed.lock()
+            && *seen != changed
+        {
+            merge_disk(&self.data, &mut register);
+            *seen = changed;
+        }
         let now = unix_now();
         let Some(agent) = register
             .agents
             .iter_mut()
             .find(|a| a.fingerprint == agent_fp)
         else {
-            return Err("this agent is not enrolled with this installation; enrol it with `skybridge password-agent install --service HOST:PORT` and a new code".into());
+            return Err(Refusal::NotEnrolled);
         };
         if agent.revoked {
-            return Err(format!(
-                "the agent {} was revoked; enrol it again with a new code to deliver passwords",
-                agent.name
-            ));
+            return Err(Refusal::Revoked(agent.name.clone()));
         }
         let stale = agent.last_seen.is_none_or(|t| now.saturating_sub(t) >= 60);
         agent.last_seen = Some(now);
@@ -552,7 +584,7 @@ impl PasswordSync {
         if graph.is_none() {
             match connect(settings).await {
                 Ok(g) => *graph = Some(g),
-                Err(e) => return self.retry_later(guid, change, pass, e),
+                Err(e) => return self.retry_later(guid, change, pass, e.to_string()),
             }
         }
         let Some(client) = graph.as_ref() else {
@@ -605,7 +637,7 @@ impl PasswordSync {
                 }
                 (n, _) => format!("completed with {n} error(s)"),
             };
-            crate::engine::run::record_run(
+            crate::engine::run::record(
                 &*store,
                 PROFILE,
                 "tenant",
@@ -720,13 +752,11 @@ fn refused_for_good(e: &TenantError) -> bool {
     matches!(e.status(), Some(400 | 403 | 404))
 }
 
-async fn connect(settings: &Installation) -> Result<GraphClient, String> {
+async fn connect(settings: &Installation) -> Result<GraphClient, ConnectError> {
     let install = settings.clone();
-    let secret = tokio::task::spawn_blocking(move || install.client_secret())
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
-    settings.graph(secret).await.map_err(|e| e.to_string())
+    // The keychain blocks.
+    let secret = tokio::task::spawn_blocking(move || install.client_secret()).await??;
+    Ok(settings.graph(secret).await?)
 }
 
 /// Overwrites the password inside a request body before it is dropped.

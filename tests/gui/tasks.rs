@@ -633,54 +633,34 @@ fn send_and_wait(
 fn an_installation_that_recorded_pass_through_is_told_it_is_not_set_up() {
     // An earlier build recorded pass-through authentication, which Skybridge cannot set up:
     // Additional tasks says so at once, whatever task is shown.
-    let forest = Forest::shared("contoso");
-    let tenant = Tenant::start("pass-through");
-    let dir = common::temp_dir("gui-pass-through");
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).expect("data folder");
-    let mut installation = common::install::write(
-        &data,
-        &forest,
-        "OU=Corp",
-        tenant.emulator(),
-        "pass-through-secret",
-        "skybridge-gui-pass-through-test",
-    );
-    installation.sign_in = Some("passThrough".into());
-    installation.save(&data).expect("settings saved");
-    let mut harness = harness_at(data.clone());
-    run_until(&mut harness, |s| {
-        s.wizard
-            .facts()
-            .installed
-            .as_ref()
-            .is_some_and(|i| i.is_ok())
+    let (_tenant, _dir, harness) = installed_window("pass-through", |i| {
+        i.sign_in = Some("passThrough".into());
     });
     harness.get_by_label_contains("recorded pass-through authentication");
 }
 
-#[test]
-fn password_synchronization_shows_its_agents_and_opens_an_enrolment_code_an_agent_can_use() {
+/// The window on an installation of the contoso forest (its keychain service
+/// `skybridge-gui-{label}-test`) whose settings `tweak` changed, once Additional tasks has read it.
+fn installed_window(
+    label: &str,
+    tweak: impl FnOnce(&mut skybridge::engine::install::Installation),
+) -> (Tenant, common::TempDir, Harness<'static, State>) {
     let forest = Forest::shared("contoso");
-    let tenant = Tenant::start("gui-passwords");
-    let dir = common::temp_dir("gui-passwords");
+    let tenant = Tenant::start(label);
+    let dir = common::temp_dir(&format!("gui-{label}"));
     let data = dir.join("data");
     std::fs::create_dir_all(&data).expect("data folder");
-    let service = "skybridge-gui-passwords-test";
     let mut installation = common::install::write(
         &data,
         &forest,
         "OU=Corp",
         tenant.emulator(),
-        "passwords-secret",
-        service,
+        &format!("{label}-secret"),
+        &format!("skybridge-gui-{label}-test"),
     );
-    installation.sign_in = Some("passwordHashSync".into());
-    installation.password_sync = Some(skybridge::passwords::PasswordSyncSettings {
-        listen: "127.0.0.1:7390".into(),
-    });
+    tweak(&mut installation);
     installation.save(&data).expect("settings saved");
-    let mut harness = harness_at(data.clone());
+    let mut harness = harness_at(data);
     run_until(&mut harness, |s| {
         s.wizard
             .facts()
@@ -688,6 +668,18 @@ fn password_synchronization_shows_its_agents_and_opens_an_enrolment_code_an_agen
             .as_ref()
             .is_some_and(|i| i.is_ok())
     });
+    (tenant, dir, harness)
+}
+
+#[test]
+fn password_synchronization_shows_its_agents_and_opens_an_enrolment_code_an_agent_can_use() {
+    let (_tenant, _dir, mut harness) = installed_window("passwords", |i| {
+        i.sign_in = Some("passwordHashSync".into());
+        i.password_sync = Some(skybridge::passwords::PasswordSyncSettings {
+            listen: "127.0.0.1:7390".into(),
+        });
+    });
+    let service = "skybridge-gui-passwords-test";
     harness.get_by_label("Password synchronization").click();
     harness.step();
     run_until(&mut harness, |s| s.wizard.facts().password_status.is_some());

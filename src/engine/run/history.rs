@@ -5,23 +5,10 @@ use super::now;
 use crate::engine::model::{RunCounts, RunRecord};
 use crate::store::{Batch, Space, Store, StoreError, StoreExt};
 
-/// Records a run that is not one of the engine's own (password synchronization's deliveries)
-/// in the history, under the next run id.
-pub fn record_run(
-    store: &dyn Store,
-    profile: &str,
-    connector: &str,
-    started: u64,
-    counts: RunCounts,
-    outcome: String,
-    errors: Vec<(String, String)>,
-) -> Result<RunRecord, StoreError> {
-    record(store, profile, connector, started, counts, outcome, errors)
-}
-
-/// Records a finished run in the history, under the next run id. Runs of one process take
-/// turns: the next id is read and written in one step.
-pub(super) fn record(
+/// Records a finished run in the history, under the next run id: the engine's runs and
+/// password synchronization's deliveries. Runs of one process take turns: the next id is read
+/// and written in one step.
+pub fn record(
     store: &dyn Store,
     profile: &str,
     connector: &str,

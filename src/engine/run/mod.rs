@@ -19,7 +19,7 @@ pub mod synchronize;
 pub mod write_back;
 
 pub use export::{export, export_observed};
-pub use history::{history, purge_history, record_run};
+pub use history::{history, purge_history, record};
 pub use import::{import, import_observed};
 pub use synchronize::{synchronize, synchronize_observed};
 pub use write_back::write_back_anchors;

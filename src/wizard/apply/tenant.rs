@@ -39,12 +39,7 @@ pub fn tenant_authority(authority: &str, tenant_id: &str) -> String {
 
 /// The name the engine's application gets in the tenant.
 fn app_name() -> String {
-    let host = std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("COMPUTERNAME").ok())
-        .unwrap_or_else(|| "this computer".into());
+    let host = crate::host::name().unwrap_or_else(|| "this computer".into());
     format!("Skybridge sync on {host}")
 }
 
